@@ -1,0 +1,124 @@
+# opscope: the one entry point. `make` builds build/opscope; `make run`, `make test`,
+# `make bench` do what the README says. Output lives in build/; V=1 shows commands.
+
+OUT      := build
+ARCH_RAW := $(shell uname -m)
+ARCH     := $(patsubst aarch64,arm64,$(ARCH_RAW))
+VMLINUX  := vmlinux/$(ARCH)/vmlinux.h
+ifeq ($(wildcard $(VMLINUX)),)
+$(error no $(VMLINUX) for architecture $(ARCH_RAW); run scripts/gen-vmlinux.sh on such a machine)
+endif
+BPF_ARCH := $(patsubst x86_64,x86,$(ARCH))
+
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+CC       ?= gcc
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Packages come first: a fresh Debian machine has none of them. The stamp keeps
+# repeated builds from asking dpkg each time; deleting build/ re-checks.
+DEPS_STAMP := $(OUT)/.deps
+
+WARN     := -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wundef \
+            -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+CFLAGS   += $(WARN) -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -pthread \
+            -D_GNU_SOURCE -I$(OUT) -Ibpf -Iuserspace -MMD -MP
+LDLIBS   := -lbpf -lelf -lz -lpthread -lm
+
+# clang's own system include dirs, so BPF programs see the same asm/types as user code.
+CLANG_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(OUT) -Ibpf \
+              -Ivmlinux/$(ARCH) -Wall -Wno-unused-function -MMD -MP
+
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS      := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+
+USER_SRCS  := $(wildcard userspace/*.c)
+USER_OBJS  := $(patsubst userspace/%.c,$(OUT)/obj/%.o,$(USER_SRCS))
+LIB_OBJS   := $(filter-out $(OUT)/obj/main.o,$(USER_OBJS))
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+ITEST_SRCS := $(wildcard tests/integration/itest_*.c)
+ITEST_BINS := $(patsubst tests/integration/%.c,$(OUT)/tests/%,$(ITEST_SRCS))
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
+
+.DELETE_ON_ERROR:
+.PHONY: all deps run test unit integration bench clean vmlinux format
+
+all: $(OUT)/opscope
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/install-deps.sh
+	$(Q)bash scripts/install-deps.sh
+	$(Q)mkdir -p $(OUT) && touch $@
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(DEPS_STAMP)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(CLANG_SYS_INCLUDES) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf >$@
+
+$(OUT)/obj/%.o: userspace/%.c | $(SKELS) $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/opscope: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) -o $@ $(LDLIBS) $(shell pkg-config --libs check)
+
+$(OUT)/tests/itest_%: tests/integration/itest_%.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
+$(OUT)/bench/%: bench/%.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Ibench $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
+run: $(OUT)/opscope
+	./$(OUT)/opscope run
+
+unit: $(UNIT_BINS)
+	$(Q)bash tests/run-unit.sh $(UNIT_BINS)
+
+integration: $(OUT)/opscope $(ITEST_BINS)
+	$(Q)bash tests/run-integration.sh $(OUT) $(ITEST_BINS)
+
+test: unit integration
+
+bench: $(OUT)/opscope $(BENCH_BINS)
+	$(Q)bash scripts/install-deps.sh --bench
+	$(Q)bash bench/run.sh $(OUT)
+
+vmlinux:
+	bash scripts/gen-vmlinux.sh
+
+format:
+	clang-format -i bpf/*.c bpf/*.h userspace/*.c userspace/*.h tests/unit/*.c
+
+clean:
+	rm -rf $(OUT)
+
+-include $(wildcard $(OUT)/obj/*.d $(OUT)/bpf/*.d)

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Types shared by the BPF programs and userspace. Fixed-width integers only, no
+ * pointers, no includes: the same header is safe on both sides.
+ */
+#ifndef OPSCOPE_H
+#define OPSCOPE_H
+
+/* Slots in the mmapable per-thread accounting array. */
+#define OPS_MAX_SLOTS 8192
+/* Distinct syscalls a slot keeps blocked time for; the rest go to blk_other_ns. */
+#define OPS_BLK_SYS 8
+
+/* Thread state as the collector tracks it. */
+enum ops_tstate {
+	OPS_T_RUNNING = 0,  /* on a CPU */
+	OPS_T_RUNNABLE = 1, /* on a run queue: preempted, or woken and not yet running */
+	OPS_T_BLOCKED = 2,  /* switched out voluntarily, not yet woken */
+	OPS_T_EXITED = 3,
+};
+
+/*
+ * One thread's cumulative counters. The kernel side writes it; the owning thread reads
+ * it through mmap while running in userspace, where it is consistent: every event for
+ * the thread happens while the thread is in the kernel. on_ns only counts completed
+ * on-CPU intervals; a running reader adds (now - in_ts) itself.
+ */
+struct ops_slot {
+	/* cumulative counters */
+	__u64 on_ns;       /* on-CPU time, completed intervals */
+	__u64 blocked_ns;  /* off-CPU after a voluntary switch, until woken */
+	__u64 runq_ns;     /* on a run queue: preempted, and wakeup-to-run delay */
+	__u64 nvcsw;       /* voluntary context switches */
+	__u64 nivcsw;      /* involuntary context switches */
+	__u64 syscalls;    /* syscalls completed */
+	__u64 syscall_ns;  /* wall time inside syscalls, completed ones */
+	__u64 faults;      /* user page faults */
+	__u64 map_calls;   /* mmap, munmap, mremap, brk */
+	__u64 map_bytes;   /* bytes mapped: mmap length, mremap growth, brk growth */
+	__u64 unmap_bytes; /* bytes unmapped: munmap length, mremap shrink, brk shrink */
+	__u64 migrations;  /* switched in on a different CPU than last time */
+	__u64 blk_ns[OPS_BLK_SYS]; /* blocked ns by syscall, see blk_nr */
+	__u64 blk_other_ns;        /* blocked in a syscall with no free blk_nr entry */
+	__u64 blk_nosys_ns;        /* blocked outside any syscall (page fault I/O, ...) */
+	__s32 blk_nr[OPS_BLK_SYS]; /* syscall number of each blk_ns entry, -1 unused */
+
+	/* identity and the driver's annotation */
+	__u32 tid;
+	__u32 tgid;
+	__u32 op_kind; /* written by the driver: the operation kind now running, 0 none */
+	__u32 gen;     /* bumped each time the slot is given to a new thread */
+
+	/* kernel-side state, read-only for userspace */
+	__u64 in_ts;      /* when the thread last went on-CPU (valid when RUNNING) */
+	__u64 out_ts;     /* when it last went off-CPU */
+	__u64 wake_ts;    /* when it was last woken (RUNNABLE after BLOCKED) */
+	__u64 sys_ts;     /* entry time of the syscall in progress */
+	__u64 brk_old;    /* mm->brk at brk() entry */
+	__s32 sys_nr;     /* syscall in progress, -1 none */
+	__s32 blk_sys;    /* syscall the thread is blocked in, -1 none */
+	__u32 state;      /* enum ops_tstate */
+	__u32 cpu;        /* CPU it last ran on */
+};
+
+/* Global counters, one per CPU in a per-CPU array, summed by userspace. */
+enum ops_stat {
+	OPS_STAT_SLOTS_FULL,    /* a thread could not get a slot: nothing counted for it */
+	OPS_STAT_TID_MAP_FULL,  /* tid-to-slot insert failed */
+	OPS_STAT_LATE_THREAD,   /* first seen mid-life: counters start then */
+	OPS_STAT_NR,
+};
+
+#endif /* OPSCOPE_H */
