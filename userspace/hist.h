@@ -10,6 +10,7 @@
 #ifndef OPSCOPE_HIST_H
 #define OPSCOPE_HIST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define HIST_SUB_BITS 7
@@ -39,6 +40,12 @@ double hist_stddev(const struct hist *h); /* population stddev, exact from runni
 /* Smallest value v (as the midpoint of its bucket, clamped to [min, max]) such that at
  * least a fraction q (0..1) of the values are <= v. 0 for an empty histogram. */
 uint64_t hist_quantile(const struct hist *h, double q);
+
+/* The rank (1-based, in 1..count) of the value hist_quantile(q) reports: ceil(q * count),
+ * tolerant of q's binary rounding (0.9 * 10 is rank 9, not 10). 0 when count is 0. */
+uint64_t hist_rank(uint64_t count, double q);
+/* Bytes this histogram holds (struct plus the octave blocks allocated so far). */
+size_t hist_bytes(const struct hist *h);
 
 /* Bucket arithmetic, exposed for the band aggregation and the tests. */
 unsigned hist_bucket(uint64_t v);
