@@ -9,6 +9,7 @@
 #ifndef OPSCOPE_OPAGG_H
 #define OPSCOPE_OPAGG_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "breakdown.h"
 #include "hist.h"
@@ -31,6 +32,10 @@ void op_agg_add_error(struct op_agg *a);
 int op_agg_merge(struct op_agg *dst, const struct op_agg *src);
 const struct hist *op_agg_hist(const struct op_agg *a);
 uint64_t op_agg_errors(const struct op_agg *a);
+/* Operations dropped for lack of memory (never in the histogram nor in the sums). */
+uint64_t op_agg_lost(const struct op_agg *a);
+/* Bytes this aggregation holds: memory grows only with the latency ranges seen. */
+size_t op_agg_bytes(const struct op_agg *a);
 
 struct op_summary {
 	uint64_t count, errors;
