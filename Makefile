@@ -37,7 +37,7 @@ LDLIBS   := -lbpf -lelf -lz -lpthread -lm
 CLANG_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(OUT) -Ibpf \
-              -Ivmlinux/$(ARCH) -Wall -Wno-unused-function -MMD -MP
+              -Ivmlinux/$(ARCH) -mcpu=v3 -Wall -Wno-unused-function -MMD -MP
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -55,6 +55,7 @@ BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .PHONY: all deps run test unit integration bench clean vmlinux format
 
 all: $(OUT)/opscope

@@ -55,7 +55,8 @@ struct ops_slot {
 	__u64 out_ts;     /* when it last went off-CPU */
 	__u64 wake_ts;    /* when it was last woken (RUNNABLE after BLOCKED) */
 	__u64 sys_ts;     /* entry time of the syscall in progress */
-	__u64 brk_old;    /* mm->brk at brk() entry */
+	__u64 sys_arg;    /* syscall argument kept for sys_exit: length, or mm->brk */
+	__u64 sys_arg2;   /* second one (mremap new length) */
 	__s32 sys_nr;     /* syscall in progress, -1 none */
 	__s32 blk_sys;    /* syscall the thread is blocked in, -1 none */
 	__u32 state;      /* enum ops_tstate */

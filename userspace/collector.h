@@ -17,6 +17,10 @@ struct collector;
 struct collector_opts {
 	int tgid;      /* process whose threads are accounted; 0 = this process */
 	bool verbose;  /* let libbpf print its own messages */
+	/* Called from the collector's reaper thread with the final counters of each
+	 * thread of the target that exited, before its slot is reused. May be NULL. */
+	void (*on_exit)(const struct ops_slot *s, void *arg);
+	void *on_exit_arg;
 };
 
 struct collector_stats {

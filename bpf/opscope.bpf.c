@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Per-thread kernel accounting for one target process: on-CPU, run-queue and blocked
+ * time, context switches, syscalls, user page faults, memory-mapping syscalls and
+ * migrations, kept as cumulative counters in a slot of an mmapable array that the
+ * driver's threads read without a syscall.
+ *
+ * Every program is tp_btf (no tracefs). Each returns after one compare for tasks of
+ * other processes, which is the common case on a busy machine.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "opscope.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define PF_EXITING 0x00000004
+
+#if defined(__TARGET_ARCH_x86)
+#define NR_MMAP 9
+#define NR_MUNMAP 11
+#define NR_BRK 12
+#define NR_MREMAP 25
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_MMAP 222
+#define NR_MUNMAP 215
+#define NR_BRK 214
+#define NR_MREMAP 216
+#else
+#error "opscope: syscall numbers for this architecture are missing"
+#endif
+
+/* Set by the loader before load. */
+const volatile __u32 targ_tgid = 0;
+
+/* Next never-used slot; recycled slots come from free_slots first. */
+__u32 next_slot = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, OPS_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ops_slot);
+} slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OPS_MAX_SLOTS);
+	__type(key, __u32);   /* tid */
+	__type(value, __u32); /* slot index */
+} tid_slot SEC(".maps");
+
+/* Slots of exited threads, for userspace to read one last time and recycle. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, OPS_MAX_SLOTS);
+	__type(value, __u32);
+} dead_slots SEC(".maps");
+
+/* Slots userspace has read and zeroed, ready for new threads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, OPS_MAX_SLOTS);
+	__type(value, __u32);
+} free_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, OPS_STAT_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void stat_inc(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &which);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline struct ops_slot *slot_of(__u32 tid)
+{
+	__u32 *idx = bpf_map_lookup_elem(&tid_slot, &tid);
+
+	if (!idx)
+		return NULL;
+	return bpf_map_lookup_elem(&slots, idx);
+}
+
+/*
+ * Give a slot to a thread seen for the first time. Returns NULL (and counts why) when
+ * none is left. The caller sets state and timestamps.
+ */
+static __noinline struct ops_slot *slot_new(__u32 tid, bool late)
+{
+	struct ops_slot *s;
+	__u32 idx, gen;
+
+	if (bpf_map_pop_elem(&free_slots, &idx)) {
+		idx = __sync_fetch_and_add(&next_slot, 1);
+		if (idx >= OPS_MAX_SLOTS) {
+			stat_inc(OPS_STAT_SLOTS_FULL);
+			return NULL;
+		}
+	}
+	s = bpf_map_lookup_elem(&slots, &idx);
+	if (!s)
+		return NULL;
+	gen = s->gen;
+	__builtin_memset(s, 0, sizeof(*s));
+	for (int i = 0; i < OPS_BLK_SYS; i++)
+		s->blk_nr[i] = -1;
+	s->sys_nr = -1;
+	s->blk_sys = -1;
+	s->tid = tid;
+	s->tgid = targ_tgid;
+	s->gen = gen + 1;
+	s->cpu = bpf_get_smp_processor_id();
+	if (bpf_map_update_elem(&tid_slot, &tid, &idx, BPF_NOEXIST)) {
+		stat_inc(OPS_STAT_TID_MAP_FULL);
+		s->state = OPS_T_EXITED;
+		bpf_map_push_elem(&free_slots, &idx, 0);
+		return NULL;
+	}
+	if (late)
+		stat_inc(OPS_STAT_LATE_THREAD);
+	return s;
+}
+
+/* The running thread's slot, created on first sight. */
+static __always_inline struct ops_slot *current_slot(__u32 tid, __u64 now)
+{
+	struct ops_slot *s = slot_of(tid);
+
+	if (!s) {
+		s = slot_new(tid, true);
+		if (s) {
+			s->state = OPS_T_RUNNING;
+			s->in_ts = now;
+		}
+	}
+	return s;
+}
+
+/* Blocked time ends: charge it to the syscall the thread blocked in. */
+static __always_inline void account_blocked(struct ops_slot *s, __u64 now)
+{
+	__u64 d = now - s->out_ts;
+	__s32 nr = s->blk_sys;
+	int i;
+
+	s->blocked_ns += d;
+	if (nr < 0) {
+		s->blk_nosys_ns += d;
+		return;
+	}
+	for (i = 0; i < OPS_BLK_SYS; i++) {
+		if (s->blk_nr[i] == nr) {
+			s->blk_ns[i] += d;
+			return;
+		}
+		if (s->blk_nr[i] < 0) {
+			s->blk_nr[i] = nr;
+			s->blk_ns[i] = d;
+			return;
+		}
+	}
+	s->blk_other_ns += d;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	struct ops_slot *s;
+	__u64 now = 0;
+	__u32 cpu;
+
+	if (prev->tgid == targ_tgid) {
+		now = bpf_ktime_get_ns();
+		s = slot_of(prev->pid);
+		if (!s && !(prev->flags & PF_EXITING)) {
+			s = slot_new(prev->pid, true);
+			if (s)
+				s->state = OPS_T_RUNNING, s->in_ts = now;
+		}
+		if (s) {
+			if (s->state == OPS_T_RUNNING)
+				s->on_ns += now - s->in_ts;
+			s->out_ts = now;
+			/* The kernel counts a switch as voluntary when the task gave up the
+			 * CPU in a sleeping state and was not preempted (__schedule()). */
+			if (!preempt && prev_state) {
+				s->nvcsw++;
+				s->state = OPS_T_BLOCKED;
+				s->blk_sys = s->sys_nr;
+			} else {
+				s->nivcsw++;
+				s->state = OPS_T_RUNNABLE;
+				s->wake_ts = now;
+			}
+		}
+	}
+	if (next->tgid == targ_tgid) {
+		if (!now)
+			now = bpf_ktime_get_ns();
+		cpu = bpf_get_smp_processor_id();
+		s = slot_of(next->pid);
+		if (!s) {
+			s = slot_new(next->pid, true);
+			if (!s)
+				return 0;
+		} else {
+			if (s->state == OPS_T_RUNNABLE)
+				s->runq_ns += now - s->wake_ts;
+			else if (s->state == OPS_T_BLOCKED)
+				account_blocked(s, now); /* woken without a wakeup event */
+			if (s->cpu != cpu)
+				s->migrations++;
+		}
+		s->cpu = cpu;
+		s->state = OPS_T_RUNNING;
+		s->in_ts = now;
+	}
+	return 0;
+}
+
+static __always_inline int on_wakeup(struct task_struct *p, bool new_task)
+{
+	struct ops_slot *s;
+	__u64 now;
+
+	if (p->tgid != targ_tgid)
+		return 0;
+	now = bpf_ktime_get_ns();
+	s = slot_of(p->pid);
+	if (!s) {
+		if (!new_task)
+			return 0; /* first seen when it runs */
+		s = slot_new(p->pid, false);
+		if (!s)
+			return 0;
+		s->state = OPS_T_RUNNABLE;
+		s->wake_ts = now;
+		return 0;
+	}
+	if (s->state != OPS_T_BLOCKED)
+		return 0; /* woken before it switched out, or already runnable */
+	account_blocked(s, now);
+	s->state = OPS_T_RUNNABLE;
+	s->wake_ts = now;
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(handle_wakeup, struct task_struct *p)
+{
+	return on_wakeup(p, false);
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(handle_wakeup_new, struct task_struct *p)
+{
+	return on_wakeup(p, true);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct ops_slot *s;
+	__u64 now;
+
+	if ((__u32)(pid_tgid >> 32) != targ_tgid)
+		return 0;
+	now = bpf_ktime_get_ns();
+	s = current_slot((__u32)pid_tgid, now);
+	if (!s)
+		return 0;
+	s->sys_nr = id;
+	s->sys_ts = now;
+	switch (id) {
+	case NR_MMAP:
+	case NR_MUNMAP:
+		s->sys_arg = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		break;
+	case NR_MREMAP:
+		s->sys_arg = PT_REGS_PARM2_CORE_SYSCALL(regs);  /* old length */
+		s->sys_arg2 = PT_REGS_PARM3_CORE_SYSCALL(regs); /* new length */
+		break;
+	case NR_BRK: {
+		struct task_struct *t = bpf_get_current_task_btf();
+
+		s->sys_arg = BPF_CORE_READ(t, mm, brk);
+		break;
+	}
+	}
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct ops_slot *s;
+	__u64 now;
+
+	if ((__u32)(pid_tgid >> 32) != targ_tgid)
+		return 0;
+	s = slot_of((__u32)pid_tgid);
+	if (!s || s->sys_nr < 0)
+		return 0;
+	now = bpf_ktime_get_ns();
+	s->syscalls++;
+	s->syscall_ns += now - s->sys_ts;
+	switch (s->sys_nr) {
+	case NR_MMAP:
+		s->map_calls++;
+		if (ret >= 0 || ret < -4095)
+			s->map_bytes += s->sys_arg;
+		break;
+	case NR_MUNMAP:
+		s->map_calls++;
+		if (ret == 0)
+			s->unmap_bytes += s->sys_arg;
+		break;
+	case NR_MREMAP:
+		s->map_calls++;
+		if (ret >= 0 || ret < -4095) {
+			if (s->sys_arg2 > s->sys_arg)
+				s->map_bytes += s->sys_arg2 - s->sys_arg;
+			else
+				s->unmap_bytes += s->sys_arg - s->sys_arg2;
+		}
+		break;
+	case NR_BRK:
+		s->map_calls++;
+		if ((__u64)ret > s->sys_arg)
+			s->map_bytes += (__u64)ret - s->sys_arg;
+		else
+			s->unmap_bytes += s->sys_arg - (__u64)ret;
+		break;
+	}
+	s->sys_nr = -1;
+	return 0;
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(handle_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct ops_slot *s;
+
+	if ((__u32)(pid_tgid >> 32) != targ_tgid)
+		return 0;
+	s = current_slot((__u32)pid_tgid, bpf_ktime_get_ns());
+	if (s)
+		s->faults++;
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *p)
+{
+	__u32 tid, *idx;
+	struct ops_slot *s;
+
+	if (p->tgid != targ_tgid)
+		return 0;
+	tid = p->pid;
+	idx = bpf_map_lookup_elem(&tid_slot, &tid);
+	if (!idx)
+		return 0;
+	s = bpf_map_lookup_elem(&slots, idx);
+	if (s) {
+		if (s->state == OPS_T_RUNNING)
+			s->on_ns += bpf_ktime_get_ns() - s->in_ts;
+		s->state = OPS_T_EXITED;
+	}
+	bpf_map_push_elem(&dead_slots, idx, 0);
+	bpf_map_delete_elem(&tid_slot, &tid);
+	return 0;
+}

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The kernel collector: open the skeleton, set the target before load, load, attach,
+ * map the slot array, and recycle the slots of exited threads in the background.
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "collector.h"
+#include "opscope.skel.h"
+
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* kernel-internal, seen from BPF program loads */
+#endif
+
+struct collector {
+	struct opscope_bpf *skel;
+	volatile struct ops_slot *slots;
+	size_t slots_len;
+	int tid_fd, dead_fd, free_fd;
+	pthread_t reaper;
+	bool reaper_started;
+	volatile int stopping;
+	void (*on_exit)(const struct ops_slot *s, void *arg);
+	void *on_exit_arg;
+	double load_ms;
+};
+
+static struct collector *current;
+
+/* libbpf's messages: printed when verbose, else the tail is kept to explain failures. */
+static bool verbose;
+static char log_tail[4096];
+static size_t log_len;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n;
+
+	if (verbose)
+		return vfprintf(stderr, fmt, ap);
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n <= 0)
+		return 0;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (log_len + n >= sizeof(log_tail)) {
+		size_t keep = sizeof(log_tail) / 2;
+
+		memmove(log_tail, log_tail + log_len - keep, keep);
+		log_len = keep;
+	}
+	memcpy(log_tail + log_len, line, n);
+	log_len += n;
+	log_tail[log_len] = '\0';
+	return 0;
+}
+
+/* Last `lines` lines of the captured libbpf output, on one line, separated by " | ". */
+static const char *verifier_tail(char *buf, size_t len, int lines)
+{
+	const char *p = log_tail + log_len;
+	int seen = 0;
+	size_t o = 0;
+
+	if (!log_len)
+		return NULL;
+	while (p > log_tail && seen <= lines) {
+		p--;
+		if (*p == '\n' && p + 1 < log_tail + log_len)
+			seen++;
+	}
+	if (*p == '\n')
+		p++;
+	for (; *p && o + 4 < len; p++) {
+		if (*p == '\n') {
+			if (p[1])
+				o += snprintf(buf + o, len - o, " | ");
+		} else {
+			buf[o++] = *p;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static void caps(bool *cap_bpf, bool *cap_perfmon, bool *cap_sys_admin)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	*cap_bpf = *cap_perfmon = *cap_sys_admin = false;
+	if (syscall(SYS_capget, &hdr, data))
+		return;
+#define HAS(c) (!!(data[(c) / 32].effective & (1u << ((c) % 32))))
+	*cap_sys_admin = HAS(CAP_SYS_ADMIN);
+	*cap_bpf = HAS(CAP_BPF) || *cap_sys_admin;
+	*cap_perfmon = HAS(CAP_PERFMON) || *cap_sys_admin;
+#undef HAS
+}
+
+void collector_explain(const struct load_env *e, char *buf, size_t len)
+{
+	const char *what = e->prog ? e->prog : "the BPF programs";
+
+	if (!e->is_root && !(e->has_cap_bpf && e->has_cap_perfmon)) {
+		snprintf(buf, len,
+			 "loading BPF programs needs root or CAP_BPF and CAP_PERFMON: run opscope "
+			 "as root (sudo), or pass --no-kernel for latency without the kernel "
+			 "breakdown");
+	} else if (!e->has_btf) {
+		snprintf(buf, len,
+			 "this kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing): opscope "
+			 "needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, or pass --no-kernel");
+	} else if (e->err == -EPERM || e->err == -EACCES) {
+		if (e->verifier_tail)
+			snprintf(buf, len, "the kernel verifier rejected %s at %s: %s", what,
+				 e->stage, e->verifier_tail);
+		else
+			snprintf(buf, len,
+				 "permission denied while trying to %s %s: check that the BPF "
+				 "syscall is allowed here (kernel.unprivileged_bpf_disabled, seccomp, "
+				 "lockdown) or pass --no-kernel", e->stage, what);
+	} else if (e->err == -EINVAL && e->verifier_tail) {
+		snprintf(buf, len, "the kernel verifier rejected %s at %s: %s", what, e->stage,
+			 e->verifier_tail);
+	} else if (e->err == -ENOTSUPP || e->err == -EOPNOTSUPP || e->err == -ENOENT ||
+		   e->err == -ESRCH) {
+		snprintf(buf, len,
+			 "this kernel cannot %s %s (%s): tp_btf programs on sched_switch, "
+			 "sys_enter and page_fault_user need Linux 5.5+ with BTF; pass --no-kernel "
+			 "to run without the kernel breakdown", e->stage, what, strerror(-e->err));
+	} else if (e->err == -ENOMEM || e->err == -E2BIG) {
+		snprintf(buf, len,
+			 "not enough memory to %s %s (%s): the BPF maps are charged to this "
+			 "memory cgroup; raise its limit or pass --no-kernel",
+			 e->stage, what, strerror(-e->err));
+	} else {
+		snprintf(buf, len, "could not %s %s: %s%s%s", e->stage, what,
+			 strerror(-e->err), e->verifier_tail ? ": " : "",
+			 e->verifier_tail ? e->verifier_tail : "");
+	}
+}
+
+static void explain(const char *stage, const char *prog, int err, char *buf, size_t len)
+{
+	char tail[600];
+	struct load_env e = {
+		.is_root = geteuid() == 0,
+		.has_btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0,
+		.err = err,
+		.stage = stage,
+		.prog = prog,
+	};
+
+	caps(&e.has_cap_bpf, &e.has_cap_perfmon, &e.has_cap_sys_admin);
+	e.verifier_tail = verifier_tail(tail, sizeof(tail), 4);
+	collector_explain(&e, buf, len);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Read exited threads' slots once more, then give them back for new threads. */
+static void reap(struct collector *c)
+{
+	__u32 idx;
+
+	while (!bpf_map_lookup_and_delete_elem(c->dead_fd, NULL, &idx)) {
+		volatile struct ops_slot *s;
+
+		if (idx >= OPS_MAX_SLOTS)
+			continue;
+		s = &c->slots[idx];
+		if (c->on_exit)
+			c->on_exit((const struct ops_slot *)s, c->on_exit_arg);
+		bpf_map_update_elem(c->free_fd, NULL, &idx, 0);
+	}
+}
+
+static void *reaper_main(void *arg)
+{
+	struct collector *c = arg;
+
+	while (!c->stopping) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		reap(c);
+	}
+	return NULL;
+}
+
+struct collector *collector_start(const struct collector_opts *opts, char *err, size_t errlen)
+{
+	struct collector *c;
+	const char *stage = "open";
+	int e = 0;
+	double t0 = now_ms();
+
+	verbose = opts->verbose;
+	log_len = 0;
+	log_tail[0] = '\0';
+	libbpf_set_print(libbpf_print);
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	c->on_exit = opts->on_exit;
+	c->on_exit_arg = opts->on_exit_arg;
+	c->skel = opscope_bpf__open();
+	if (!c->skel) {
+		e = -errno;
+		goto fail;
+	}
+	c->skel->rodata->targ_tgid = opts->tgid ? (__u32)opts->tgid : (__u32)getpid();
+
+	stage = "load";
+	e = opscope_bpf__load(c->skel);
+	if (e)
+		goto fail;
+
+	stage = "attach";
+	e = opscope_bpf__attach(c->skel);
+	if (e)
+		goto fail;
+
+	stage = "map";
+	c->slots_len = (size_t)OPS_MAX_SLOTS * ((sizeof(struct ops_slot) + 7) & ~7ul);
+	c->slots_len = (c->slots_len + 4095) & ~4095ul;
+	c->slots = mmap(NULL, c->slots_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			bpf_map__fd(c->skel->maps.slots), 0);
+	if (c->slots == MAP_FAILED) {
+		c->slots = NULL;
+		e = -errno;
+		goto fail;
+	}
+	c->tid_fd = bpf_map__fd(c->skel->maps.tid_slot);
+	c->dead_fd = bpf_map__fd(c->skel->maps.dead_slots);
+	c->free_fd = bpf_map__fd(c->skel->maps.free_slots);
+	c->load_ms = now_ms() - t0;
+	if (pthread_create(&c->reaper, NULL, reaper_main, c) == 0)
+		c->reaper_started = true;
+	current = c;
+	return c;
+
+fail:
+	explain(stage, NULL, e, err, errlen);
+	collector_stop(c);
+	errno = -e;
+	return NULL;
+}
+
+void collector_stop(struct collector *c)
+{
+	if (!c)
+		return;
+	if (current == c)
+		current = NULL;
+	c->stopping = 1;
+	if (c->reaper_started)
+		pthread_join(c->reaper, NULL);
+	if (c->slots)
+		munmap((void *)c->slots, c->slots_len);
+	opscope_bpf__destroy(c->skel);
+	free(c);
+}
+
+struct collector *collector_current(void)
+{
+	return current;
+}
+
+volatile struct ops_slot *collector_slots(struct collector *c)
+{
+	return c->slots;
+}
+
+volatile struct ops_slot *collector_slot_of(struct collector *c, uint32_t tid)
+{
+	__u32 idx;
+
+	if (bpf_map_lookup_elem(c->tid_fd, &tid, &idx) || idx >= OPS_MAX_SLOTS)
+		return NULL;
+	return &c->slots[idx];
+}
+
+void collector_get_stats(struct collector *c, struct collector_stats *st)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+
+	memset(st, 0, sizeof(*st));
+	st->load_ms = c->load_ms;
+	st->slots_used = c->skel->bss->next_slot;
+	if (st->slots_used > OPS_MAX_SLOTS)
+		st->slots_used = OPS_MAX_SLOTS;
+	if (ncpu <= 0)
+		return;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return;
+	for (__u32 k = 0; k < OPS_STAT_NR; k++) {
+		__u64 sum = 0;
+
+		if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stats), &k, vals))
+			continue;
+		for (int i = 0; i < ncpu; i++)
+			sum += vals[i];
+		if (k == OPS_STAT_SLOTS_FULL)
+			st->slots_full = sum;
+		else if (k == OPS_STAT_TID_MAP_FULL)
+			st->tid_map_full = sum;
+		else if (k == OPS_STAT_LATE_THREAD)
+			st->late_threads = sum;
+	}
+	free(vals);
+}

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Operation recording: thread registration, snapshot differences, op kind names. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "collector.h"
+#include "oprec.h"
+#include "sysnames.h"
+
+int ops_thread_register(struct ops_thread *t)
+{
+	struct collector *c = collector_current();
+
+	memset(t, 0, sizeof(*t));
+	memset(t->blk_idx, 0xff, sizeof(t->blk_idx));
+	t->tid = (uint32_t)gettid();
+	if (!c)
+		return 0;
+	/* The lookup is a bpf() syscall: its sys_enter gives this thread a slot if the
+	 * kernel side has not seen it yet, so the slot exists by the time we look. */
+	t->slot = collector_slot_of(c, t->tid);
+	if (!t->slot)
+		return -ENOSPC;
+	t->gen = t->slot->gen;
+	return 0;
+}
+
+static inline uint64_t sub(uint64_t b, uint64_t a)
+{
+	return b > a ? b - a : 0;
+}
+
+void ops_snap_delta(struct ops_thread *t, const struct ops_snap *a, const struct ops_snap *b,
+		    struct ops_bd *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->n = 1;
+	o->lat_ns = sub(b->ts, a->ts);
+	if (!t->slot)
+		return;
+	o->on_ns = sub(b->on_ns, a->on_ns);
+	o->runq_ns = sub(b->runq_ns, a->runq_ns);
+	o->blocked_ns = sub(b->blocked_ns, a->blocked_ns);
+	o->syscalls = sub(b->syscalls, a->syscalls);
+	o->syscall_ns = sub(b->syscall_ns, a->syscall_ns);
+	o->vcsw = sub(b->vcsw, a->vcsw);
+	o->ivcsw = sub(b->ivcsw, a->ivcsw);
+	o->faults = sub(b->faults, a->faults);
+	o->map_calls = sub(b->map_calls, a->map_calls);
+	o->map_bytes = sub(b->map_bytes, a->map_bytes);
+	o->unmap_bytes = sub(b->unmap_bytes, a->unmap_bytes);
+	o->migrations = sub(b->migrations, a->migrations);
+	if (o->blocked_ns == 0)
+		return;
+	for (int i = 0; i < OPS_BLK_SYS; i++) {
+		uint64_t d = sub(b->blk_ns[i], a->blk_ns[i]);
+
+		if (!d)
+			continue;
+		/* A slot's blk_nr entries are assigned once per thread, so cache them. */
+		if (t->blk_idx[i] == 0xff)
+			t->blk_idx[i] = (uint8_t)sysnames_blk_index(t->slot->blk_nr[i]);
+		o->blk_ns[t->blk_idx[i]] += d;
+	}
+	o->blk_ns[OPS_BLK_OTHER] += sub(b->blk_other_ns, a->blk_other_ns);
+	o->blk_ns[OPS_BLK_NOSYS] += sub(b->blk_nosys_ns, a->blk_nosys_ns);
+}
+
+static pthread_mutex_t kinds_lock = PTHREAD_MUTEX_INITIALIZER;
+static char kind_names[OPS_MAX_KINDS][48];
+static uint32_t nkinds = 1; /* 0 means "no operation" */
+
+uint32_t ops_kind_id(const char *name)
+{
+	uint32_t id = 0;
+
+	pthread_mutex_lock(&kinds_lock);
+	for (uint32_t i = 1; i < nkinds; i++) {
+		if (!strcmp(kind_names[i], name)) {
+			id = i;
+			goto out;
+		}
+	}
+	if (nkinds < OPS_MAX_KINDS) {
+		id = nkinds++;
+		snprintf(kind_names[id], sizeof(kind_names[id]), "%s", name);
+	}
+out:
+	pthread_mutex_unlock(&kinds_lock);
+	return id;
+}
+
+const char *ops_kind_name(uint32_t id)
+{
+	if (id == 0 || id >= OPS_MAX_KINDS || !kind_names[id][0])
+		return "(none)";
+	return kind_names[id];
+}
