@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Symbols for stack addresses, resolved after collection. Free of libbpf so that unit
+ * tests run anywhere.
+ *
+ * Kernel: struct ksyms, a sorted copy of /proc/kallsyms searched by binary search.
+ * User: struct dso_set holds every binary read so far (each opened once, keyed by
+ * path + device + inode, shared by all processes); struct syms_cache is one process's
+ * address space, a snapshot of /proc/<pid>/maps taken at creation because the target
+ * may exit before its stacks are symbolized.
+ *
+ * A frame that cannot be named is written as module+0xoffset, never dropped. The offset
+ * is the ELF virtual address when the file could be read (so `addr2line -e module
+ * 0xoffset` works), otherwise the file offset.
+ */
+#ifndef OPSCOPE_SYMBOLS_H
+#define OPSCOPE_SYMBOLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- kernel ---- */
+
+struct ksyms;
+
+/* Load /proc/kallsyms. NULL plus errno on failure; EPERM when every address reads as
+ * zero (kptr_restrict: run as root). */
+struct ksyms *ksyms_load(void);
+/* Same from any file in kallsyms format ("ffffffff81000000 T name [module]"). */
+struct ksyms *ksyms_load_file(const char *path);
+void ksyms_free(struct ksyms *ks);
+size_t ksyms_count(const struct ksyms *ks);
+/* The symbol containing addr (the last one at or below it), or NULL; *off gets
+ * addr - symbol start when off is not NULL. */
+const char *ksyms_find(const struct ksyms *ks, uint64_t addr, uint64_t *off);
+/* Write the frame name for addr into buf: the symbol name, or "[kernel]+0xADDR".
+ * Returns 1 when named, 0 when written as an address. */
+int ksyms_resolve(const struct ksyms *ks, uint64_t addr, char *buf, size_t len);
+
+/* ---- user ---- */
+
+struct dso_set;
+
+struct dso_set_opts {
+	/* Root of separate debug files; NULL means /usr/lib/debug. Files are looked up by
+	 * build id (ROOT/.build-id/xx/yyyy.debug) and by .gnu_debuglink (ROOT/DIR/NAME,
+	 * DIR/NAME, DIR/.debug/NAME, DIR being the binary's directory). */
+	const char *debug_root;
+};
+
+struct dso_set *dso_set_new(const struct dso_set_opts *opts);
+void dso_set_free(struct dso_set *ds);
+/* Binaries opened so far (each at most once), and the symbols read from them. */
+size_t dso_set_opened(const struct dso_set *ds);
+
+struct syms_cache;
+
+/* Snapshot /proc/<pid>/maps. dsos may be shared by many caches; NULL gives this cache a
+ * private set. NULL plus errno on failure. */
+struct syms_cache *syms_cache_new(struct dso_set *dsos, int pid);
+/* Same from a maps file in /proc/<pid>/maps format (tests, recorded runs). */
+struct syms_cache *syms_cache_from_maps(struct dso_set *dsos, const char *maps_path);
+void syms_cache_free(struct syms_cache *sc);
+
+enum sym_result {
+	SYM_NAMED = 1,       /* "function" */
+	SYM_MODULE_OFF = 0,  /* "module+0xoffset": mapped, but no symbol covers it */
+	SYM_UNMAPPED = -1,   /* "[unknown]+0xADDR": outside every mapping */
+};
+
+/* Write the frame name for a user address into buf (always NUL-terminated, never
+ * empty). Returns an enum sym_result. */
+int syms_cache_resolve(struct syms_cache *sc, uint64_t addr, char *buf, size_t len);
+
+/*
+ * The frame-pointer hint. A user stack of depth <= 2 whose outermost frame (the last
+ * entry, stacks being innermost first as bpf_get_stack returns them) lies in a shared
+ * library usually means that library was built without frame pointers and the walk
+ * stopped inside it. Returns true for such a stack and counts it.
+ */
+bool syms_cache_note_stack(struct syms_cache *sc, const uint64_t *ips, int depth);
+/* Stacks looked at by syms_cache_note_stack, and how many of them looked cut short. */
+uint64_t syms_cache_stacks_seen(const struct syms_cache *sc);
+uint64_t syms_cache_short_stacks(const struct syms_cache *sc);
+/* One sentence for the user when short stacks were seen, or 0 when there is nothing to
+ * say; writes at most len bytes. Returns the length written. */
+int syms_short_stack_warning(uint64_t shorts, uint64_t seen, char *buf, size_t len);
+
+#endif /* OPSCOPE_SYMBOLS_H */
