@@ -380,6 +380,7 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 		if (s->state == OPS_T_RUNNING)
 			s->on_ns += bpf_ktime_get_ns() - s->in_ts;
 		s->state = OPS_T_EXITED;
+		bpf_probe_read_kernel_str(s->comm, sizeof(s->comm), p->comm);
 	}
 	bpf_map_push_elem(&dead_slots, idx, 0);
 	bpf_map_delete_elem(&tid_slot, &tid);

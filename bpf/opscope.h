@@ -49,6 +49,7 @@ struct ops_slot {
 	__u32 tgid;
 	__u32 op_kind; /* written by the driver: the operation kind now running, 0 none */
 	__u32 gen;     /* bumped each time the slot is given to a new thread */
+	__u8 comm[16]; /* thread name at exit (live threads: read /proc) */
 
 	/* kernel-side state, read-only for userspace */
 	__u64 in_ts;      /* when the thread last went on-CPU (valid when RUNNING) */

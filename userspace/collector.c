@@ -192,6 +192,7 @@ static void reap(struct collector *c)
 		s = &c->slots[idx];
 		if (c->on_exit)
 			c->on_exit((const struct ops_slot *)s, c->on_exit_arg);
+		s->tid = 0; /* read: a scan of the array skips it until it is reused */
 		bpf_map_update_elem(c->free_fd, NULL, &idx, 0);
 	}
 }
@@ -282,6 +283,8 @@ void collector_stop(struct collector *c)
 	if (c->reaper_started)
 		pthread_join(c->reaper, NULL);
 	if (c->slots)
+		reap(c); /* threads that exited since the reaper's last pass */
+	if (c->slots)
 		munmap((void *)c->slots, c->slots_len);
 	opscope_bpf__destroy(c->skel);
 	free(c);
@@ -304,6 +307,13 @@ volatile struct ops_slot *collector_slot_of(struct collector *c, uint32_t tid)
 	if (bpf_map_lookup_elem(c->tid_fd, &tid, &idx) || idx >= OPS_MAX_SLOTS)
 		return NULL;
 	return &c->slots[idx];
+}
+
+uint32_t collector_slots_used(struct collector *c)
+{
+	uint32_t n = c->skel->bss->next_slot;
+
+	return n > OPS_MAX_SLOTS ? OPS_MAX_SLOTS : n;
 }
 
 void collector_get_stats(struct collector *c, struct collector_stats *st)

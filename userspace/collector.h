@@ -45,6 +45,8 @@ struct collector *collector_current(void);
 /* The slot array (OPS_MAX_SLOTS entries) and the slot of a tid, or NULL. */
 volatile struct ops_slot *collector_slots(struct collector *c);
 volatile struct ops_slot *collector_slot_of(struct collector *c, uint32_t tid);
+/* Slots [0, n) have been handed out at least once; a slot with tid 0 is free. */
+uint32_t collector_slots_used(struct collector *c);
 
 /*
  * Explain a failure to load: privileges, BTF, program types, verifier. Pure function of

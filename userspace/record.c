@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * opscope record: account every thread of any process, with no help from it, until the
+ * command exits, a duration passes, or Ctrl-C; then print one row per thread.
+ *
+ *	opscope record -p PID [-d 10s] [-o DIR]
+ *	opscope record [-d 10s] [-o DIR] -- CMD ARGS...
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "collector.h"
+#include "commands.h"
+#include "oprec.h"
+#include "params.h"
+#include "record.h"
+#include "sysnames.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	stop_flag = 1;
+}
+
+/* Final slots of threads that exited during the recording (the reaper thread adds). */
+struct exited {
+	pthread_mutex_t lock;
+	struct ops_slot *v;
+	size_t n, cap;
+};
+
+static void on_thread_exit(const struct ops_slot *s, void *arg)
+{
+	struct exited *ex = arg;
+
+	pthread_mutex_lock(&ex->lock);
+	if (ex->n == ex->cap) {
+		size_t cap = ex->cap ? ex->cap * 2 : 64;
+		struct ops_slot *v = realloc(ex->v, cap * sizeof(*v));
+
+		if (!v)
+			goto out;
+		ex->v = v;
+		ex->cap = cap;
+	}
+	ex->v[ex->n++] = *s;
+out:
+	pthread_mutex_unlock(&ex->lock);
+}
+
+static int cmp_on_cpu(const void *a, const void *b)
+{
+	const struct rec_thread *x = a, *y = b;
+	uint64_t tx = x->s.on_ns + x->s.runq_ns + x->s.blocked_ns;
+	uint64_t ty = y->s.on_ns + y->s.runq_ns + y->s.blocked_ns;
+
+	if (x->s.on_ns != y->s.on_ns)
+		return x->s.on_ns < y->s.on_ns ? 1 : -1;
+	return tx < ty ? 1 : tx > ty ? -1 : (int)x->s.tid - (int)y->s.tid;
+}
+
+/* The syscall a thread spent most blocked time in, and that time. */
+static const char *top_block(const struct ops_slot *s, uint64_t *ns)
+{
+	const char *name = "-";
+	uint64_t best = 0;
+
+	for (int i = 0; i < OPS_BLK_SYS; i++) {
+		if (s->blk_nr[i] >= 0 && s->blk_ns[i] > best) {
+			best = s->blk_ns[i];
+			name = sysnames_of_nr(s->blk_nr[i]);
+		}
+	}
+	if (s->blk_nosys_ns > best) {
+		best = s->blk_nosys_ns;
+		name = "(no syscall)";
+	}
+	if (s->blk_other_ns > best) {
+		best = s->blk_other_ns;
+		name = "(other)";
+	}
+	*ns = best;
+	return name;
+}
+
+void rec_table_print(FILE *f, struct rec_thread *t, size_t n, double secs)
+{
+	struct ops_slot tot = {};
+
+	qsort(t, n, sizeof(*t), cmp_on_cpu);
+	/* 100 columns: 7+16+9+9+9+20+7+7+8+8 */
+	fprintf(f, "%7s %-15s %8s %8s %8s %-19s %6s %6s %7s %7s\n", "TID", "COMM", "ON-CPU",
+		"RUNQ", "BLOCKED", "  BLOCKED MOST IN", "VCSW", "IVCSW", "SYSCALL", "FAULTS");
+	fprintf(f, "%7s %-15s %8s %8s %8s %-19s %6s %6s %7s %7s\n", "", "", "ms", "ms", "ms", "",
+		"", "", "", "");
+	for (size_t i = 0; i < n; i++) {
+		const struct ops_slot *s = &t[i].s;
+		uint64_t bns;
+		const char *bname = top_block(s, &bns);
+		char blk[32];
+
+		if (bns)
+			snprintf(blk, sizeof(blk), "%.14s %3.0f%%", bname,
+				 s->blocked_ns ? 100.0 * bns / s->blocked_ns : 0.0);
+		else
+			snprintf(blk, sizeof(blk), "-");
+		fprintf(f, "%7u %-15.15s %8.1f %8.1f %8.1f   %-17s %6lu %6lu %7lu %7lu%s\n", s->tid,
+			t[i].comm, s->on_ns / 1e6, s->runq_ns / 1e6, s->blocked_ns / 1e6, blk,
+			(unsigned long)s->nvcsw, (unsigned long)s->nivcsw,
+			(unsigned long)s->syscalls, (unsigned long)s->faults,
+			t[i].exited ? " x" : "");
+		tot.on_ns += s->on_ns;
+		tot.runq_ns += s->runq_ns;
+		tot.blocked_ns += s->blocked_ns;
+		tot.nvcsw += s->nvcsw;
+		tot.nivcsw += s->nivcsw;
+		tot.syscalls += s->syscalls;
+		tot.faults += s->faults;
+	}
+	fprintf(f, "%7s %-15s %8.1f %8.1f %8.1f   %-17s %6lu %6lu %7lu %7lu\n", "all",
+		"", tot.on_ns / 1e6, tot.runq_ns / 1e6, tot.blocked_ns / 1e6, "",
+		(unsigned long)tot.nvcsw, (unsigned long)tot.nivcsw, (unsigned long)tot.syscalls,
+		(unsigned long)tot.faults);
+	fprintf(f, "%zu threads over %.2f s (x: exited during the recording)\n", n, secs);
+}
+
+static void read_comm(int pid, uint32_t tid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%u/comm", pid, tid);
+	f = fopen(path, "r");
+	if (!f || !fgets(buf, (int)len, f))
+		snprintf(buf, len, "?");
+	if (f)
+		fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+static int write_outputs(const char *dir, struct rec_thread *t, size_t n, double secs)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	FILE *f;
+
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		fprintf(stderr, "opscope record: cannot create %s: %s\n", dir, strerror(errno));
+		return -errno;
+	}
+	snprintf(path, sizeof(path), "%s/record.txt", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.record.txt.tmp", dir);
+	f = fopen(tmp, "w");
+	if (!f) {
+		fprintf(stderr, "opscope record: cannot write %s: %s\n", tmp, strerror(errno));
+		return -errno;
+	}
+	rec_table_print(f, t, n, secs);
+	if (fclose(f) || rename(tmp, path)) {
+		fprintf(stderr, "opscope record: cannot write %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: opscope record -p PID [-d DURATION] [-o DIR] [-v]\n"
+		   "       opscope record [-d DURATION] [-o DIR] [-v] -- CMD [ARGS...]\n"
+		   "Accounts every thread of the process until it exits, DURATION passes or "
+		   "Ctrl-C.\n");
+}
+
+int cmd_record(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct exited ex = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct collector_opts opts = { .on_exit = on_thread_exit, .on_exit_arg = &ex };
+	struct collector_stats st;
+	struct collector *c = NULL;
+	struct rec_thread *rows = NULL;
+	const char *out = NULL;
+	int64_t duration = 0;
+	uint64_t t0;
+	int pid = 0, child = 0, go[2] = { -1, -1 }, ex_err[2] = { -1, -1 }, ret = 2, opt;
+	int status = 0;
+	size_t nrows = 0;
+	char err[512];
+	double secs;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+p:d:o:vh", lo, NULL)) != -1) {
+		char *end;
+		long v;
+
+		switch (opt) {
+		case 'p':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || v <= 0 || v > INT_MAX) {
+				fprintf(stderr, "opscope record: -p wants a process id, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			pid = (int)v;
+			break;
+		case 'd':
+			if (param_parse_duration(optarg, &duration) || duration <= 0) {
+				fprintf(stderr, "opscope record: -d wants a duration such as 500ms or "
+						"10s, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'v':
+			opts.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!!pid == (optind < argc)) {
+		fprintf(stderr, "opscope record: give either -p PID or -- CMD ARGS (one of them)\n");
+		return 2;
+	}
+	if (pid && kill(pid, 0) && errno == ESRCH) {
+		fprintf(stderr, "opscope record: no process %d; check the id with ps\n", pid);
+		return 2;
+	}
+	if (!pid) {
+		/* Fork now, exec only once the collector runs, so nothing is missed. */
+		if (pipe2(go, O_CLOEXEC) || pipe2(ex_err, O_CLOEXEC)) {
+			fprintf(stderr, "opscope record: pipe: %s\n", strerror(errno));
+			return 2;
+		}
+		child = fork();
+		if (child < 0) {
+			fprintf(stderr, "opscope record: fork: %s\n", strerror(errno));
+			return 2;
+		}
+		if (child == 0) {
+			char b;
+
+			int e;
+
+			close(go[1]);
+			close(ex_err[0]);
+			if (read(go[0], &b, 1) != 1)
+				_exit(127);
+			execvp(argv[optind], argv + optind);
+			e = errno;
+			if (write(ex_err[1], &e, sizeof(e)) != sizeof(e))
+				_exit(127);
+			_exit(127);
+		}
+		close(go[0]);
+		close(ex_err[1]);
+		pid = child;
+	}
+	opts.tgid = pid;
+	c = collector_start(&opts, err, sizeof(err));
+	if (!c) {
+		fprintf(stderr, "opscope record: %s\n", err);
+		if (child) {
+			kill(child, SIGKILL);
+			waitpid(child, NULL, 0);
+		}
+		return 2;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	t0 = ops_now_ns();
+	if (child) {
+		int e = 0;
+
+		if (write(go[1], "g", 1) != 1)
+			stop_flag = 1;
+		close(go[1]);
+		/* The error pipe closes on a successful exec, or carries exec's errno. */
+		if (read(ex_err[0], &e, sizeof(e)) == sizeof(e)) {
+			fprintf(stderr, "opscope record: cannot run '%s': %s; check the command "
+					"name and PATH\n", argv[optind], strerror(e));
+			close(ex_err[0]);
+			collector_stop(c);
+			waitpid(child, NULL, 0);
+			return 2;
+		}
+		close(ex_err[0]);
+	}
+	while (!stop_flag) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		if (duration && ops_now_ns() - t0 >= (uint64_t)duration)
+			break;
+		if (child) {
+			if (waitpid(child, &status, WNOHANG) == child) {
+				child = 0;
+				break;
+			}
+		} else if (kill(pid, 0) && errno == ESRCH) {
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	secs = (ops_now_ns() - t0) / 1e9;
+
+	/* Live threads first (their slots), then stop, which reports the rest as exited. */
+	{
+		volatile struct ops_slot *sl = collector_slots(c);
+		uint32_t used = collector_slots_used(c);
+
+		rows = calloc(used + 1, sizeof(*rows));
+		for (uint32_t i = 0; rows && i < used; i++) {
+			if (!sl[i].tid || sl[i].tgid != (uint32_t)pid || sl[i].state == OPS_T_EXITED)
+				continue;
+			rows[nrows].s = *(const struct ops_slot *)&sl[i];
+			if (rows[nrows].s.state == OPS_T_RUNNING)
+				rows[nrows].s.on_ns += ops_now_ns() - rows[nrows].s.in_ts;
+			read_comm(pid, rows[nrows].s.tid, rows[nrows].comm, sizeof(rows[nrows].comm));
+			nrows++;
+		}
+	}
+	collector_get_stats(c, &st);
+	collector_stop(c);
+	if (rows && ex.n) {
+		struct rec_thread *r = realloc(rows, (nrows + ex.n) * sizeof(*rows));
+
+		if (r) {
+			rows = r;
+			for (size_t i = 0; i < ex.n; i++, nrows++) {
+				rows[nrows].s = ex.v[i];
+				rows[nrows].exited = true;
+				snprintf(rows[nrows].comm, sizeof(rows[nrows].comm), "%.15s",
+					 (const char *)ex.v[i].comm);
+			}
+		}
+	}
+	if (!rows) {
+		fprintf(stderr, "opscope record: out of memory\n");
+		goto out;
+	}
+	rec_table_print(stdout, rows, nrows, secs);
+	printf("losses: %lu threads found no slot, %lu tid-map failures; %lu threads were "
+	       "already running (counted from first sight); load+attach %.1f ms\n",
+	       (unsigned long)st.slots_full, (unsigned long)st.tid_map_full,
+	       (unsigned long)st.late_threads, st.load_ms);
+	ret = 0;
+	if (out && write_outputs(out, rows, nrows, secs))
+		ret = 2;
+out:
+	if (child) {
+		kill(child, SIGTERM);
+		waitpid(child, &status, 0);
+	}
+	free(rows);
+	free(ex.v);
+	return ret;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* opscope record's per-thread table, exposed for its unit test. */
+#ifndef OPSCOPE_RECORD_H
+#define OPSCOPE_RECORD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "opscope.h"
+
+struct rec_thread {
+	struct ops_slot s;
+	char comm[16];
+	bool exited;
+};
+
+/* Sorts t by on-CPU time and prints the table (100 columns) with a total line. */
+void rec_table_print(FILE *f, struct rec_thread *t, size_t n, double secs);
+
+#endif
