@@ -2,6 +2,7 @@
 /* Operation recording: thread registration, snapshot differences, op kind names. */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,27 +36,31 @@ static inline uint64_t sub(uint64_t b, uint64_t a)
 void ops_snap_delta(struct ops_thread *t, const struct ops_snap *a, const struct ops_snap *b,
 		    struct ops_bd *o)
 {
-	memset(o, 0, sizeof(*o));
 	o->n = 1;
 	o->lat_ns = sub(b->ts, a->ts);
-	if (!t->slot)
+	o->queued_ns = 0;
+	if (!t->slot) {
+		memset(&o->on_ns, 0, sizeof(*o) - offsetof(struct ops_bd, on_ns));
+		o->queued_ns = 0;
 		return;
+	}
 	o->on_ns = sub(b->on_ns, a->on_ns);
-	o->runq_ns = sub(b->runq_ns, a->runq_ns);
-	o->blocked_ns = sub(b->blocked_ns, a->blocked_ns);
-	o->syscalls = sub(b->syscalls, a->syscalls);
-	o->syscall_ns = sub(b->syscall_ns, a->syscall_ns);
-	o->vcsw = sub(b->vcsw, a->vcsw);
-	o->ivcsw = sub(b->ivcsw, a->ivcsw);
-	o->faults = sub(b->faults, a->faults);
-	o->map_calls = sub(b->map_calls, a->map_calls);
-	o->map_bytes = sub(b->map_bytes, a->map_bytes);
-	o->unmap_bytes = sub(b->unmap_bytes, a->unmap_bytes);
-	o->migrations = sub(b->migrations, a->migrations);
+	o->runq_ns = b->runq_ns - a->runq_ns;
+	o->blocked_ns = b->blocked_ns - a->blocked_ns;
+	o->syscalls = b->syscalls - a->syscalls;
+	o->syscall_ns = b->syscall_ns - a->syscall_ns;
+	o->vcsw = b->vcsw - a->vcsw;
+	o->ivcsw = b->ivcsw - a->ivcsw;
+	o->faults = b->faults - a->faults;
+	o->map_calls = b->map_calls - a->map_calls;
+	o->map_bytes = b->map_bytes - a->map_bytes;
+	o->unmap_bytes = b->unmap_bytes - a->unmap_bytes;
+	o->migrations = b->migrations - a->migrations;
+	memset(o->blk_ns, 0, sizeof(o->blk_ns));
 	if (o->blocked_ns == 0)
 		return;
 	for (int i = 0; i < OPS_BLK_SYS; i++) {
-		uint64_t d = sub(b->blk_ns[i], a->blk_ns[i]);
+		uint64_t d = b->blk_ns[i] - a->blk_ns[i];
 
 		if (!d)
 			continue;
@@ -64,8 +69,8 @@ void ops_snap_delta(struct ops_thread *t, const struct ops_snap *a, const struct
 			t->blk_idx[i] = (uint8_t)sysnames_blk_index(t->slot->blk_nr[i]);
 		o->blk_ns[t->blk_idx[i]] += d;
 	}
-	o->blk_ns[OPS_BLK_OTHER] += sub(b->blk_other_ns, a->blk_other_ns);
-	o->blk_ns[OPS_BLK_NOSYS] += sub(b->blk_nosys_ns, a->blk_nosys_ns);
+	o->blk_ns[OPS_BLK_OTHER] += b->blk_other_ns - a->blk_other_ns;
+	o->blk_ns[OPS_BLK_NOSYS] += b->blk_nosys_ns - a->blk_nosys_ns;
 }
 
 static pthread_mutex_t kinds_lock = PTHREAD_MUTEX_INITIALIZER;

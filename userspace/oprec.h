@@ -21,6 +21,7 @@
 #define OPSCOPE_OPREC_H
 
 #include <stdint.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <linux/types.h>
@@ -35,14 +36,27 @@ struct ops_thread {
 	uint8_t blk_idx[OPS_BLK_SYS];
 };
 
+/*
+ * The counters of a snapshot, in the order of struct ops_slot's counter block so that a
+ * snapshot is one copy (checked by the static assertions below).
+ */
 struct ops_snap {
 	uint64_t ts; /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
-	uint64_t on_ns, runq_ns, blocked_ns;
-	uint64_t syscalls, syscall_ns, vcsw, ivcsw, faults;
+	uint64_t on_ns, blocked_ns, runq_ns, vcsw, ivcsw, syscalls, syscall_ns, faults;
 	uint64_t map_calls, map_bytes, unmap_bytes, migrations;
 	uint64_t blk_ns[OPS_BLK_SYS];
 	uint64_t blk_other_ns, blk_nosys_ns;
 };
+
+#define OPS_SNAP_CTR_BYTES (offsetof(struct ops_snap, blk_nosys_ns) + 8 - offsetof(struct ops_snap, on_ns))
+_Static_assert(offsetof(struct ops_slot, blk_nosys_ns) + 8 - offsetof(struct ops_slot, on_ns) ==
+		       OPS_SNAP_CTR_BYTES, "ops_snap counters must mirror ops_slot");
+_Static_assert(offsetof(struct ops_slot, migrations) - offsetof(struct ops_slot, on_ns) ==
+		       offsetof(struct ops_snap, migrations) - offsetof(struct ops_snap, on_ns),
+	       "ops_snap counters must mirror ops_slot");
+_Static_assert(offsetof(struct ops_slot, blk_ns) - offsetof(struct ops_slot, on_ns) ==
+		       offsetof(struct ops_snap, blk_ns) - offsetof(struct ops_snap, on_ns),
+	       "ops_snap counters must mirror ops_slot");
 
 static inline uint64_t ops_now_ns(void)
 {
@@ -66,30 +80,17 @@ static inline void ops_set_kind(struct ops_thread *t, uint32_t kind)
 
 static inline void ops_snap_take(const struct ops_thread *t, struct ops_snap *s)
 {
-	volatile struct ops_slot *sl = t->slot;
+	const struct ops_slot *sl = (const struct ops_slot *)t->slot;
 
 	s->ts = ops_now_ns();
-	if (!sl) {
-		memset((char *)s + sizeof(s->ts), 0, sizeof(*s) - sizeof(s->ts));
+	if (!sl)
 		return;
-	}
-	/* The thread runs now, so its current on-CPU interval began at in_ts. */
-	s->on_ns = sl->on_ns + (s->ts - sl->in_ts);
-	s->runq_ns = sl->runq_ns;
-	s->blocked_ns = sl->blocked_ns;
-	s->syscalls = sl->syscalls;
-	s->syscall_ns = sl->syscall_ns;
-	s->vcsw = sl->nvcsw;
-	s->ivcsw = sl->nivcsw;
-	s->faults = sl->faults;
-	s->map_calls = sl->map_calls;
-	s->map_bytes = sl->map_bytes;
-	s->unmap_bytes = sl->unmap_bytes;
-	s->migrations = sl->migrations;
-	for (int i = 0; i < OPS_BLK_SYS; i++)
-		s->blk_ns[i] = sl->blk_ns[i];
-	s->blk_other_ns = sl->blk_other_ns;
-	s->blk_nosys_ns = sl->blk_nosys_ns;
+	/* The slot is stable while its own thread runs in userspace: every kernel write
+	 * for this thread happens while it is in the kernel. */
+	__asm__ __volatile__("" ::: "memory");
+	memcpy(&s->on_ns, &sl->on_ns, OPS_SNAP_CTR_BYTES);
+	/* The current on-CPU interval began at in_ts. */
+	s->on_ns += s->ts - sl->in_ts;
 }
 
 /* out = b - a, with n = 1 and lat_ns = b.ts - a.ts. */
