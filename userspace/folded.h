@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Folded stacks: one line per distinct stack, frames from the root to the leaf joined
+ * by ';', a space, and a 64-bit value (samples, ns or faults):
+ *
+ *     scenario=pool;op=submit;main;run_task;memcpy 42
+ *
+ * the format FlameGraph's flamegraph.pl, inferno and speedscope read. A struct folded
+ * merges identical stacks (values add up) and writes them sorted. Free of libbpf.
+ *
+ * Frame conventions opscope writes and its flame graphs colour by:
+ *   - tag frames at the root, "key=value" with a lowercase key: scenario=, op=, thread=
+ *   - kernel frames end in "_[k]" (as perf's stackcollapse writes them)
+ *   - frames that could not be named are "module+0xoffset"
+ */
+#ifndef OPSCOPE_FOLDED_H
+#define OPSCOPE_FOLDED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define FOLDED_KERNEL_SUFFIX "_[k]"
+
+struct ksyms;
+struct syms_cache;
+
+struct folded;
+
+struct folded *folded_new(void);
+void folded_free(struct folded *f);
+
+/*
+ * Escape one frame name so that it cannot break a line: ';' becomes ':', newline, CR
+ * and tab become a space, an empty name becomes "[unknown]". Always NUL-terminates.
+ */
+void folded_escape_frame(const char *in, char *out, size_t len);
+
+/* Add a stack given as frame names, root first; each name is escaped. 0 or -errno
+ * (-EOVERFLOW when the stack's value would pass 2^64 - 1). */
+int folded_add(struct folded *f, const char *const *frames, size_t n, uint64_t value);
+/* Add an already joined stack ("a;b;c"); newlines in it are replaced by spaces. */
+int folded_add_stack(struct folded *f, const char *stack, uint64_t value);
+
+/*
+ * A stack as the collector takes it: plain arrays of addresses, innermost frame first
+ * (as bpf_get_stack writes them), plus the tag frames that go at the root.
+ */
+struct stack_sample {
+	const char *const *tags; /* e.g. "scenario=pool", "op=submit", "thread=worker-3" */
+	int ntags;
+	const uint64_t *kips;    /* kernel stack, innermost first; may be NULL */
+	int kdepth;
+	const uint64_t *uips;    /* user stack, innermost first; may be NULL */
+	int udepth;
+	uint64_t value;
+};
+
+/*
+ * Symbolize and add one sample: tags, then user frames outermost first, then kernel
+ * frames outermost first with the "_[k]" suffix. ks and sc may be NULL (the frames are
+ * then written as addresses). Zero addresses (unused stack slots) are skipped.
+ */
+int folded_add_sample(struct folded *f, const struct stack_sample *s, const struct ksyms *ks,
+		      struct syms_cache *sc);
+
+size_t folded_count(const struct folded *f); /* distinct stacks */
+uint64_t folded_total(const struct folded *f); /* sum of values (saturates) */
+/* Stack i in sorted order (byte order of the stack text), 0 <= i < folded_count. */
+void folded_get(struct folded *f, size_t i, const char **stack, uint64_t *value);
+/* The value of one stack, 0 when absent. */
+uint64_t folded_lookup(const struct folded *f, const char *stack);
+
+int folded_write(struct folded *f, FILE *out);
+/* Write atomically (temp file + rename). On failure err gets one sentence. */
+int folded_write_file(struct folded *f, const char *path, char *err, size_t errlen);
+
+/*
+ * Parse a folded file into f (merging with what it holds). Blank lines are skipped; a
+ * bad line fails the whole read with "NAME:LINE: what is wrong" in err and -EINVAL.
+ */
+int folded_read(struct folded *f, FILE *in, const char *name, char *err, size_t errlen);
+int folded_read_file(struct folded *f, const char *path, char *err, size_t errlen);
+
+/*
+ * Atomic output files, for every writer of this family: write to a temp file next to
+ * path, then rename over it, so a reader never sees half a file. atomic_file_open
+ * returns NULL (errno set, err filled) on failure; atomic_file_commit takes the writer's
+ * own result rc, closes, renames when everything is 0, removes the temp file otherwise,
+ * and returns the first error.
+ */
+FILE *atomic_file_open(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen);
+int atomic_file_commit(FILE *out, const char *tmp, const char *path, int rc, char *err,
+		       size_t errlen);
+
+enum frame_kind {
+	FRAME_USER,
+	FRAME_KERNEL,  /* ends in "_[k]" */
+	FRAME_TAG,     /* "key=value", key lowercase letters, digits or '_' */
+	FRAME_UNNAMED, /* "module+0xoffset" */
+};
+
+enum frame_kind folded_frame_kind(const char *frame, size_t len);
+
+#endif /* OPSCOPE_FOLDED_H */
