@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Markdown, JUnit XML and JSON views of a compare result, written atomically. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "signif.h"
+#include "writers_ci.h"
+
+int afile_open(struct afile *a, const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	memset(a, 0, sizeof(*a));
+	if (strlen(path) >= sizeof(a->path)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(a->path, path);
+	snprintf(a->tmp, sizeof(a->tmp), "%s.tmpXXXXXX", path);
+	fd = mkstemp(a->tmp);
+	if (fd < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "cannot create %s: %s (does the directory exist and is "
+			 "it writable?)", path, strerror(e));
+		return -e;
+	}
+	a->f = fdopen(fd, "w");
+	if (!a->f) {
+		int e = errno;
+
+		close(fd);
+		unlink(a->tmp);
+		snprintf(err, errlen, "cannot open %s: %s", a->tmp, strerror(e));
+		return -e;
+	}
+	/* mkstemp makes 0600; outputs are meant to be read by others (CI, web servers) */
+	fchmod(fd, 0644);
+	return 0;
+}
+
+int afile_commit(struct afile *a, char *err, size_t errlen)
+{
+	int e = 0;
+
+	if (!a->f)
+		return -EBADF;
+	if (fflush(a->f) || ferror(a->f))
+		e = errno ? errno : EIO;
+	if (fclose(a->f) && !e)
+		e = errno ? errno : EIO;
+	a->f = NULL;
+	if (!e && rename(a->tmp, a->path))
+		e = errno;
+	if (e) {
+		unlink(a->tmp);
+		snprintf(err, errlen, "cannot write %s: %s", a->path, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+void afile_abort(struct afile *a)
+{
+	if (a->f) {
+		fclose(a->f);
+		a->f = NULL;
+		unlink(a->tmp);
+	}
+}
+
+void ci_xml_escape(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		switch (c) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&apos;", f); break;
+		case '\n': fputs("&#10;", f); break;
+		case '\t': fputs("&#9;", f); break;
+		case '\r': fputs("&#13;", f); break;
+		default:
+			/* other control characters are not allowed in XML 1.0 at all */
+			fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
+		}
+	}
+}
+
+void ci_md_escape(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\n')
+			fputs("<br>", f);
+		else if (c == '&')
+			fputs("&amp;", f);
+		else if (c == '<')
+			fputs("&lt;", f);
+		else if (c == '>')
+			fputs("&gt;", f);
+		else if (c < 0x20)
+			fputc(' ', f);
+		else if (strchr("\\`*_{}[]()#+!|~", c))
+			fprintf(f, "\\%c", c);
+		else
+			fputc(c, f);
+	}
+}
+
+void ci_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (c < 0x20)
+				fprintf(f, "\\u%04x", c);
+			else
+				fputc(c, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void json_num_or_null(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.17g", v);
+	else
+		fputs("null", f);
+}
+
+static bool interesting(const struct cmp_row *r)
+{
+	return r->verdict != CMP_SAME && r->verdict != CMP_UNGATED;
+}
+
+static void md_row(FILE *f, const struct cmp_row *r)
+{
+	char b[32], c[32], d[32], p[32];
+
+	cmp_fmt_value(b, sizeof(b), r->base, r->unit);
+	cmp_fmt_value(c, sizeof(c), r->cur, r->unit);
+	cmp_fmt_delta(d, sizeof(d), r->delta_pct);
+	if (isnan(r->p))
+		snprintf(p, sizeof(p), "-");
+	else
+		snprintf(p, sizeof(p), r->p < 0.001 ? "<0.001" : "%.3f", r->p);
+	fputs("| ", f);
+	ci_md_escape(f, r->scenario);
+	fputs(" | ", f);
+	ci_md_escape(f, r->metric);
+	fputs(" | ", f);
+	ci_md_escape(f, b);
+	fputs(" | ", f);
+	ci_md_escape(f, c);
+	fputs(" | ", f);
+	ci_md_escape(f, d);
+	fputs(" | ", f);
+	ci_md_escape(f, p);
+	fputs(" | ", f);
+	if (r->verdict == CMP_REGRESSION || r->verdict == CMP_FAILED)
+		fputs("**", f);
+	ci_md_escape(f, cmp_verdict_name(r->verdict));
+	if (r->verdict == CMP_REGRESSION || r->verdict == CMP_FAILED)
+		fputs("**", f);
+	if (r->low_conf && r->nb && r->nc)
+		fputs(" (low confidence: n\\<5)", f);
+	fputs(" |\n", f);
+}
+
+static const char md_head[] =
+	"| Scenario | Metric | Baseline | Current | Delta | p | Verdict |\n"
+	"|---|---|--:|--:|--:|--:|---|\n";
+
+void ci_markdown(FILE *f, const struct cmp_result *res)
+{
+	int n = 0;
+
+	fprintf(f, "## opscope compare: %s\n\n", res->regressions || res->failed ?
+		"regression" : "no regression");
+	fprintf(f, "%d regression%s, %d improvement%s, %d beyond threshold but not "
+		"significant, %d failed scenario%s.\n\n", res->regressions,
+		res->regressions == 1 ? "" : "s", res->improvements,
+		res->improvements == 1 ? "" : "s", res->noise, res->failed,
+		res->failed == 1 ? "" : "s");
+	if (res->env_differs) {
+		fputs("> **Environment mismatch**: ", f);
+		ci_md_escape(f, res->env_mismatch);
+		fputs("\n\n", f);
+	}
+	for (int i = 0; i < res->nrows; i++)
+		n += interesting(&res->rows[i]);
+	if (n) {
+		fputs(md_head, f);
+		for (int i = 0; i < res->nrows; i++)
+			if (interesting(&res->rows[i]))
+				md_row(f, &res->rows[i]);
+		fputs("\n", f);
+	}
+	bool why = false;
+
+	for (int i = 0; i < res->nrows; i++) {
+		const struct cmp_row *r = &res->rows[i];
+
+		if (!r->explain && !r->flame)
+			continue;
+		if (!why)
+			fputs("### Why\n\n", f);
+		why = true;
+		fputs("- **", f);
+		ci_md_escape(f, r->scenario);
+		fputs("** ", f);
+		ci_md_escape(f, r->metric);
+		fputs(": ", f);
+		ci_md_escape(f, r->explain ? r->explain : "");
+		if (r->flame) {
+			fputs(" (differential flame graph: `", f);
+			for (const char *s = r->flame; *s; s++)
+				fputc(*s == '`' ? '\'' : *s, f);
+			fputs("`)", f);
+		}
+		fputs("\n", f);
+	}
+	if (why)
+		fputs("\n", f);
+	fprintf(f, "<details><summary>All %d metrics</summary>\n\n", res->nrows);
+	fputs(md_head, f);
+	for (int i = 0; i < res->nrows; i++)
+		md_row(f, &res->rows[i]);
+	fputs("\n</details>\n\n", f);
+	fputs("Significance: ", f);
+	ci_md_escape(f, signif_method());
+	fprintf(f, "; alpha %.3g.\n", res->alpha);
+}
+
+static void junit_message(FILE *f, const struct cmp_row *r)
+{
+	char b[32], c[32], d[32], msg[512];
+
+	cmp_fmt_value(b, sizeof(b), r->base, r->unit);
+	cmp_fmt_value(c, sizeof(c), r->cur, r->unit);
+	cmp_fmt_delta(d, sizeof(d), r->delta_pct);
+	snprintf(msg, sizeof(msg), "%s %s (%s -> %s), p=%.3g, threshold %.3g%%",
+		 r->metric, d, b, c, r->p, r->threshold_pct);
+	ci_xml_escape(f, msg);
+}
+
+void ci_junit(FILE *f, const struct cmp_result *res)
+{
+	int fails = 0, errors = 0, skipped = 0;
+
+	for (int i = 0; i < res->nrows; i++) {
+		enum cmp_verdict v = res->rows[i].verdict;
+
+		fails += v == CMP_REGRESSION;
+		errors += v == CMP_FAILED;
+		skipped += v == CMP_NODATA || v == CMP_NEW || v == CMP_GONE;
+	}
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+	fprintf(f, "<testsuites name=\"opscope compare\" tests=\"%d\" failures=\"%d\" "
+		"errors=\"%d\" skipped=\"%d\">\n", res->nrows + 1, fails + res->env_differs,
+		errors, skipped);
+	fprintf(f, "  <testsuite name=\"environment\" tests=\"1\" failures=\"%d\" errors=\"0\" "
+		"skipped=\"0\">\n    <testcase classname=\"opscope.environment\" name=\"same "
+		"kernel, CPU and governor\" time=\"0\">", res->env_differs);
+	if (res->env_differs) {
+		fputs("\n      <failure type=\"environment\" message=\"environment mismatch\">", f);
+		ci_xml_escape(f, res->env_mismatch);
+		fputs("</failure>\n    ", f);
+	}
+	fputs("</testcase>\n  </testsuite>\n", f);
+	for (int i = 0; i < res->nrows;) {
+		const char *sc = res->rows[i].scenario;
+		int j = i, sf = 0, se = 0, ss = 0;
+
+		while (j < res->nrows && !strcmp(res->rows[j].scenario, sc)) {
+			enum cmp_verdict v = res->rows[j].verdict;
+
+			sf += v == CMP_REGRESSION;
+			se += v == CMP_FAILED;
+			ss += v == CMP_NODATA || v == CMP_NEW || v == CMP_GONE;
+			j++;
+		}
+		fputs("  <testsuite name=\"", f);
+		ci_xml_escape(f, sc);
+		fprintf(f, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\">\n",
+			j - i, sf, se, ss);
+		for (int k = i; k < j; k++) {
+			const struct cmp_row *r = &res->rows[k];
+
+			fputs("    <testcase classname=\"opscope.", f);
+			ci_xml_escape(f, sc);
+			fputs("\" name=\"", f);
+			ci_xml_escape(f, r->metric);
+			fputs("\" time=\"0\">", f);
+			switch (r->verdict) {
+			case CMP_REGRESSION:
+				fputs("\n      <failure type=\"regression\" message=\"", f);
+				junit_message(f, r);
+				fputs("\">", f);
+				ci_xml_escape(f, r->explain ? r->explain : "");
+				if (r->flame) {
+					fputs("\ndifferential flame graph: ", f);
+					ci_xml_escape(f, r->flame);
+				}
+				fputs("</failure>\n    ", f);
+				break;
+			case CMP_FAILED:
+				fputs("\n      <error type=\"failed\" message=\"", f);
+				ci_xml_escape(f, r->explain ? r->explain : "scenario failed");
+				fputs("\"/>\n    ", f);
+				break;
+			case CMP_NODATA:
+			case CMP_NEW:
+			case CMP_GONE:
+				fputs("\n      <skipped message=\"", f);
+				ci_xml_escape(f, cmp_verdict_name(r->verdict));
+				fputs("\"/>\n    ", f);
+				break;
+			default:
+				if (r->verdict != CMP_SAME) {
+					fputs("\n      <system-out>", f);
+					junit_message(f, r);
+					fputs(": ", f);
+					ci_xml_escape(f, cmp_verdict_name(r->verdict));
+					fputs("</system-out>\n    ", f);
+				}
+				break;
+			}
+			fputs("</testcase>\n", f);
+		}
+		fputs("  </testsuite>\n", f);
+		i = j;
+	}
+	fputs("</testsuites>\n", f);
+}
+
+void ci_json(FILE *f, const struct cmp_result *res)
+{
+	fputs("{\n  \"schema\": \"opscope-compare\",\n  \"version\": 1,\n  \"baseline\": ", f);
+	ci_json_string(f, res->base_path);
+	fputs(",\n  \"current\": ", f);
+	ci_json_string(f, res->cur_path);
+	fputs(",\n  \"method\": ", f);
+	ci_json_string(f, signif_method());
+	fputs(",\n  \"alpha\": ", f);
+	json_num_or_null(f, res->alpha);
+	fprintf(f, ",\n  \"environment_mismatch\": %s,\n  \"environment_diff\": ",
+		res->env_differs ? "true" : "false");
+	ci_json_string(f, res->env_mismatch);
+	fprintf(f, ",\n  \"summary\": { \"regressions\": %d, \"improvements\": %d, "
+		"\"not_significant\": %d, \"failed\": %d, \"missing\": %d },\n  \"rows\": [",
+		res->regressions, res->improvements, res->noise, res->failed, res->missing);
+	for (int i = 0; i < res->nrows; i++) {
+		const struct cmp_row *r = &res->rows[i];
+
+		fputs(i ? ",\n    {" : "\n    {", f);
+		fputs("\"scenario\": ", f);
+		ci_json_string(f, r->scenario);
+		fputs(", \"metric\": ", f);
+		ci_json_string(f, r->metric);
+		fputs(", \"op\": ", f);
+		if (r->op[0])
+			ci_json_string(f, r->op);
+		else
+			fputs("null", f);
+		fputs(", \"unit\": ", f);
+		ci_json_string(f, r->unit);
+		fputs(", \"kind\": ", f);
+		ci_json_string(f, cmp_kind_name(r->kind));
+		fprintf(f, ", \"better\": \"%s\", \"n_baseline\": %d, \"n_current\": %d, "
+			"\"baseline\": ", r->better > 0 ? "higher" : r->better < 0 ? "lower" :
+			"none", r->nb, r->nc);
+		json_num_or_null(f, r->base);
+		fputs(", \"current\": ", f);
+		json_num_or_null(f, r->cur);
+		fputs(", \"delta_pct\": ", f);
+		json_num_or_null(f, r->delta_pct);
+		fputs(", \"threshold_pct\": ", f);
+		json_num_or_null(f, r->threshold_pct >= 0 ? r->threshold_pct : NAN);
+		fputs(", \"p\": ", f);
+		json_num_or_null(f, r->p);
+		fprintf(f, ", \"exact\": %s, \"significant\": %s, \"low_confidence\": %s, "
+			"\"ci95_diff\": ", r->exact ? "true" : "false",
+			r->significant ? "true" : "false", r->low_conf ? "true" : "false");
+		if (isfinite(r->ci_lo) && isfinite(r->ci_hi)) {
+			fputs("[", f);
+			json_num_or_null(f, r->ci_lo);
+			fputs(", ", f);
+			json_num_or_null(f, r->ci_hi);
+			fputs("]", f);
+		} else {
+			fputs("null", f);
+		}
+		fputs(", \"verdict\": ", f);
+		ci_json_string(f, cmp_verdict_name(r->verdict));
+		fputs(", \"explanation\": ", f);
+		if (r->explain)
+			ci_json_string(f, r->explain);
+		else
+			fputs("null", f);
+		fputs(", \"flamegraph\": ", f);
+		if (r->flame)
+			ci_json_string(f, r->flame);
+		else
+			fputs("null", f);
+		fputs("}", f);
+	}
+	fputs("\n  ]\n}\n", f);
+}
+
+typedef void (*writer_fn)(FILE *f, const struct cmp_result *res);
+
+static int write_with(writer_fn fn, const struct cmp_result *res, const char *path, char *err,
+		      size_t errlen)
+{
+	struct afile a;
+	int rc = afile_open(&a, path, err, errlen);
+
+	if (rc)
+		return rc;
+	fn(a.f, res);
+	return afile_commit(&a, err, errlen);
+}
+
+int ci_write_markdown(const struct cmp_result *res, const char *path, char *err, size_t errlen)
+{
+	return write_with(ci_markdown, res, path, err, errlen);
+}
+
+int ci_write_junit(const struct cmp_result *res, const char *path, char *err, size_t errlen)
+{
+	return write_with(ci_junit, res, path, err, errlen);
+}
+
+int ci_write_json(const struct cmp_result *res, const char *path, char *err, size_t errlen)
+{
+	return write_with(ci_json, res, path, err, errlen);
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Outputs of opscope compare for CI systems: markdown (a pull-request or merge-request
+ * comment), JUnit XML (Jenkins and GitLab show one test case per scenario and metric,
+ * regressions as failures) and JSON. Every file is written to a temporary file in the
+ * same directory and renamed into place, so a reader never sees half a file.
+ */
+#ifndef OPSCOPE_WRITERS_CI_H
+#define OPSCOPE_WRITERS_CI_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "compare.h"
+
+/* Atomic output file: open a temp file next to path; commit renames it over path. */
+struct afile {
+	FILE *f;
+	char path[4096];
+	char tmp[4096 + 16];
+};
+
+int afile_open(struct afile *a, const char *path, char *err, size_t errlen);
+int afile_commit(struct afile *a, char *err, size_t errlen); /* closes; -errno on error */
+void afile_abort(struct afile *a);                           /* closes and removes temp */
+
+/* Escapers, exposed for the tests. */
+void ci_xml_escape(FILE *f, const char *s);  /* text and attribute values */
+void ci_md_escape(FILE *f, const char *s);   /* one markdown table cell */
+void ci_json_string(FILE *f, const char *s); /* a quoted JSON string */
+
+int ci_write_markdown(const struct cmp_result *res, const char *path, char *err, size_t errlen);
+int ci_write_junit(const struct cmp_result *res, const char *path, char *err, size_t errlen);
+int ci_write_json(const struct cmp_result *res, const char *path, char *err, size_t errlen);
+
+/* The same writers to an open stream (tests). */
+void ci_markdown(FILE *f, const struct cmp_result *res);
+void ci_junit(FILE *f, const struct cmp_result *res);
+void ci_json(FILE *f, const struct cmp_result *res);
+
+#endif
