@@ -82,6 +82,8 @@ static __always_inline void stat_inc(__u32 which)
 		(*v)++;
 }
 
+#include "stacks.bpf.h"
+
 static __always_inline struct ops_slot *slot_of(__u32 tid)
 {
 	__u32 *idx = bpf_map_lookup_elem(&tid_slot, &tid);
@@ -215,6 +217,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 			if (!s)
 				return 0;
 		} else {
+			offcpu_switch_in(s, next, now);
 			if (s->state == OPS_T_RUNNABLE)
 				s->runq_ns += now - s->wake_ts;
 			else if (s->state == OPS_T_BLOCKED)
@@ -229,7 +232,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 	return 0;
 }
 
-static __always_inline int on_wakeup(struct task_struct *p, bool new_task)
+static __always_inline int on_wakeup(void *ctx, struct task_struct *p, bool new_task)
 {
 	struct ops_slot *s;
 	__u64 now;
@@ -250,6 +253,7 @@ static __always_inline int on_wakeup(struct task_struct *p, bool new_task)
 	}
 	if (s->state != OPS_T_BLOCKED)
 		return 0; /* woken before it switched out, or already runnable */
+	waker_note(ctx, s, now);
 	account_blocked(s, now);
 	s->state = OPS_T_RUNNABLE;
 	s->wake_ts = now;
@@ -259,13 +263,13 @@ static __always_inline int on_wakeup(struct task_struct *p, bool new_task)
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(handle_wakeup, struct task_struct *p)
 {
-	return on_wakeup(p, false);
+	return on_wakeup(ctx, p, false);
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(handle_wakeup_new, struct task_struct *p)
 {
-	return on_wakeup(p, true);
+	return on_wakeup(ctx, p, true);
 }
 
 SEC("tp_btf/sys_enter")
@@ -312,7 +316,10 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	if ((__u32)(pid_tgid >> 32) != targ_tgid)
 		return 0;
 	s = slot_of((__u32)pid_tgid);
-	if (!s || s->sys_nr < 0)
+	if (!s)
+		return 0;
+	offcpu_sys_exit(ctx, s);
+	if (s->sys_nr < 0)
 		return 0;
 	now = bpf_ktime_get_ns();
 	s->syscalls++;
@@ -358,8 +365,28 @@ int BPF_PROG(handle_fault, unsigned long address, struct pt_regs *regs, unsigned
 	if ((__u32)(pid_tgid >> 32) != targ_tgid)
 		return 0;
 	s = current_slot((__u32)pid_tgid, bpf_ktime_get_ns());
-	if (s)
-		s->faults++;
+	if (!s)
+		return 0;
+	s->faults++;
+	if (stacks_on && fault_stacks)
+		stack_count(OPS_ST_FAULT, s->op_kind, s->tid, 0, 0, cur_stack(ctx, true), 1);
+	return 0;
+}
+
+/* On-CPU sampling: a software cpu-clock perf event on every CPU. */
+SEC("perf_event")
+int handle_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct ops_slot *s;
+	__u32 tid = (__u32)pid_tgid;
+
+	if ((__u32)(pid_tgid >> 32) != targ_tgid || !tid)
+		return 0;
+	s = slot_of(tid);
+	stat_inc(OPS_STAT_SAMPLES);
+	stack_count(OPS_ST_ONCPU, s ? s->op_kind : 0, tid, 0, cur_stack(ctx, false),
+		    cur_stack(ctx, true), 1);
 	return 0;
 }
 

@@ -62,6 +62,52 @@ struct ops_slot {
 	__s32 blk_sys;    /* syscall the thread is blocked in, -1 none */
 	__u32 state;      /* enum ops_tstate */
 	__u32 cpu;        /* CPU it last ran on */
+
+	/* an off-CPU interval whose user stack is taken at the next sys_exit */
+	__u64 pend_kstack;  /* kernel stack id it blocked with */
+	__u64 pend_blocked; /* ns blocked */
+	__u64 pend_runq;    /* ns waiting for a CPU afterwards */
+	__u64 pend_wk;      /* waker's kernel stack id, 0 none */
+	__u64 pend_wu;      /* waker's user stack id, 0 none */
+	__u32 pend_waker;   /* waker tid, 0 none */
+	__u32 pend_kind;    /* op kind when it went off-CPU */
+	__u32 pend;         /* 1 while an interval waits for its user stack */
+	__u32 wake_pid;     /* waker of the interval in progress (set at wakeup), 0 none */
+	__u64 wake_k;       /* its kernel stack id */
+	__u64 wake_u;       /* its user stack id */
+};
+
+/* Stack ids are 64-bit hashes of the frames; 0 means "no stack". */
+#define OPS_MAX_FRAMES 64
+#define OPS_MAX_STACKS 16384
+#define OPS_MAX_STACK_KEYS 32768
+
+struct ops_stack {
+	__u32 nr;
+	__u32 pad_;
+	__u64 ips[OPS_MAX_FRAMES];
+};
+
+enum ops_stack_type {
+	OPS_ST_ONCPU = 1,   /* value: samples */
+	OPS_ST_BLOCKED = 2, /* value: ns blocked */
+	OPS_ST_RUNQ = 3,    /* value: ns waiting for a CPU */
+	OPS_ST_WAKER = 4,   /* stacks of the waker; value: ns the wakee was blocked */
+	OPS_ST_FAULT = 5,   /* value: user page faults */
+};
+
+struct ops_stack_key {
+	__u64 kstack;
+	__u64 ustack;
+	__u32 type;   /* enum ops_stack_type */
+	__u32 kind;   /* op kind of the thread at that moment */
+	__u32 tid;    /* the thread (the wakee for OPS_ST_WAKER) */
+	__u32 waker;  /* OPS_ST_WAKER: waker tid */
+};
+
+struct ops_stack_val {
+	__u64 value;
+	__u64 count;
 };
 
 /* Global counters, one per CPU in a per-CPU array, summed by userspace. */
@@ -69,6 +115,10 @@ enum ops_stat {
 	OPS_STAT_SLOTS_FULL,    /* a thread could not get a slot: nothing counted for it */
 	OPS_STAT_TID_MAP_FULL,  /* tid-to-slot insert failed */
 	OPS_STAT_LATE_THREAD,   /* first seen mid-life: counters start then */
+	OPS_STAT_STACK_FAIL,    /* stack walk returned an error */
+	OPS_STAT_STACKS_FULL,   /* stack table full: stack lost */
+	OPS_STAT_KEYS_FULL,     /* stack count table full: sample or interval lost */
+	OPS_STAT_SAMPLES,       /* on-CPU samples taken for the target */
 	OPS_STAT_NR,
 };
 

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/perf_event.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +35,12 @@ struct collector {
 	void (*on_exit)(const struct ops_slot *s, void *arg);
 	void *on_exit_arg;
 	double load_ms;
+	/* names of exited threads, for stacks symbolized after they are gone */
+	pthread_mutex_t names_lock;
+	struct { uint32_t tid; char comm[16]; } names[4096];
+	struct bpf_link **sample_links;
+	int *sample_fds;
+	int nsample;
 };
 
 static struct collector *current;
@@ -192,9 +199,53 @@ static void reap(struct collector *c)
 		s = &c->slots[idx];
 		if (c->on_exit)
 			c->on_exit((const struct ops_slot *)s, c->on_exit_arg);
+		pthread_mutex_lock(&c->names_lock);
+		c->names[s->tid % 4096].tid = s->tid;
+		memcpy(c->names[s->tid % 4096].comm, (const void *)s->comm, 16);
+		c->names[s->tid % 4096].comm[15] = '\0';
+		pthread_mutex_unlock(&c->names_lock);
 		s->tid = 0; /* read: a scan of the array skips it until it is reused */
 		bpf_map_update_elem(c->free_fd, NULL, &idx, 0);
 	}
+}
+
+static int attach_sampling(struct collector *c, int hz)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	c->sample_links = calloc(ncpu, sizeof(*c->sample_links));
+	c->sample_fds = calloc(ncpu, sizeof(*c->sample_fds));
+	if (!c->sample_links || !c->sample_fds)
+		return -ENOMEM;
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		struct perf_event_attr attr = {
+			.type = PERF_TYPE_SOFTWARE,
+			.config = PERF_COUNT_SW_CPU_CLOCK,
+			.size = sizeof(attr),
+			.freq = 1,
+			.sample_freq = hz,
+		};
+		int fd = syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == ENODEV)
+				continue; /* CPU offline */
+			return -errno;
+		}
+		c->sample_fds[c->nsample] = fd;
+		c->sample_links[c->nsample] =
+			bpf_program__attach_perf_event(c->skel->progs.handle_sample, fd);
+		if (!c->sample_links[c->nsample]) {
+			int e = -errno;
+
+			close(fd);
+			return e;
+		}
+		c->nsample++;
+	}
+	return 0;
 }
 
 static void *reaper_main(void *arg)
@@ -228,6 +279,7 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 		errno = ENOMEM;
 		return NULL;
 	}
+	pthread_mutex_init(&c->names_lock, NULL);
 	c->on_exit = opts->on_exit;
 	c->on_exit_arg = opts->on_exit_arg;
 	c->skel = opscope_bpf__open();
@@ -236,6 +288,17 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 		goto fail;
 	}
 	c->skel->rodata->targ_tgid = opts->tgid ? (__u32)opts->tgid : (__u32)getpid();
+	c->skel->rodata->stacks_on = opts->stacks;
+	c->skel->rodata->fault_stacks = opts->stacks && opts->fault_stacks;
+	c->skel->rodata->waker_stacks = opts->stacks && opts->waker_stacks;
+	c->skel->rodata->min_block_ns = opts->min_block_ns;
+	if (!opts->stacks || opts->sample_hz <= 0)
+		bpf_program__set_autoload(c->skel->progs.handle_sample, false);
+	if (!opts->stacks) {
+		/* keep the unused tables from costing kernel memory */
+		bpf_map__set_max_entries(c->skel->maps.stack_tab, 1);
+		bpf_map__set_max_entries(c->skel->maps.stack_counts, 1);
+	}
 
 	stage = "load";
 	e = opscope_bpf__load(c->skel);
@@ -246,6 +309,13 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 	e = opscope_bpf__attach(c->skel);
 	if (e)
 		goto fail;
+
+	if (opts->stacks && opts->sample_hz > 0) {
+		stage = "attach on-CPU sampling to";
+		e = attach_sampling(c, opts->sample_hz);
+		if (e)
+			goto fail;
+	}
 
 	stage = "map";
 	c->slots_len = (size_t)OPS_MAX_SLOTS * ((sizeof(struct ops_slot) + 7) & ~7ul);
@@ -286,6 +356,12 @@ void collector_stop(struct collector *c)
 		reap(c); /* threads that exited since the reaper's last pass */
 	if (c->slots)
 		munmap((void *)c->slots, c->slots_len);
+	for (int i = 0; i < c->nsample; i++) {
+		bpf_link__destroy(c->sample_links[i]);
+		close(c->sample_fds[i]);
+	}
+	free(c->sample_links);
+	free(c->sample_fds);
 	opscope_bpf__destroy(c->skel);
 	free(c);
 }
@@ -344,6 +420,82 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 			st->tid_map_full = sum;
 		else if (k == OPS_STAT_LATE_THREAD)
 			st->late_threads = sum;
+		else if (k == OPS_STAT_STACK_FAIL)
+			st->stack_fail = sum;
+		else if (k == OPS_STAT_STACKS_FULL)
+			st->stacks_full = sum;
+		else if (k == OPS_STAT_KEYS_FULL)
+			st->keys_full = sum;
+		else if (k == OPS_STAT_SAMPLES)
+			st->samples = sum;
 	}
 	free(vals);
+}
+
+int collector_stacks_take(struct collector *c, struct stack_entry **out, size_t *n)
+{
+	int fd = bpf_map__fd(c->skel->maps.stack_counts);
+	struct ops_stack_key key, next;
+	struct stack_entry *v = NULL;
+	size_t len = 0, cap = 0;
+	void *prev = NULL;
+
+	*out = NULL;
+	*n = 0;
+	/* Collect the keys first, then take each with lookup-and-delete so that no
+	 * increment racing with the drain is lost. */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 1024;
+			struct stack_entry *nv = realloc(v, ncap * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		v[len++].key = next;
+		key = next;
+		prev = &key;
+	}
+	size_t j = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (bpf_map_lookup_and_delete_elem(fd, &v[i].key, &v[i].val))
+			continue;
+		v[j++] = v[i];
+	}
+	*out = v;
+	*n = j;
+	return 0;
+}
+
+int collector_stack_frames(struct collector *c, uint64_t id, uint64_t *ips, int max)
+{
+	struct ops_stack st;
+	int n;
+
+	if (!id)
+		return 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stack_tab), &id, &st))
+		return -ENOENT;
+	n = st.nr < OPS_MAX_FRAMES ? (int)st.nr : OPS_MAX_FRAMES;
+	if (n > max)
+		n = max;
+	memcpy(ips, st.ips, n * sizeof(*ips));
+	return n;
+}
+
+int collector_thread_name(struct collector *c, uint32_t tid, char *buf, size_t len)
+{
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&c->names_lock);
+	if (c->names[tid % 4096].tid == tid && c->names[tid % 4096].comm[0]) {
+		snprintf(buf, len, "%s", c->names[tid % 4096].comm);
+		r = 0;
+	}
+	pthread_mutex_unlock(&c->names_lock);
+	return r;
 }

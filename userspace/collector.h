@@ -21,6 +21,13 @@ struct collector_opts {
 	 * thread of the target that exited, before its slot is reused. May be NULL. */
 	void (*on_exit)(const struct ops_slot *s, void *arg);
 	void *on_exit_arg;
+
+	/* Stacks (all off unless stacks is set). */
+	bool stacks;          /* off-CPU stacks, and the ones below when set */
+	bool fault_stacks;    /* user stack at each user page fault */
+	bool waker_stacks;    /* stacks of the thread that ended each blocked interval */
+	uint64_t min_block_ns; /* off-CPU intervals shorter than this take no stack walk */
+	int sample_hz;        /* on-CPU sampling rate per CPU (cpu-clock), 0 off */
 };
 
 struct collector_stats {
@@ -29,7 +36,25 @@ struct collector_stats {
 	uint64_t tid_map_full;
 	uint64_t late_threads; /* first seen mid-life: their counters start then */
 	double load_ms;        /* open + load + attach */
+	uint64_t stack_fail;   /* stack walks that returned an error */
+	uint64_t stacks_full;  /* stacks lost: stack table full */
+	uint64_t keys_full;    /* samples or intervals lost: count table full */
+	uint64_t samples;      /* on-CPU samples of the target */
 };
+
+/* One counted stack: what the kernel side aggregated under one key. */
+struct stack_entry {
+	struct ops_stack_key key;
+	struct ops_stack_val val;
+};
+
+/* Read and clear the stack counts gathered so far (one scenario's worth). On success
+ * *out is malloc'd (free it) and *n set; returns 0 or -errno. */
+int collector_stacks_take(struct collector *c, struct stack_entry **out, size_t *n);
+/* Name of a thread of the target that exited (remembered from its last moment). */
+int collector_thread_name(struct collector *c, uint32_t tid, char *buf, size_t len);
+/* Frames of a stack id, innermost first: returns their number (0 for id 0), or -ENOENT. */
+int collector_stack_frames(struct collector *c, uint64_t id, uint64_t *ips, int max);
 
 /*
  * Open, load and attach. On failure returns NULL, sets errno, and writes one sentence

@@ -100,6 +100,6 @@ out:
 const char *ops_kind_name(uint32_t id)
 {
 	if (id == 0 || id >= OPS_MAX_KINDS || !kind_names[id][0])
-		return "(none)";
+		return "none";
 	return kind_names[id];
 }

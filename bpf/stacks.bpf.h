@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Stacks: on-CPU samples, off-CPU intervals (blocked and run-queue), their wakers, and
+ * user page faults, counted in-kernel by (stack, op kind, thread). Included by
+ * opscope.bpf.c so each tracepoint runs one program. Everything here is off unless
+ * the loader sets stacks_on; the verifier then drops it as dead code.
+ *
+ * Stacks are interned by a 64-bit hash of their frames (own table, no stack map
+ * buckets to collide). Off-CPU kernel stacks are walked at switch-in, once the interval
+ * is known to be worth it (>= min_block_ns): the thread is still parked in schedule(),
+ * so bpf_get_task_stack() returns the stack it blocked with. Its user stack cannot be
+ * walked from another task, so it is taken at the thread's next sys_exit, which is the
+ * return of the syscall it blocked in.
+ */
+#ifndef OPSCOPE_STACKS_BPF_H
+#define OPSCOPE_STACKS_BPF_H
+
+const volatile bool stacks_on = false;
+const volatile bool fault_stacks = false;
+const volatile bool waker_stacks = false;
+const volatile __u64 min_block_ns = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OPS_MAX_STACKS);
+	__type(key, __u64);
+	__type(value, struct ops_stack);
+} stack_tab SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OPS_MAX_STACK_KEYS);
+	__type(key, struct ops_stack_key);
+	__type(value, struct ops_stack_val);
+} stack_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ops_stack);
+} stack_scratch SEC(".maps");
+
+/* Intern the stack in st (nr frames) and return its id, 0 on failure. */
+static __noinline __u64 stack_intern(struct ops_stack *st)
+{
+	__u64 h = 0xcbf29ce484222325ull;
+	__u32 n = st->nr;
+
+	if (n == 0)
+		return 0;
+	for (__u32 i = 0; i < OPS_MAX_FRAMES; i++) {
+		if (i >= n)
+			break;
+		h ^= st->ips[i];
+		h *= 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	if (!h)
+		h = 1;
+	if (bpf_map_update_elem(&stack_tab, &h, st, BPF_NOEXIST) == -7 /* E2BIG */) {
+		stat_inc(OPS_STAT_STACKS_FULL);
+		return 0;
+	}
+	return h;
+}
+
+static __always_inline struct ops_stack *scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&stack_scratch, &zero);
+}
+
+static __always_inline __u64 stack_fill(struct ops_stack *st, long len)
+{
+	if (len <= 0) {
+		if (len < 0)
+			stat_inc(OPS_STAT_STACK_FAIL);
+		return 0;
+	}
+	st->nr = len / 8;
+	return stack_intern(st);
+}
+
+/* Stacks of the current task. */
+static __always_inline __u64 cur_stack(void *ctx, bool user)
+{
+	struct ops_stack *st = scratch();
+
+	if (!st)
+		return 0;
+	return stack_fill(st, bpf_get_stack(ctx, st->ips, sizeof(st->ips),
+					    user ? BPF_F_USER_STACK : 0));
+}
+
+static __always_inline __u64 task_kstack(struct task_struct *t)
+{
+	struct ops_stack *st = scratch();
+
+	if (!st)
+		return 0;
+	return stack_fill(st, bpf_get_task_stack(t, st->ips, sizeof(st->ips), 0));
+}
+
+static __always_inline void stack_count(__u32 type, __u32 kind, __u32 tid, __u32 waker,
+					__u64 k, __u64 u, __u64 value)
+{
+	struct ops_stack_key key = {
+		.kstack = k, .ustack = u, .type = type, .kind = kind, .tid = tid, .waker = waker,
+	};
+	struct ops_stack_val *v, init = { .value = value, .count = 1 };
+
+	v = bpf_map_lookup_elem(&stack_counts, &key);
+	if (v) {
+		__sync_fetch_and_add(&v->value, value);
+		__sync_fetch_and_add(&v->count, 1);
+		return;
+	}
+	if (bpf_map_update_elem(&stack_counts, &key, &init, BPF_NOEXIST)) {
+		v = bpf_map_lookup_elem(&stack_counts, &key);
+		if (v) { /* another CPU inserted it first */
+			__sync_fetch_and_add(&v->value, value);
+			__sync_fetch_and_add(&v->count, 1);
+		} else {
+			stat_inc(OPS_STAT_KEYS_FULL);
+		}
+	}
+}
+
+/* Emit a pending off-CPU interval with user stack u (0: unknown). */
+static __always_inline void offcpu_emit(struct ops_slot *s, __u64 u)
+{
+	if (s->pend_blocked)
+		stack_count(OPS_ST_BLOCKED, s->pend_kind, s->tid, 0, s->pend_kstack, u,
+			    s->pend_blocked);
+	if (s->pend_runq)
+		stack_count(OPS_ST_RUNQ, s->pend_kind, s->tid, 0, s->pend_kstack, u, s->pend_runq);
+	if (s->pend_waker)
+		stack_count(OPS_ST_WAKER, s->pend_kind, s->tid, s->pend_waker, s->pend_wk,
+			    s->pend_wu, s->pend_blocked);
+	s->pend = 0;
+	s->pend_waker = 0;
+}
+
+/*
+ * At switch-in of t (its slot s, before the counters move on): if the interval that ends
+ * now is worth a stack, walk t's kernel stack and keep the interval pending until the
+ * thread's user stack can be taken.
+ */
+static __always_inline void offcpu_switch_in(struct ops_slot *s, struct task_struct *t,
+					     __u64 now)
+{
+	__u64 off, blocked = 0, runq;
+
+	if (!stacks_on)
+		return;
+	if (s->pend) /* the last one never saw a sys_exit: emit without a user stack */
+		offcpu_emit(s, 0);
+	off = now - s->out_ts;
+	if (off < min_block_ns || s->state == OPS_T_RUNNING) {
+		s->wake_pid = 0;
+		return;
+	}
+	if (s->state == OPS_T_BLOCKED) {
+		blocked = off;
+		runq = 0;
+	} else {
+		/* RUNNABLE: preempted (wake_ts == out_ts), or woken at wake_ts */
+		blocked = s->wake_ts - s->out_ts;
+		runq = now - s->wake_ts;
+	}
+	s->pend_kstack = task_kstack(t);
+	s->pend_blocked = blocked;
+	s->pend_runq = runq;
+	s->pend_kind = s->op_kind;
+	s->pend_waker = s->wake_pid;
+	s->pend_wk = s->wake_k;
+	s->pend_wu = s->wake_u;
+	s->wake_pid = 0;
+	/* In a syscall: its return gives the user stack. Otherwise (preempted in user
+	 * mode, or blocked in a fault) no user stack can be had for another task. */
+	if (s->blk_sys >= 0 && blocked)
+		s->pend = 1;
+	else
+		offcpu_emit(s, 0);
+}
+
+static __always_inline void offcpu_sys_exit(void *ctx, struct ops_slot *s)
+{
+	if (!stacks_on || !s->pend)
+		return;
+	offcpu_emit(s, cur_stack(ctx, true));
+}
+
+/* At the wakeup of blocked thread s by the current task: remember who woke it. */
+static __always_inline void waker_note(void *ctx, struct ops_slot *s, __u64 now)
+{
+	if (!stacks_on || !waker_stacks || now - s->out_ts < min_block_ns)
+		return;
+	s->wake_k = cur_stack(ctx, false);
+	s->wake_u = cur_stack(ctx, true);
+	s->wake_pid = (__u32)bpf_get_current_pid_tgid();
+	if (!s->wake_pid)
+		s->wake_pid = 0xffffffff; /* woken from interrupt context on an idle CPU */
+}
+
+#endif

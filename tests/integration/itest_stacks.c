@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Stacks end to end: known call chains are run under the collector with stacks on, then
+ * written as folded files, which are read back: a function that spins shows in the
+ * on-CPU stacks under its caller, one that sleeps in the off-CPU stacks above the
+ * kernel's sleep path with about the slept time, one that touches fresh pages in the
+ * fault stacks with the page count.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "collector.h"
+#include "oprec.h"
+#include "profile.h"
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                        \
+	do {                                    \
+		if (cond) {                     \
+			passed++;               \
+			printf("  ok    ");     \
+		} else {                        \
+			failed++;               \
+			printf("  FAIL  ");     \
+		}                               \
+		printf(__VA_ARGS__);            \
+		printf("\n");                   \
+	} while (0)
+
+#define SLEEP_MS 60
+#define NSLEEP 5
+#define NPAGES 2000
+
+static volatile uint64_t sink;
+
+/* Known call chains. No libc call may sit between them and the kernel: Debian's libc
+ * has no frame pointers, so a walk from inside it skips its caller. */
+void itest_spin_leaf(uint64_t ns);
+void itest_spin_caller(void);
+void itest_sleep_caller(void);
+void itest_touch_caller(char *p, size_t page);
+
+__attribute__((noinline)) void itest_spin_leaf(uint64_t ns)
+{
+	uint64_t end = ops_now_ns() + ns;
+
+	/* the clock is read rarely: its vDSO code has no frame pointer either */
+	while (ops_now_ns() < end)
+		for (int i = 0; i < 200000; i++)
+			sink++;
+}
+
+__attribute__((noinline)) void itest_spin_caller(void)
+{
+	itest_spin_leaf(400 * 1000 * 1000ull);
+	__asm__ __volatile__("" ::: "memory");
+}
+
+__attribute__((noinline)) void itest_sleep_caller(void)
+{
+	for (int i = 0; i < NSLEEP; i++) {
+		struct timespec ts = { 0, SLEEP_MS * 1000 * 1000 };
+		long ret;
+
+		/* nanosleep(2) without libc's wrapper */
+		__asm__ __volatile__("syscall"
+				     : "=a"(ret)
+				     : "0"(SYS_nanosleep), "D"(&ts), "S"(NULL)
+				     : "rcx", "r11", "memory");
+		(void)ret;
+	}
+	__asm__ __volatile__("" ::: "memory");
+}
+
+__attribute__((noinline)) void itest_touch_caller(char *p, size_t page)
+{
+	for (size_t i = 0; i < NPAGES; i++)
+		p[i * page] = 1;
+	__asm__ __volatile__("" ::: "memory");
+}
+
+/* Sum of the values of lines of file that contain every one of the needles. */
+static uint64_t folded_sum(const char *file, const char *const *needles, int n)
+{
+	char line[16384];
+	uint64_t sum = 0;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *sp = strrchr(line, ' ');
+		bool all = sp != NULL;
+
+		for (int i = 0; all && i < n; i++)
+			all = strstr(line, needles[i]) && strstr(line, needles[i]) < sp;
+		if (all)
+			sum += strtoull(sp + 1, NULL, 10);
+	}
+	fclose(f);
+	return sum;
+}
+
+int main(void)
+{
+	struct collector_opts opts = {
+		.stacks = true, .fault_stacks = true, .waker_stacks = true,
+		.min_block_ns = 1000 * 1000, .sample_hz = 997,
+	};
+	struct collector_stats st;
+	struct profile_stats ps;
+	struct collector *c;
+	struct profile *p;
+	struct ops_thread t;
+	char err[512], dir[] = "/tmp/opscope-itest-stacksXXXXXX", path[512];
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char *mem;
+
+	if (geteuid() != 0) {
+		printf("SKIP itest_stacks: needs root to load BPF programs\n");
+		printf("0 passed, 0 failed, 1 skipped\n");
+		return 0;
+	}
+	c = collector_start(&opts, err, sizeof(err));
+	if (!c) {
+		printf("  FAIL  collector_start: %s\n0 passed, 1 failed\n", err);
+		return 1;
+	}
+	p = profile_new(getpid(), opts.sample_hz);
+	ops_thread_register(&t);
+	ops_set_kind(&t, ops_kind_id("itest.op"));
+	itest_spin_caller();
+	itest_sleep_caller();
+	mem = mmap(NULL, NPAGES * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	madvise(mem, NPAGES * page, MADV_NOHUGEPAGE);
+	itest_touch_caller(mem, page);
+	ops_set_kind(&t, 0);
+
+	if (!mkdtemp(dir) || profile_take(p, c, "itest") || profile_write(p, dir, err, sizeof(err))) {
+		printf("  FAIL  writing stacks: %s\n", err);
+		failed++;
+		goto out;
+	}
+	collector_get_stats(c, &st);
+	profile_get_stats(p, &ps);
+	printf("stacks: %lu entries, %lu samples, %lu files, %lu bytes, symbolized in %.1f ms\n",
+	       (unsigned long)ps.entries, (unsigned long)st.samples, (unsigned long)ps.files,
+	       (unsigned long)ps.bytes, ps.symbolize_ms);
+
+	{
+		const char *n[] = { "scenario=itest", "op=itest.op", "itest_spin_caller;itest_spin_leaf" };
+		uint64_t v;
+
+		snprintf(path, sizeof(path), "%s/stacks/itest/itest.op.oncpu.folded", dir);
+		v = folded_sum(path, n, 3);
+		/* 400 ms at 997 Hz is ~400 samples; allow for a busy machine */
+		CHECK(v >= 150 && v <= 480, "on-CPU: %lu samples under itest_spin_caller;"
+		      "itest_spin_leaf (spun 400 ms at 997 Hz)", (unsigned long)v);
+	}
+	{
+		/* the kernel leaves scheduler functions (schedule, do_nanosleep: .sched.text)
+		 * out of a parked task's stack; the syscall's own path stays */
+		const char *n[] = { "itest_sleep_caller", "__x64_sys_nanosleep_[k]",
+				    "hrtimer_nanosleep_[k]" };
+		uint64_t v, want = (uint64_t)NSLEEP * SLEEP_MS * 1000 * 1000;
+
+		snprintf(path, sizeof(path), "%s/stacks/itest/itest.op.offcpu.folded", dir);
+		v = folded_sum(path, n, 3);
+		CHECK(v >= want * 95 / 100 && v <= want * 110 / 100,
+		      "off-CPU: %.1f ms under itest_sleep_caller;...;hrtimer_nanosleep_[k] (slept %.1f ms)",
+		      v / 1e6, want / 1e6);
+	}
+	{
+		const char *n[] = { "itest_touch_caller" };
+		uint64_t v;
+
+		snprintf(path, sizeof(path), "%s/stacks/itest/itest.op.faults.folded", dir);
+		v = folded_sum(path, n, 1);
+		CHECK(v >= NPAGES - 2 && v <= NPAGES + 2,
+		      "faults: %lu under itest_touch_caller (touched %d pages)", (unsigned long)v,
+		      NPAGES);
+	}
+	{
+		const char *n[] = { "itest_spin_leaf", "[on-cpu]" };
+		const char *m[] = { "itest_sleep_caller", "[blocked]" };
+
+		snprintf(path, sizeof(path), "%s/stacks/itest/itest.op.wall.folded", dir);
+		CHECK(folded_sum(path, n, 2) > 100 * 1000 * 1000ull &&
+			      folded_sum(path, m, 2) > 250 * 1000 * 1000ull,
+		      "wall view: on-CPU and blocked time of the op in one graph, in ns");
+		snprintf(path, sizeof(path), "%s/stacks/itest/itest.op.wall.svg", dir);
+		CHECK(access(path, R_OK) == 0, "flame graph written: %s", path);
+	}
+	CHECK(st.stacks_full == 0 && st.keys_full == 0 && ps.missing_stacks == 0,
+	      "losses: %lu stacks lost (table full), %lu counts lost, %lu missing, %lu walk errors",
+	      (unsigned long)st.stacks_full, (unsigned long)st.keys_full,
+	      (unsigned long)ps.missing_stacks, (unsigned long)st.stack_fail);
+out:
+	profile_free(p);
+	collector_stop(c);
+	if (!failed) {
+		char cmd[600];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd))
+			printf("note: could not remove %s\n", dir);
+	} else {
+		printf("outputs kept in %s\n", dir);
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
