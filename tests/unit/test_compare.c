@@ -1,0 +1,817 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * compare on synthetic report files written here: verdicts, thresholds, exit codes,
+ * explanations, environment mismatch, bad input, and the CI writers' output.
+ */
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "commands.h"
+#include "compare.h"
+#include "jsonparse.h"
+#include "writers_ci.h"
+
+static char dir[] = "/tmp/test_compare_XXXXXX";
+
+struct synth {
+	const char *scenario;
+	const char *governor;
+	int version;
+	int n;                 /* repetitions */
+	double thr[8];         /* throughput per rep */
+	double p99[8];         /* pool.call p99 per rep */
+	double rss[8];         /* rss_peak_bytes per rep */
+	double band_lat, band_blocked, band_runq, band_on, ivcsw; /* p99-p999 band means */
+	double futex;          /* blocked in futex, of band_blocked */
+};
+
+static void base_synth(struct synth *s)
+{
+	static const double thr[] = { 10000, 10100, 9900, 10050, 9950, 10020, 9980, 10010 };
+	static const double p99[] = { 41000, 40500, 41500, 40800, 41200, 41100, 40900, 41050 };
+	static const double rss[] = { 9e6, 9.01e6, 8.99e6, 9e6, 9.02e6, 9e6, 9e6, 9e6 };
+
+	memset(s, 0, sizeof(*s));
+	s->scenario = "pool-workers/workers=4";
+	s->governor = "performance";
+	s->version = 1;
+	s->n = 5;
+	memcpy(s->thr, thr, sizeof(thr));
+	memcpy(s->p99, p99, sizeof(p99));
+	memcpy(s->rss, rss, sizeof(rss));
+	s->band_lat = 45000;
+	s->band_blocked = 30000;
+	s->band_runq = 5000;
+	s->band_on = 10000;
+	s->ivcsw = 0.4;
+	s->futex = 29000;
+}
+
+static void reps(FILE *f, const double *v, int n)
+{
+	fputs("[", f);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s%.17g", i ? ", " : "", v[i]);
+	fputs("]", f);
+}
+
+static void metric(FILE *f, const char *id, const char *name, const char *op, const char *unit,
+		   const char *kind, const char *better, const double *v, int n, bool comma)
+{
+	fprintf(f, "{\"id\": \"%s\", \"name\": \"%s\", \"op\": %s%s%s, \"unit\": \"%s\", "
+		"\"kind\": \"%s\", \"better\": \"%s\", \"reps\": ", id, name, op ? "\"" : "",
+		op ? op : "null", op ? "\"" : "", unit, kind, better);
+	reps(f, v, n);
+	fprintf(f, ", \"n\": %d}%s\n", n, comma ? "," : "");
+}
+
+static void breakdown(FILE *f, double lat, double on, double runq, double blocked,
+		      double ivcsw, double futex)
+{
+	fprintf(f, "{\"n\": 1, \"lat_ns\": %g, \"on_ns\": %g, \"runq_ns\": %g, "
+		"\"blocked_ns\": %g, \"queued_ns\": 0, \"syscalls\": 2, \"syscall_ns\": %g, "
+		"\"vcsw\": 1, \"ivcsw\": %g, \"faults\": 0, \"migrations\": 0, "
+		"\"map_calls\": 0, \"map_bytes\": 0, \"unmap_bytes\": 0, \"blocked_by\": "
+		"[{\"syscall\": \"futex\", \"ns\": %g}, {\"syscall\": \"(no syscall)\", "
+		"\"ns\": %g}]}", lat, on, runq, blocked, blocked, ivcsw, futex, blocked - futex);
+}
+
+static void write_report(const char *path, const struct synth *s)
+{
+	static const char *const bands[] = { "le-p50", "p50-p90", "p90-p99", "p99-p999",
+					     "gt-p999" };
+	FILE *f = fopen(path, "w");
+	double p50[8];
+
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < s->n; i++)
+		p50[i] = 20000 + 10.0 * i; /* the same in every report */
+	fprintf(f, "{\"schema\": \"opscope-report\", \"version\": %d, \"created\": "
+		"\"2026-11-24T02:10:00Z\",\n\"environment\": {\"hostname\": \"h\", "
+		"\"kernel_release\": \"6.18.0\", \"cpu_model\": \"Test CPU\", \"online_cpus\": 2, "
+		"\"governor\": \"%s\"},\n\"scenarios\": [{\"id\": \"%s\", \"workload\": \"pool\", "
+		"\"status\": \"ok\", \"error\": null, \"reps\": %d,\n\"metrics\": [\n", s->version,
+		s->governor, s->scenario, s->n);
+	metric(f, "throughput", "throughput", NULL, "ops/s", "throughput", "higher", s->thr,
+	       s->n, true);
+	metric(f, "rss_peak_bytes", "rss_peak_bytes", NULL, "bytes", "memory", "lower", s->rss,
+	       s->n, true);
+	metric(f, "threads", "threads", NULL, "threads", "info", "none", s->thr, s->n, true);
+	metric(f, "pool.call/p50_ns", "p50_ns", "pool.call", "ns", "latency", "lower", p50,
+	       s->n, true);
+	metric(f, "pool.call/p99_ns", "p99_ns", "pool.call", "ns", "latency", "lower", s->p99,
+	       s->n, true);
+	metric(f, "pool.call/runq_ns", "runq_ns", "pool.call", "ns", "kernel", "lower", s->p99,
+	       s->n, false);
+	fputs("],\n\"kinds\": [{\"op\": \"pool.call\", \"count\": 1000, \"total\": ", f);
+	breakdown(f, 20000, 8000, 2000, 10000, 0.1, 9000);
+	fputs(", \"bands\": [", f);
+	for (int b = 0; b < 5; b++) {
+		fprintf(f, "%s{\"band\": \"%s\", \"lo_ns\": 0, \"hi_ns\": 0, \"ops\": 10, "
+			"\"sum\": null, \"mean\": ", b ? ", " : "", bands[b]);
+		if (b == 3)
+			breakdown(f, s->band_lat, s->band_on, s->band_runq, s->band_blocked,
+				  s->ivcsw, s->futex);
+		else
+			breakdown(f, 1000.0 * (b + 1), 500, 100, 400, 0.1, 300);
+		fputs("}", f);
+	}
+	fputs("]}]}]}\n", f);
+	fclose(f);
+}
+
+static void path_of(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+/* Write both reports and compare them with opts. */
+static void run_cmp(const struct synth *a, const struct synth *b, const struct cmp_opts *o,
+		    struct cmp_result *res)
+{
+	struct cmp_report ra, rb;
+	char pa[256], pb[256], err[512];
+
+	path_of(pa, sizeof(pa), "base.json");
+	path_of(pb, sizeof(pb), "cur.json");
+	write_report(pa, a);
+	write_report(pb, b);
+	ck_assert_msg(cmp_report_load(&ra, pa, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(cmp_report_load(&rb, pb, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(cmp_run(&ra, &rb, o, res, err, sizeof(err)), 0);
+	cmp_report_free(&ra);
+	cmp_report_free(&rb);
+}
+
+static const struct cmp_row *row(const struct cmp_result *res, const char *metric)
+{
+	for (int i = 0; i < res->nrows; i++)
+		if (!strcmp(res->rows[i].metric, metric))
+			return &res->rows[i];
+	ck_abort_msg("no row %s", metric);
+	return NULL;
+}
+
+/* ---- thresholds ---- */
+
+START_TEST(threshold_defaults_and_rules)
+{
+	struct cmp_opts o;
+	char err[256];
+	const char *sc = "pool-workers/workers=4";
+
+	cmp_opts_init(&o);
+	ck_assert_double_eq(cmp_threshold_for(&o, sc, "throughput", "throughput",
+					      CMP_K_THROUGHPUT), 5);
+	ck_assert_double_eq(cmp_threshold_for(&o, sc, "pool.call/p99_ns", "p99_ns",
+					      CMP_K_LATENCY), 10);
+	ck_assert_double_eq(cmp_threshold_for(&o, sc, "rss_peak_bytes", "rss_peak_bytes",
+					      CMP_K_MEMORY), 15);
+	ck_assert(cmp_threshold_for(&o, sc, "pool.call/on_ns", "on_ns", CMP_K_KERNEL) < 0);
+
+	ck_assert_int_eq(cmp_threshold_add(&o, "latency=5%", err, sizeof(err)), 0);
+	ck_assert_int_eq(cmp_threshold_add(&o, "pool-workers/workers=4:p99=20%", err,
+					   sizeof(err)), 0);
+	ck_assert_int_eq(cmp_threshold_add(&o, "max_ns=off", err, sizeof(err)), 0);
+	ck_assert_int_eq(cmp_threshold_add(&o, "*:pool.call/p50=2.5", err, sizeof(err)), 0);
+	ck_assert_int_eq(cmp_threshold_add(&o, "pool-workers/workers=4:memory=30%", err,
+					   sizeof(err)), 0);
+	/* the kind default changed */
+	ck_assert_double_eq(cmp_threshold_for(&o, "other", "pool.call/p99_ns", "p99_ns",
+					      CMP_K_LATENCY), 5);
+	/* scenario + metric name (p99 means p99_ns) beats the kind */
+	ck_assert_double_eq(cmp_threshold_for(&o, sc, "pool.call/p99_ns", "p99_ns",
+					      CMP_K_LATENCY), 20);
+	/* ... only in that scenario */
+	ck_assert_double_eq(cmp_threshold_for(&o, "pool-workers/workers=8", "pool.call/p99_ns",
+					      "p99_ns", CMP_K_LATENCY), 5);
+	ck_assert(cmp_threshold_for(&o, sc, "pool.call/max_ns", "max_ns", CMP_K_LATENCY) < 0);
+	ck_assert_double_eq(cmp_threshold_for(&o, "x", "pool.call/p50_ns", "p50_ns",
+					      CMP_K_LATENCY), 2.5);
+	ck_assert_double_eq(cmp_threshold_for(&o, "x", "channel.send/p50_ns", "p50_ns",
+					      CMP_K_LATENCY), 5);
+	ck_assert_double_eq(cmp_threshold_for(&o, sc, "rss_peak_bytes", "rss_peak_bytes",
+					      CMP_K_MEMORY), 30);
+	ck_assert_double_eq(cmp_threshold_for(&o, "x", "rss_peak_bytes", "rss_peak_bytes",
+					      CMP_K_MEMORY), 15);
+	/* equal specificity: the later rule wins */
+	ck_assert_int_eq(cmp_threshold_add(&o, "p99=7%", err, sizeof(err)), 0);
+	ck_assert_int_eq(cmp_threshold_add(&o, "p99=8%", err, sizeof(err)), 0);
+	ck_assert_double_eq(cmp_threshold_for(&o, "x", "pool.call/p99_ns", "p99_ns",
+					      CMP_K_LATENCY), 8);
+	/* a prefix is not a name: p9 does not match p99_ns */
+	ck_assert_int_eq(cmp_threshold_add(&o, "p9=1%", err, sizeof(err)), 0);
+	ck_assert_double_eq(cmp_threshold_for(&o, "x", "pool.call/p99_ns", "p99_ns",
+					      CMP_K_LATENCY), 8);
+}
+END_TEST
+
+START_TEST(threshold_errors)
+{
+	static const char *const bad[] = { "latency", "=5%", "latency=", "latency=abc",
+					   "latency=5%%", ":p99=5", "sc:=5", "latency=-3",
+					   "latency=5x" };
+	struct cmp_opts o;
+	char err[256];
+
+	cmp_opts_init(&o);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		ck_assert_msg(cmp_threshold_add(&o, bad[i], err, sizeof(err)) == -EINVAL,
+			      "'%s' accepted", bad[i]);
+		ck_assert_msg(strstr(err, "threshold") && strlen(err) > 20, "'%s': weak error "
+			      "'%s'", bad[i], err);
+	}
+	ck_assert_int_eq(o.nrules, 0);
+	ck_assert_double_eq(o.kind_pct[CMP_K_LATENCY], 10);
+}
+END_TEST
+
+/* ---- verdicts ---- */
+
+START_TEST(identical_no_regression)
+{
+	struct synth a;
+	struct cmp_opts o;
+	struct cmp_result res;
+
+	base_synth(&a);
+	cmp_opts_init(&o);
+	run_cmp(&a, &a, &o, &res);
+	ck_assert_int_eq(res.regressions, 0);
+	ck_assert_int_eq(res.improvements, 0);
+	ck_assert(!res.env_differs);
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 0);
+	/* gated metrics only: throughput, rss, p50, p99 (threads/info, runq/kernel hidden) */
+	ck_assert_int_eq(res.nrows, 4);
+	ck_assert_int_eq(row(&res, "pool.call/p99_ns")->verdict, CMP_SAME);
+	ck_assert_double_eq(row(&res, "pool.call/p99_ns")->delta_pct, 0);
+	ck_assert_double_eq_tol(row(&res, "pool.call/p99_ns")->p, 1.0, 1e-12);
+	cmp_result_free(&res);
+}
+END_TEST
+
+START_TEST(shifted_latency_regression_explained)
+{
+	struct synth a, b;
+	struct cmp_opts o;
+	struct cmp_result res;
+	const struct cmp_row *r;
+
+	base_synth(&a);
+	b = a;
+	for (int i = 0; i < b.n; i++)
+		b.p99[i] = a.p99[i] + 180000; /* +180 us */
+	b.band_lat = a.band_lat + 175000;
+	b.band_blocked = a.band_blocked + 150000;
+	b.futex = a.futex + 148000;
+	b.band_runq = a.band_runq + 20000;
+	b.ivcsw = 1.2;
+	cmp_opts_init(&o);
+	run_cmp(&a, &b, &o, &res);
+	r = row(&res, "pool.call/p99_ns");
+	ck_assert_int_eq(r->verdict, CMP_REGRESSION);
+	ck_assert(r->significant);
+	ck_assert(r->exact);
+	ck_assert_double_eq_tol(r->p, 2.0 / 252, 1e-12);
+	ck_assert_double_eq_tol(r->base, 41000, 1e-9);
+	ck_assert_double_eq_tol(r->cur, 221000, 1e-9);
+	ck_assert(r->ci_lo > 170000 && r->ci_hi < 190000);
+	ck_assert_ptr_nonnull(r->explain);
+	ck_assert_msg(strstr(r->explain, "p99 pool.call +180 us"), "%s", r->explain);
+	ck_assert_msg(strstr(r->explain, "band p99-p999"), "%s", r->explain);
+	ck_assert_msg(strstr(r->explain, "blocked +150 us (in futex +148 us)"), "%s",
+		      r->explain);
+	ck_assert_msg(strstr(r->explain, "run-queue wait +20 us"), "%s", r->explain);
+	ck_assert_msg(strstr(r->explain, "involuntary switches x3.0"), "%s", r->explain);
+	/* blocked is named first: it moved most */
+	ck_assert(strstr(r->explain, "blocked") < strstr(r->explain, "run-queue"));
+	ck_assert_int_eq(res.regressions, 1);
+	ck_assert_int_eq(row(&res, "pool.call/p50_ns")->verdict, CMP_SAME);
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 1);
+	cmp_result_free(&res);
+
+	/* the same shift with its threshold raised above it: not a regression */
+	ck_assert_int_eq(cmp_threshold_add(&o, "pool-workers/workers=4:p99=500%", NULL, 0), 0);
+	run_cmp(&a, &b, &o, &res);
+	ck_assert_int_eq(row(&res, "pool.call/p99_ns")->verdict, CMP_SAME);
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 0);
+	cmp_result_free(&res);
+}
+END_TEST
+
+START_TEST(small_significant_shift_under_threshold)
+{
+	struct synth a, b;
+	struct cmp_opts o;
+	struct cmp_result res;
+	const struct cmp_row *r;
+
+	base_synth(&a);
+	b = a;
+	for (int i = 0; i < b.n; i++)
+		b.p99[i] = a.p99[i] * 1.04; /* +4%, every rep above every baseline rep... */
+	b.p99[0] = 43500;               /* ...except noise: still significant-ish */
+	cmp_opts_init(&o);
+	run_cmp(&a, &b, &o, &res);
+	r = row(&res, "pool.call/p99_ns");
+	ck_assert(r->delta_pct > 3 && r->delta_pct < 6);
+	ck_assert_int_eq(r->verdict, CMP_SAME);
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 0);
+	cmp_result_free(&res);
+}
+END_TEST
+
+START_TEST(large_noisy_shift_not_significant)
+{
+	struct synth a, b;
+	struct cmp_opts o;
+	struct cmp_result res;
+	const struct cmp_row *r;
+	static const double noisy_a[] = { 30000, 60000, 40000, 90000, 35000 };
+	static const double noisy_b[] = { 32000, 95000, 70000, 45000, 38000 };
+
+	base_synth(&a);
+	memcpy(a.p99, noisy_a, sizeof(noisy_a));
+	b = a;
+	memcpy(b.p99, noisy_b, sizeof(noisy_b));
+	cmp_opts_init(&o);
+	run_cmp(&a, &b, &o, &res);
+	r = row(&res, "pool.call/p99_ns");
+	ck_assert(r->delta_pct > 10); /* median 40000 -> 45000: +12.5% */
+	ck_assert(r->p > 0.3);
+	ck_assert_int_eq(r->verdict, CMP_NOISE);
+	ck_assert_int_eq(res.noise, 1);
+	ck_assert_ptr_null(r->explain);
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 0);
+	cmp_result_free(&res);
+}
+END_TEST
+
+START_TEST(throughput_drop_and_improvement)
+{
+	struct synth a, b;
+	struct cmp_opts o;
+	struct cmp_result res;
+
+	base_synth(&a);
+	b = a;
+	for (int i = 0; i < b.n; i++) {
+		b.thr[i] = a.thr[i] * 0.8;  /* 20% fewer ops/s: worse */
+		b.rss[i] = a.rss[i] * 0.5;  /* half the memory: better */
+	}
+	cmp_opts_init(&o);
+	run_cmp(&a, &b, &o, &res);
+	ck_assert_int_eq(row(&res, "throughput")->verdict, CMP_REGRESSION);
+	ck_assert_ptr_nonnull(row(&res, "throughput")->explain);
+	ck_assert_int_eq(row(&res, "rss_peak_bytes")->verdict, CMP_IMPROVEMENT);
+	ck_assert_int_eq(res.regressions, 1);
+	ck_assert_int_eq(res.improvements, 1);
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 1);
+	cmp_result_free(&res);
+
+	/* improvements alone exit 0 */
+	for (int i = 0; i < b.n; i++)
+		b.thr[i] = a.thr[i] * 1.5;
+	run_cmp(&a, &b, &o, &res);
+	ck_assert_int_eq(row(&res, "throughput")->verdict, CMP_IMPROVEMENT);
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 0);
+	cmp_result_free(&res);
+}
+END_TEST
+
+START_TEST(few_reps_low_confidence)
+{
+	struct synth a, b;
+	struct cmp_opts o;
+	struct cmp_result res;
+	const struct cmp_row *r;
+
+	base_synth(&a);
+	a.n = 3;
+	b = a;
+	for (int i = 0; i < b.n; i++)
+		b.p99[i] = a.p99[i] * 3;
+	cmp_opts_init(&o);
+	run_cmp(&a, &b, &o, &res);
+	r = row(&res, "pool.call/p99_ns");
+	ck_assert(r->low_conf);
+	ck_assert_int_eq(r->nb, 3);
+	ck_assert_double_eq_tol(r->p, 0.1, 1e-12); /* the floor for 3 vs 3 */
+	ck_assert_int_eq(r->verdict, CMP_NOISE);
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 0);
+	cmp_result_free(&res);
+}
+END_TEST
+
+START_TEST(env_mismatch)
+{
+	struct synth a, b;
+	struct cmp_opts o;
+	struct cmp_result res;
+
+	base_synth(&a);
+	b = a;
+	b.governor = "powersave";
+	cmp_opts_init(&o);
+	run_cmp(&a, &b, &o, &res);
+	ck_assert(res.env_differs);
+	ck_assert_str_eq(res.env_mismatch, "governor: performance -> powersave\n");
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 2);
+	o.allow_env_mismatch = true;
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 0);
+	cmp_result_free(&res);
+}
+END_TEST
+
+START_TEST(missing_scenario)
+{
+	struct synth a, b;
+	struct cmp_opts o;
+	struct cmp_result res;
+	int gone = 0, added = 0;
+
+	base_synth(&a);
+	b = a;
+	b.scenario = "pool-workers/workers=8";
+	cmp_opts_init(&o);
+	run_cmp(&a, &b, &o, &res);
+	for (int i = 0; i < res.nrows; i++) {
+		gone += res.rows[i].verdict == CMP_GONE;
+		added += res.rows[i].verdict == CMP_NEW;
+	}
+	ck_assert_int_eq(gone, 4);
+	ck_assert_int_eq(added, 4);
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 0);
+	cmp_result_free(&res);
+}
+END_TEST
+
+/* ---- the command: exit codes and bad input ---- */
+
+static int run_command(const char *base, const char *cur, const char *extra)
+{
+	char *argv[8];
+	int argc = 0;
+	FILE *saved;
+	int rc;
+
+	argv[argc++] = "compare";
+	if (extra)
+		argv[argc++] = (char *)extra;
+	argv[argc++] = (char *)base;
+	argv[argc++] = (char *)cur;
+	argv[argc] = NULL;
+	/* keep the table out of the test log */
+	fflush(stdout);
+	saved = stdout;
+	stdout = fopen("/dev/null", "w");
+	rc = cmd_compare(argc, argv);
+	fclose(stdout);
+	stdout = saved;
+	return rc;
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(command_exit_codes)
+{
+	struct synth a, b;
+	char pa[256], pb[256], pc[256], pd[256];
+
+	base_synth(&a);
+	b = a;
+	for (int i = 0; i < b.n; i++)
+		b.p99[i] = a.p99[i] * 2;
+	path_of(pa, sizeof(pa), "a.json");
+	path_of(pb, sizeof(pb), "b.json");
+	write_report(pa, &a);
+	write_report(pb, &b);
+	ck_assert_int_eq(run_command(pa, pa, NULL), 0);
+	ck_assert_int_eq(run_command(pa, pb, NULL), 1);
+	ck_assert_int_eq(run_command(pa, pb, "--threshold=latency=off"), 0);
+	/* a directory holding report.json works too */
+	path_of(pc, sizeof(pc), "rundir");
+	mkdir(pc, 0755);
+	path_of(pd, sizeof(pd), "rundir/report.json");
+	write_report(pd, &b);
+	ck_assert_int_eq(run_command(pa, pc, NULL), 1);
+	/* environment mismatch */
+	b = a;
+	b.governor = "schedutil";
+	write_report(pb, &b);
+	ck_assert_int_eq(run_command(pa, pb, NULL), 2);
+	ck_assert_int_eq(run_command(pa, pb, "--allow-env-mismatch"), 0);
+	/* usage errors */
+	ck_assert_int_eq(run_command(pa, pb, "--threshold=latency"), 2);
+	ck_assert_int_eq(run_command(pa, pb, "--bogus"), 2);
+}
+END_TEST
+
+struct bad_report {
+	const char *text;
+	const char *needle;
+};
+
+static const struct bad_report bad_reports[] = {
+	{ "{\"schema\": \"opscope-report\", \"version\": 1, \"scenarios\": [{\"id\"", ":1:" },
+	{ "{\"schema\": \"opscope-report\", \"version\": 1, \"scenarios\": [}", "malformed" },
+	{ "", "malformed JSON" },
+	{ "{\"schema\": \"opscope-report\", \"version\": 2, \"scenarios\": []}", "version 2" },
+	{ "{\"schema\": \"other\", \"version\": 1, \"scenarios\": []}", "not an opscope" },
+	{ "{\"version\": 1, \"scenarios\": []}", "schema" },
+	{ "{\"schema\": \"opscope-report\", \"version\": \"1\", \"scenarios\": []}", "version" },
+	{ "{\"schema\": \"opscope-report\", \"version\": 1}", "scenarios" },
+	{ "[1, 2]", "not an object" },
+	{ "{\"schema\": \"opscope-report\", \"version\": 1, \"scenarios\": [{\"id\": \"s\", "
+	  "\"metrics\": [{\"id\": \"m\", \"kind\": \"latency\", \"reps\": [1, \"x\"]}]}]}",
+	  "reps[1]" },
+};
+
+START_TEST(bad_input)
+{
+	const struct bad_report *b = &bad_reports[_i];
+	struct synth a;
+	struct cmp_report r;
+	char pa[256], pb[256], err[1024];
+
+	base_synth(&a);
+	path_of(pa, sizeof(pa), "good.json");
+	path_of(pb, sizeof(pb), "bad.json");
+	write_report(pa, &a);
+	write_text(pb, b->text);
+	ck_assert_int_ne(cmp_report_load(&r, pb, err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, pb), "error does not name the file: %s", err);
+	ck_assert_msg(strstr(err, b->needle), "error '%s' lacks '%s'", err, b->needle);
+	ck_assert_ptr_null(strchr(err, '\n'));
+	ck_assert_int_eq(run_command(pa, pb, NULL), 2);
+	ck_assert_int_eq(run_command(pb, pa, NULL), 2);
+}
+END_TEST
+
+START_TEST(missing_file)
+{
+	struct cmp_report r;
+	char err[512], p[256];
+
+	ck_assert_int_eq(cmp_report_load(&r, "/nonexistent/r.json", err, sizeof(err)), -ENOENT);
+	ck_assert(strstr(err, "/nonexistent/r.json: no such file"));
+	/* a directory without report.json */
+	ck_assert_int_eq(cmp_report_load(&r, dir, err, sizeof(err)) != 0, 1);
+	ck_assert(strstr(err, "without report.json"));
+	path_of(p, sizeof(p), "nope.json");
+	ck_assert_int_eq(run_command(p, p, NULL), 2);
+}
+END_TEST
+
+/* ---- writers ---- */
+
+/* A small XML well-formedness check: balanced tags, quoted attributes without raw
+ * '<' or '&' that is not an entity, no raw '<' or '&' in text. */
+static void check_xml(const char *s)
+{
+	const char *stack[64];
+	size_t lens[64];
+	int depth = 0;
+
+	ck_assert(!strncmp(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", 39));
+	s += 39;
+	while (*s) {
+		if (*s == '&') {
+			ck_assert_msg(!strncmp(s, "&amp;", 5) || !strncmp(s, "&lt;", 4) ||
+				      !strncmp(s, "&gt;", 4) || !strncmp(s, "&quot;", 6) ||
+				      !strncmp(s, "&apos;", 6) || !strncmp(s, "&#", 2),
+				      "bare & at '%.20s'", s);
+			s++;
+			continue;
+		}
+		if (*s != '<') {
+			ck_assert_msg((unsigned char)*s >= 0x20 || *s == '\n', "control char");
+			s++;
+			continue;
+		}
+		bool close = s[1] == '/';
+		const char *name = s + 1 + close;
+		size_t n = strcspn(name, " />");
+		const char *q = name + n;
+
+		/* attributes */
+		while (*q && *q != '>' && !(q[0] == '/' && q[1] == '>')) {
+			if (*q == '"') {
+				q++;
+				while (*q && *q != '"') {
+					ck_assert_msg(*q != '<', "raw < in attribute");
+					q++;
+				}
+				ck_assert(*q == '"');
+			}
+			q++;
+		}
+		ck_assert_msg(*q, "unterminated tag");
+		if (close) {
+			ck_assert_msg(depth > 0, "close without open");
+			depth--;
+			ck_assert_msg(lens[depth] == n && !strncmp(stack[depth], name, n),
+				      "mismatched </%.*s>", (int)n, name);
+		} else if (*q != '/') {
+			ck_assert(depth < 64);
+			stack[depth] = name;
+			lens[depth] = n;
+			depth++;
+		}
+		s = q + (*q == '/' ? 2 : 1);
+	}
+	ck_assert_int_eq(depth, 0);
+}
+
+static __attribute__((noinline)) char *capture(void (*fn)(FILE *, const struct cmp_result *), const struct cmp_result *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	fn(f, r);
+	fclose(f);
+	return buf;
+}
+
+static int count(const char *s, const char *needle)
+{
+	size_t off = 0, len = strlen(needle);
+	int n = 0;
+
+	while (strstr(s + off, needle)) {
+		off = (size_t)(strstr(s + off, needle) - s) + len;
+		n++;
+	}
+	return n;
+}
+
+START_TEST(junit_wellformed_escaped)
+{
+	struct synth a, b;
+	struct cmp_opts o;
+	struct cmp_result res;
+	char *x;
+
+	base_synth(&a);
+	a.scenario = "weird<&>\\\"'|name";
+	b = a;
+	for (int i = 0; i < b.n; i++)
+		b.p99[i] = a.p99[i] * 2;
+	b.governor = "power<save>";
+	cmp_opts_init(&o);
+	run_cmp(&a, &b, &o, &res);
+	x = capture(ci_junit, &res);
+	check_xml(x);
+	ck_assert_int_eq(count(x, "<testcase "), res.nrows + 1);
+	ck_assert_int_eq(count(x, "<failure "), 2); /* environment + p99 */
+	ck_assert(strstr(x, "failures=\"2\""));
+	/* the report's JSON string "weird<&>\"'|name" decodes to weird<&>"'|name */
+	ck_assert(strstr(x, "name=\"weird&lt;&amp;&gt;&quot;&apos;|name\""));
+	ck_assert(strstr(x, "power&lt;save&gt;"));
+	ck_assert(strstr(x, "name=\"pool.call/p99_ns\""));
+	free(x);
+	cmp_result_free(&res);
+}
+END_TEST
+
+START_TEST(markdown_wellformed_escaped)
+{
+	struct synth a, b;
+	struct cmp_opts o;
+	struct cmp_result res;
+	char *m;
+	int rows = 0;
+
+	base_synth(&a);
+	a.scenario = "a|b*c_d<e>";
+	b = a;
+	for (int i = 0; i < b.n; i++)
+		b.p99[i] = a.p99[i] * 2;
+	cmp_opts_init(&o);
+	run_cmp(&a, &b, &o, &res);
+	m = capture(ci_markdown, &res);
+	ck_assert(!strncmp(m, "## opscope compare: regression\n", 31));
+	ck_assert(strstr(m, "a\\|b\\*c\\_d&lt;e&gt;"));
+	ck_assert(strstr(m, "**REGRESSION**"));
+	ck_assert(strstr(m, "<details>") && strstr(m, "</details>"));
+	/* every table line has exactly 8 unescaped pipes (7 columns) */
+	for (char *line = m; line && *line;) {
+		char *nl = strchr(line, '\n');
+
+		if (*line == '|') {
+			int pipes = 0;
+
+			for (char *p = line; p < (nl ? nl : line + strlen(line)); p++)
+				pipes += *p == '|' && (p == line || p[-1] != '\\');
+			ck_assert_msg(pipes == 8, "row with %d pipes: %.*s", pipes,
+				      (int)(nl ? nl - line : (long)strlen(line)), line);
+			rows++;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	/* header+rule, one regression row; header+rule and all rows in details */
+	ck_assert_int_eq(rows, 2 + 1 + 2 + res.nrows);
+	free(m);
+	cmp_result_free(&res);
+}
+END_TEST
+
+START_TEST(json_output_parses)
+{
+	struct synth a, b;
+	struct cmp_opts o;
+	struct cmp_result res;
+	struct json_err e;
+	struct json_doc *d;
+	char *j;
+
+	base_synth(&a);
+	b = a;
+	for (int i = 0; i < b.n; i++)
+		b.p99[i] = a.p99[i] * 2;
+	cmp_opts_init(&o);
+	run_cmp(&a, &b, &o, &res);
+	j = capture(ci_json, &res);
+	d = json_parse(j, strlen(j), 0, &e);
+	ck_assert_msg(d, "compare JSON does not parse: %d:%d %s", e.line, e.col, e.msg);
+	ck_assert_str_eq(json_get_str(json_root(d), "schema", ""), "opscope-compare");
+	ck_assert_int_eq(json_int(json_path(json_root(d), "summary.regressions")), 1);
+	ck_assert_uint_eq(json_len(json_get(json_root(d), "rows")), (size_t)res.nrows);
+	const struct json_value *r = json_at(json_get(json_root(d), "rows"), 3);
+
+	ck_assert_str_eq(json_get_str(r, "metric", ""), "pool.call/p99_ns");
+	ck_assert_str_eq(json_get_str(r, "verdict", ""), "REGRESSION");
+	ck_assert_double_eq_tol(json_get_num(r, "delta_pct", 0), 100, 1e-9);
+	ck_assert(json_is(json_get(r, "explanation"), JSON_STRING));
+	json_doc_free(d);
+	free(j);
+	cmp_result_free(&res);
+}
+END_TEST
+
+static void setup(void)
+{
+	if (!mkdtemp(dir))
+		ck_abort_msg("mkdtemp failed");
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", dir);
+	strcpy(dir, "/tmp/test_compare_XXXXXX");
+}
+
+static Suite *compare_suite(void)
+{
+	Suite *s = suite_create("compare");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, threshold_defaults_and_rules);
+	tcase_add_test(tc, threshold_errors);
+	tcase_add_test(tc, identical_no_regression);
+	tcase_add_test(tc, shifted_latency_regression_explained);
+	tcase_add_test(tc, small_significant_shift_under_threshold);
+	tcase_add_test(tc, large_noisy_shift_not_significant);
+	tcase_add_test(tc, throughput_drop_and_improvement);
+	tcase_add_test(tc, few_reps_low_confidence);
+	tcase_add_test(tc, env_mismatch);
+	tcase_add_test(tc, missing_scenario);
+	tcase_add_test(tc, command_exit_codes);
+	tcase_add_loop_test(tc, bad_input, 0, (int)(sizeof(bad_reports) / sizeof(bad_reports[0])));
+	tcase_add_test(tc, missing_file);
+	tcase_add_test(tc, junit_wellformed_escaped);
+	tcase_add_test(tc, markdown_wellformed_escaped);
+	tcase_add_test(tc, json_output_parses);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(compare_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
