@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include "commands.h"
 #include "compare.h"
+#include "flamegraph.h"
+#include "folded.h"
 #include "signif.h"
 #include "writers_ci.h"
 
@@ -775,23 +777,63 @@ static char *explain_memory(const struct json_value *bs, const struct json_value
 	return b.s;
 }
 
-/* Differential flame graph for a scenario: both reports' directories must hold folded
- * off-CPU stacks of the op kind. Returns the path (malloc) when they do, else NULL. */
+/*
+ * Differential flame graph of a scenario's op kind: when both reports' directories hold
+ * its folded stacks (DIR/stacks/<scenario, '/' as '_'>/<op>.<type>.folded, as
+ * profile.c writes them), render CUR/stacks/.../<op>.<type>.diff.svg with the flame
+ * graph module: red frames grew from baseline to current. "wall" (the whole latency in
+ * ns) is preferred, then "offcpu". Returns the path (malloc), or NULL.
+ */
 static char *flame_path(const struct cmp_report *base, const struct cmp_report *cur,
 			const char *scenario, const char *op)
 {
-	char a[8192], c[8192];
-	char *path;
+	static const char *const types[] = { "wall", "offcpu" };
+	char sc[512], a[8192], c[8192], err[512], title[768];
+	char *path = NULL;
 
 	if (!op || !op[0])
 		return NULL;
-	snprintf(a, sizeof(a), "%s/stacks/%s/%s.offcpu.folded", base->dir, scenario, op);
-	snprintf(c, sizeof(c), "%s/stacks/%s/%s.offcpu.folded", cur->dir, scenario, op);
-	if (access(a, R_OK) || access(c, R_OK))
-		return NULL;
-	if (asprintf(&path, "%s/stacks/%s/%s.offcpu.diff.svg", cur->dir, scenario, op) < 0)
-		return NULL;
-	return path;
+	snprintf(sc, sizeof(sc), "%s", scenario);
+	for (char *q = sc; *q; q++)
+		if (*q == '/')
+			*q = '_';
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		struct flamegraph_opts fo = { 0 };
+		struct folded *fa, *fc;
+		int rc;
+
+		snprintf(a, sizeof(a), "%s/stacks/%s/%s.%s.folded", base->dir, sc, op, types[i]);
+		snprintf(c, sizeof(c), "%s/stacks/%s/%s.%s.folded", cur->dir, sc, op, types[i]);
+		if (access(a, R_OK) || access(c, R_OK))
+			continue;
+		if (asprintf(&path, "%s/stacks/%s/%s.%s.diff.svg", cur->dir, sc, op,
+			     types[i]) < 0)
+			return NULL;
+		fa = folded_new();
+		fc = folded_new();
+		rc = !fa || !fc ? -ENOMEM : folded_read_file(fa, a, err, sizeof(err));
+		if (!rc)
+			rc = folded_read_file(fc, c, err, sizeof(err));
+		if (!rc) {
+			snprintf(title, sizeof(title), "%s %s: %s time, baseline -> current",
+				 scenario, op, types[i]);
+			fo.title = title;
+			fo.unit = "ns";
+			fo.a_name = "baseline";
+			fo.b_name = "current";
+			rc = flamegraph_write_diff_file(path, fa, fc, &fo, err, sizeof(err));
+		}
+		folded_free(fa);
+		folded_free(fc);
+		if (rc) {
+			fprintf(stderr, "opscope compare: no differential flame graph for %s %s: "
+				"%s\n", scenario, op, err);
+			free(path);
+			return NULL;
+		}
+		return path;
+	}
+	return NULL;
 }
 
 static int compare_metric(const struct cmp_report *base, const struct cmp_report *cur,
@@ -896,6 +938,17 @@ static int compare_metric(const struct cmp_report *base, const struct cmp_report
 
 		row->explain = explain_latency(bk, ck, row, xop,
 					       kind == CMP_K_LATENCY ? name : "mean_ns");
+	}
+	/* one diff per scenario and op kind, however many of its metrics regressed */
+	for (int i = 0; i < res->nrows - 1 && xop[0]; i++) {
+		const struct cmp_row *o2 = &res->rows[i];
+		char key[96];
+
+		snprintf(key, sizeof(key), "/%s.", xop);
+		if (o2->flame && !strcmp(o2->scenario, sid) && strstr(o2->flame, key)) {
+			row->flame = strdup(o2->flame);
+			return 0;
+		}
 	}
 	row->flame = flame_path(base, cur, sid, xop);
 	return 0;
