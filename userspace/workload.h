@@ -87,4 +87,103 @@ void *wl_malloc(size_t n);
 void wl_free(void *p, size_t n);
 void wl_alloc_totals(uint64_t *bytes, uint64_t *count);
 
+/*
+ * Helpers for the workload implementations (wl_common.c); the runner needs none of them.
+ *
+ * A repetition (struct wl_run) goes warm-up -> record -> stop. The workload starts its
+ * threads; each calls wl_thr_begin() (registers for op recording, waits at the start
+ * gate), asks wl_rec() before each op whether to record it, records with wl_record(),
+ * polls wl_stopping(), and ends with wl_thr_end() (merges its aggregates). The
+ * workload's own thread runs wl_run_control(), which opens the gate, moves the phases
+ * and enforces the timeout, then joins with wl_join() and fills the result with
+ * wl_run_finish(). max_ops counts the workload's driving op (pool.call, chan.send,
+ * chan.pingpong, stream.rt).
+ */
+#include <pthread.h>
+#include "oprec.h"
+
+void wl_spin_ns(uint64_t ns);          /* busy-wait ns of wall time */
+void wl_touch(void *p, size_t n);      /* write every cache line of p[0..n) */
+uint64_t wl_rand(uint64_t *state);     /* xorshift64*, state must not be 0 */
+
+enum wl_phase { WL_PH_WARMUP, WL_PH_RECORD, WL_PH_STOP };
+
+struct wl_run {
+	const struct wl_ctl *ctl;
+	_Atomic int phase;            /* enum wl_phase */
+	atomic_bool budget_stop;      /* STOP came from max_ops running out (and nothing else) */
+	_Atomic int64_t budget;       /* max_ops tickets not yet handed out */
+	int64_t batch;                /* tickets a thread takes at a time */
+	_Atomic uint32_t gate;        /* start gate futex word: 0 shut, 1 open, 2 aborted */
+	atomic_uint ready;            /* threads waiting at the gate */
+	atomic_uint threads;          /* threads that called wl_thr_begin */
+	uint64_t t_start, t_rec, t_stop, t_last; /* CLOCK_MONOTONIC ns */
+	uint64_t alloc_b0, alloc_n0, alloc_b1, alloc_n1;
+	double occ_sum;
+	uint64_t occ_n;
+	pthread_mutex_t lock;         /* err, error, agg, t_last */
+	int err;
+	char error[256];
+	int nkinds;
+	uint32_t kind[WL_MAX_KINDS];
+	struct op_agg *agg[WL_MAX_KINDS];
+};
+
+/* One driver thread's recording state. */
+struct wl_thr {
+	struct wl_run *run;
+	struct ops_thread ot;
+	struct op_agg *agg[WL_MAX_KINDS];
+	int64_t tickets;     /* max_ops tickets held */
+	uint64_t unflushed;  /* recorded ops not yet added to ctl->ops_done */
+	uint64_t last_end;   /* end of this thread's last recorded op */
+};
+
+/* Kind names become ops_kind_id()s in r->kind[]. 0 or -errno (r->error set). */
+int wl_run_init(struct wl_run *r, const struct wl_ctl *ctl, const char *const *kinds,
+		int nkinds, unsigned nthreads);
+void wl_run_destroy(struct wl_run *r);
+/* Record the first failure (printf-style sentence) and stop the repetition. */
+void wl_fail(struct wl_run *r, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* In a driver thread: register and wait for the start. 0, or -errno: return at once
+ * (after wl_thr_end). */
+int wl_thr_begin(struct wl_thr *t, struct wl_run *r);
+void wl_thr_end(struct wl_thr *t);
+/* Is the op about to start recorded? (Takes a max_ops ticket.) */
+bool wl_rec(struct wl_thr *t);
+/* Should the thread stop starting new ops? (A thread holding tickets when max_ops ran
+ * out may still use them.) */
+static inline bool wl_stopping(const struct wl_thr *t)
+{
+	const struct wl_run *r = t->run;
+
+	if (atomic_load_explicit(&r->phase, memory_order_acquire) != WL_PH_STOP)
+		return false;
+	return !(t->tickets > 0 && atomic_load_explicit(&r->budget_stop, memory_order_relaxed));
+}
+/* Record one op of kind index k (into r->kind[]), bd->lat_ns its latency, ending at
+ * end_ns; or count it as failed. */
+void wl_record(struct wl_thr *t, int k, const struct ops_bd *bd, uint64_t end_ns);
+void wl_record_error(struct wl_thr *t, int k, uint64_t end_ns);
+
+/*
+ * In the workload's own thread, once nthreads threads were started: open the gate when
+ * all wait there, run warm-up and the recorded phase (sampling occupancy(arg) when
+ * given, a fraction 0..1), and return once the phase is STOP: 0, or -errno with the
+ * failure recorded (timeout, stop gate never reached, a thread's failure).
+ */
+int wl_run_control(struct wl_run *r, unsigned nthreads, double (*occupancy)(void *),
+		   void *arg);
+/* Shut the start gate for good (a thread could not be started). */
+void wl_run_abort(struct wl_run *r);
+/* Join th within the repetition's timeout; past it call force(arg) (which must make
+ * every thread return) and wait 2 s more. 0, or -ETIMEDOUT if th is still running: the
+ * caller must then leak everything th may touch. */
+int wl_join(struct wl_run *r, pthread_t th, void (*force)(void *), void *arg);
+/* Fill res from the run: kinds and merged aggregates (moved to res), elapsed time,
+ * allocation, occupancy, threads, error. Returns r->err. */
+int wl_run_finish(struct wl_run *r, struct wl_result *res);
+
 #endif
