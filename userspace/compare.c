@@ -628,17 +628,17 @@ static void fmt_ns_delta(char *buf, size_t len, double d)
  * blocked +150 us (futex +148 us), run-queue wait +20 us; involuntary switches x3.0".
  */
 static char *explain_latency(const struct json_value *bk, const struct json_value *ck,
-			     const struct cmp_row *row, const char *op, const char *name)
+			     const struct cmp_row *row, const char *op, const char *band_metric)
 {
 	struct sbuf b = { 0 };
 	bool bsum, csum;
 	const char *label;
-	const struct json_value *bb = breakdown_of(bk, name, &bsum, &label);
-	const struct json_value *cb = breakdown_of(ck, name, &csum, &label);
+	const struct json_value *bb = breakdown_of(bk, band_metric, &bsum, &label);
+	const struct json_value *cb = breakdown_of(ck, band_metric, &csum, &label);
 	char d[32], x[32], y[32];
 	char short_name[64];
 
-	snprintf(short_name, sizeof(short_name), "%s", name);
+	snprintf(short_name, sizeof(short_name), "%s", row->name);
 	if (strlen(short_name) > 3 && !strcmp(short_name + strlen(short_name) - 3, "_ns"))
 		short_name[strlen(short_name) - 3] = '\0';
 	if (!strcmp(row->unit, "ns")) {
@@ -647,7 +647,7 @@ static char *explain_latency(const struct json_value *bk, const struct json_valu
 	} else {
 		cmp_fmt_value(x, sizeof(x), row->base, row->unit);
 		cmp_fmt_value(y, sizeof(y), row->cur, row->unit);
-		sb_printf(&b, "%s %s %s -> %s", row->op[0] ? name : row->metric, op, x, y);
+		sb_printf(&b, "%s %s -> %s", row->metric, x, y);
 	}
 	if (!json_is(bb, JSON_OBJECT) || !json_is(cb, JSON_OBJECT)) {
 		sb_printf(&b, "; no kernel breakdown in %s (run without --no-kernel to "
@@ -664,8 +664,10 @@ static char *explain_latency(const struct json_value *bk, const struct json_valu
 	int np = 0;
 
 	fmt_ns_delta(d, sizeof(d), lat_d);
-	sb_printf(&b, "; ops in %s%s took %s on average (%s", strcmp(label, "all ops") ?
-		  "band " : "", label, d, "");
+	if (strcmp(label, "all ops"))
+		sb_printf(&b, "; %s ops in band %s took %s on average (", op, label, d);
+	else
+		sb_printf(&b, "; %s ops took %s on average (", op, d);
 	cmp_fmt_value(x, sizeof(x), bd_mean(bb, "lat_ns", bsum), "ns");
 	cmp_fmt_value(y, sizeof(y), bd_mean(cb, "lat_ns", csum), "ns");
 	sb_printf(&b, "%s -> %s), of which", x, y);
@@ -1149,11 +1151,15 @@ void cmp_print_text(FILE *f, const struct cmp_result *res, bool all)
 	if (hidden)
 		fprintf(f, "(%d rows within threshold or ungated not shown; --all shows them)\n",
 			hidden);
-	fprintf(f, "\nsummary: %d regression%s, %d improvement%s, %d beyond threshold but not "
-		"significant, %d failed scenario%s, %d metric%s missing on one side\n",
-		res->regressions, res->regressions == 1 ? "" : "s", res->improvements,
-		res->improvements == 1 ? "" : "s", res->noise, res->failed,
-		res->failed == 1 ? "" : "s", res->missing, res->missing == 1 ? "" : "s");
+	char sum[512];
+
+	snprintf(sum, sizeof(sum), "%d regression%s, %d improvement%s, %d beyond threshold but "
+		 "not significant, %d failed scenario%s, %d metric%s missing on one side",
+		 res->regressions, res->regressions == 1 ? "" : "s", res->improvements,
+		 res->improvements == 1 ? "" : "s", res->noise, res->failed,
+		 res->failed == 1 ? "" : "s", res->missing, res->missing == 1 ? "" : "s");
+	fputc('\n', f);
+	print_wrapped(f, "", "summary: ", sum);
 }
 
 /* ---- command ---------------------------------------------------------------------- */
@@ -1201,7 +1207,7 @@ int cmd_compare(int argc, char **argv)
 	cmp_opts_init(&o);
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (cmp_threshold_add(&o, optarg, err, sizeof(err))) {
