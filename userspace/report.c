@@ -53,6 +53,14 @@ void fmt_num(double v, char *buf, size_t len)
 		snprintf(buf, len, "0");
 		return;
 	}
+	if (a < 999.5 && v == floor(v)) {
+		snprintf(buf, len, "%.0f", v);
+		return;
+	}
+	if (a < 0.005) {
+		snprintf(buf, len, "%s<.01", v < 0 ? "-" : "");
+		return;
+	}
 	if (a < 9.995) {
 		snprintf(buf, len, "%.2f", v);
 		return;
@@ -985,8 +993,8 @@ void bench_camel(const char *workload, const char *kind, char *buf, size_t len)
 	size_t wl = strlen(workload);
 	char full[128];
 
-	/* "pool.call" stays; "call" becomes "pool.call" */
-	if (strncmp(kind, workload, wl) == 0 && kind[wl] == '.')
+	/* "pool.call" and "chan.send" stay as they are; "call" becomes "pool.call" */
+	if ((strncmp(kind, workload, wl) == 0 && kind[wl] == '.') || strchr(kind, '.'))
 		snprintf(full, sizeof(full), "%s", kind);
 	else
 		snprintf(full, sizeof(full), "%s.%s", workload, kind);
@@ -1750,6 +1758,25 @@ static void fmt_target_value(const struct target *t, double v, char *buf, size_t
 	}
 }
 
+/* "1.00ms" -> "1ms", "50.0k/s" -> "50k/s", "0.70" -> "0.7": for thresholds. */
+static void strip_zeros(char *s)
+{
+	char *dot = strchr(s, '.'), *end;
+
+	if (!dot)
+		return;
+	end = dot + 1;
+	while (*end >= '0' && *end <= '9')
+		end++;
+	char *z = end;
+
+	while (z > dot + 1 && z[-1] == '0')
+		z--;
+	if (z == dot + 1)
+		z = dot;
+	memmove(z, end, strlen(end) + 1);
+}
+
 #define T4_FMT "%-22s %-12s %9s  %-6s %s"
 
 static void text_targets(const struct report *r, FILE *f)
@@ -1764,6 +1791,7 @@ static void text_targets(const struct report *r, FILE *f)
 		if (!t->enabled)
 			continue;
 		fmt_target_value(t, t->threshold, th, sizeof(th));
+		strip_zeros(th);
 		snprintf(cond, sizeof(cond), "%s %s", t->def->op, th);
 		if (t->scenario >= 0)
 			fmt_target_value(t, t->value, v, sizeof(v));
