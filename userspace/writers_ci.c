@@ -109,7 +109,7 @@ void ci_md_escape(FILE *f, const char *s)
 			fputs("&gt;", f);
 		else if (c < 0x20)
 			fputc(' ', f);
-		else if (strchr("\\`*_{}[]()#+!|~", c))
+		else if (strchr("\\`*_[]|~", c))
 			fprintf(f, "\\%c", c);
 		else
 			fputc(c, f);

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# End-to-end proof of opscope compare (run as root; $1 is the build/ directory):
+#  1. the same pool scenario twice, the second with a 10x longer task sleep: compare
+#     exits 1 and its why-line names the component that moved (blocked, in
+#     clock_nanosleep);
+#  2. the same scenario twice unchanged: compare exits 0;
+#  3. bad input (truncated report, newer schema version) and an environment mismatch
+#     exit 2; the CI outputs are well-formed; baseline and history work on real runs.
+# Last line: "N passed, N failed".
+set -u
+build=${1:-build}
+opscope=$build/opscope
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+finish() { echo "$pass passed, $fail failed"; exit $((fail > 0)); }
+
+if [ ! -x "$opscope" ]; then
+	bad "no $opscope: build it first (make)"
+	finish
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: needs root for the kernel collector"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+tmp=$(mktemp -d /tmp/itest_compare.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+# inflight = workers: a task never waits for a worker, so the longer sleep shows up as
+# the caller being blocked rather than as queueing.
+run_pool() { # OUTDIR SLEEP
+	"$opscope" run --workload pool -p workers=2 -p callers=2 -p inflight=2 \
+		-p sleep="$2" --reps 5 --warmup 30ms --duration 200ms --out "$1" \
+		>"$1.log" 2>&1
+}
+
+compare() { # BASE CUR [OPTS...] -> sets rc, output in $tmp/cmp.out
+	local base=$1 cur=$2; shift 2
+	"$opscope" compare "$@" "$base" "$cur" >"$tmp/cmp.out" 2>&1
+	rc=$?
+}
+
+if run_pool "$tmp/a" 50us && run_pool "$tmp/b" 500us && run_pool "$tmp/c" 50us; then
+	ok "three runs of pool (sleep 50us, 500us, 50us), 5 repetitions each"
+else
+	bad "opscope run failed: $(tail -3 "$tmp"/*.log)"
+	finish
+fi
+
+# 1. slowdown
+compare "$tmp/a" "$tmp/b" --md "$tmp/cmp.md" --junit "$tmp/cmp.xml" --json "$tmp/cmp.json"
+if [ "$rc" -eq 1 ]; then ok "slower run: compare exits 1"; else bad "slower run: compare exit $rc, want 1"; cat "$tmp/cmp.out"; fi
+why=$(grep -A3 -E '^  pool.call/p50_ns .*REGRESSION' "$tmp/cmp.out" | tr -s ' \n' ' ')
+if grep -qE 'of which .*blocked \+[0-9.]+ (us|ms)' <<<"$why"; then
+	ok "p50 regression explained: blocked time grew"
+else
+	bad "p50 regression does not name blocked as the moved component: $why"
+fi
+if grep -q 'clock_nanosleep' <<<"$why"; then
+	ok "the blocking syscall is named (clock_nanosleep)"
+else
+	bad "the why-line does not name clock_nanosleep: $why"
+fi
+if grep -qE '^  pool.call/p50_ns +[0-9.]+ us +[0-9.]+ us +\+[0-9.]+% +0\.00[0-9] +REGRESSION' \
+	"$tmp/cmp.out"; then
+	ok "p50 row: baseline, current, delta, p < 0.01, REGRESSION"
+else
+	bad "p50 row malformed: $(grep 'p50_ns' "$tmp/cmp.out")"
+fi
+long=$(awk 'length > 100' "$tmp/cmp.out" | head -1)
+if [ -z "$long" ]; then ok "text output within 100 columns"; else bad "line over 100 columns: $long"; fi
+if command -v xmllint >/dev/null; then
+	if xmllint --noout "$tmp/cmp.xml" 2>/dev/null; then ok "JUnit XML well-formed"; else bad "JUnit XML malformed"; fi
+fi
+if grep -q '<failure type="regression"' "$tmp/cmp.xml" && grep -q '\*\*REGRESSION\*\*' "$tmp/cmp.md"; then
+	ok "JUnit and markdown report the regression"
+else
+	bad "JUnit/markdown lack the regression"
+fi
+if python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d['summary']['regressions']>0 else 1)" "$tmp/cmp.json" 2>/dev/null; then
+	ok "JSON output parses and counts the regressions"
+else
+	bad "JSON output missing or wrong"
+fi
+
+# 2. unchanged. At alpha 0.01 with ~13 gated metrics a chance alarm is rare but possible
+# (5 vs 5 repetitions fully separated: 1 in 252 per metric and direction); one fresh pair
+# is allowed before calling it a failure, and the first output is kept in the log.
+compare "$tmp/a" "$tmp/c"
+if [ "$rc" -ne 0 ]; then
+	echo "note: unchanged pair exited $rc; output:"; sed 's/^/    /' "$tmp/cmp.out"
+	rm -rf "$tmp/a" "$tmp/c"
+	run_pool "$tmp/a" 50us && run_pool "$tmp/c" 50us
+	compare "$tmp/a" "$tmp/c"
+fi
+if [ "$rc" -eq 0 ]; then ok "unchanged runs: compare exits 0"; else bad "unchanged runs: exit $rc"; cat "$tmp/cmp.out"; fi
+
+# 3. bad input and environment
+head -c 300 "$tmp/a/report.json" >"$tmp/trunc.json"
+compare "$tmp/a" "$tmp/trunc.json"
+if [ "$rc" -eq 2 ] && grep -q "trunc.json:[0-9]*:[0-9]*: malformed JSON" "$tmp/cmp.out"; then
+	ok "truncated report: exit 2 with file:line:col"
+else
+	bad "truncated report: exit $rc: $(cat "$tmp/cmp.out")"
+fi
+sed 's/"version": 1,/"version": 99,/' "$tmp/a/report.json" >"$tmp/v99.json"
+compare "$tmp/a" "$tmp/v99.json"
+if [ "$rc" -eq 2 ] && grep -q "version 99 is newer" "$tmp/cmp.out"; then
+	ok "newer schema version: exit 2"
+else
+	bad "newer schema version: exit $rc: $(cat "$tmp/cmp.out")"
+fi
+sed -E 's/"governor": "[^"]*"/"governor": "itest-governor"/' "$tmp/c/report.json" >"$tmp/gov.json"
+compare "$tmp/a" "$tmp/gov.json"
+if [ "$rc" -eq 2 ] && grep -q "ENVIRONMENT MISMATCH" "$tmp/cmp.out" &&
+	grep -q "governor: .* -> itest-governor" "$tmp/cmp.out"; then
+	ok "environment mismatch: reported at the top, exit 2"
+else
+	bad "environment mismatch: exit $rc"
+fi
+compare "$tmp/a" "$tmp/gov.json" --allow-env-mismatch
+if [ "$rc" -eq 0 ]; then ok "--allow-env-mismatch proceeds"; else bad "--allow-env-mismatch: exit $rc"; fi
+
+# baseline and history on real runs
+bdir=$tmp/baselines
+if "$opscope" baseline save nightly "$tmp/a" --dir "$bdir" --machine itest >/dev/null &&
+	p=$("$opscope" baseline path nightly --dir "$bdir" --machine itest) &&
+	[ -f "$p/report.json" ]; then
+	compare "$p" "$tmp/b"
+	if [ "$rc" -eq 1 ]; then ok "baseline save/path, compare against it exits 1"; else bad "compare against saved baseline: exit $rc"; fi
+else
+	bad "baseline save/path failed"
+fi
+if "$opscope" baseline save nightly "$tmp/b" --dir "$bdir" --machine itest >/dev/null 2>&1; then
+	bad "baseline save over an existing one without --force succeeded"
+else
+	ok "baseline save refuses to overwrite without --force"
+fi
+hist=$tmp/history.jsonl
+for r in a c b; do "$opscope" history append "$tmp/$r" --file "$hist" --label "$r" >/dev/null; done
+if [ "$(wc -l <"$hist")" -eq 3 ] && "$opscope" history show --file "$hist" >"$tmp/hist.out" &&
+	grep -q 'pool.call/p99_ns' "$tmp/hist.out" &&
+	"$opscope" history html --file "$hist" -o "$tmp/hist.html" >/dev/null &&
+	grep -q '<svg' "$tmp/hist.html" && ! grep -qE '<script|https?://[^"]*\.(js|css)' "$tmp/hist.html"; then
+	ok "history: 3 lines appended, sparklines and a self-contained HTML page"
+else
+	bad "history append/show/html"
+fi
+finish
