@@ -38,6 +38,7 @@ struct collector {
 	/* names of exited threads, for stacks symbolized after they are gone */
 	pthread_mutex_t names_lock;
 	struct { uint32_t tid; char comm[16]; } names[4096];
+	int stats_fd;
 	struct bpf_link **sample_links;
 	int *sample_fds;
 	int nsample;
@@ -280,6 +281,7 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 		return NULL;
 	}
 	pthread_mutex_init(&c->names_lock, NULL);
+	c->stats_fd = -1;
 	c->on_exit = opts->on_exit;
 	c->on_exit_arg = opts->on_exit_arg;
 	c->skel = opscope_bpf__open();
@@ -315,6 +317,15 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 		e = attach_sampling(c, opts->sample_hz);
 		if (e)
 			goto fail;
+	}
+
+	if (opts->bpf_stats) {
+		stage = "enable run-time statistics for";
+		c->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (c->stats_fd < 0) {
+			e = c->stats_fd;
+			goto fail;
+		}
 	}
 
 	stage = "map";
@@ -362,6 +373,8 @@ void collector_stop(struct collector *c)
 	}
 	free(c->sample_links);
 	free(c->sample_fds);
+	if (c->stats_fd >= 0)
+		close(c->stats_fd);
 	opscope_bpf__destroy(c->skel);
 	free(c);
 }
@@ -498,4 +511,24 @@ int collector_thread_name(struct collector *c, uint32_t tid, char *buf, size_t l
 	}
 	pthread_mutex_unlock(&c->names_lock);
 	return r;
+}
+
+int collector_prog_stats(struct collector *c, struct prog_stat *out, int max)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	bpf_object__for_each_program(prog, c->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (n >= max || fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", bpf_program__name(prog));
+		out[n].run_cnt = info.run_cnt;
+		out[n].run_time_ns = info.run_time_ns;
+		n++;
+	}
+	return n;
 }

@@ -28,7 +28,16 @@ struct collector_opts {
 	bool waker_stacks;    /* stacks of the thread that ended each blocked interval */
 	uint64_t min_block_ns; /* off-CPU intervals shorter than this take no stack walk */
 	int sample_hz;        /* on-CPU sampling rate per CPU (cpu-clock), 0 off */
+	bool bpf_stats;       /* have the kernel time every program run (costs a clock read) */
 };
+
+/* Run count and time of one of opscope's BPF programs (kernel BPF stats). */
+struct prog_stat {
+	char name[32];
+	uint64_t run_cnt, run_time_ns;
+};
+/* Fill up to max entries; returns how many. Times are 0 unless opts.bpf_stats. */
+int collector_prog_stats(struct collector *c, struct prog_stat *out, int max);
 
 struct collector_stats {
 	uint64_t slots_used;   /* slots ever handed out */

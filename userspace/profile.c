@@ -43,6 +43,9 @@ struct profile {
 	struct group *grp;
 	size_t ngrp;
 	struct profile_stats st;
+	/* the target's address space, read at the first take, while it still runs */
+	struct dso_set *ds;
+	struct syms_cache *sc;
 };
 
 const char *profile_type_name(uint32_t type)
@@ -90,6 +93,8 @@ void profile_free(struct profile *p)
 	for (size_t i = 0; i < p->tab_cap; i++)
 		free(p->tab[i].ips);
 	free(p->tab);
+	syms_cache_free(p->sc);
+	dso_set_free(p->ds);
 	for (size_t i = 0; i < p->ngrp; i++)
 		free(p->grp[i].scenario);
 	free(p->grp);
@@ -205,6 +210,10 @@ int profile_take(struct profile *p, struct collector *c, const char *scenario)
 
 	if (err)
 		return err;
+	if (!p->ds)
+		p->ds = dso_set_new(NULL);
+	if (p->ds && !p->sc)
+		p->sc = syms_cache_new(p->ds, p->pid);
 	for (size_t i = 0; i < n && !err; i++) {
 		const struct ops_stack_key *k = &v[i].key;
 		struct entry *e;
@@ -332,11 +341,16 @@ static double ms_now(void)
 
 int profile_write(struct profile *p, const char *dir, char *err, size_t errlen)
 {
-	struct dso_set *ds = dso_set_new(NULL);
-	struct syms_cache *sc = ds ? syms_cache_new(ds, p->pid) : NULL;
 	struct ksyms *ks = ksyms_load();
+	struct syms_cache *sc;
 	double t0 = ms_now();
 	int r = 0;
+
+	if (!p->ds)
+		p->ds = dso_set_new(NULL);
+	if (p->ds && !p->sc)
+		p->sc = syms_cache_new(p->ds, p->pid);
+	sc = p->sc;
 
 	/* one folded per group, plus one wall view per scenario and kind */
 	for (size_t gi = 0; gi < p->ngrp && !r; gi++) {
@@ -395,8 +409,6 @@ int profile_write(struct profile *p, const char *dir, char *err, size_t errlen)
 		p->st.short_user = syms_cache_short_stacks(sc);
 		p->st.user_seen = syms_cache_stacks_seen(sc);
 	}
-	syms_cache_free(sc);
-	dso_set_free(ds);
 	ksyms_free(ks);
 	return r;
 }

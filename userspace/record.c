@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "oprec.h"
 #include "params.h"
+#include "profile.h"
 #include "record.h"
 #include "sysnames.h"
 
@@ -174,12 +175,31 @@ static int write_outputs(const char *dir, struct rec_thread *t, size_t n, double
 	return 0;
 }
 
+static void print_prog_stats(struct collector *c)
+{
+	struct prog_stat ps[16];
+	int n = collector_prog_stats(c, ps, 16);
+
+	printf("%-22s %12s %10s\n", "BPF PROGRAM", "RUNS", "NS/RUN");
+	for (int i = 0; i < n; i++)
+		printf("%-22s %12lu %10.1f\n", ps[i].name, (unsigned long)ps[i].run_cnt,
+		       ps[i].run_cnt ? (double)ps[i].run_time_ns / ps[i].run_cnt : 0.0);
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: opscope record -p PID [-d DURATION] [-o DIR] [-v]\n"
-		   "       opscope record [-d DURATION] [-o DIR] [-v] -- CMD [ARGS...]\n"
+	fprintf(f, "usage: opscope record -p PID [OPTIONS]\n"
+		   "       opscope record [OPTIONS] -- CMD [ARGS...]\n"
 		   "Accounts every thread of the process until it exits, DURATION passes or "
-		   "Ctrl-C.\n");
+		   "Ctrl-C.\n"
+		   "  -d, --duration D   stop after D (500ms, 10s)\n"
+		   "  -o, --out DIR      write record.txt (and stacks/ with --stacks) into DIR\n"
+		   "  -s, --stacks       off-CPU, waker, page-fault stacks and on-CPU samples\n"
+		   "  -F, --freq HZ      on-CPU sampling rate with --stacks (default 99, 0 off)\n"
+		   "  -m, --min-block D  no stack walk for off-CPU intervals shorter than D "
+		   "(default 1ms)\n"
+		   "  -b, --bpf-stats    time opscope's own BPF programs and print ns per run\n"
+		   "  -v, --verbose      show libbpf's messages\n");
 }
 
 int cmd_record(int argc, char **argv)
@@ -189,6 +209,10 @@ int cmd_record(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "stacks", no_argument, NULL, 's' },
+		{ "freq", required_argument, NULL, 'F' },
+		{ "min-block", required_argument, NULL, 'm' },
+		{ "bpf-stats", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -197,6 +221,7 @@ int cmd_record(int argc, char **argv)
 	struct collector_stats st;
 	struct collector *c = NULL;
 	struct rec_thread *rows = NULL;
+	struct profile *prof = NULL;
 	const char *out = NULL;
 	int64_t duration = 0;
 	uint64_t t0;
@@ -207,7 +232,9 @@ int cmd_record(int argc, char **argv)
 	double secs;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+p:d:o:vh", lo, NULL)) != -1) {
+	opts.sample_hz = 99;
+	opts.min_block_ns = 1000000;
+	while ((opt = getopt_long(argc, argv, "+p:d:o:vhsF:m:b", lo, NULL)) != -1) {
 		char *end;
 		long v;
 
@@ -234,6 +261,33 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'v':
 			opts.verbose = true;
+			break;
+		case 's':
+			opts.stacks = opts.fault_stacks = opts.waker_stacks = true;
+			break;
+		case 'F':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || v < 0 || v > 10000) {
+				fprintf(stderr, "opscope record: -F wants a sampling rate from 0 to "
+						"10000 Hz, not '%s'\n", optarg);
+				return 2;
+			}
+			opts.sample_hz = (int)v;
+			break;
+		case 'm': {
+			int64_t mb;
+
+			if (param_parse_duration(optarg, &mb) || mb < 0) {
+				fprintf(stderr, "opscope record: --min-block wants a duration such as "
+						"0, 50us or 1ms, not '%s'\n", optarg);
+				return 2;
+			}
+			opts.min_block_ns = (uint64_t)mb;
+			break;
+		}
+		case 'b':
+			opts.bpf_stats = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -311,9 +365,14 @@ int cmd_record(int argc, char **argv)
 		}
 		close(ex_err[0]);
 	}
-	while (!stop_flag) {
+	if (opts.stacks)
+		prof = profile_new(pid, opts.sample_hz);
+	for (unsigned tick = 0; !stop_flag; tick++) {
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 
+		/* drain stacks early (the target's maps are read then) and every second */
+		if (prof && (tick == 5 || tick % 50 == 49))
+			profile_take(prof, c, "record");
 		if (duration && ops_now_ns() - t0 >= (uint64_t)duration)
 			break;
 		if (child) {
@@ -327,6 +386,10 @@ int cmd_record(int argc, char **argv)
 		nanosleep(&ts, NULL);
 	}
 	secs = (ops_now_ns() - t0) / 1e9;
+	if (prof && profile_take(prof, c, "record"))
+		fprintf(stderr, "opscope record: could not read the stacks: out of memory\n");
+	if (opts.bpf_stats)
+		print_prog_stats(c);
 
 	/* Live threads first (their slots), then stop, which reports the rest as exited. */
 	{
@@ -368,14 +431,42 @@ int cmd_record(int argc, char **argv)
 	       "already running (counted from first sight); load+attach %.1f ms\n",
 	       (unsigned long)st.slots_full, (unsigned long)st.tid_map_full,
 	       (unsigned long)st.late_threads, st.load_ms);
+	if (prof) {
+		struct profile_stats ps;
+
+		profile_get_stats(prof, &ps);
+		printf("stacks: %lu counted, %lu on-CPU samples; lost: %lu walks failed, %lu "
+		       "(stack table full), %lu (count table full), %lu missing\n",
+		       (unsigned long)ps.entries, (unsigned long)st.samples,
+		       (unsigned long)st.stack_fail, (unsigned long)st.stacks_full,
+		       (unsigned long)st.keys_full, (unsigned long)ps.missing_stacks);
+	}
 	ret = 0;
 	if (out && write_outputs(out, rows, nrows, secs))
 		ret = 2;
+	if (out && prof && ret == 0) {
+		if (profile_write(prof, out, err, sizeof(err))) {
+			fprintf(stderr, "opscope record: %s\n", err);
+			ret = 2;
+		} else {
+			struct profile_stats ps;
+
+			profile_get_stats(prof, &ps);
+			printf("stacks: %lu files, %lu bytes in %s/stacks/, symbolized in %.1f ms\n",
+			       (unsigned long)ps.files, (unsigned long)ps.bytes, out,
+			       ps.symbolize_ms);
+			if (ps.short_user)
+				printf("note: %lu of %lu user stacks look cut short: a library on "
+				       "them was built without frame pointers\n",
+				       (unsigned long)ps.short_user, (unsigned long)ps.user_seen);
+		}
+	}
 out:
 	if (child) {
 		kill(child, SIGTERM);
 		waitpid(child, &status, 0);
 	}
+	profile_free(prof);
 	free(rows);
 	free(ex.v);
 	return ret;
