@@ -26,6 +26,7 @@
 #define P_DURATION_NANOS 10
 #define P_PERIOD_TYPE 11
 #define P_PERIOD 12
+#define P_DEFAULT_SAMPLE_TYPE 14
 /* ValueType */
 #define VT_TYPE 1
 #define VT_UNIT 2
@@ -248,6 +249,7 @@ struct pprof {
 	uint64_t *type_str, *unit_str;
 	uint64_t period_type, period_unit;
 	int64_t period, time_nanos, duration_nanos;
+	uint64_t default_type; /* string index, 0 none */
 
 	struct intern strings, funcs, locs, maps;
 	char **strtab; /* index -> string (bytes, NUL-terminated) */
@@ -362,6 +364,14 @@ int pprof_set_period(struct pprof *p, const char *type, const char *unit, int64_
 	if (p->period_type == (uint64_t)-1 || p->period_unit == (uint64_t)-1)
 		return -ENOMEM;
 	p->period = period;
+	return 0;
+}
+
+int pprof_set_default_type(struct pprof *p, int type_index)
+{
+	if (type_index < 0 || type_index >= p->ntypes)
+		return -EINVAL;
+	p->default_type = p->type_str[type_index];
 	return 0;
 }
 
@@ -600,6 +610,7 @@ int pprof_encode(struct pprof *p, uint8_t **out, size_t *outlen)
 	if (p->period_type || p->period_unit)
 		put_value_type(&b, P_PERIOD_TYPE, p->period_type, p->period_unit, &m);
 	put_int(&b, P_PERIOD, (uint64_t)p->period);
+	put_int(&b, P_DEFAULT_SAMPLE_TYPE, p->default_type);
 
 	err = b.err ? b.err : m.err ? m.err : sub.err ? sub.err : scratch.err;
 	free(m.p);

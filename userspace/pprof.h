@@ -43,6 +43,8 @@ void pprof_free(struct pprof *p);
 
 /* What one sample stands for, e.g. ("cpu", "nanoseconds", 10000000) at 100 Hz. */
 int pprof_set_period(struct pprof *p, const char *type, const char *unit, int64_t period);
+/* The sample type a viewer shows first (pprof otherwise shows the last one). */
+int pprof_set_default_type(struct pprof *p, int type_index);
 /* Wall-clock start of the profile and its length. */
 void pprof_set_time(struct pprof *p, int64_t time_nanos, int64_t duration_nanos);
 

@@ -130,7 +130,7 @@ struct dprof {
 	int nm;
 	char *str[MAXN];
 	int nstr;
-	int64_t time, dur, period, pt_type, pt_unit;
+	int64_t time, dur, period, pt_type, pt_unit, default_type;
 	int has_pt;
 };
 
@@ -266,6 +266,9 @@ static void decode(const uint8_t *buf, size_t len, struct dprof *d)
 		case 12:
 			d->period = (int64_t)f.v;
 			break;
+		case 14:
+			d->default_type = (int64_t)f.v;
+			break;
 		default:
 			ck_abort_msg("unexpected profile field %u", f.field);
 		}
@@ -393,6 +396,8 @@ START_TEST(test_round_trip_samples)
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(pprof_set_period(p, "cpu", "nanoseconds", 10000000), 0);
 	pprof_set_time(p, 1763950000123456789LL, 2500000000LL);
+	ck_assert_int_eq(pprof_set_default_type(p, 3), -EINVAL);
+	ck_assert_int_eq(pprof_set_default_type(p, 1), 0);
 	ck_assert_int_eq(pprof_add_sample(p, s1, 3, v1, l1, 4), 0);
 	ck_assert_int_eq(pprof_add_sample(p, s2, 3, v2, l1, 3), 0);
 	ck_assert_int_eq(pprof_add_sample(p, s3, 1, v3, l3, 1), 0);
@@ -415,6 +420,7 @@ START_TEST(test_round_trip_samples)
 	ck_assert_int_eq(D.period, 10000000);
 	ck_assert_int_eq(D.time, 1763950000123456789LL);
 	ck_assert_int_eq(D.dur, 2500000000LL);
+	ck_assert_str_eq(S(&D, D.default_type), "offcpu");
 
 	ck_assert_int_eq(D.ns, 3);
 	/* sample 1: leaf first, values, four labels */
@@ -509,6 +515,7 @@ START_TEST(test_folded_tags_become_labels)
 	}
 	ck_assert_int_eq(found, 7);
 	ck_assert(!D.has_pt);
+	ck_assert_int_eq(D.default_type, 0);
 	free_strings(&D);
 	folded_free(f);
 	pprof_free(p);
