@@ -48,61 +48,92 @@ static struct collector *current;
 
 /* libbpf's messages: printed when verbose, else the tail is kept to explain failures. */
 static bool verbose;
-static char log_tail[4096];
+static char log_tail[16384];
 static size_t log_len;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[1024];
+	char *line = NULL;
+	va_list aq;
 	int n;
 
 	if (verbose)
 		return vfprintf(stderr, fmt, ap);
 	if (level == LIBBPF_DEBUG)
 		return 0;
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	if (n <= 0)
+	/* a verifier log comes as one long message: keep its end, which says why */
+	va_copy(aq, ap);
+	n = vasprintf(&line, fmt, aq);
+	va_end(aq);
+	if (n <= 0) {
+		free(line);
 		return 0;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
+	}
+	if ((size_t)n >= sizeof(log_tail)) {
+		memmove(line, line + n - (sizeof(log_tail) - 1), sizeof(log_tail) - 1);
+		n = sizeof(log_tail) - 1;
+	}
 	if (log_len + n >= sizeof(log_tail)) {
-		size_t keep = sizeof(log_tail) / 2;
+		size_t keep = sizeof(log_tail) - 1 - n;
 
+		if (keep > log_len)
+			keep = log_len;
 		memmove(log_tail, log_tail + log_len - keep, keep);
 		log_len = keep;
 	}
 	memcpy(log_tail + log_len, line, n);
 	log_len += n;
 	log_tail[log_len] = '\0';
+	free(line);
 	return 0;
 }
 
-/* Last `lines` lines of the captured libbpf output, on one line, separated by " | ". */
-static const char *verifier_tail(char *buf, size_t len, int lines)
+/*
+ * From libbpf's captured output: the name of the program that failed to load and the
+ * last lines of its verifier log (the ones that say why), joined by " | ".
+ */
+static const char *verifier_tail(char *buf, size_t len, char *prog, size_t proglen)
 {
-	const char *p = log_tail + log_len;
-	int seen = 0;
+	const char *end = strstr(log_tail, "-- END PROG LOAD LOG --");
+	const char *p, *q, *start;
+	int lines = 0;
 	size_t o = 0;
 
-	if (!log_len)
-		return NULL;
-	while (p > log_tail && seen <= lines) {
-		p--;
-		if (*p == '\n' && p + 1 < log_tail + log_len)
-			seen++;
-	}
-	if (*p == '\n')
-		p++;
-	for (; *p && o + 4 < len; p++) {
-		if (*p == '\n') {
-			if (p[1])
-				o += snprintf(buf + o, len - o, " | ");
-		} else {
-			buf[o++] = *p;
+	prog[0] = '\0';
+	p = strstr(log_tail, "prog '");
+	if (p) {
+		p += 6;
+		q = strchr(p, '\'');
+		if (q && (size_t)(q - p) < proglen) {
+			memcpy(prog, p, q - p);
+			prog[q - p] = '\0';
 		}
 	}
-	buf[o] = '\0';
-	return buf;
+	if (!end)
+		return NULL;
+	/* back up over the log's last two lines, skipping the "processed N insns" one */
+	start = end;
+	while (start > log_tail && lines < 3) {
+		start--;
+		if (*start == '\n' && start + 1 < end)
+			lines++;
+	}
+	if (*start == '\n')
+		start++;
+	for (p = start; p < end && o + 4 < len; p = q + 1) {
+		size_t n;
+
+		q = memchr(p, '\n', end - p);
+		if (!q)
+			q = end;
+		n = q - p;
+		if (!n || !strncmp(p, "processed ", 10) || !strncmp(p, "libbpf:", 7))
+			continue;
+		if (n > 160)
+			n = 160;
+		o += snprintf(buf + o, len - o, "%s%.*s", o ? " | " : "", (int)n, p);
+	}
+	return o ? buf : NULL;
 }
 
 static void caps(bool *cap_bpf, bool *cap_perfmon, bool *cap_sys_admin)
@@ -163,19 +194,19 @@ void collector_explain(const struct load_env *e, char *buf, size_t len)
 	}
 }
 
-static void explain(const char *stage, const char *prog, int err, char *buf, size_t len)
+static void explain(const char *stage, int err, char *buf, size_t len)
 {
-	char tail[600];
+	char tail[600], prog[64];
 	struct load_env e = {
 		.is_root = geteuid() == 0,
 		.has_btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0,
 		.err = err,
 		.stage = stage,
-		.prog = prog,
 	};
 
 	caps(&e.has_cap_bpf, &e.has_cap_perfmon, &e.has_cap_sys_admin);
-	e.verifier_tail = verifier_tail(tail, sizeof(tail), 4);
+	e.verifier_tail = verifier_tail(tail, sizeof(tail), prog, sizeof(prog));
+	e.prog = prog[0] ? prog : NULL;
 	collector_explain(&e, buf, len);
 }
 
@@ -348,7 +379,7 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 	return c;
 
 fail:
-	explain(stage, NULL, e, err, errlen);
+	explain(stage, e, err, errlen);
 	collector_stop(c);
 	errno = -e;
 	return NULL;
