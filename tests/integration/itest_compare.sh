@@ -44,7 +44,7 @@ compare() { # BASE CUR [OPTS...] -> sets rc, output in $tmp/cmp.out
 if run_pool "$tmp/a" 50us && run_pool "$tmp/b" 500us && run_pool "$tmp/c" 50us; then
 	ok "three runs of pool (sleep 50us, 500us, 50us), 5 repetitions each"
 else
-	bad "opscope run failed: $(tail -3 "$tmp"/*.log)"
+	bad "opscope run failed: $(tail -n 3 "$tmp"/*.log)"
 	finish
 fi
 

@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# The nightly opscope job: build, check that the machine is quiet, run the suite with
+# repetitions (optionally pinned to CPUs), compare with the machine's baseline, keep every
+# artifact in a dated folder, append the run to the history, and exit non-zero on a
+# regression. docs/NIGHTLY.md explains the options and shows cron and systemd set-ups.
+#
+# Exit status: 0 no regression; 1 a significant regression (or a failed target or
+# scenario); 2 the job itself failed (build, run, bad input, environment mismatch);
+# 3 --strict and the machine check found something that makes results noisy.
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+opscope=${OPSCOPE:-$repo/build/opscope}
+suite=""
+reps=5
+out_root=/var/lib/opscope/runs
+baseline=nightly
+baseline_dir=/var/lib/opscope/baselines
+history=/var/lib/opscope/history.jsonl
+cpus=""
+build=1
+strict=0
+update_baseline=0
+max_load=0.3
+compare_opts=()
+run_opts=()
+
+usage() {
+	cat <<EOF
+usage: scripts/nightly.sh [OPTIONS] [-- EXTRA 'opscope run' OPTIONS]
+  --suite FILE          suite file (default: opscope's built-in default suite)
+  --reps N              repetitions per scenario (default $reps; 5+ for significance)
+  --out-root DIR        dated artifact folders go here (default $out_root)
+  --baseline NAME       baseline to compare with (default $baseline)
+  --baseline-dir DIR    (default $baseline_dir)
+  --history FILE        JSON Lines history to append to (default $history)
+  --cpus LIST           pin the run to these CPUs with taskset (e.g. 1 or 2-3)
+  --update-baseline     after a run without regression, make it the new baseline
+  --threshold SPEC      passed to opscope compare (repeatable), e.g. latency=5%
+  --allow-env-mismatch  compare even if kernel, CPU or governor changed
+  --max-load X          warn when other processes keep more than X CPUs busy (default $max_load)
+  --strict              a noisy machine fails the job (exit 3) instead of warning
+  --no-build            do not run make first
+Environment: OPSCOPE (the binary, default build/opscope).
+EOF
+}
+
+die() { echo "nightly: $*" >&2; exit 2; }
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--suite) suite=${2:?--suite needs a file}; shift ;;
+	--reps) reps=${2:?--reps needs a number}; shift ;;
+	--out-root) out_root=${2:?}; shift ;;
+	--baseline) baseline=${2:?}; shift ;;
+	--baseline-dir) baseline_dir=${2:?}; shift ;;
+	--history) history=${2:?}; shift ;;
+	--cpus) cpus=${2:?--cpus needs a CPU list}; shift ;;
+	--update-baseline) update_baseline=1 ;;
+	--threshold) compare_opts+=(--threshold "${2:?}"); shift ;;
+	--allow-env-mismatch) compare_opts+=(--allow-env-mismatch) ;;
+	--max-load) max_load=${2:?}; shift ;;
+	--strict) strict=1 ;;
+	--no-build) build=0 ;;
+	-h|--help) usage; exit 0 ;;
+	--) shift; run_opts=("$@"); break ;;
+	*) usage >&2; die "unknown option '$1'" ;;
+	esac
+	shift
+done
+[[ $reps =~ ^[0-9]+$ ]] && [ "$reps" -ge 1 ] || die "--reps '$reps' is not a positive number"
+[ "$(id -u)" -eq 0 ] || die "run as root: the kernel collector needs CAP_BPF and CAP_PERFMON"
+
+stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
+art=$out_root/$stamp
+mkdir -p "$art" "$(dirname "$history")" "$baseline_dir" || die "cannot create $art"
+# one nightly at a time: a second one would measure the first
+exec 9>"$out_root/.nightly.lock"
+flock -n 9 || die "another nightly job holds $out_root/.nightly.lock"
+exec > >(tee -a "$art/nightly.log") 2>&1
+echo "nightly: $stamp, artifacts in $art"
+
+# 1. build
+if [ "$build" -eq 1 ]; then
+	echo "== build"
+	make -C "$repo" -j"$(nproc)" >"$art/build.log" 2>&1 || {
+		tail -20 "$art/build.log"; die "build failed (log: $art/build.log)"; }
+fi
+[ -x "$opscope" ] || die "no opscope binary at $opscope; build it (make) or set OPSCOPE"
+rev=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$repo" diff --quiet 2>/dev/null || rev="$rev-dirty"
+
+# 2. machine check: everything that makes results noisy, loudly
+warnings=()
+warn() { warnings+=("$*"); }
+govs=$(cat /sys/devices/system/cpu/cpu*/cpufreq/scaling_governor 2>/dev/null | sort | uniq -c |
+	awk '{printf "%s%s x%s", (NR>1?", ":""), $2, $1}')
+if [ -z "$govs" ]; then
+	echo "cpufreq: not exposed (typical for a VM): the host controls frequency"
+elif grep -qv performance <(cat /sys/devices/system/cpu/cpu*/cpufreq/scaling_governor); then
+	warn "CPU frequency governor is not 'performance' ($govs): clocks change under load;" \
+	     "fix: cpupower frequency-set -g performance"
+else
+	echo "cpufreq: governor performance on every CPU"
+fi
+if [ -r /sys/devices/system/cpu/intel_pstate/no_turbo ] &&
+	[ "$(cat /sys/devices/system/cpu/intel_pstate/no_turbo)" = 0 ]; then
+	warn "turbo boost is on (intel_pstate/no_turbo = 0): speed depends on temperature;" \
+	     "fix: echo 1 > /sys/devices/system/cpu/intel_pstate/no_turbo"
+fi
+if [ -r /sys/devices/system/cpu/cpufreq/boost ] &&
+	[ "$(cat /sys/devices/system/cpu/cpufreq/boost)" = 1 ]; then
+	warn "CPU boost is on (cpufreq/boost = 1): speed depends on temperature;" \
+	     "fix: echo 0 > /sys/devices/system/cpu/cpufreq/boost"
+fi
+# CPU use of other processes over one second, from /proc/stat (not the load average,
+# which counts tasks in D state and lags by minutes)
+read -r _ u1 n1 s1 i1 w1 q1 sq1 st1 _ </proc/stat
+sleep 1
+read -r _ u2 n2 s2 i2 w2 q2 sq2 st2 _ </proc/stat
+busy=$(( (u2+n2+s2+q2+sq2+st2) - (u1+n1+s1+q1+sq1+st1) ))
+total=$(( busy + (i2+w2) - (i1+w1) ))
+ncpu=$(nproc)
+cpus_busy=$(awk -v b="$busy" -v t="$total" -v n="$ncpu" 'BEGIN{printf "%.2f", t ? b/t*n : 0}')
+if awk -v c="$cpus_busy" -v m="$max_load" 'BEGIN{exit !(c > m)}'; then
+	top=$(ps -eo pcpu=,pid=,comm= --sort=-pcpu | head -5 | awk '{printf "%s%s(%s) %s%%", (NR>1?", ":""), $3, $2, $1}')
+	warn "other processes keep $cpus_busy of $ncpu CPUs busy (more than $max_load): $top"
+else
+	echo "load: $cpus_busy of $ncpu CPUs busy before the run"
+fi
+swap_used=$(awk '/^SwapTotal:/{t=$2} /^SwapFree:/{f=$2} END{print t-f}' /proc/meminfo)
+if [ "${swap_used:-0}" -gt 0 ]; then
+	warn "swap in use (${swap_used} kB): page-ins add latency; fix: swapoff -a && swapon -a," \
+	     "or free memory"
+fi
+if [ -n "$cpus" ]; then
+	command -v taskset >/dev/null || die "--cpus needs taskset (util-linux)"
+	taskset -c "$cpus" true 2>/dev/null || die "--cpus '$cpus' is not a usable CPU list here"
+	echo "pinning: the run is restricted to CPUs $cpus"
+fi
+{
+	echo "date: $stamp"; echo "revision: $rev"; echo "governors: ${govs:-none}"
+	echo "cpus busy before run: $cpus_busy of $ncpu"; echo "swap used kB: $swap_used"
+	echo "pinned: ${cpus:-no}"
+	for w in "${warnings[@]}"; do echo "WARNING: $w"; done
+} >"$art/machine-check.txt"
+if [ "${#warnings[@]}" -gt 0 ]; then
+	echo "########################################################################"
+	echo "# WARNING: this machine is not quiet; results may be noisy:"
+	for w in "${warnings[@]}"; do echo "#  - $w"; done
+	echo "########################################################################"
+	if [ "$strict" -eq 1 ]; then
+		echo "nightly: --strict: not running on a noisy machine"
+		exit 3
+	fi
+fi
+
+# 3. run
+echo "== run ($reps repetitions${suite:+, suite $suite})"
+cmd=("$opscope" run --reps "$reps" --out "$art/run")
+[ -n "$suite" ] && cmd+=(--suite "$suite")
+cmd+=("${run_opts[@]}")
+[ -n "$cpus" ] && cmd=(taskset -c "$cpus" "${cmd[@]}")
+"${cmd[@]}"
+run_rc=$?
+if [ "$run_rc" -ge 2 ] || [ ! -f "$art/run/report.json" ]; then
+	die "opscope run failed (exit $run_rc); see $art/nightly.log"
+fi
+ln -sfn "$stamp" "$out_root/latest"
+
+# 4. history: every run, whatever compare says
+"$opscope" history append "$art/run" --file "$history" --label "$rev" ||
+	echo "nightly: warning: could not append to $history"
+
+# 5. compare with the baseline (the first run becomes the baseline)
+status=0
+if base=$("$opscope" baseline path "$baseline" --dir "$baseline_dir" 2>/dev/null); then
+	echo "== compare with baseline '$baseline' ($base)"
+	"$opscope" compare "${compare_opts[@]}" --md "$art/compare.md" \
+		--json "$art/compare.json" --junit "$art/junit.xml" "$base" "$art/run" \
+		| tee "$art/compare.txt"
+	status=${PIPESTATUS[0]}
+	if [ "$status" -eq 0 ] && [ "$update_baseline" -eq 1 ]; then
+		"$opscope" baseline save "$baseline" "$art/run" --dir "$baseline_dir" --force
+	fi
+else
+	echo "== no baseline '$baseline' for this machine yet: saving this run as the baseline"
+	"$opscope" baseline save "$baseline" "$art/run" --dir "$baseline_dir" ||
+		die "could not save the baseline"
+fi
+[ "$status" -eq 0 ] && [ "$run_rc" -eq 1 ] && status=1 # a failed target is a finding too
+
+# 6. trend views
+"$opscope" history show --file "$history" --last 30 || true
+"$opscope" history html --file "$history" -o "$out_root/history.html" >/dev/null || true
+
+case $status in
+0) echo "nightly: OK, no regression ($art)" ;;
+1) echo "nightly: REGRESSION or failed target; see $art/compare.txt and $art/run/report.txt" ;;
+*) echo "nightly: compare could not decide (exit $status); see $art/compare.txt" ;;
+esac
+[ "${#warnings[@]}" -gt 0 ] && echo "nightly: (the machine check warned; see $art/machine-check.txt)"
+exit "$status"
