@@ -1050,6 +1050,20 @@ void report_finish(struct report *r)
 	}
 	for (int i = 0; i < r->nscen; i++)
 		scen_scaling(r, i);
+	/* a 1-worker point is its own base: only worth showing when others refer to it */
+	for (int i = 0; i < r->nscen; i++) {
+		struct scen_result *s = &r->scen[i];
+		bool used = false;
+
+		if (!s->has_scaling || s->scale_base != i)
+			continue;
+		for (int j = 0; j < r->nscen; j++)
+			used |= j != i && r->scen[j].has_scaling && r->scen[j].scale_base == i;
+		if (!used) {
+			s->has_scaling = false;
+			s->scale_eff = NAN;
+		}
+	}
 	bench_names(r);
 	targets_evaluate(r);
 }
