@@ -113,21 +113,32 @@ if [ -r /sys/devices/system/cpu/cpufreq/boost ] &&
 	warn "CPU boost is on (cpufreq/boost = 1): speed depends on temperature;" \
 	     "fix: echo 0 > /sys/devices/system/cpu/cpufreq/boost"
 fi
-# CPU use of other processes over one second, from /proc/stat (not the load average,
-# which counts tasks in D state and lags by minutes)
+# CPU use of other processes over one second, from /proc/stat and each /proc/PID/stat
+# (not the load average, which counts tasks in D state and lags by minutes)
+proc_ticks() { # "PID TICKS COMM" per process: utime + stime
+	cat /proc/[0-9]*/stat 2>/dev/null |
+		sed -E 's/^([0-9]+) \((.*)\) (.*)$/\1 \3 \2/' | awk '{print $1, $13 + $14, $NF}'
+}
 read -r _ u1 n1 s1 i1 w1 q1 sq1 st1 _ </proc/stat
+proc_ticks >"$art/.ticks1"
 sleep 1
 read -r _ u2 n2 s2 i2 w2 q2 sq2 st2 _ </proc/stat
+proc_ticks >"$art/.ticks2"
 busy=$(( (u2+n2+s2+q2+sq2+st2) - (u1+n1+s1+q1+sq1+st1) ))
 total=$(( busy + (i2+w2) - (i1+w1) ))
 ncpu=$(nproc)
 cpus_busy=$(awk -v b="$busy" -v t="$total" -v n="$ncpu" 'BEGIN{printf "%.2f", t ? b/t*n : 0}')
 if awk -v c="$cpus_busy" -v m="$max_load" 'BEGIN{exit !(c > m)}'; then
-	top=$(ps -eo pcpu=,pid=,comm= --sort=-pcpu | head -5 | awk '{printf "%s%s(%s) %s%%", (NR>1?", ":""), $3, $2, $1}')
-	warn "other processes keep $cpus_busy of $ncpu CPUs busy (more than $max_load): $top"
+	hz=$(getconf CLK_TCK)
+	top=$(awk -v hz="$hz" 'NR==FNR {t[$1]=$2; next} ($1 in t) && $2 > t[$1] {
+		printf "%d %s(%s)\n", ($2 - t[$1]) * 100 / hz, $3, $1 }' \
+		"$art/.ticks1" "$art/.ticks2" | sort -rn | head -5 |
+		awk '{printf "%s%s %s%%", (NR>1?", ":""), $2, $1}')
+	warn "other processes keep $cpus_busy of $ncpu CPUs busy (more than $max_load): ${top:-?}"
 else
 	echo "load: $cpus_busy of $ncpu CPUs busy before the run"
 fi
+rm -f "$art/.ticks1" "$art/.ticks2"
 swap_used=$(awk '/^SwapTotal:/{t=$2} /^SwapFree:/{f=$2} END{print t-f}' /proc/meminfo)
 if [ "${swap_used:-0}" -gt 0 ]; then
 	warn "swap in use (${swap_used} kB): page-ins add latency; fix: swapoff -a && swapon -a," \
