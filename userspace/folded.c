@@ -394,6 +394,16 @@ enum frame_kind folded_frame_kind(const char *frame, size_t len)
 	for (i = 0; i + 3 < len; i++)
 		if (frame[i] == '+' && frame[i + 1] == '0' && frame[i + 2] == 'x')
 			return FRAME_UNNAMED;
+	if (len == 9 && !memcmp(frame, "[unknown]", 9))
+		return FRAME_UNNAMED;
+	/* "[blocked]", "[on-cpu]": a word in brackets is a marker opscope adds */
+	if (len > 2 && frame[0] == '[' && frame[len - 1] == ']') {
+		for (i = 1; i + 1 < len; i++)
+			if (!(frame[i] >= 'a' && frame[i] <= 'z') && frame[i] != '-' &&
+			    frame[i] != '_')
+				return FRAME_USER;
+		return FRAME_TAG;
+	}
 	return FRAME_USER;
 }
 

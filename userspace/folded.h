@@ -9,7 +9,8 @@
  * merges identical stacks (values add up) and writes them sorted. Free of libbpf.
  *
  * Frame conventions opscope writes and its flame graphs colour by:
- *   - tag frames at the root, "key=value" with a lowercase key: scenario=, op=, thread=
+ *   - tag frames at the root, "key=value" with a lowercase key: scenario=, op=, thread=;
+ *     and markers, a lowercase word in brackets: [blocked], [on-cpu]
  *   - kernel frames end in "_[k]" (as perf's stackcollapse writes them)
  *   - frames that could not be named are "module+0xoffset"
  */
@@ -97,8 +98,8 @@ int atomic_file_commit(FILE *out, const char *tmp, const char *path, int rc, cha
 enum frame_kind {
 	FRAME_USER,
 	FRAME_KERNEL,  /* ends in "_[k]" */
-	FRAME_TAG,     /* "key=value", key lowercase letters, digits or '_' */
-	FRAME_UNNAMED, /* "module+0xoffset" */
+	FRAME_TAG,     /* "key=value" (key: a-z 0-9 _), or a marker "[a-z-_]" */
+	FRAME_UNNAMED, /* "module+0xoffset", "[unknown]" */
 };
 
 enum frame_kind folded_frame_kind(const char *frame, size_t len);

@@ -528,8 +528,10 @@ int pprof_add_folded(struct pprof *p, struct folded *f, int type_index)
 			for (tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
 				char *eq = strchr(tok, '=');
 
-				/* tags lead the stack; a later "a=b" frame is just a frame */
-				if (at_root && folded_frame_kind(tok, strlen(tok)) == FRAME_TAG) {
+				/* key=value tags lead the stack; a later "a=b" frame, or a
+				 * "[marker]" without a key, is just a frame */
+				if (at_root && eq &&
+				    folded_frame_kind(tok, strlen(tok)) == FRAME_TAG) {
 					*eq = '\0';
 					lb[nl].key = tok;
 					lb[nl].str = eq + 1;

@@ -140,9 +140,11 @@ END_TEST
 START_TEST(test_frame_kind)
 {
 	const char *k[] = { "schedule_[k]", "scenario=pool", "op=submit", "libc.so.6+0x1234",
-			    "main", "operator=", "Foo::operator=(int)", "x=" };
+			    "main", "operator=", "Foo::operator=(int)", "x=", "[blocked]",
+			    "[on-cpu]", "[unknown]", "[unknown]+0x10", "[Foo]", "[]" };
 	enum frame_kind want[] = { FRAME_KERNEL, FRAME_TAG, FRAME_TAG, FRAME_UNNAMED,
-				   FRAME_USER, FRAME_USER, FRAME_USER, FRAME_USER };
+				   FRAME_USER, FRAME_USER, FRAME_USER, FRAME_USER, FRAME_TAG,
+				   FRAME_TAG, FRAME_UNNAMED, FRAME_UNNAMED, FRAME_USER, FRAME_USER };
 	size_t i;
 
 	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++)

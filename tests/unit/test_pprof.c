@@ -480,13 +480,14 @@ START_TEST(test_folded_tags_become_labels)
 	ck_assert_int_eq(folded_add_stack(f, "scenario=chan;op=recv;main;read;schedule_[k]", 9),
 			 0);
 	ck_assert_int_eq(folded_add_stack(f, "main;a=b", 1), 0);
+	ck_assert_int_eq(folded_add_stack(f, "thread=t1;[blocked];read", 2), 0);
 	ck_assert_int_eq(pprof_add_folded(p, f, 1), 0);
 	ck_assert_int_eq(pprof_add_folded(p, f, 3), -EINVAL);
 	ck_assert_int_eq(pprof_encode(p, &buf, &len), 0);
 	decode(buf, len, &D);
 	free(buf);
 	check_ids(&D);
-	ck_assert_int_eq(D.ns, 3);
+	ck_assert_int_eq(D.ns, 4);
 	for (i = 0; i < D.ns; i++) {
 		const struct dsample *s = &D.s[i];
 		const char *sc = label(&D, s, "scenario", NULL, NULL);
@@ -505,6 +506,14 @@ START_TEST(test_folded_tags_become_labels)
 			ck_assert_str_eq(frame_name(&D, s->loc[0]), "schedule_[k]");
 			ck_assert_uint_eq(s->val[1], 9);
 			found |= 2;
+		} else if (label(&D, s, "thread", NULL, NULL)) {
+			/* a marker without a key stays a frame, at the root of the stack */
+			ck_assert_str_eq(label(&D, s, "thread", NULL, NULL), "t1");
+			ck_assert_int_eq(s->nlab, 1);
+			ck_assert_int_eq(s->nloc, 2);
+			ck_assert_str_eq(frame_name(&D, s->loc[0]), "read");
+			ck_assert_str_eq(frame_name(&D, s->loc[1]), "[blocked]");
+			found |= 8;
 		} else {
 			/* "a=b" below a real frame is a frame, not a tag */
 			ck_assert_int_eq(s->nlab, 0);
@@ -513,7 +522,7 @@ START_TEST(test_folded_tags_become_labels)
 			found |= 4;
 		}
 	}
-	ck_assert_int_eq(found, 7);
+	ck_assert_int_eq(found, 15);
 	ck_assert(!D.has_pt);
 	ck_assert_int_eq(D.default_type, 0);
 	free_strings(&D);
