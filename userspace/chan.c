@@ -11,14 +11,18 @@
  * A producer claims p by a compare-and-swap on enq_pos (a plain store with CHAN_SP),
  * writes the element and publishes the new sequence; a consumer likewise on deq_pos.
  *
- * Blocking. A thread that found the ring full (empty) spins, then registers in
- * send_waiters (recv_waiters), reads the futex word, tries once more and parks on the
- * word if it still cannot proceed. The other side publishes its cell with a sequentially
- * consistent exchange and then reads the waiter count: by the usual store-buffer
- * argument either it sees the waiter, bumps the word and wakes one, or the waiter's
- * retry sees the published cell. The cell a blocked thread waits on is always the one at
- * its own position, and its owner always checks for waiters after publishing it, so a
- * wakeup cannot be lost even when a later cell was published first.
+ * Blocking. Each direction has a futex word whose low bit means "someone may be asleep
+ * here"; the rest counts up in steps of two. A thread that found the ring full (empty)
+ * spins, then sets the bit (reading the word as it does), tries once more, and parks on
+ * the word if it still cannot proceed. The other side publishes its cell with a
+ * sequentially consistent exchange and then reads the word: by the usual store-buffer
+ * argument either it sees the bit, or the sleeper's retry sees the published cell. A
+ * waker that sees the bit clears it while adding two, so the word differs from what
+ * any not-yet-sleeping waiter read, and wakes every sleeper; the ones that find nothing
+ * set the bit again. So only the first operation after a thread parks pays for a
+ * syscall, however long the sleeper takes to get a CPU, and no wakeup is lost: the cell
+ * a blocked thread waits on is the one at its own position, and its owner always looks
+ * at the bit after publishing it, even when a later cell was published first.
  */
 #include <errno.h>
 #include <limits.h>
@@ -52,14 +56,11 @@ struct chan {
 	_Alignas(CACHE_LINE) _Atomic uint64_t enq_pos;
 	_Alignas(CACHE_LINE) _Atomic uint64_t deq_pos;
 
-	/* read on every operation, written only by threads about to park: read-mostly */
-	_Alignas(CACHE_LINE) atomic_uint send_waiters;
-	atomic_uint recv_waiters;
-	atomic_int closed;
-
-	/* futex words, bumped before each wake */
+	/* futex words (bit 0: a thread may sleep here), read on every operation and
+	 * written only around parking: read-mostly */
 	_Alignas(CACHE_LINE) _Atomic uint32_t not_full;
 	_Atomic uint32_t not_empty;
+	atomic_int closed;
 
 	_Alignas(CACHE_LINE) _Atomic uint64_t send_parks;
 	_Atomic uint64_t recv_parks;
@@ -157,15 +158,19 @@ void chan_free(struct chan *c)
 	free(c);
 }
 
-/* Wake one thread parked on word if the waiter count says anyone might be. */
-static inline void wake_one_if_waiting(struct chan *c, atomic_uint *waiters,
-				       _Atomic uint32_t *word)
+/* After publishing: wake the threads parked on word, if its bit says there may be any. */
+static inline void wake_if_sleeping(struct chan *c, _Atomic uint32_t *word)
 {
-	if (atomic_load_explicit(waiters, memory_order_seq_cst) == 0)
+	uint32_t w = atomic_load_explicit(word, memory_order_seq_cst);
+
+	if (!(w & 1))
 		return;
-	atomic_fetch_add_explicit(word, 1, memory_order_release);
+	/* A failed exchange means another waker (or close) changed the word and wakes. */
+	if (!atomic_compare_exchange_strong_explicit(word, &w, (w + 2) & ~1u,
+						     memory_order_seq_cst, memory_order_relaxed))
+		return;
 	atomic_fetch_add_explicit(&c->wakes, 1, memory_order_relaxed);
-	futex_wake(word, 1);
+	futex_wake(word, INT_MAX);
 }
 
 int chan_try_send(struct chan *c, const void *elem)
@@ -199,7 +204,7 @@ int chan_try_send(struct chan *c, const void *elem)
 	memcpy(cell->data, elem, c->elem_size);
 	/* seq_cst so that the waiter check below cannot be ordered before the publish */
 	atomic_exchange_explicit(&cell->seq, 2 * pos + 1, memory_order_seq_cst);
-	wake_one_if_waiting(c, &c->recv_waiters, &c->not_empty);
+	wake_if_sleeping(c, &c->not_empty);
 	return 0;
 }
 
@@ -231,7 +236,7 @@ static int try_recv_once(struct chan *c, void *elem)
 	}
 	memcpy(elem, cell->data, c->elem_size);
 	atomic_exchange_explicit(&cell->seq, 2 * (pos + c->cap), memory_order_seq_cst);
-	wake_one_if_waiting(c, &c->send_waiters, &c->not_full);
+	wake_if_sleeping(c, &c->not_full);
 	return 0;
 }
 
@@ -250,7 +255,6 @@ int chan_try_recv(struct chan *c, void *elem)
 
 static int chan_block(struct chan *c, void *elem, bool send, uint64_t timeout_ns)
 {
-	atomic_uint *waiters = send ? &c->send_waiters : &c->recv_waiters;
 	_Atomic uint32_t *word = send ? &c->not_full : &c->not_empty;
 	_Atomic uint64_t *parks = send ? &c->send_parks : &c->recv_parks;
 	uint64_t deadline = 0;
@@ -268,19 +272,15 @@ static int chan_block(struct chan *c, void *elem, bool send, uint64_t timeout_ns
 		}
 		if (timeout_ns && !deadline)
 			deadline = mono_ns() + timeout_ns;
-		atomic_fetch_add_explicit(waiters, 1, memory_order_seq_cst);
+		v = atomic_fetch_or_explicit(word, 1, memory_order_seq_cst) | 1;
 		atomic_thread_fence(memory_order_seq_cst);
-		v = atomic_load_explicit(word, memory_order_acquire);
 		err = send ? chan_try_send(c, elem) : chan_try_recv(c, elem);
 		if (err == -EAGAIN && deadline && mono_ns() >= deadline)
 			err = -ETIMEDOUT;
-		if (err != -EAGAIN) {
-			atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed);
+		if (err != -EAGAIN)
 			return err;
-		}
 		atomic_fetch_add_explicit(parks, 1, memory_order_relaxed);
 		futex_wait_until(word, v, deadline);
-		atomic_fetch_sub_explicit(waiters, 1, memory_order_relaxed);
 	}
 }
 
@@ -316,8 +316,8 @@ int chan_recv_timed(struct chan *c, void *elem, uint64_t timeout_ns)
 void chan_close(struct chan *c)
 {
 	atomic_store_explicit(&c->closed, 1, memory_order_seq_cst);
-	atomic_fetch_add_explicit(&c->not_full, 1, memory_order_seq_cst);
-	atomic_fetch_add_explicit(&c->not_empty, 1, memory_order_seq_cst);
+	atomic_fetch_add_explicit(&c->not_full, 2, memory_order_seq_cst);
+	atomic_fetch_add_explicit(&c->not_empty, 2, memory_order_seq_cst);
 	atomic_fetch_add_explicit(&c->wakes, 2, memory_order_relaxed);
 	futex_wake(&c->not_full, INT_MAX);
 	futex_wake(&c->not_empty, INT_MAX);

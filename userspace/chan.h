@@ -3,7 +3,8 @@
  * A bounded channel of fixed-size elements: a lock-free ring of sequence-numbered cells
  * (Vyukov's bounded MPMC queue, with sequence numbers counted in steps of two so that a
  * capacity of 1 works too), plus blocking send/recv that spin a while and then park on a
- * futex. Waiter counts keep the fast path free of syscalls when nobody sleeps.
+ * futex. A "may be asleep" bit in each futex word keeps the fast path free of syscalls
+ * when nobody sleeps, and costs one wake per park however slowly the sleeper resumes.
  *
  *	struct chan *c = chan_new(1024, sizeof(struct msg), CHAN_SP | CHAN_SC, 100);
  *	chan_send(c, &m);        // blocks while full; -EPIPE once closed
