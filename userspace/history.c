@@ -285,7 +285,9 @@ struct history *history_load(const char *file, int last, char *err, size_t errle
 	/* keep the lines first: --last needs the count before parsing */
 	while ((n = getline(&buf, &bcap, f)) >= 0) {
 		lineno++;
-		if (n <= 1 && (n == 0 || buf[0] == '\n'))
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+			buf[--n] = '\0';
+		if (n == 0)
 			continue;
 		if (nl == cap) {
 			cap = cap ? cap * 2 : 256;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include "commands.h"
 #include "compare.h"
+#include "history.h"
 #include "jsonparse.h"
 #include "writers_ci.h"
 
@@ -21,6 +22,7 @@ static char dir[] = "/tmp/test_compare_XXXXXX";
 struct synth {
 	const char *scenario;
 	const char *governor;
+	const char *status;    /* NULL: ok */
 	int version;
 	int n;                 /* repetitions */
 	double thr[8];         /* throughput per rep */
@@ -67,7 +69,19 @@ static void metric(FILE *f, const char *id, const char *name, const char *op, co
 		"\"kind\": \"%s\", \"better\": \"%s\", \"reps\": ", id, name, op ? "\"" : "",
 		op ? op : "null", op ? "\"" : "", unit, kind, better);
 	reps(f, v, n);
-	fprintf(f, ", \"n\": %d}%s\n", n, comma ? "," : "");
+	double sorted[8];
+
+	memcpy(sorted, v, (size_t)n * sizeof(double));
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
+			if (sorted[j] < sorted[i]) {
+				double t = sorted[i];
+
+				sorted[i] = sorted[j];
+				sorted[j] = t;
+			}
+	fprintf(f, ", \"n\": %d, \"median\": %.17g}%s\n", n,
+		n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2, comma ? "," : "");
 }
 
 static void breakdown(FILE *f, double lat, double on, double runq, double blocked,
@@ -95,8 +109,9 @@ static void write_report(const char *path, const struct synth *s)
 		"\"2026-11-24T02:10:00Z\",\n\"environment\": {\"hostname\": \"h\", "
 		"\"kernel_release\": \"6.18.0\", \"cpu_model\": \"Test CPU\", \"online_cpus\": 2, "
 		"\"governor\": \"%s\"},\n\"scenarios\": [{\"id\": \"%s\", \"workload\": \"pool\", "
-		"\"status\": \"ok\", \"error\": null, \"reps\": %d,\n\"metrics\": [\n", s->version,
-		s->governor, s->scenario, s->n);
+		"\"status\": \"%s\", \"error\": %s, \"reps\": %d,\n\"metrics\": [\n",
+		s->version, s->governor, s->scenario, s->status ? s->status : "ok",
+		s->status ? "\"repetition 3: timed out after 10 s\"" : "null", s->n);
 	metric(f, "throughput", "throughput", NULL, "ops/s", "throughput", "higher", s->thr,
 	       s->n, true);
 	metric(f, "rss_peak_bytes", "rss_peak_bytes", NULL, "bytes", "memory", "lower", s->rss,
@@ -763,6 +778,106 @@ START_TEST(json_output_parses)
 }
 END_TEST
 
+START_TEST(failed_scenario)
+{
+	struct synth a, b;
+	struct cmp_opts o;
+	struct cmp_result res;
+	char *x;
+
+	base_synth(&a);
+	b = a;
+	b.status = "timeout";
+	cmp_opts_init(&o);
+	run_cmp(&a, &b, &o, &res);
+	ck_assert_int_eq(res.failed, 1);
+	ck_assert_int_eq(res.regressions, 0);
+	ck_assert_int_eq(row(&res, "status")->verdict, CMP_FAILED);
+	ck_assert(strstr(row(&res, "status")->explain, "timeout: repetition 3: timed out"));
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 1);
+	x = capture(ci_junit, &res);
+	check_xml(x);
+	ck_assert_int_eq(count(x, "<error "), 1);
+	free(x);
+	cmp_result_free(&res);
+}
+END_TEST
+
+START_TEST(sparkline)
+{
+	double v[] = { 1, 2, 3, 4, 5, 6, 7, 8 }, g[] = { 5, NAN, 5 };
+	char buf[64];
+
+	ck_assert_str_eq(history_sparkline(buf, sizeof(buf), v, 8),
+			 "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588");
+	/* a flat series sits mid-height; a missing run is a gap */
+	ck_assert_str_eq(history_sparkline(buf, sizeof(buf), g, 3), "\u2584 \u2584");
+	/* never overflows: 3 bytes per bar, room for 2 */
+	ck_assert_str_eq(history_sparkline(buf, 8, v, 8), "\u2581\u2582");
+}
+END_TEST
+
+START_TEST(history_roundtrip)
+{
+	struct synth a, b;
+	struct cmp_report ra, rb;
+	struct history *h;
+	char pa[256], pb[256], hf[256], err[512];
+	char *out;
+	size_t len;
+	FILE *f;
+
+	base_synth(&a);
+	b = a;
+	for (int i = 0; i < b.n; i++)
+		b.p99[i] = a.p99[i] * 2;
+	path_of(pa, sizeof(pa), "a.json");
+	path_of(pb, sizeof(pb), "b.json");
+	path_of(hf, sizeof(hf), "h.jsonl");
+	write_report(pa, &a);
+	write_report(pb, &b);
+	ck_assert_int_eq(cmp_report_load(&ra, pa, err, sizeof(err)), 0);
+	ck_assert_int_eq(cmp_report_load(&rb, pb, err, sizeof(err)), 0);
+	ck_assert_msg(history_append(hf, &ra, "r1", err, sizeof(err)) == 0, "%s", err);
+	/* a line cut short by a crash, between two good ones */
+	f = fopen(hf, "a");
+	fputs("{\"schema\": \"opscope-history\", \"version\": 1, \"scena\n", f);
+	fclose(f);
+	ck_assert_int_eq(history_append(hf, &rb, "r2", err, sizeof(err)), 0);
+	ck_assert_int_eq(history_append(hf, &ra, NULL, err, sizeof(err)), 0);
+	h = history_load(hf, 0, err, sizeof(err));
+	ck_assert_msg(h, "%s", err);
+	ck_assert_int_eq(history_runs(h), 3);
+	/* throughput, rss_peak_bytes, p50, p99 (threads: info, runq: kernel are left out) */
+	ck_assert_int_eq(history_series(h), 4);
+	f = open_memstream(&out, &len);
+	history_print(f, h, NULL);
+	fclose(f);
+	ck_assert_msg(strstr(out, "pool.call/p99_ns"), "%s", out);
+	/* p99 41.1 us -> 82.2 us -> 41.1 us: low, high, low */
+	ck_assert_msg(strstr(out, "\u2581\u2588\u2581"), "%s", out);
+	ck_assert_msg(strstr(out, "-50.0%"), "%s", out);
+	free(out);
+	f = open_memstream(&out, &len);
+	history_html(f, h, &(struct history_filter){ .metric = "all" });
+	fclose(f);
+	ck_assert(!strncmp(out, "<!DOCTYPE html>", 15));
+	ck_assert_int_eq(count(out, "<svg "), 4);
+	ck_assert_int_eq(count(out, "<circle "), 12);
+	ck_assert_ptr_null(strstr(out, "<script"));
+	free(out);
+	history_free(h);
+	/* --last 1 keeps the newest run only */
+	h = history_load(hf, 1, err, sizeof(err));
+	ck_assert_int_eq(history_runs(h), 1);
+	history_free(h);
+	cmp_report_free(&ra);
+	cmp_report_free(&rb);
+	ck_assert_ptr_null(history_load("/nonexistent/h.jsonl", 0, err, sizeof(err)));
+	ck_assert(strstr(err, "history append"));
+}
+END_TEST
+
 static void setup(void)
 {
 	if (!mkdtemp(dir))
@@ -801,6 +916,9 @@ static Suite *compare_suite(void)
 	tcase_add_test(tc, junit_wellformed_escaped);
 	tcase_add_test(tc, markdown_wellformed_escaped);
 	tcase_add_test(tc, json_output_parses);
+	tcase_add_test(tc, failed_scenario);
+	tcase_add_test(tc, sparkline);
+	tcase_add_test(tc, history_roundtrip);
 	suite_add_tcase(s, tc);
 	return s;
 }
