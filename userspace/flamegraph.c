@@ -374,7 +374,8 @@ static const char *const svg_js =
 	"    } else if (e.keyCode === 27) { resetSearch(); unzoom(); }\n"
 	"  });\n"
 	"  var h = decodeURIComponent(window.location.hash || \"\");\n"
-	"  if (h.indexOf(\"#z=\") === 0 && frames[+h.substring(3)]) zoom(frames[+h.substring(3)]);\n"
+	"  var zf = frames[+h.substring(3)];\n"
+	"  if (h.indexOf(\"#z=\") === 0 && zf) zoom(zf);\n"
 	"  if (h.indexOf(\"#s=\") === 0) search(h.substring(3));\n"
 	"}\n"
 	"function frameOf(el) {\n"
@@ -408,7 +409,8 @@ static const char *const svg_js =
 	"function unzoom() {\n"
 	"  unzoomBtn.setAttribute(\"class\", \"hide\");\n"
 	"  for (var i = 0; i < frames.length; i++) {\n"
-	"    frames[i].setAttribute(\"class\", \"\"); place(frames[i], frames[i].ox, frames[i].ow);\n"
+	"    var f = frames[i];\n"
+	"    f.setAttribute(\"class\", \"\"); place(f, f.ox, f.ow);\n"
 	"  }\n"
 	"}\n"
 	"function search(term) {\n"
@@ -464,6 +466,8 @@ struct render {
 static void node_details(FILE *out, const struct fnode *n, const struct fnode *root,
 			 const struct render *r)
 {
+	const char *an = r->o->a_name ? r->o->a_name : "A";
+	const char *bn = r->o->b_name ? r->o->b_name : "B";
 	char v[96], a[96];
 	double pct = root->v ? 100.0 * (double)n->v / (double)root->v : 0;
 
@@ -475,9 +479,9 @@ static void node_details(FILE *out, const struct fnode *n, const struct fnode *r
 	}
 	fmt_value(a, sizeof(a), n->a, r->unit);
 	fputc('\n', out);
-	svg_escape(out, r->o->b_name ? r->o->b_name : "B", strlen(r->o->b_name ? r->o->b_name : "B"));
+	svg_escape(out, bn, strlen(bn));
 	fprintf(out, ": %s (%.2f%%), ", v, pct);
-	svg_escape(out, r->o->a_name ? r->o->a_name : "A", strlen(r->o->a_name ? r->o->a_name : "A"));
+	svg_escape(out, an, strlen(an));
 	fprintf(out, ": %s", a);
 	if (n->a) {
 		double sa = (double)n->a * r->scale_a;

@@ -472,7 +472,8 @@ int folded_read(struct folded *f, FILE *in, const char *name, char *err, size_t 
 		if (prev && all_digits(prev + 1, strlen(prev + 1)) && !strchr(prev + 1, ';')) {
 			snprintf(err, errlen, "%s:%zu: two counts on one line: this looks like the "
 				 "output of a difffolded script; give the two folded files to "
-				 "'opscope flamegraph --diff A.folded B.folded' instead", name, lineno);
+				 "'opscope flamegraph --diff A.folded B.folded' instead", name,
+				 lineno);
 			rc = -EINVAL;
 			break;
 		}

@@ -525,7 +525,8 @@ int pprof_add_folded(struct pprof *p, struct folded *f, int type_index)
 		} else {
 			bool at_root = true;
 
-			for (tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+			for (tok = strtok_r(copy, ";", &save); tok;
+			     tok = strtok_r(NULL, ";", &save)) {
 				char *eq = strchr(tok, '=');
 
 				/* key=value tags lead the stack; a later "a=b" frame, or a

@@ -654,9 +654,9 @@ static struct syms_cache *syms_cache_read(struct dso_set *dsos, const char *maps
 		nl = strchr(path, '\n');
 		if (nl)
 			*nl = '\0';
-		/* only executable mappings hold code */
-		if (perms[2] != 'x')
-			continue;
+		/* every mapping is kept, not only executable ones: a frame-pointer walk
+		 * through code built without them lands in data, and "module+0x.." or
+		 * "[heap]+0x.." says more about such a frame than "[unknown]" */
 		if (sc->nmaps % 64 == 0) {
 			m = realloc(sc->maps, (sc->nmaps + 64) * sizeof(*m));
 			if (!m) {

@@ -329,6 +329,11 @@ START_TEST(test_labels_truncated)
 }
 END_TEST
 
+static int rgb(const struct frame *fr, int n, const char *title, int *r, int *g, int *b)
+{
+	return sscanf(find(fr, n, title)->fill, "rgb(%d,%d,%d)", r, g, b);
+}
+
 START_TEST(test_colors_by_kind)
 {
 	struct folded *f = make("scenario=pool;op=get;main;libc.so.6+0x10;schedule_[k] 10\n");
@@ -337,13 +342,13 @@ START_TEST(test_colors_by_kind)
 	int n = frames_of(svg, fr, 8), r, g, b;
 
 	ck_assert_int_eq(n, 6);
-	ck_assert_int_eq(sscanf(find(fr, n, "scenario=pool")->fill, "rgb(%d,%d,%d)", &r, &g, &b), 3);
+	ck_assert_int_eq(rgb(fr, n, "scenario=pool", &r, &g, &b), 3);
 	ck_assert(b > r && b > g); /* tags blue */
-	ck_assert_int_eq(sscanf(find(fr, n, "schedule_[k]")->fill, "rgb(%d,%d,%d)", &r, &g, &b), 3);
+	ck_assert_int_eq(rgb(fr, n, "schedule_[k]", &r, &g, &b), 3);
 	ck_assert(r >= 225 && g >= 130 && b <= 40); /* kernel orange */
-	ck_assert_int_eq(sscanf(find(fr, n, "libc.so.6+0x10")->fill, "rgb(%d,%d,%d)", &r, &g, &b), 3);
+	ck_assert_int_eq(rgb(fr, n, "libc.so.6+0x10", &r, &g, &b), 3);
 	ck_assert(r == g && g == b); /* unnamed grey */
-	ck_assert_int_eq(sscanf(find(fr, n, "main")->fill, "rgb(%d,%d,%d)", &r, &g, &b), 3);
+	ck_assert_int_eq(rgb(fr, n, "main", &r, &g, &b), 3);
 	ck_assert(r >= 205 && b <= 55); /* user warm */
 	free(svg);
 	folded_free(f);

@@ -144,7 +144,8 @@ START_TEST(test_frame_kind)
 			    "[on-cpu]", "[unknown]", "[unknown]+0x10", "[Foo]", "[]" };
 	enum frame_kind want[] = { FRAME_KERNEL, FRAME_TAG, FRAME_TAG, FRAME_UNNAMED,
 				   FRAME_USER, FRAME_USER, FRAME_USER, FRAME_USER, FRAME_TAG,
-				   FRAME_TAG, FRAME_UNNAMED, FRAME_UNNAMED, FRAME_USER, FRAME_USER };
+				   FRAME_TAG, FRAME_UNNAMED, FRAME_UNNAMED, FRAME_USER,
+				   FRAME_USER };
 	size_t i;
 
 	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++)

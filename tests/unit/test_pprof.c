@@ -180,7 +180,8 @@ static void decode(const uint8_t *buf, size_t len, struct dprof *d)
 
 					ck_assert(g.field == 3 && g.wire == 2 && s->nlab <= 8);
 					while (pb_next(&g.sub, &h)) {
-						ck_assert(h.wire == 0 && h.field >= 1 && h.field <= 4);
+						ck_assert(h.wire == 0 && h.field >= 1 &&
+							  h.field <= 4);
 						if (h.field == 1)
 							l->key = (int64_t)h.v;
 						else if (h.field == 2)
@@ -225,7 +226,8 @@ static void decode(const uint8_t *buf, size_t len, struct dprof *d)
 				} else {
 					ck_assert(g.field == 4 && g.wire == 2 && l->nline < 4);
 					while (pb_next(&g.sub, &h)) {
-						ck_assert_msg(h.field == 1, "line field %u", h.field);
+						ck_assert_msg(h.field == 1, "line field %u",
+							      h.field);
 						l->fn[l->nline] = h.v;
 					}
 					l->nline++;

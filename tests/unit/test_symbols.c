@@ -24,7 +24,7 @@ static char fixtures[4096];
 static int build_ok;
 
 struct addrs {
-	uint64_t fix_leaf, fix_static, main_fn, lib_entry, lib_hidden;
+	uint64_t fix_leaf, fix_static, main_fn, lib_entry, lib_hidden, fix_data;
 };
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -64,9 +64,12 @@ static void read_addrs(const char *name, struct addrs *a)
 			a->lib_entry = v;
 		else if (!strcmp(key, "lib_hidden"))
 			a->lib_hidden = v;
+		else if (!strcmp(key, "fix_data"))
+			a->fix_data = v;
 	}
 	fclose(f);
-	ck_assert(a->fix_leaf && a->fix_static && a->main_fn && a->lib_entry && a->lib_hidden);
+	ck_assert(a->fix_leaf && a->fix_static && a->main_fn && a->lib_entry && a->lib_hidden &&
+		  a->fix_data);
 }
 
 static struct syms_cache *cache_for(struct dso_set *ds, const char *name)
@@ -152,9 +155,11 @@ START_TEST(test_stripped_gives_module_offset)
 	ds = dso_set_new(&(struct dso_set_opts){ .debug_root = tmp });
 	sc = cache_for(ds, "stripped");
 	/* not in .dynsym: only the module and the ELF address are left */
-	snprintf(want, sizeof(want), "stripped+0x%" PRIx64, nm_addr("pie", "fix_leaf"));
+	snprintf(want, sizeof(want), "stripped+0x%" PRIx64,
+		 nm_addr("stripped.full", "fix_leaf"));
 	expect(sc, a.fix_leaf, want, SYM_MODULE_OFF);
-	snprintf(want, sizeof(want), "stripped+0x%" PRIx64, nm_addr("pie", "fix_static") + 5);
+	snprintf(want, sizeof(want), "stripped+0x%" PRIx64,
+		 nm_addr("stripped.full", "fix_static") + 5);
 	expect(sc, a.fix_static + 5, want, SYM_MODULE_OFF);
 	/* the stripped library keeps its exported function through .dynsym */
 	expect(sc, a.lib_entry, "lib_entry", SYM_NAMED);
@@ -163,6 +168,10 @@ START_TEST(test_stripped_gives_module_offset)
 	expect(sc, a.lib_hidden, want, SYM_MODULE_OFF);
 	/* outside every mapping */
 	expect(sc, 0x10, "[unknown]+0x10", SYM_UNMAPPED);
+	/* a data address (where a broken frame-pointer walk can land): module and ELF
+	 * address, through the read-write PT_LOAD */
+	snprintf(want, sizeof(want), "stripped+0x%" PRIx64, nm_addr("stripped.full", "fix_data"));
+	expect(sc, a.fix_data, want, SYM_MODULE_OFF);
 	syms_cache_free(sc);
 	dso_set_free(ds);
 }
@@ -448,7 +457,7 @@ static void build_fixtures(void)
 	       "-Wl,-rpath,%s", t, fixtures, t, t) ||
 	    /* the stripped program loads the stripped library */
 	    sh("cd %s && cc -O1 -g -fPIE -pie -o stripped %s/symprog.c -L. -lsymfix_s "
-	       "-Wl,-rpath,%s && strip stripped", t, fixtures, t) ||
+	       "-Wl,-rpath,%s && cp stripped stripped.full && strip stripped", t, fixtures, t) ||
 	    /* separate debug file found by build id under a debug root (the temp dir) */
 	    sh("cd %s && cp pie byid && objcopy --only-keep-debug byid byid.debug && "
 	       "strip byid && id=$(readelf -n byid | sed -n 's/.*Build ID: *//p') && "
