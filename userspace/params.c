@@ -275,8 +275,8 @@ int param_parse_value(const struct wl_param_def *d, const char *text, int64_t *i
 		rc = param_parse_size(text, &v);
 		if (rc == -EINVAL) {
 			snprintf(err, errlen,
-				 "%s: '%s' is not a size; use bytes with an optional unit k, M or G "
-				 "(for example 4k), from %s", d->name, text, range);
+				 "%s: '%s' is not a size; use bytes with an optional unit k, M or "
+				 "G (for example 4k), from %s", d->name, text, range);
 			return rc;
 		}
 		if (!rc && v < 0) {

@@ -1829,17 +1829,22 @@ int report_write_text(const struct report *r, FILE *f)
 	text_targets(r, f);
 	if (r->scenarios_failed || r->interrupted) {
 		fputc('\n', f);
-		if (r->interrupted)
-			out_line(f, "Interrupted: scenarios not run are marked skipped.");
+		int skipped = 0;
+
 		for (int i = 0; i < r->nscen; i++) {
 			const struct scen_result *s = &r->scen[i];
 
-			if (s->status == SCEN_OK)
+			if (s->status == SCEN_SKIPPED)
+				skipped++;
+			if (s->status == SCEN_OK || s->status == SCEN_SKIPPED)
 				continue;
 			snprintf(line, sizeof(line), "%s %s: %s", scen_status_name(s->status),
 				 s->sc.id, s->error[0] ? s->error : "not completed");
 			out_wrapped(f, line, 4);
 		}
+		if (r->interrupted)
+			out_line(f, "interrupted: %d scenario%s not run (status skipped)", skipped,
+				 skipped == 1 ? "" : "s");
 	}
 	fputc('\n', f);
 	out_line(f, "%d scenario%s, %d failed; %d target%s failed; %.1f s", r->nscen,

@@ -184,8 +184,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		default:
 			return bad("unknown option '%s'; see opscope run --help", argv[optind - 1]);
 		}
+		/* err reads "KEY: ...": name the option as the user wrote it */
 		if (key && run_settings_set(&o->cli, key, optarg, err, sizeof(err)))
-			return bad("--%s %s", strcmp(key, "max_ops") ? key : "max-ops", err);
+			return bad("--%s%s", strcmp(key, "max_ops") ? key : "max-ops",
+				   err + strlen(key));
 	}
 	if (optind < argc)
 		return bad("unexpected argument '%s'; options start with -- (see --help)",
@@ -228,8 +230,8 @@ static int cli_suite(const struct run_opts *o, struct suite **out)
 
 		if (!eq || eq == kv || (size_t)(eq - kv) + 7 > sizeof(key)) {
 			suite_free(s);
-			return bad("--param %s: not NAME=VALUE; write for example --param workers=4",
-				   kv);
+			return bad("--param %s: not NAME=VALUE; write for example "
+				   "--param workers=4", kv);
 		}
 		/* a list of values is a sweep */
 		snprintf(key, sizeof(key), "%s%.*s", strchr(eq + 1, ',') ? "sweep " : "",
@@ -309,9 +311,9 @@ static int outdir_check(const char *out, struct outdir *d)
 					close(fd);
 			}
 			if (!empty)
-				return bad("--out %s exists and holds no report.json, so it is not an "
-					   "earlier opscope output; remove it or choose another path",
-					   d->path);
+				return bad("--out %s exists and holds no report.json, so it "
+					   "is not an earlier opscope output; remove it or "
+					   "choose another path", d->path);
 		}
 		d->exists = true;
 	}
@@ -588,7 +590,7 @@ static int apply_targets(struct report *r, const struct suite *s, const struct r
 				   "--target pool-p50=2ms", kv);
 		snprintf(name, sizeof(name), "%.*s", (int)(eq - kv), kv);
 		if (report_target_set(r, name, eq + 1, err, sizeof(err)))
-			return bad("--target %s", err);
+			return bad("%s", err);
 	}
 	return 0;
 }

@@ -212,8 +212,8 @@ int suite_add_group(struct suite *s, const char *name, int line, struct suite_gr
 			    "digits, '-', '_' or '.' (at most %d)", name, SUITE_NAME_MAX - 1);
 	for (int i = 0; i < s->ngroups; i++)
 		if (strcmp(s->groups[i].name, name) == 0)
-			return fail(s, line, err, errlen, "scenario '%s' is defined twice (first at "
-				    "line %d); give each [scenario] its own name", name,
+			return fail(s, line, err, errlen, "scenario '%s' is defined twice (first "
+				    "at line %d); give each [scenario] its own name", name,
 				    s->groups[i].line);
 	g = realloc(s->groups, (s->ngroups + 1) * sizeof(*g));
 	if (!g)
@@ -355,8 +355,8 @@ static int add_sweep(struct suite *s, struct suite_group *g, char *names, const 
 			/* free what this row allocated; it is not counted */
 			for (int i = 0; i < k; i++)
 				free(vals[sw->nvals * sw->nnames + i]);
-			rc = fail(s, line, err, errlen, "sweep value '%s' needs %d part%s separated "
-				  "by '/', one per parameter", tok, sw->nnames,
+			rc = fail(s, line, err, errlen, "sweep value '%s' needs %d part%s "
+				  "separated by '/', one per parameter", tok, sw->nnames,
 				  sw->nnames > 1 ? "s" : "");
 			free(list);
 			return rc;
@@ -482,8 +482,8 @@ int suite_parse(struct suite *s, const char *text, char *err, size_t errlen)
 				break;
 			g = NULL;
 			if (!close || *trim(close + 1)) {
-				rc = fail(s, line, err, errlen, "malformed section header '%s'; write "
-					  "[run], [targets] or [scenario NAME]", p);
+				rc = fail(s, line, err, errlen, "malformed section header '%s'; "
+					  "write [run], [targets] or [scenario NAME]", p);
 				break;
 			}
 			*close = '\0';
@@ -515,8 +515,8 @@ int suite_parse(struct suite *s, const char *text, char *err, size_t errlen)
 		key = trim(p);
 		val = trim(eq + 1);
 		if (!*key || !*val) {
-			rc = fail(s, line, err, errlen, "'%s = %s' lacks a %s; write 'name = value'",
-				  key, val, *key ? "value" : "name");
+			rc = fail(s, line, err, errlen, "'%s = %s' lacks a %s; write 'name = "
+				  "value'", key, val, *key ? "value" : "name");
 			break;
 		}
 		switch (sec) {
@@ -529,8 +529,8 @@ int suite_parse(struct suite *s, const char *text, char *err, size_t errlen)
 
 			rc = run_settings_set(&s->set, key, val, e, sizeof(e));
 			if (rc == -ENOENT)
-				rc = fail(s, line, err, errlen, "unknown key '%s' in [run]; use reps, "
-					  "warmup, duration, timeout or max_ops", key);
+				rc = fail(s, line, err, errlen, "unknown key '%s' in [run]; use "
+					  "reps, warmup, duration, timeout or max_ops", key);
 			else if (rc)
 				rc = fail(s, line, err, errlen, "%s", e);
 			break;
@@ -733,8 +733,8 @@ int suite_expand(const struct suite *s, const struct run_settings *cli, struct s
 			rc = expand_one(s, &s->groups[i], j, cli, &sc[k], err, errlen);
 			for (int d = 0; !rc && d < k; d++) {
 				if (strcmp(sc[d].id, sc[k].id) == 0) {
-					snprintf(err, errlen, "scenario %s appears twice; remove the "
-						 "repeated sweep value", sc[k].id);
+					snprintf(err, errlen, "scenario %s appears twice; remove "
+						 "the repeated sweep value", sc[k].id);
 					rc = -EINVAL;
 				}
 			}
@@ -756,9 +756,10 @@ const char suite_default_text[] =
 	"#\n"
 	"# About a minute on a 2-CPU machine: 22 scenarios x 3 repetitions x (150 ms warm-up +\n"
 	"# 500 ms recorded) = 43 s of measurement, plus thread start-up and the collector load.\n"
-	"# The sweeps are the ones real benchmark harnesses run nightly. Copy this file, pin it in\n"
-	"# version control and pass it with --suite to change anything; docs/SUITES.md has the\n"
-	"# format. Parameters not named here take the workload's default (opscope run --help).\n"
+	"# The sweeps are the ones real benchmark harnesses run nightly. Copy this file, pin it\n"
+	"# in version control and pass it with --suite to change anything; docs/SUITES.md has\n"
+	"# the format. Parameters not named here take the workload's default (see\n"
+	"# opscope run --help).\n"
 	"\n"
 	"[run]\n"
 	"reps = 3            # each repetition is a separate measurement; compare wants >= 5\n"
@@ -775,8 +776,8 @@ const char suite_default_text[] =
 	"spin = 20us\n"
 	"sweep workers = 1, 2, 4, 8, 16\n"
 	"\n"
-	"# ... and how latency grows with the calls kept in flight (empty tasks: the cost of the\n"
-	"# queue and the hand-off itself).\n"
+	"# ... and how latency grows with the calls kept in flight (empty tasks: the cost of\n"
+	"# the queue and the hand-off itself).\n"
 	"[scenario pool-inflight]\n"
 	"workload = pool\n"
 	"workers = 4\n"
