@@ -624,10 +624,48 @@ static void fmt_ns_delta(char *buf, size_t len, double d)
 }
 
 /*
+ * Per-repetition values of one breakdown field for an op kind: the band's mean in each
+ * repetition (band NULL: over all the repetition's operations). Repetitions without a
+ * breakdown, or with no operation in the band, are left out. Returns how many.
+ */
+static int rep_part(const struct json_value *scen, const char *op, const char *band,
+		    const char *field, double *out, int max)
+{
+	const struct json_value *reps = json_get(scen, "repetitions");
+	int n = 0;
+
+	for (size_t i = 0; i < json_len(reps) && n < max; i++) {
+		const struct json_value *k = find_by(json_get(json_at(reps, i), "kinds"), "op", op);
+		const struct json_value *bands = json_get(k, "bands");
+
+		if (!json_is(bands, JSON_ARRAY))
+			continue;
+		if (band) {
+			const struct json_value *b = find_by(bands, "band", band);
+			const struct json_value *v = json_get(json_get(b, "mean"), field);
+
+			if (json_get_num(b, "ops", 0) > 0 && json_is(v, JSON_NUMBER))
+				out[n++] = json_num(v);
+		} else {
+			double sum = 0, ops = 0;
+
+			for (size_t j = 0; j < json_len(bands); j++) {
+				sum += json_get_num(json_get(json_at(bands, j), "sum"), field, 0);
+				ops += json_get_num(json_at(bands, j), "ops", 0);
+			}
+			if (ops > 0)
+				out[n++] = sum / ops;
+		}
+	}
+	return n;
+}
+
+/*
  * "p99 pool.call +180 us; ops in band p99-p999 took +175 us more on average, of which
  * blocked +150 us (futex +148 us), run-queue wait +20 us; involuntary switches x3.0".
  */
-static char *explain_latency(const struct json_value *bk, const struct json_value *ck,
+static char *explain_latency(const struct json_value *bs, const struct json_value *cs,
+			     const struct json_value *bk, const struct json_value *ck,
 			     const struct cmp_row *row, const char *op, const char *band_metric)
 {
 	struct sbuf b = { 0 };
@@ -658,7 +696,7 @@ static char *explain_latency(const struct json_value *bk, const struct json_valu
 	}
 	double lat_d = bd_mean(cb, "lat_ns", csum) - bd_mean(bb, "lat_ns", bsum);
 	struct {
-		const char *label;
+		const char *label, *field;
 		double d;
 	} parts[4];
 	int np = 0;
@@ -678,6 +716,7 @@ static char *explain_latency(const struct json_value *bk, const struct json_valu
 		if (isnan(a) || isnan(c))
 			continue;
 		parts[np].label = time_parts[i].label;
+		parts[np].field = time_parts[i].field;
 		parts[np].d = c - a;
 		np++;
 	}
@@ -695,6 +734,8 @@ static char *explain_latency(const struct json_value *bk, const struct json_valu
 	for (int i = 0; i < np; i++) {
 		if (shown && fabs(parts[i].d) < 0.1 * fabs(lat_d))
 			break;
+		bool paren = false;
+
 		fmt_ns_delta(d, sizeof(d), parts[i].d);
 		sb_printf(&b, "%s %s %s", shown ? "," : "", parts[i].label, d);
 		if (!strcmp(parts[i].label, "blocked")) {
@@ -722,9 +763,24 @@ static char *explain_latency(const struct json_value *bk, const struct json_valu
 			}
 			if (best) {
 				fmt_ns_delta(d, sizeof(d), bestd);
-				sb_printf(&b, " (in %s %s)", best, d);
+				sb_printf(&b, " (in %s %s", best, d);
 			}
+			paren = best != NULL;
 		}
+		/* is the component's move itself significant over the repetitions? */
+		const char *bandname = strcmp(label, "all ops") ? label : NULL;
+		double ra[256], rc[256];
+		int na = rep_part(bs, op, bandname, parts[i].field, ra, 256);
+		int nc = rep_part(cs, op, bandname, parts[i].field, rc, 256);
+		struct mwu t;
+
+		if (na && nc && !signif_mwu(ra, na, rc, nc, &t)) {
+			sb_printf(&b, "%sp %s%.3f", paren ? "; " : " (", t.p < 0.001 ? "<" : "",
+				  t.p < 0.001 ? 0.001 : t.p);
+			paren = true;
+		}
+		if (paren)
+			sb_printf(&b, ")");
 		shown++;
 		if (shown == 3)
 			break;
@@ -938,7 +994,7 @@ static int compare_metric(const struct cmp_report *base, const struct cmp_report
 		const struct json_value *bk = find_by(bkinds, "op", xop);
 		const struct json_value *ck = find_by(ckinds, "op", xop);
 
-		row->explain = explain_latency(bk, ck, row, xop,
+		row->explain = explain_latency(bs, cs, bk, ck, row, xop,
 					       kind == CMP_K_LATENCY ? name : "mean_ns");
 	}
 	/* one diff per scenario and op kind, however many of its metrics regressed */
