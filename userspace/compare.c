@@ -1207,6 +1207,16 @@ void cmp_print_text(FILE *f, const struct cmp_result *res, bool all)
 	if (hidden)
 		fprintf(f, "(%d rows within threshold or ungated not shown; --all shows them)\n",
 			hidden);
+	for (int i = 0; i < res->nrows; i++) {
+		const struct cmp_row *r = &res->rows[i];
+
+		if (r->low_conf && r->nb && r->nc) {
+			print_wrapped(f, "", "n<5: ", "low confidence: fewer than 5 repetitions on "
+				      "a side; 3 vs 3 cannot reach p < 0.1, so such rows cannot be "
+				      "significant. Run with --reps 5 or more.");
+			break;
+		}
+	}
 	char sum[512];
 
 	snprintf(sum, sizeof(sum), "%d regression%s, %d improvement%s, %d beyond threshold but "

@@ -889,6 +889,45 @@ START_TEST(history_roundtrip)
 }
 END_TEST
 
+START_TEST(differential_flamegraph)
+{
+	struct synth a, b;
+	struct cmp_opts o;
+	struct cmp_result res;
+	const struct cmp_row *r;
+	char p[512], head[64] = "";
+	FILE *f;
+
+	/* both reports live in dir, so both see these stacks (scenario '/' becomes '_') */
+	path_of(p, sizeof(p), "stacks");
+	mkdir(p, 0755);
+	path_of(p, sizeof(p), "stacks/pool-workers_workers=4");
+	mkdir(p, 0755);
+	path_of(p, sizeof(p), "stacks/pool-workers_workers=4/pool.call.offcpu.folded");
+	write_text(p, "scenario=pool;op=pool.call;main;do_call;futex_wait_[k] 150000\n"
+		      "scenario=pool;op=pool.call;main;do_call;schedule_[k] 20000\n");
+	base_synth(&a);
+	b = a;
+	for (int i = 0; i < b.n; i++)
+		b.p99[i] = a.p99[i] * 2;
+	cmp_opts_init(&o);
+	run_cmp(&a, &b, &o, &res);
+	r = row(&res, "pool.call/p99_ns");
+	ck_assert_int_eq(r->verdict, CMP_REGRESSION);
+	ck_assert_ptr_nonnull(r->flame);
+	ck_assert_msg(strstr(r->flame, "/stacks/pool-workers_workers=4/pool.call.offcpu.diff.svg"),
+		      "%s", r->flame);
+	f = fopen(r->flame, "r");
+	ck_assert_msg(f, "%s was not written", r->flame);
+	ck_assert_ptr_nonnull(fgets(head, sizeof(head), f));
+	fclose(f);
+	ck_assert_msg(strstr(head, "<?xml") || strstr(head, "<svg"), "%s", head);
+	/* the scenario-level throughput row has no regression here: no link */
+	ck_assert_ptr_null(row(&res, "throughput")->flame);
+	cmp_result_free(&res);
+}
+END_TEST
+
 static void setup(void)
 {
 	if (!mkdtemp(dir))
@@ -928,6 +967,7 @@ static Suite *compare_suite(void)
 	tcase_add_test(tc, markdown_wellformed_escaped);
 	tcase_add_test(tc, json_output_parses);
 	tcase_add_test(tc, failed_scenario);
+	tcase_add_test(tc, differential_flamegraph);
 	tcase_add_test(tc, sparkline);
 	tcase_add_test(tc, history_roundtrip);
 	suite_add_tcase(s, tc);
