@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
+#include "envinfo.h"
 #include "json.h"
 #include "jsonparse.h"
 #include "oprec.h"
@@ -522,6 +524,48 @@ START_TEST(test_json_writer)
 }
 END_TEST
 
+START_TEST(test_envinfo)
+{
+	static const char status[] = "Name:\topscope\nVmPeak:\t  99999 kB\nVmHWM:\t    2048 kB\n"
+				     "VmRSS:\t    1024 kB\nThreads:\t1\n";
+	static const char cpuinfo[] = "processor\t: 0\nvendor_id\t: AuthenticAMD\n"
+				      "model\t\t: 1\nmodel name\t: AMD EPYC 7B13\nflags\t: x\n";
+	uint64_t hwm = 0, rss = 0, peak0, peak1, cur;
+	struct envinfo e;
+	char model[64];
+	size_t big = 64 << 20;
+	char *p;
+
+	ck_assert_int_eq(envinfo_parse_status(status, &hwm, &rss), 0);
+	ck_assert_int_eq(hwm, 2048 * 1024);
+	ck_assert_int_eq(rss, 1024 * 1024);
+	ck_assert_int_eq(envinfo_parse_status("VmRSS: 1 kB\n", &hwm, &rss), -ENOENT);
+	ck_assert_int_eq(envinfo_parse_cpu_model(cpuinfo, model, sizeof(model)), 0);
+	ck_assert_str_eq(model, "AMD EPYC 7B13");
+	ck_assert_int_eq(envinfo_parse_cpu_model("processor : 0\n", model, sizeof(model)),
+			 -ENOENT);
+
+	envinfo_collect(&e);
+	ck_assert_int_ge(e.online_cpus, 1);
+	ck_assert_int_gt(e.mem_total, 0);
+	ck_assert_int_gt(strlen(e.kernel_release), 0);
+	ck_assert_int_gt(strlen(e.governor), 0);
+
+	/* the peak follows a 64 MiB touch, and a reset brings it back down */
+	p = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	memset(p, 1, big);
+	ck_assert_int_eq(envinfo_rss(&peak0, &cur), 0);
+	ck_assert_uint_ge(peak0, big);
+	munmap(p, big);
+	if (envinfo_rss_reset_peak() == 0) {
+		ck_assert_int_eq(envinfo_rss(&peak1, &cur), 0);
+		ck_assert_msg(peak1 + big / 2 < peak0, "peak %llu after reset, %llu before",
+			      (unsigned long long)peak1, (unsigned long long)peak0);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("report");
@@ -537,6 +581,7 @@ int main(void)
 	tcase_add_test(tc, test_text_width);
 	tcase_add_test(tc, test_json_report);
 	tcase_add_test(tc, test_json_writer);
+	tcase_add_test(tc, test_envinfo);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
