@@ -277,6 +277,28 @@ START_TEST(test_widths_proportional)
 }
 END_TEST
 
+/* A second opinion from libxml2 when it is installed (Debian: libxml2-utils). */
+static void xmllint(const char *svg)
+{
+	char path[] = "/tmp/opscope-fg-xmllint-XXXXXX", cmd[128];
+	int fd, rc;
+	FILE *f;
+
+	if (system("command -v xmllint >/dev/null 2>&1")) {
+		fprintf(stderr, "test_flamegraph: xmllint not installed, only the built-in check\n");
+		return;
+	}
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	fputs(svg, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "xmllint --noout %s", path);
+	rc = system(cmd);
+	unlink(path);
+	ck_assert_msg(rc == 0, "xmllint rejects the SVG");
+}
+
 START_TEST(test_escaping)
 {
 	struct folded *f = folded_new();
@@ -297,6 +319,7 @@ START_TEST(test_escaping)
 	n = frames_of(svg, fr, 8);
 	ck_assert_int_eq(n, 5);
 	ck_assert_ptr_nonnull(strstr(svg, "5 faults, 50.00%"));
+	xmllint(svg);
 	free(svg);
 	folded_free(f);
 }
@@ -382,6 +405,7 @@ START_TEST(test_diff_colors)
 	int n, r, g, bl;
 
 	ck_assert_msg(!xml_check(svg), "not well formed: %s", xml_check(svg));
+	xmllint(svg);
 	n = frames_of(svg, fr, 16);
 	ck_assert_int_eq(n, 6); /* all, main, grow, new, same, shrink; "gone" has no width */
 	ck_assert_uint_eq(st.only_in_a, 1);
