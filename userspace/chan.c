@@ -85,6 +85,19 @@ static inline struct chan_cell *cell_at(const struct chan *c, uint64_t pos)
 	return (struct chan_cell *)(c->cells + i * c->stride);
 }
 
+/* Element copy; pointer-sized elements (the common case) skip the memcpy call. */
+static inline void elem_copy(void *dst, const void *src, uint32_t n)
+{
+	if (n == sizeof(uint64_t)) {
+		uint64_t v;
+
+		__builtin_memcpy(&v, src, sizeof(v));
+		__builtin_memcpy(dst, &v, sizeof(v));
+		return;
+	}
+	memcpy(dst, src, n);
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -201,7 +214,7 @@ int chan_try_send(struct chan *c, const void *elem)
 			pos = atomic_load_explicit(&c->enq_pos, memory_order_relaxed);
 		}
 	}
-	memcpy(cell->data, elem, c->elem_size);
+	elem_copy(cell->data, elem, c->elem_size);
 	/* seq_cst so that the waiter check below cannot be ordered before the publish */
 	atomic_exchange_explicit(&cell->seq, 2 * pos + 1, memory_order_seq_cst);
 	wake_if_sleeping(c, &c->not_empty);
@@ -234,7 +247,7 @@ static int try_recv_once(struct chan *c, void *elem)
 			pos = atomic_load_explicit(&c->deq_pos, memory_order_relaxed);
 		}
 	}
-	memcpy(elem, cell->data, c->elem_size);
+	elem_copy(elem, cell->data, c->elem_size);
 	atomic_exchange_explicit(&cell->seq, 2 * (pos + c->cap), memory_order_seq_cst);
 	wake_if_sleeping(c, &c->not_full);
 	return 0;
