@@ -1487,6 +1487,19 @@ int report_write_json(const struct report *r, FILE *f)
 		jsonw_uint_field(jw, "tid_map_full", r->coll.tid_map_full);
 		jsonw_uint_field(jw, "late_threads", r->coll.late_threads);
 		jsonw_double_field(jw, "load_ms", r->coll.load_ms);
+		jsonw_name(jw, "stacks");
+		if (r->coll.stacks) {
+			jsonw_start_object(jw);
+			jsonw_uint_field(jw, "samples", r->coll.samples);
+			jsonw_uint_field(jw, "stack_fail", r->coll.stack_fail);
+			jsonw_uint_field(jw, "stacks_full", r->coll.stacks_full);
+			jsonw_uint_field(jw, "keys_full", r->coll.keys_full);
+			jsonw_uint_field(jw, "missing_stacks", r->coll.missing_stacks);
+			jsonw_uint_field(jw, "files", r->coll.stack_files);
+			jsonw_end_object(jw);
+		} else {
+			jsonw_null(jw);
+		}
 		jsonw_end_object(jw);
 	} else {
 		jsonw_null(jw);
@@ -1606,6 +1619,11 @@ static void text_header(const struct report *r, FILE *f)
 			 "a slot, %" PRIu64 " tid map full, %" PRIu64 " late threads",
 			 r->coll.slots_used, r->coll.slots_full, r->coll.tid_map_full,
 			 r->coll.late_threads);
+	if (r->kernel && r->have_collector && r->coll.stacks)
+		out_line(f, "stacks: %" PRIu64 " on-CPU samples; lost %" PRIu64 " walks failed, %"
+			 PRIu64 " (stack table full), %" PRIu64 " (count table full), %" PRIu64
+			 " missing; in stacks/", r->coll.samples, r->coll.stack_fail,
+			 r->coll.stacks_full, r->coll.keys_full, r->coll.missing_stacks);
 }
 
 #define T1_FMT "%-28s %9s %6s %7s %7s %7s %7s %7s %7s %6s"

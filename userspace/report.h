@@ -98,6 +98,10 @@ struct target {
 struct report_collector {
 	uint64_t slots_used, slots_full, tid_map_full, late_threads;
 	double load_ms;
+	/* with stacks */
+	bool stacks;
+	uint64_t samples, stack_fail, stacks_full, keys_full, missing_stacks;
+	uint64_t stack_files;
 };
 
 struct report {

@@ -31,6 +31,7 @@
 #include "envinfo.h"
 #include "oprec.h"
 #include "params.h"
+#include "profile.h"
 #include "report.h"
 #include "suite.h"
 #include "workload.h"
@@ -52,6 +53,9 @@ struct run_opts {
 	int ntargets;
 	struct run_settings cli;
 	bool no_kernel, quick, verbose;
+	bool stacks;          /* off-CPU, waker, fault stacks and on-CPU samples */
+	int sample_hz;
+	int64_t min_block_ns;
 };
 
 /* Set from signal handlers and the watchdog; read by the workloads through wl_ctl. */
@@ -69,7 +73,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: opscope run [--suite FILE | --workload W [--param NAME=VALUE ...]] [--out DIR]\n"
 "                   [--reps N] [--warmup D] [--duration D] [--timeout D] [--max-ops N]\n"
-"                   [--no-kernel] [--target NAME=VALUE ...] [--quick] [--verbose]\n"
+"                   [--no-kernel | --stacks [--freq HZ] [--min-block D]]\n"
+"                   [--target NAME=VALUE ...] [--quick] [--verbose]\n"
 "\n"
 "Without --suite or --workload, runs the default suite (userspace/suites/default.suite,\n"
 "about a minute). Writes DIR/report.json, report.txt and bench.txt (default ./%s/)\n"
@@ -85,6 +90,9 @@ static void usage(FILE *f)
 "      --timeout D         a repetition still running this long fails\n"
 "      --max-ops N         end a repetition after N recorded ops\n"
 "      --no-kernel         no kernel collector: latency only, no breakdown\n"
+"  -S, --stacks            also write DIR/stacks/<scenario>/<op>.<type>.folded and .svg\n"
+"  -F, --freq HZ           on-CPU sampling rate with --stacks (default 99, 0 off)\n"
+"      --min-block D       blocked intervals shorter than D take no stack (default 1ms)\n"
 "  -t, --target NAME=V     override a target threshold, or NAME=off\n"
 "  -q, --quick             smoke run: 1 repetition of 100ms after 20ms warm-up\n"
 "  -v, --verbose           let libbpf print its messages\n"
@@ -138,6 +146,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "max-ops", required_argument, NULL, 'M' },
 		{ "no-kernel", no_argument, NULL, 'K' },
+		{ "stacks", no_argument, NULL, 'S' },
+		{ "freq", required_argument, NULL, 'F' },
+		{ "min-block", required_argument, NULL, 'B' },
 		{ "target", required_argument, NULL, 't' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -149,9 +160,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	run_settings_unset(&o->cli);
+	o->sample_hz = 99;
+	o->min_block_ns = 1000000;
 	optind = 0; /* glibc: full re-initialisation, main may have used getopt */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:o:w:p:r:d:t:qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:o:w:p:r:d:t:qvhSF:", longopts, NULL)) != -1) {
 		const char *key = NULL;
 
 		switch (c) {
@@ -174,6 +187,21 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case 'T': key = "timeout"; break;
 		case 'M': key = "max_ops"; break;
 		case 'K': o->no_kernel = true; break;
+		case 'S': o->stacks = true; break;
+		case 'F': {
+			int64_t hz;
+
+			if (param_parse_int(optarg, &hz) || hz < 0 || hz > 10000)
+				return bad("--freq: '%s' is not a sampling rate; use 0 (off) to 10000 "
+					   "Hz", optarg);
+			o->sample_hz = (int)hz;
+			break;
+		}
+		case 'B':
+			if (param_parse_duration(optarg, &o->min_block_ns) || o->min_block_ns < 0)
+				return bad("--min-block: '%s' is not a duration; use for example 1ms",
+					   optarg);
+			break;
 		case 'q': o->quick = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h':
@@ -195,6 +223,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	if (o->suite_file && o->workload)
 		return bad("--suite and --workload exclude each other; put the workload in the "
 			   "suite file, or drop --suite");
+	if (o->stacks && o->no_kernel)
+		return bad("--stacks needs the kernel collector; drop --no-kernel");
 	if (o->nparams && !o->workload)
 		return bad("--param needs --workload; in a suite file, set parameters in its "
 			   "[scenario] sections");
@@ -354,7 +384,7 @@ static int write_file(const char *dir, const char *name, const struct report *r,
 	return rc;
 }
 
-static int outdir_commit(struct outdir *d, const struct report *r)
+static int outdir_commit(struct outdir *d, struct report *r, struct profile *prof)
 {
 	char base[PATH_MAX];
 	const char *b = strrchr(d->path, '/');
@@ -369,6 +399,23 @@ static int outdir_commit(struct outdir *d, const struct report *r)
 		return -EIO;
 	}
 	chmod(d->tmp, 0755);
+	if (prof) {
+		struct profile_stats ps;
+		char err[512];
+
+		rc = profile_write(prof, d->tmp, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "opscope run: %s\n", err);
+			goto fail;
+		}
+		profile_get_stats(prof, &ps);
+		r->coll.missing_stacks = ps.missing_stacks;
+		r->coll.stack_files = ps.files;
+		if (ps.short_user)
+			fprintf(stderr, "opscope run: %" PRIu64 " of %" PRIu64 " user stacks look "
+				"cut short: a library on them was built without frame pointers\n",
+				ps.short_user, ps.user_seen);
+	}
 	rc = write_file(d->tmp, "report.json", r, report_write_json);
 	if (!rc)
 		rc = write_file(d->tmp, "report.txt", r, report_write_text);
@@ -602,6 +649,7 @@ int cmd_run(int argc, char **argv)
 	struct scenario *scs = NULL;
 	struct report *r = NULL;
 	struct collector *coll = NULL;
+	struct profile *prof = NULL;
 	struct monitor *mon = NULL;
 	struct outdir od;
 	struct sigaction sa = { 0 }, old_int, old_term;
@@ -661,6 +709,17 @@ int cmd_run(int argc, char **argv)
 	if (!o.no_kernel) {
 		struct collector_opts copts = { .tgid = 0, .verbose = o.verbose };
 
+		if (o.stacks) {
+			copts.stacks = copts.fault_stacks = copts.waker_stacks = true;
+			copts.sample_hz = o.sample_hz;
+			copts.min_block_ns = (uint64_t)o.min_block_ns;
+			prof = profile_new(getpid(), o.sample_hz);
+			if (!prof) {
+				rc = bad("out of memory");
+				goto out;
+			}
+		}
+
 		coll = collector_start(&copts, err, sizeof(err));
 		if (!coll) {
 			rc = bad("%s (or run with --no-kernel for latency without the breakdown)",
@@ -706,6 +765,10 @@ int cmd_run(int argc, char **argv)
 				rc = bad("out of memory");
 				goto out_signals;
 			}
+			/* drained after every repetition so the stack tables never fill up */
+			if (prof && profile_take(prof, coll, scs[i].id))
+				fprintf(stderr, "opscope run: could not read the stacks of %s: out "
+					"of memory\n", scs[i].id);
 			/* a timed-out workload may leave threads behind: do not pile up more */
 			if (s->status == SCEN_TIMEOUT)
 				break;
@@ -730,6 +793,11 @@ int cmd_run(int argc, char **argv)
 		r->coll.tid_map_full = st.tid_map_full;
 		r->coll.late_threads = st.late_threads;
 		r->coll.load_ms = st.load_ms;
+		r->coll.stacks = prof != NULL;
+		r->coll.samples = st.samples;
+		r->coll.stack_fail = st.stack_fail;
+		r->coll.stacks_full = st.stacks_full;
+		r->coll.keys_full = st.keys_full;
 		if (st.slots_full || st.tid_map_full)
 			fprintf(stderr, "opscope run: the collector lost accounting: %" PRIu64
 				" threads without a slot, %" PRIu64 " tid map full; their "
@@ -740,14 +808,14 @@ int cmd_run(int argc, char **argv)
 
 	/* 4. Derive, write, show. */
 	report_finish(r);
-	if (outdir_commit(&od, r)) {
+	if (outdir_commit(&od, r, prof)) {
 		rc = 2;
 		goto out_signals;
 	}
 	report_write_text(r, stdout);
 	fflush(stdout);
-	fprintf(stderr, "opscope run: wrote %s/ (report.json, report.txt, bench.txt)\n",
-		od.path);
+	fprintf(stderr, "opscope run: wrote %s/ (report.json, report.txt, bench.txt%s)\n",
+		od.path, prof ? ", stacks/" : "");
 	if (r->interrupted || r->scenarios_failed)
 		status = 2;
 	else if (r->targets_failed)
@@ -762,6 +830,7 @@ out_signals:
 out:
 	if (coll)
 		collector_stop(coll);
+	profile_free(prof);
 	if (mon) {
 		pthread_mutex_destroy(&mon->lock);
 		pthread_cond_destroy(&mon->cond);
