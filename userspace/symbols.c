@@ -462,22 +462,52 @@ static void dso_find_debug(struct dso_set *ds, struct dso *d, Elf *elf)
 		dso_try_debug_file(d, path);
 }
 
-static void dso_load(struct dso_set *ds, struct dso *d)
+/* Open path if it is the file that was mapped (same inode), else -1. */
+static int open_same(const char *path, uint64_t ino)
 {
 	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	/* a file replaced since the process mapped it would give wrong names */
+	if (fstat(fd, &st) || (ino && (uint64_t)st.st_ino != ino)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Open the binary behind a mapping: by its path; else, while the process lives, through
+ * /proc/<pid>/map_files (a binary deleted or replaced since it was mapped, e.g. by a
+ * package upgrade) or /proc/<pid>/root (a process in another mount namespace).
+ */
+static int dso_open(const struct dso *d, int pid, uint64_t start, uint64_t end)
+{
+	char alt[PATH_MAX + 64];
+	int fd = open_same(d->path, d->ino);
+
+	if (fd >= 0 || pid <= 0)
+		return fd;
+	snprintf(alt, sizeof(alt), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, start, end);
+	fd = open_same(alt, d->ino);
+	if (fd >= 0)
+		return fd;
+	snprintf(alt, sizeof(alt), "/proc/%d/root%s", pid, d->path);
+	return open_same(alt, d->ino);
+}
+
+static void dso_load(struct dso_set *ds, struct dso *d, int pid, uint64_t start, uint64_t end)
+{
 	size_t i, nph, w;
 	Elf *elf;
 	int fd;
 
 	d->tried = true;
-	fd = open(d->path, O_RDONLY | O_CLOEXEC);
+	fd = dso_open(d, pid, start, end);
 	if (fd < 0)
 		return;
-	/* a file replaced since the process mapped it would give wrong names */
-	if (fstat(fd, &st) || (d->ino && (uint64_t)st.st_ino != d->ino)) {
-		close(fd);
-		return;
-	}
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nph))
 		goto out;
@@ -587,6 +617,7 @@ struct umap {
 struct syms_cache {
 	struct dso_set *dsos;
 	bool own_dsos;
+	int pid; /* 0 when read from a maps file */
 	struct umap *maps;
 	size_t nmaps;
 	uint64_t seen, shorts;
@@ -614,7 +645,7 @@ static const char *base_name(const char *path)
 }
 
 static struct syms_cache *syms_cache_read(struct dso_set *dsos, const char *maps_path,
-					  const char *exe)
+					  const char *exe, int pid)
 {
 	struct syms_cache *sc;
 	char *line = NULL, first_file[PATH_MAX] = "";
@@ -640,6 +671,7 @@ static struct syms_cache *syms_cache_read(struct dso_set *dsos, const char *maps
 		sc->own_dsos = true;
 	}
 	sc->dsos = dsos;
+	sc->pid = pid;
 	while (getline(&line, &cap, f) > 0) {
 		unsigned long long start, end, pgoff, ino;
 		char perms[8];
@@ -701,7 +733,7 @@ out:
 
 struct syms_cache *syms_cache_from_maps(struct dso_set *dsos, const char *maps_path)
 {
-	return syms_cache_read(dsos, maps_path, NULL);
+	return syms_cache_read(dsos, maps_path, NULL, 0);
 }
 
 struct syms_cache *syms_cache_new(struct dso_set *dsos, int pid)
@@ -713,7 +745,7 @@ struct syms_cache *syms_cache_new(struct dso_set *dsos, int pid)
 	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
 	n = readlink(link, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
-	return syms_cache_read(dsos, maps, exe);
+	return syms_cache_read(dsos, maps, exe, pid);
 }
 
 static struct umap *syms_cache_find_map(struct syms_cache *sc, uint64_t addr)
@@ -756,7 +788,7 @@ int syms_cache_resolve(struct syms_cache *sc, uint64_t addr, char *buf, size_t l
 	if (!m->dso)
 		m->dso = dso_set_get(sc->dsos, m->path, m->ino);
 	if (m->dso && !m->dso->tried)
-		dso_load(sc->dsos, m->dso);
+		dso_load(sc->dsos, m->dso, sc->pid, m->start, m->end);
 	if (m->dso && m->dso->readable && dso_off_to_vaddr(m->dso, off, &vaddr)) {
 		name = dso_find_sym(m->dso, vaddr);
 		if (name) {

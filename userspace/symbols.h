@@ -9,6 +9,10 @@
  * address space, a snapshot of /proc/<pid>/maps taken at creation because the target
  * may exit before its stacks are symbolized.
  *
+ * Binaries are opened by path; for a cache made from a live pid, a binary deleted or
+ * replaced since it was mapped, or one in another mount namespace, is read through
+ * /proc/<pid>/map_files or /proc/<pid>/root while the process lives.
+ *
  * A frame that cannot be named is written as module+0xoffset, never dropped. The offset
  * is the ELF virtual address when the file could be read (so `addr2line -e module
  * 0xoffset` works), otherwise the file offset.

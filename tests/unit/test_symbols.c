@@ -24,7 +24,7 @@ static char fixtures[4096];
 static int build_ok;
 
 struct addrs {
-	uint64_t fix_leaf, fix_static, main_fn, lib_entry, lib_hidden, fix_data;
+	uint64_t fix_leaf, fix_static, main_fn, lib_entry, lib_hidden, fix_data, pid;
 };
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -53,7 +53,7 @@ static void read_addrs(const char *name, struct addrs *a)
 	f = fopen(path, "r");
 	ck_assert_msg(f, "no address file %s", path);
 	memset(a, 0, sizeof(*a));
-	while (fscanf(f, "%63s %llx", key, &v) == 2) {
+	while (fscanf(f, "%63s %lli", key, &v) == 2) {
 		if (!strcmp(key, "fix_leaf"))
 			a->fix_leaf = v;
 		else if (!strcmp(key, "fix_static"))
@@ -66,6 +66,8 @@ static void read_addrs(const char *name, struct addrs *a)
 			a->lib_hidden = v;
 		else if (!strcmp(key, "fix_data"))
 			a->fix_data = v;
+		else if (!strcmp(key, "pid"))
+			a->pid = v;
 	}
 	fclose(f);
 	ck_assert(a->fix_leaf && a->fix_static && a->main_fn && a->lib_entry && a->lib_hidden &&
@@ -336,6 +338,51 @@ START_TEST(test_short_stack_hint)
 }
 END_TEST
 
+/*
+ * A binary deleted while its process runs (a package upgrade during a nightly run):
+ * the path no longer opens, /proc/<pid>/map_files still does.
+ */
+START_TEST(test_deleted_binary_live_process)
+{
+	char cmd[8400], ready[4200], want[128];
+	struct dso_set *ds;
+	struct syms_cache *sc;
+	struct addrs a;
+	FILE *child;
+	int i;
+
+	ck_assert(build_ok);
+	snprintf(ready, sizeof(ready), "%s/deleted.ready", tmp);
+	snprintf(cmd, sizeof(cmd), "cd %s && cp pie deleted && cp pie deleted.full && "
+		 "exec ./deleted deleted.addrs deleted.maps deleted.ready", tmp);
+	child = popen(cmd, "w");
+	ck_assert(child);
+	for (i = 0; i < 500 && access(ready, F_OK); i++)
+		usleep(10000);
+	ck_assert_msg(!access(ready, F_OK), "the test program did not start");
+	read_addrs("deleted", &a);
+	ck_assert(a.pid > 0);
+	snprintf(cmd, sizeof(cmd), "%s/deleted", tmp);
+	ck_assert_int_eq(unlink(cmd), 0);
+
+	/* from the live process: read through map_files */
+	ds = dso_set_new(NULL);
+	sc = syms_cache_new(ds, (int)a.pid);
+	ck_assert(sc);
+	expect(sc, a.fix_leaf + 1, "fix_leaf", SYM_NAMED);
+	expect(sc, a.fix_static, "fix_static", SYM_NAMED);
+	syms_cache_free(sc);
+	dso_set_free(ds);
+
+	/* from its maps file alone the file is gone: module and ELF address */
+	sc = cache_for(NULL, "deleted");
+	snprintf(want, sizeof(want), "deleted+0x%" PRIx64, nm_addr("deleted.full", "fix_leaf"));
+	expect(sc, a.fix_leaf, want, SYM_MODULE_OFF);
+	syms_cache_free(sc);
+	pclose(child);
+}
+END_TEST
+
 START_TEST(test_maps_file_missing)
 {
 	errno = 0;
@@ -487,6 +534,7 @@ static Suite *symbols_suite(void)
 	tcase_add_test(tc, test_shared_library_synthetic_maps);
 	tcase_add_test(tc, test_each_binary_opened_once);
 	tcase_add_test(tc, test_short_stack_hint);
+	tcase_add_test(tc, test_deleted_binary_live_process);
 	tcase_add_test(tc, test_maps_file_missing);
 	tcase_add_test(tc, test_ksyms_file);
 	tcase_add_test(tc, test_ksyms_proc);
