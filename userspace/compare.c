@@ -1019,7 +1019,24 @@ static int compare_scenario(const struct cmp_report *base, const struct cmp_repo
 	const struct json_value *bms = json_get(bs, "metrics"), *cms = json_get(cs, "metrics");
 	int err;
 
-	if (cs && strcmp(json_get_str(cs, "status", "ok"), "ok")) {
+	if (!bs || !cs) {
+		/* a scenario in one report only: one row, not one per metric */
+		struct cmp_row *row = add_row(res);
+
+		if (!row)
+			return -ENOMEM;
+		snprintf(row->scenario, sizeof(row->scenario), "%s",
+			 json_get_str(cs ? cs : bs, "id", "?"));
+		snprintf(row->metric, sizeof(row->metric), "(scenario)");
+		snprintf(row->name, sizeof(row->name), "scenario");
+		row->kind = CMP_K_INFO;
+		row->verdict = cs ? CMP_NEW : CMP_GONE;
+		row->explain = strdup(cs ? "only in the current report: the suite gained it" :
+				      "only in the baseline: the current run did not have it");
+		res->missing++;
+		return 0;
+	}
+	if (strcmp(json_get_str(cs, "status", "ok"), "ok")) {
 		struct cmp_row *row = add_row(res);
 		struct sbuf b = { 0 };
 
@@ -1220,10 +1237,11 @@ void cmp_print_text(FILE *f, const struct cmp_result *res, bool all)
 	char sum[512];
 
 	snprintf(sum, sizeof(sum), "%d regression%s, %d improvement%s, %d beyond threshold but "
-		 "not significant, %d failed scenario%s, %d metric%s missing on one side",
+		 "not significant, %d failed scenario%s, %d scenario%s or metric%s in one report only",
 		 res->regressions, res->regressions == 1 ? "" : "s", res->improvements,
 		 res->improvements == 1 ? "" : "s", res->noise, res->failed,
-		 res->failed == 1 ? "" : "s", res->missing, res->missing == 1 ? "" : "s");
+		 res->failed == 1 ? "" : "s", res->missing, res->missing == 1 ? "" : "s",
+		 res->missing == 1 ? "" : "s");
 	fputc('\n', f);
 	print_wrapped(f, "", "summary: ", sum);
 }

@@ -471,8 +471,11 @@ START_TEST(missing_scenario)
 		gone += res.rows[i].verdict == CMP_GONE;
 		added += res.rows[i].verdict == CMP_NEW;
 	}
-	ck_assert_int_eq(gone, 4);
-	ck_assert_int_eq(added, 4);
+	ck_assert_int_eq(gone, 1);
+	ck_assert_int_eq(added, 1);
+	ck_assert_int_eq(res.nrows, 2);
+	ck_assert_str_eq(res.rows[0].scenario, "pool-workers/workers=8");
+	ck_assert_int_eq(res.rows[0].verdict, CMP_NEW);
 	ck_assert_int_eq(cmp_exit_status(&res, &o), 0);
 	cmp_result_free(&res);
 }
