@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "symbols.h"
@@ -620,6 +621,7 @@ struct syms_cache {
 	int pid; /* 0 when read from a maps file */
 	struct umap *maps;
 	size_t nmaps;
+	uint64_t last_refresh, refreshes;
 	uint64_t seen, shorts;
 };
 
@@ -767,12 +769,80 @@ static struct umap *syms_cache_find_map(struct syms_cache *sc, uint64_t addr)
 	return NULL;
 }
 
+static int umap_cmp(const void *a, const void *b)
+{
+	const struct umap *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * Re-read the maps of a live process, for an address that no mapping of the snapshot
+ * holds (a library loaded later with dlopen, JIT code). At most every 100 ms, so a
+ * stream of wild addresses does not re-read maps each time. Mappings gone since are
+ * kept unless a new one overlaps them: stacks taken before they went refer to them.
+ */
+static bool syms_cache_refresh(struct syms_cache *sc)
+{
+	struct syms_cache *n;
+	struct timespec ts;
+	struct umap *all;
+	size_t i, w;
+	uint64_t now;
+
+	if (sc->pid <= 0)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	if (sc->last_refresh && now - sc->last_refresh < 100000000ULL)
+		return false;
+	sc->last_refresh = now;
+	n = syms_cache_new(sc->dsos, sc->pid);
+	if (!n)
+		return false;
+	all = realloc(n->maps, (n->nmaps + sc->nmaps + 1) * sizeof(*all));
+	if (!all) {
+		syms_cache_free(n);
+		return false;
+	}
+	n->maps = all;
+	w = n->nmaps;
+	for (i = 0; i < sc->nmaps; i++) {
+		struct umap *o = &sc->maps[i];
+		struct umap *hit = syms_cache_find_map(n, o->start);
+
+		if (!hit)
+			hit = syms_cache_find_map(n, o->end - 1);
+		if (hit) {
+			free(o->path);
+			continue;
+		}
+		all[w++] = *o;
+	}
+	qsort(all, w, sizeof(*all), umap_cmp);
+	free(sc->maps);
+	sc->maps = all;
+	sc->nmaps = w;
+	n->maps = NULL;
+	n->nmaps = 0;
+	syms_cache_free(n);
+	sc->refreshes++;
+	return true;
+}
+
+uint64_t syms_cache_refreshes(const struct syms_cache *sc)
+{
+	return sc ? sc->refreshes : 0;
+}
+
 int syms_cache_resolve(struct syms_cache *sc, uint64_t addr, char *buf, size_t len)
 {
 	struct umap *m = sc ? syms_cache_find_map(sc, addr) : NULL;
 	uint64_t off, vaddr;
 	const char *name;
 
+	if (!m && sc && syms_cache_refresh(sc))
+		m = syms_cache_find_map(sc, addr);
 	if (!m) {
 		snprintf(buf, len, "[unknown]+0x%" PRIx64, addr);
 		return SYM_UNMAPPED;

@@ -74,8 +74,12 @@ enum sym_result {
 };
 
 /* Write the frame name for a user address into buf (always NUL-terminated, never
- * empty). Returns an enum sym_result. */
+ * empty). Returns an enum sym_result. For a cache made from a pid, an address outside
+ * the snapshot re-reads the maps of the process if it still lives (at most every
+ * 100 ms): libraries loaded later with dlopen are found too. */
 int syms_cache_resolve(struct syms_cache *sc, uint64_t addr, char *buf, size_t len);
+/* How many times the maps were re-read that way. */
+uint64_t syms_cache_refreshes(const struct syms_cache *sc);
 
 /*
  * The frame-pointer hint. A user stack of depth <= 2 whose outermost frame (the last

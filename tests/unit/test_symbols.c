@@ -383,6 +383,53 @@ START_TEST(test_deleted_binary_live_process)
 }
 END_TEST
 
+/* A library mapped after the snapshot (dlopen) is found by re-reading the maps. */
+START_TEST(test_late_mapping_refresh)
+{
+	char cmd[8400], ready[4200], lib[4200], addrf[4300], key[16];
+	unsigned long long late = 0;
+	struct syms_cache *sc;
+	struct addrs a;
+	FILE *child, *f;
+	int i;
+
+	ck_assert(build_ok);
+	snprintf(ready, sizeof(ready), "%s/late.ready", tmp);
+	snprintf(lib, sizeof(lib), "%s/late.so", tmp);
+	snprintf(addrf, sizeof(addrf), "%s.addr", lib);
+	snprintf(cmd, sizeof(cmd), "cd %s && cp libsymfix.so late.so && "
+		 "exec ./pie late.addrs late.maps late.ready", tmp);
+	child = popen(cmd, "w");
+	ck_assert(child);
+	for (i = 0; i < 500 && access(ready, F_OK); i++)
+		usleep(10000);
+	ck_assert(!access(ready, F_OK));
+	read_addrs("late", &a);
+	sc = syms_cache_new(NULL, (int)a.pid);
+	ck_assert(sc);
+	expect(sc, a.fix_leaf, "fix_leaf", SYM_NAMED);
+
+	fprintf(child, "map %s\n", lib);
+	fflush(child);
+	for (i = 0; i < 500 && access(addrf, F_OK); i++)
+		usleep(10000);
+	f = fopen(addrf, "r");
+	ck_assert_msg(f, "the test program did not map %s", lib);
+	ck_assert_int_eq(fscanf(f, "%15s %lli", key, &late), 2);
+	fclose(f);
+	/* the whole file is mapped at offset 0: file offset = ELF address here */
+	expect(sc, late + nm_addr("libsymfix.so", "lib_entry") + 1, "lib_entry", SYM_NAMED);
+	ck_assert_uint_eq(syms_cache_refreshes(sc), 1);
+	/* the old mappings are still there */
+	expect(sc, a.fix_static, "fix_static", SYM_NAMED);
+	/* a wild address right after does not re-read the maps again */
+	expect(sc, 0x10, "[unknown]+0x10", SYM_UNMAPPED);
+	ck_assert_uint_eq(syms_cache_refreshes(sc), 1);
+	syms_cache_free(sc);
+	pclose(child);
+}
+END_TEST
+
 START_TEST(test_maps_file_missing)
 {
 	errno = 0;
@@ -535,6 +582,7 @@ static Suite *symbols_suite(void)
 	tcase_add_test(tc, test_each_binary_opened_once);
 	tcase_add_test(tc, test_short_stack_hint);
 	tcase_add_test(tc, test_deleted_binary_live_process);
+	tcase_add_test(tc, test_late_mapping_refresh);
 	tcase_add_test(tc, test_maps_file_missing);
 	tcase_add_test(tc, test_ksyms_file);
 	tcase_add_test(tc, test_ksyms_proc);
