@@ -17,6 +17,8 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define PF_EXITING 0x00000004
+/* exec_in of a thread first seen while running: its first interval is timed by the wall */
+#define EXEC_UNKNOWN (~0ull)
 
 #if defined(__TARGET_ARCH_x86)
 #define NR_MMAP 9
@@ -139,10 +141,15 @@ static __always_inline struct ops_slot *current_slot(__u32 tid, __u64 now)
 	struct ops_slot *s = slot_of(tid);
 
 	if (!s) {
+		if (bpf_get_current_task_btf()->flags & PF_EXITING)
+			return NULL;
 		s = slot_new(tid, true);
 		if (s) {
 			s->state = OPS_T_RUNNING;
 			s->in_ts = now;
+			/* its run time is charged only at ticks and switches: the
+			 * figure now may be stale, so time this interval by the wall */
+			s->exec_in = EXEC_UNKNOWN;
 		}
 	}
 	return s;
@@ -187,12 +194,27 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 		s = slot_of(prev->pid);
 		if (!s && !(prev->flags & PF_EXITING)) {
 			s = slot_new(prev->pid, true);
-			if (s)
-				s->state = OPS_T_RUNNING, s->in_ts = now;
+			if (s) {
+				s->state = OPS_T_RUNNING;
+				s->in_ts = now;
+				s->exec_in = EXEC_UNKNOWN;
+			}
 		}
 		if (s) {
-			if (s->state == OPS_T_RUNNING)
-				s->on_ns += now - s->in_ts;
+			if (s->state == OPS_T_RUNNING) {
+				/* The scheduler has just charged prev's run time
+				 * (update_curr in put_prev_task): take its figure, which
+				 * leaves out hypervisor steal and IRQ time. */
+				__u64 wall = now - s->in_ts;
+				__u64 exec = s->exec_in == EXEC_UNKNOWN ?
+					     wall : prev->se.sum_exec_runtime - s->exec_in;
+
+				s->on_ns += exec;
+				if (wall > exec)
+					s->steal_ns += wall - exec;
+			} else {
+				stat_inc(OPS_STAT_MISSED_IN);
+			}
 			s->out_ts = now;
 			/* The kernel counts a switch as voluntary when the task gave up the
 			 * CPU in a sleeping state and was not preempted (__schedule()). */
@@ -213,6 +235,8 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 		cpu = bpf_get_smp_processor_id();
 		s = slot_of(next->pid);
 		if (!s) {
+			if (next->flags & PF_EXITING)
+				return 0; /* past sched_process_exit: its slot is gone */
 			s = slot_new(next->pid, true);
 			if (!s)
 				return 0;
@@ -222,12 +246,15 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 				s->runq_ns += now - s->wake_ts;
 			else if (s->state == OPS_T_BLOCKED)
 				account_blocked(s, now); /* woken without a wakeup event */
+			else if (s->state == OPS_T_RUNNING)
+				stat_inc(OPS_STAT_MISSED_OUT);
 			if (s->cpu != cpu)
 				s->migrations++;
 		}
 		s->cpu = cpu;
 		s->state = OPS_T_RUNNING;
 		s->in_ts = now;
+		s->exec_in = next->se.sum_exec_runtime;
 	}
 	return 0;
 }
@@ -405,7 +432,8 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	s = bpf_map_lookup_elem(&slots, idx);
 	if (s) {
 		if (s->state == OPS_T_RUNNING)
-			s->on_ns += bpf_ktime_get_ns() - s->in_ts;
+			s->on_ns += s->exec_in == EXEC_UNKNOWN ? bpf_ktime_get_ns() - s->in_ts :
+				    p->se.sum_exec_runtime - s->exec_in;
 		s->state = OPS_T_EXITED;
 		bpf_probe_read_kernel_str(s->comm, sizeof(s->comm), p->comm);
 	}

@@ -27,7 +27,7 @@ enum ops_tstate {
  */
 struct ops_slot {
 	/* cumulative counters */
-	__u64 on_ns;       /* on-CPU time, completed intervals */
+	__u64 on_ns;       /* on-CPU time, completed intervals, as the scheduler charges it */
 	__u64 blocked_ns;  /* off-CPU after a voluntary switch, until woken */
 	__u64 runq_ns;     /* on a run queue: preempted, and wakeup-to-run delay */
 	__u64 nvcsw;       /* voluntary context switches */
@@ -42,6 +42,7 @@ struct ops_slot {
 	__u64 blk_ns[OPS_BLK_SYS]; /* blocked ns by syscall, see blk_nr */
 	__u64 blk_other_ns;        /* blocked in a syscall with no free blk_nr entry */
 	__u64 blk_nosys_ns;        /* blocked outside any syscall (page fault I/O, ...) */
+	__u64 steal_ns;            /* on a CPU but not charged run time: hypervisor steal, IRQs */
 	__s32 blk_nr[OPS_BLK_SYS]; /* syscall number of each blk_ns entry, -1 unused */
 
 	/* identity and the driver's annotation */
@@ -53,6 +54,7 @@ struct ops_slot {
 
 	/* kernel-side state, read-only for userspace */
 	__u64 in_ts;      /* when the thread last went on-CPU (valid when RUNNING) */
+	__u64 exec_in;    /* its se.sum_exec_runtime then */
 	__u64 out_ts;     /* when it last went off-CPU */
 	__u64 wake_ts;    /* when it was last woken (RUNNABLE after BLOCKED) */
 	__u64 sys_ts;     /* entry time of the syscall in progress */
@@ -119,6 +121,8 @@ enum ops_stat {
 	OPS_STAT_STACKS_FULL,   /* stack table full: stack lost */
 	OPS_STAT_KEYS_FULL,     /* stack count table full: sample or interval lost */
 	OPS_STAT_SAMPLES,       /* on-CPU samples taken for the target */
+	OPS_STAT_MISSED_OUT,    /* switch-in of a thread we thought running: an event was lost */
+	OPS_STAT_MISSED_IN,     /* switch-out of a thread we thought off-CPU */
 	OPS_STAT_NR,
 };
 

@@ -155,9 +155,19 @@ static __always_inline void offcpu_switch_in(struct ops_slot *s, struct task_str
 
 	if (!stacks_on)
 		return;
-	if (s->pend) /* the last one never saw a sys_exit: emit without a user stack */
-		offcpu_emit(s, 0);
 	off = now - s->out_ts;
+	if (s->pend) {
+		/* Still inside the syscall it blocked in (preempted, or blocked again,
+		 * before returning): the same user stack applies, so add to it. */
+		if (s->state == OPS_T_BLOCKED) {
+			s->pend_blocked += off;
+		} else if (s->state == OPS_T_RUNNABLE) {
+			s->pend_blocked += s->wake_ts - s->out_ts;
+			s->pend_runq += now - s->wake_ts;
+		}
+		s->wake_pid = 0;
+		return;
+	}
 	if (off < min_block_ns || s->state == OPS_T_RUNNING) {
 		s->wake_pid = 0;
 		return;

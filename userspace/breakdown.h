@@ -35,6 +35,7 @@ struct ops_bd {
 	uint64_t map_bytes;
 	uint64_t unmap_bytes;
 	uint64_t migrations;
+	uint64_t steal_ns;   /* on a CPU but not charged run time: hypervisor steal, IRQs */
 	uint64_t blk_ns[OPS_BD_BLK]; /* blocked ns by syscall index */
 };
 

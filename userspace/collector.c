@@ -446,6 +446,13 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 	st->slots_used = c->skel->bss->next_slot;
 	if (st->slots_used > OPS_MAX_SLOTS)
 		st->slots_used = OPS_MAX_SLOTS;
+	{
+		struct prog_stat ps[16];
+		int np = collector_prog_stats(c, ps, 16);
+
+		for (int i = 0; i < np; i++)
+			st->prog_misses += ps[i].recursion_misses;
+	}
 	if (ncpu <= 0)
 		return;
 	vals = calloc(ncpu, sizeof(*vals));
@@ -472,6 +479,8 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 			st->keys_full = sum;
 		else if (k == OPS_STAT_SAMPLES)
 			st->samples = sum;
+		else if (k == OPS_STAT_MISSED_OUT || k == OPS_STAT_MISSED_IN)
+			st->missed_switches += sum;
 	}
 	free(vals);
 }
@@ -559,7 +568,9 @@ int collector_prog_stats(struct collector *c, struct prog_stat *out, int max)
 		snprintf(out[n].name, sizeof(out[n].name), "%s", bpf_program__name(prog));
 		out[n].run_cnt = info.run_cnt;
 		out[n].run_time_ns = info.run_time_ns;
+		out[n].recursion_misses = info.recursion_misses;
 		n++;
 	}
 	return n;
 }
+

@@ -35,6 +35,7 @@ struct collector_opts {
 struct prog_stat {
 	char name[32];
 	uint64_t run_cnt, run_time_ns;
+	uint64_t recursion_misses; /* runs the kernel skipped (program already active on the CPU) */
 };
 /* Fill up to max entries; returns how many. Times are 0 unless opts.bpf_stats. */
 int collector_prog_stats(struct collector *c, struct prog_stat *out, int max);
@@ -49,6 +50,8 @@ struct collector_stats {
 	uint64_t stacks_full;  /* stacks lost: stack table full */
 	uint64_t keys_full;    /* samples or intervals lost: count table full */
 	uint64_t samples;      /* on-CPU samples of the target */
+	uint64_t missed_switches; /* thread state found inconsistent: a switch event was lost */
+	uint64_t prog_misses;     /* program runs the kernel skipped, all programs */
 };
 
 /* One counted stack: what the kernel side aggregated under one key. */

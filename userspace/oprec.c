@@ -56,6 +56,7 @@ void ops_snap_delta(struct ops_thread *t, const struct ops_snap *a, const struct
 	o->map_bytes = b->map_bytes - a->map_bytes;
 	o->unmap_bytes = b->unmap_bytes - a->unmap_bytes;
 	o->migrations = b->migrations - a->migrations;
+	o->steal_ns = b->steal_ns - a->steal_ns;
 	memset(o->blk_ns, 0, sizeof(o->blk_ns));
 	if (o->blocked_ns == 0)
 		return;

@@ -46,10 +46,11 @@ struct ops_snap {
 	uint64_t map_calls, map_bytes, unmap_bytes, migrations;
 	uint64_t blk_ns[OPS_BLK_SYS];
 	uint64_t blk_other_ns, blk_nosys_ns;
+	uint64_t steal_ns;
 };
 
-#define OPS_SNAP_CTR_BYTES (offsetof(struct ops_snap, blk_nosys_ns) + 8 - offsetof(struct ops_snap, on_ns))
-_Static_assert(offsetof(struct ops_slot, blk_nosys_ns) + 8 - offsetof(struct ops_slot, on_ns) ==
+#define OPS_SNAP_CTR_BYTES (offsetof(struct ops_snap, steal_ns) + 8 - offsetof(struct ops_snap, on_ns))
+_Static_assert(offsetof(struct ops_slot, steal_ns) + 8 - offsetof(struct ops_slot, on_ns) ==
 		       OPS_SNAP_CTR_BYTES, "ops_snap counters must mirror ops_slot");
 _Static_assert(offsetof(struct ops_slot, migrations) - offsetof(struct ops_slot, on_ns) ==
 		       offsetof(struct ops_snap, migrations) - offsetof(struct ops_snap, on_ns),

@@ -85,8 +85,10 @@ static void test_sleep(void)
 			idx = i;
 	CHECK(idx >= 0 && sysnames_name(idx) && strstr(sysnames_name(idx), "nanosleep"),
 	      "sleep: blocked time charged to %s", idx >= 0 ? sysnames_name(idx) : "nothing");
-	CHECK(bd.on_ns + bd.runq_ns + bd.blocked_ns <= bd.lat_ns + 1000 &&
-		      bd.on_ns + bd.runq_ns + bd.blocked_ns + 200000 >= bd.lat_ns,
+	/* on-CPU is the scheduler's clock, latency CLOCK_MONOTONIC: allow 0.1% between them */
+	CHECK(bd.on_ns + bd.runq_ns + bd.blocked_ns + bd.steal_ns <=
+			      bd.lat_ns + bd.lat_ns / 1000 + 1000 &&
+		      bd.on_ns + bd.runq_ns + bd.blocked_ns + bd.steal_ns + 200000 >= bd.lat_ns,
 	      "sleep: on %.3f + runq %.3f + blocked %.3f ms adds up to latency %.3f ms",
 	      bd.on_ns / 1e6, bd.runq_ns / 1e6, bd.blocked_ns / 1e6, bd.lat_ns / 1e6);
 }
@@ -169,9 +171,10 @@ static void test_preempt(void)
 	CHECK(bd.runq_ns > 0 && bd.ivcsw > 0,
 	      "spin 60 ms beside a hog: runq %.3f ms, %lu involuntary switches, on %.3f ms",
 	      bd.runq_ns / 1e6, (unsigned long)bd.ivcsw, bd.on_ns / 1e6);
-	CHECK(bd.on_ns + bd.runq_ns + 200000 >= bd.lat_ns && bd.on_ns + bd.runq_ns <= bd.lat_ns + 1000,
-	      "spin: on + runq %.3f ms vs latency %.3f ms", (bd.on_ns + bd.runq_ns) / 1e6,
-	      bd.lat_ns / 1e6);
+	CHECK(bd.on_ns + bd.runq_ns + bd.steal_ns + 200000 >= bd.lat_ns &&
+		      bd.on_ns + bd.runq_ns + bd.steal_ns <= bd.lat_ns + bd.lat_ns / 1000 + 1000,
+	      "spin: on %.3f + runq %.3f + steal %.3f ms vs latency %.3f ms", bd.on_ns / 1e6,
+	      bd.runq_ns / 1e6, bd.steal_ns / 1e6, bd.lat_ns / 1e6);
 	cpu_set_t all;
 	CPU_ZERO(&all);
 	for (int i = 0; i < CPU_SETSIZE; i++)
@@ -258,7 +261,19 @@ static void test_schedstat(struct collector *c)
 		pthread_create(&w[i].th, NULL, worker_main, &w[i]);
 	}
 	pthread_barrier_wait(&done_bar);
-	sleep_ns(20 * 1000 * 1000); /* let every worker park in the barrier */
+	/* let every worker park in the barrier (a loaded machine may take a while) */
+	for (int tries = 0; tries < 100; tries++) {
+		bool parked = true;
+
+		sleep_ns(10 * 1000 * 1000);
+		for (int i = 0; i < NWORK; i++) {
+			volatile struct ops_slot *s = collector_slot_of(c, w[i].tid);
+
+			parked = parked && s && s->state == OPS_T_BLOCKED;
+		}
+		if (parked)
+			break;
+	}
 	for (int i = 0; i < NWORK; i++) {
 		volatile struct ops_slot *s = collector_slot_of(c, w[i].tid);
 		uint64_t run = 0, wait = 0, vol = 0, invol = 0;
@@ -315,6 +330,8 @@ int main(void)
 	CHECK(st.slots_full == 0 && st.tid_map_full == 0,
 	      "losses: %lu threads without a slot, %lu tid-map failures",
 	      (unsigned long)st.slots_full, (unsigned long)st.tid_map_full);
+	printf("  note  %lu inconsistent switch states, %lu program runs skipped by the kernel\n",
+	       (unsigned long)st.missed_switches, (unsigned long)st.prog_misses);
 	collector_stop(c);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

@@ -48,12 +48,18 @@ void itest_touch_caller(char *p, size_t page);
 
 __attribute__((noinline)) void itest_spin_leaf(uint64_t ns)
 {
-	uint64_t end = ops_now_ns() + ns;
+	struct timespec ts;
+	uint64_t end;
 
-	/* the clock is read rarely: its vDSO code has no frame pointer either */
-	while (ops_now_ns() < end)
+	/* thread CPU time, so that a loaded machine does not thin the samples; read rarely:
+	 * the clock's vDSO code has no frame pointer either */
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	end = ts.tv_sec * 1000000000ull + ts.tv_nsec + ns;
+	do {
 		for (int i = 0; i < 200000; i++)
 			sink++;
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	} while (ts.tv_sec * 1000000000ull + ts.tv_nsec < end);
 }
 
 __attribute__((noinline)) void itest_spin_caller(void)
@@ -159,9 +165,9 @@ int main(void)
 
 		snprintf(path, sizeof(path), "%s/stacks/itest/itest.op.oncpu.folded", dir);
 		v = folded_sum(path, n, 3);
-		/* 400 ms at 997 Hz is ~400 samples; allow for a busy machine */
+		/* 400 ms of CPU time at 997 Hz is ~400 samples */
 		CHECK(v >= 150 && v <= 480, "on-CPU: %lu samples under itest_spin_caller;"
-		      "itest_spin_leaf (spun 400 ms at 997 Hz)", (unsigned long)v);
+		      "itest_spin_leaf (spun 400 ms of CPU time at 997 Hz)", (unsigned long)v);
 	}
 	{
 		/* the kernel leaves scheduler functions (schedule, do_nanosleep: .sched.text)
