@@ -738,7 +738,7 @@ static const struct {
 
 enum kmetric {
 	KM_THROUGHPUT, KM_MEAN, KM_P50, KM_P95, KM_P99, KM_P999, KM_MAX, KM_STDDEV,
-	KM_ON, KM_RUNQ, KM_BLOCKED, KM_QUEUED, KM_SYSCALL_NS,
+	KM_ON, KM_RUNQ, KM_BLOCKED, KM_QUEUED, KM_SYSCALL_NS, KM_STEAL,
 	KM_SYSCALLS, KM_VCSW, KM_IVCSW, KM_FAULTS, KM_MIGRATIONS, KM_NR
 };
 
@@ -760,6 +760,7 @@ static const struct {
 	[KM_BLOCKED] = { "blocked_ns", "ns", MK_KERNEL, MB_LOWER },
 	[KM_QUEUED] = { "queued_ns", "ns", MK_KERNEL, MB_LOWER },
 	[KM_SYSCALL_NS] = { "syscall_ns", "ns", MK_KERNEL, MB_LOWER },
+	[KM_STEAL] = { "steal_ns", "ns", MK_KERNEL, MB_LOWER },
 	[KM_SYSCALLS] = { "syscalls", "count", MK_KERNEL, MB_LOWER },
 	[KM_VCSW] = { "vcsw", "count", MK_KERNEL, MB_LOWER },
 	[KM_IVCSW] = { "ivcsw", "count", MK_KERNEL, MB_LOWER },
@@ -860,6 +861,7 @@ static bool kmetric_value(const struct report *r, const struct rep_result *rep, 
 	case KM_BLOCKED: *v = (double)t->blocked_ns / n; break;
 	case KM_QUEUED: *v = (double)t->queued_ns / n; break;
 	case KM_SYSCALL_NS: *v = (double)t->syscall_ns / n; break;
+	case KM_STEAL: *v = (double)t->steal_ns / n; break;
 	case KM_SYSCALLS: *v = (double)t->syscalls / n; break;
 	case KM_VCSW: *v = (double)t->vcsw / n; break;
 	case KM_IVCSW: *v = (double)t->ivcsw / n; break;
@@ -1124,6 +1126,7 @@ static void json_bd(struct json_writer *jw, const struct ops_bd *bd, double div)
 	BD_FIELD(ivcsw);
 	BD_FIELD(faults);
 	BD_FIELD(migrations);
+	BD_FIELD(steal_ns);
 	BD_FIELD(map_calls);
 	BD_FIELD(map_bytes);
 	BD_FIELD(unmap_bytes);
@@ -1486,6 +1489,8 @@ int report_write_json(const struct report *r, FILE *f)
 		jsonw_uint_field(jw, "slots_full", r->coll.slots_full);
 		jsonw_uint_field(jw, "tid_map_full", r->coll.tid_map_full);
 		jsonw_uint_field(jw, "late_threads", r->coll.late_threads);
+		jsonw_uint_field(jw, "missed_switches", r->coll.missed_switches);
+		jsonw_uint_field(jw, "prog_misses", r->coll.prog_misses);
 		jsonw_double_field(jw, "load_ms", r->coll.load_ms);
 		jsonw_name(jw, "stacks");
 		if (r->coll.stacks) {
@@ -1615,10 +1620,11 @@ static void text_header(const struct report *r, FILE *f)
 		 e->kernel_release, e->online_cpus, e->online_cpus == 1 ? "" : "s", e->cpu_model,
 		 e->governor, mem);
 	if (r->kernel && r->have_collector)
-		out_line(f, "collector: %" PRIu64 " thread slots used, %" PRIu64 " threads without "
-			 "a slot, %" PRIu64 " tid map full, %" PRIu64 " late threads",
-			 r->coll.slots_used, r->coll.slots_full, r->coll.tid_map_full,
-			 r->coll.late_threads);
+		out_line(f, "collector: %" PRIu64 " slots; lost: %" PRIu64 " no slot, %" PRIu64
+			 " tid map full, %" PRIu64 " missed switches, %" PRIu64 " skipped runs; %"
+			 PRIu64 " late threads", r->coll.slots_used,
+			 r->coll.slots_full, r->coll.tid_map_full, r->coll.missed_switches,
+			 r->coll.prog_misses, r->coll.late_threads);
 	if (r->kernel && r->have_collector && r->coll.stacks)
 		out_line(f, "stacks: %" PRIu64 " on-CPU samples; lost %" PRIu64 " walks failed, %"
 			 PRIu64 " (stack table full), %" PRIu64 " (count table full), %" PRIu64

@@ -97,6 +97,7 @@ struct target {
 
 struct report_collector {
 	uint64_t slots_used, slots_full, tid_map_full, late_threads;
+	uint64_t missed_switches, prog_misses;
 	double load_ms;
 	/* with stacks */
 	bool stacks;

@@ -192,15 +192,16 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			int64_t hz;
 
 			if (param_parse_int(optarg, &hz) || hz < 0 || hz > 10000)
-				return bad("--freq: '%s' is not a sampling rate; use 0 (off) to 10000 "
-					   "Hz", optarg);
+				return bad("--freq: '%s' is not a sampling rate; use 0 (off) "
+					   "to 10000 Hz", optarg);
 			o->sample_hz = (int)hz;
 			break;
 		}
 		case 'B':
-			if (param_parse_duration(optarg, &o->min_block_ns) || o->min_block_ns < 0)
-				return bad("--min-block: '%s' is not a duration; use for example 1ms",
-					   optarg);
+			if (param_parse_duration(optarg, &o->min_block_ns) ||
+			    o->min_block_ns < 0)
+				return bad("--min-block: '%s' is not a duration; use for "
+					   "example 1ms", optarg);
 			break;
 		case 'q': o->quick = true; break;
 		case 'v': o->verbose = true; break;
@@ -792,16 +793,20 @@ int cmd_run(int argc, char **argv)
 		r->coll.slots_full = st.slots_full;
 		r->coll.tid_map_full = st.tid_map_full;
 		r->coll.late_threads = st.late_threads;
+		r->coll.missed_switches = st.missed_switches;
+		r->coll.prog_misses = st.prog_misses;
 		r->coll.load_ms = st.load_ms;
 		r->coll.stacks = prof != NULL;
 		r->coll.samples = st.samples;
 		r->coll.stack_fail = st.stack_fail;
 		r->coll.stacks_full = st.stacks_full;
 		r->coll.keys_full = st.keys_full;
-		if (st.slots_full || st.tid_map_full)
+		if (st.slots_full || st.tid_map_full || st.missed_switches || st.prog_misses)
 			fprintf(stderr, "opscope run: the collector lost accounting: %" PRIu64
-				" threads without a slot, %" PRIu64 " tid map full; their "
-				"breakdowns are incomplete\n", st.slots_full, st.tid_map_full);
+				" threads without a slot, %" PRIu64 " tid map full, %" PRIu64
+				" missed switches, %" PRIu64 " skipped program runs; breakdowns "
+				"are incomplete\n", st.slots_full, st.tid_map_full,
+				st.missed_switches, st.prog_misses);
 		collector_stop(coll);
 		coll = NULL;
 	}
