@@ -1620,11 +1620,14 @@ static void text_header(const struct report *r, FILE *f)
 		 e->kernel_release, e->online_cpus, e->online_cpus == 1 ? "" : "s", e->cpu_model,
 		 e->governor, mem);
 	if (r->kernel && r->have_collector)
-		out_line(f, "collector: %" PRIu64 " slots; lost: %" PRIu64 " no slot, %" PRIu64
-			 " tid map full, %" PRIu64 " missed switches, %" PRIu64 " skipped runs; %"
-			 PRIu64 " late threads", r->coll.slots_used,
+		out_line(f, "collector: %" PRIu64 " thread slots, %" PRIu64 " late threads "
+			 "(counted from first sight), loaded in %.0f ms", r->coll.slots_used,
+			 r->coll.late_threads, r->coll.load_ms);
+	if (r->kernel && r->have_collector)
+		out_line(f, "collector losses: %" PRIu64 " threads without a slot, %" PRIu64
+			 " tid map full, %" PRIu64 " missed switches, %" PRIu64 " skipped runs",
 			 r->coll.slots_full, r->coll.tid_map_full, r->coll.missed_switches,
-			 r->coll.prog_misses, r->coll.late_threads);
+			 r->coll.prog_misses);
 	if (r->kernel && r->have_collector && r->coll.stacks)
 		out_line(f, "stacks: %" PRIu64 " on-CPU samples; lost %" PRIu64 " walks failed, %"
 			 PRIu64 " (stack table full), %" PRIu64 " (count table full), %" PRIu64
