@@ -527,9 +527,25 @@ static void svg_chart(FILE *f, const struct history *h, const struct series *s)
 		lo = 0;
 		hi = 1;
 	}
+	/* the y range spans at least 20% of the values' size, so noise of a few percent
+	 * does not fill the whole chart and look like a cliff */
+	double span = 0.2 * fmax(fabs(hi), fabs(lo));
+
+	if (hi - lo < span) {
+		double mid = (hi + lo) / 2;
+
+		bool nonneg = lo >= 0;
+
+		hi = mid + span / 2;
+		lo = mid - span / 2;
+		if (nonneg && lo < 0) { /* values that cannot go negative keep a floor of 0 */
+			hi -= lo;
+			lo = 0;
+		}
+	}
 	if (hi == lo) {
-		hi += fabs(hi) * 0.05 + 1e-9;
-		lo -= fabs(lo) * 0.05 + 1e-9;
+		hi += 1;
+		lo -= 1;
 	}
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 		"viewBox=\"0 0 %d %d\" role=\"img\">", W, H, W, H);
