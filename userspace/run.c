@@ -97,12 +97,21 @@ static void usage(FILE *f)
 "  -q, --quick             smoke run: 1 repetition of 100ms after 20ms warm-up\n"
 "  -v, --verbose           let libbpf print its messages\n"
 "\n", DEFAULT_OUT);
-	fprintf(f, "Targets: ");
 	{
-		char names[512];
+		char names[512], *tok, *save = NULL;
+		int col = 0;
 
 		report_target_names(names, sizeof(names));
-		fprintf(f, "%s\n\n", names);
+		fprintf(f, "Targets (defaults in docs/SUITES.md):");
+		col = 36;
+		for (tok = strtok_r(names, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+			if (col + 1 + (int)strlen(tok) > 90) {
+				fprintf(f, "\n ");
+				col = 1;
+			}
+			col += fprintf(f, " %s", tok);
+		}
+		fprintf(f, "\n\n");
 	}
 	fprintf(f, "Workloads and their parameters (default in brackets):\n");
 	for (int i = 0; wl_all[i]; i++) {
