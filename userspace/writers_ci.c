@@ -151,6 +151,15 @@ static bool interesting(const struct cmp_row *r)
 	return r->verdict != CMP_SAME && r->verdict != CMP_UNGATED;
 }
 
+#define MD_ALL_MAX 120
+
+/* Rows worth a line at the top of a CI comment: decisions, not noise. */
+static bool headline(const struct cmp_row *r)
+{
+	return r->verdict == CMP_REGRESSION || r->verdict == CMP_IMPROVEMENT ||
+	       r->verdict == CMP_FAILED || r->verdict == CMP_NEW || r->verdict == CMP_GONE;
+}
+
 static void md_row(FILE *f, const struct cmp_row *r)
 {
 	char b[32], c[32], d[32], p[32];
@@ -191,7 +200,7 @@ static const char md_head[] =
 
 void ci_markdown(FILE *f, const struct cmp_result *res)
 {
-	int n = 0;
+	int n = 0, nhead;
 
 	fprintf(f, "## opscope compare: %s\n\n", res->regressions || res->failed ?
 		"regression" : "no regression");
@@ -206,11 +215,12 @@ void ci_markdown(FILE *f, const struct cmp_result *res)
 		fputs("\n\n", f);
 	}
 	for (int i = 0; i < res->nrows; i++)
-		n += interesting(&res->rows[i]);
+		n += headline(&res->rows[i]);
+	nhead = n;
 	if (n) {
 		fputs(md_head, f);
 		for (int i = 0; i < res->nrows; i++)
-			if (interesting(&res->rows[i]))
+			if (headline(&res->rows[i]))
 				md_row(f, &res->rows[i]);
 		fputs("\n", f);
 	}
@@ -240,11 +250,29 @@ void ci_markdown(FILE *f, const struct cmp_result *res)
 	}
 	if (why)
 		fputs("\n", f);
-	fprintf(f, "<details><summary>All %d metrics</summary>\n\n", res->nrows);
-	fputs(md_head, f);
+	n = 0;
 	for (int i = 0; i < res->nrows; i++)
-		md_row(f, &res->rows[i]);
-	fputs("\n</details>\n\n", f);
+		n += interesting(&res->rows[i]) && !headline(&res->rows[i]);
+	if (n) {
+		fprintf(f, "<details><summary>%d more beyond threshold but not significant, or "
+			"without data</summary>\n\n", n);
+		fputs(md_head, f);
+		for (int i = 0; i < res->nrows; i++)
+			if (interesting(&res->rows[i]) && !headline(&res->rows[i]))
+				md_row(f, &res->rows[i]);
+		fputs("\n</details>\n\n", f);
+	}
+	/* comment size limits (GitHub: 65536 characters): the full table only when small */
+	if (res->nrows <= MD_ALL_MAX) {
+		fprintf(f, "<details><summary>All %d metrics</summary>\n\n", res->nrows);
+		fputs(md_head, f);
+		for (int i = 0; i < res->nrows; i++)
+			md_row(f, &res->rows[i]);
+		fputs("\n</details>\n\n", f);
+	} else {
+		fprintf(f, "The other %d metrics are within their thresholds (all rows: the "
+			"--json or --junit output).\n\n", res->nrows - n - nhead);
+	}
 	fputs("Significance: ", f);
 	ci_md_escape(f, signif_method());
 	fprintf(f, "; alpha %.3g.\n", res->alpha);
