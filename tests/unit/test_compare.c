@@ -931,6 +931,41 @@ START_TEST(differential_flamegraph)
 }
 END_TEST
 
+START_TEST(null_reps_no_data)
+{
+	static const char *const fmt =
+		"{\"schema\": \"opscope-report\", \"version\": 1, \"scenarios\": [{\"id\": "
+		"\"s\", \"status\": \"ok\", \"metrics\": [{\"id\": \"x.op/p99_ns\", \"name\": "
+		"\"p99_ns\", \"op\": \"x.op\", \"unit\": \"ns\", \"kind\": \"latency\", "
+		"\"better\": \"lower\", \"reps\": %s}]}]}";
+	struct cmp_report ra, rb;
+	struct cmp_result res;
+	struct cmp_opts o;
+	char pa[256], pb[256], text[1024], err[512];
+
+	path_of(pa, sizeof(pa), "a.json");
+	path_of(pb, sizeof(pb), "b.json");
+	snprintf(text, sizeof(text), fmt, "[100, 101, 99, 100, 102]");
+	write_text(pa, text);
+	/* every repetition of the current run failed: its values are null */
+	snprintf(text, sizeof(text), fmt, "[null, null, null]");
+	write_text(pb, text);
+	ck_assert_msg(cmp_report_load(&ra, pa, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(cmp_report_load(&rb, pb, err, sizeof(err)) == 0, "%s", err);
+	cmp_opts_init(&o);
+	ck_assert_int_eq(cmp_run(&ra, &rb, &o, &res, err, sizeof(err)), 0);
+	ck_assert_int_eq(res.nrows, 1);
+	ck_assert_int_eq(res.rows[0].verdict, CMP_NODATA);
+	ck_assert_int_eq(res.rows[0].nb, 5);
+	ck_assert_int_eq(res.rows[0].nc, 0);
+	ck_assert(isnan(res.rows[0].p));
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 0);
+	cmp_result_free(&res);
+	cmp_report_free(&ra);
+	cmp_report_free(&rb);
+}
+END_TEST
+
 static void setup(void)
 {
 	if (!mkdtemp(dir))
@@ -970,6 +1005,7 @@ static Suite *compare_suite(void)
 	tcase_add_test(tc, markdown_wellformed_escaped);
 	tcase_add_test(tc, json_output_parses);
 	tcase_add_test(tc, failed_scenario);
+	tcase_add_test(tc, null_reps_no_data);
 	tcase_add_test(tc, differential_flamegraph);
 	tcase_add_test(tc, sparkline);
 	tcase_add_test(tc, history_roundtrip);
