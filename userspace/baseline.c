@@ -220,10 +220,10 @@ static int do_save(const struct bl_opts *o, const char *name, const char *src)
 	}
 	snprintf(p, sizeof(p), "%s/report.json", tmp);
 	rc = copy_file(r.path, p);
-	if (!rc && strcmp(r.dir, ".") && !stat(r.path, &st)) {
+	if (!rc) {
 		char sdir[PATH_MAX + 16];
 
-		/* a run directory: keep bench.txt and the folded stacks next to the report */
+		/* keep bench.txt and the folded stacks that sit next to the report */
 		snprintf(sdir, sizeof(sdir), "%s/bench.txt", r.dir);
 		snprintf(p, sizeof(p), "%s/bench.txt", tmp);
 		if (!access(sdir, R_OK))
