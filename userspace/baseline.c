@@ -297,8 +297,8 @@ static int describe(const struct bl_opts *o, const char *name, bool verbose)
 	if (cmp_report_load(&r, path, err, sizeof(err))) {
 		if (!verbose)
 			return 2;
-		return bl_fail("no usable baseline '%s' for machine %s: %s", name, o->machine,
-			       err);
+		return bl_fail("no usable baseline '%s' for machine %s: %s (list them with: "
+			       "opscope baseline list)", name, o->machine, err);
 	}
 	snprintf(mpath, sizeof(mpath), "%s/meta.json", path);
 	meta = json_parse_file(mpath, 0, &je);
