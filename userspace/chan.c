@@ -23,6 +23,10 @@
  * syscall, however long the sleeper takes to get a CPU, and no wakeup is lost: the cell
  * a blocked thread waits on is the one at its own position, and its owner always looks
  * at the bit after publishing it, even when a later cell was published first.
+ * (Waking one sleeper and clearing the bit only when the wake found nobody looks
+ * cheaper but is wrong: a sleeper that re-arms an already set bit leaves the word
+ * unchanged, so the late "clear" succeeds and strands it; the ping-pong test catches
+ * that within a few thousand round trips.)
  */
 #include <errno.h>
 #include <limits.h>

@@ -485,9 +485,9 @@ int wl_join(struct wl_run *r, pthread_t th, void (*force)(void *), void *arg)
 	if (!err)
 		return 0;
 	pthread_mutex_lock(&r->lock);
-	snprintf(r->error, sizeof(r->error), "a workload thread is stuck and was abandoned "
-		 "(its memory is leaked); this is a bug in opscope's %s workload",
-		 r->nkinds ? ops_kind_name(r->kind[0]) : "?");
+	snprintf(r->error, sizeof(r->error), "a workload thread running %s ops is stuck and "
+		 "was abandoned (its memory is leaked); this is a bug in opscope, please report it",
+		 r->nkinds ? ops_kind_name(r->kind[0]) : "its");
 	pthread_mutex_unlock(&r->lock);
 	return -ETIMEDOUT;
 }

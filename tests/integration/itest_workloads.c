@@ -131,6 +131,11 @@ static void check_basic(int rc, struct wl_result *res, atomic_ullong *done, cons
 	      "p50 %llu p99 %llu max %llu", (unsigned long long)s->p50,
 	      (unsigned long long)s->p99, (unsigned long long)s->max);
 	check(res->threads > 0, "threads not set");
+	printf("     %s: %llu ops, %.0f/s, p50 %.1f us, p99 %.1f us, max %.1f us, "
+	       "%.0f B/op, occupancy %.2f\n", kind, (unsigned long long)s->count,
+	       res->elapsed_s > 0 ? (double)s->count / res->elapsed_s : 0, s->p50 / 1e3,
+	       s->p99 / 1e3, s->max / 1e3,
+	       s->count ? (double)res->alloc_bytes / (double)s->count : 0, res->occupancy);
 }
 
 static void test_pool_basic(void)
