@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -603,6 +604,7 @@ static const struct {
 	{ "runq_ns", "run-queue wait" },
 	{ "on_ns", "on-CPU" },
 	{ "queued_ns", "queued" },
+	{ "steal_ns", "stolen (steal, interrupts)" },
 };
 
 static const struct {
@@ -698,7 +700,7 @@ static char *explain_latency(const struct json_value *bs, const struct json_valu
 	struct {
 		const char *label, *field;
 		double d;
-	} parts[4];
+	} parts[sizeof(time_parts) / sizeof(time_parts[0])];
 	int np = 0;
 
 	fmt_ns_delta(d, sizeof(d), lat_d);
@@ -836,6 +838,55 @@ static char *explain_memory(const struct json_value *bs, const struct json_value
 }
 
 /*
+ * Thread tag frames (thread=tid-8613) name threads of one process: two runs never share
+ * them, so every stack would look new. Fold them away before diffing two runs.
+ */
+static struct folded *folded_without_threads(struct folded *in)
+{
+	struct folded *out = folded_new();
+	char *buf = NULL;
+	size_t cap = 0;
+
+	for (size_t i = 0; out && i < folded_count(in); i++) {
+		const char *stack;
+		uint64_t v;
+		size_t len, o = 0;
+
+		folded_get(in, i, &stack, &v);
+		len = strlen(stack);
+		if (len + 1 > cap) {
+			char *t = realloc(buf, len + 1);
+
+			if (!t)
+				goto fail;
+			buf = t;
+			cap = len + 1;
+		}
+		for (const char *f = stack; *f;) {
+			const char *semi = strchr(f, ';');
+			size_t n = semi ? (size_t)(semi - f) : strlen(f);
+
+			if (strncmp(f, "thread=", 7)) {
+				if (o)
+					buf[o++] = ';';
+				memcpy(buf + o, f, n);
+				o += n;
+			}
+			f += n + (semi ? 1 : 0);
+		}
+		buf[o] = '\0';
+		if (o && folded_add_stack(out, buf, v))
+			goto fail;
+	}
+	free(buf);
+	return out;
+fail:
+	free(buf);
+	folded_free(out);
+	return NULL;
+}
+
+/*
  * Differential flame graph of a scenario's op kind: when both reports' directories hold
  * its folded stacks (DIR/stacks/<scenario, '/' as '_'>/<op>.<type>.folded, as
  * profile.c writes them), render CUR/stacks/.../<op>.<type>.diff.svg with the flame
@@ -872,6 +923,19 @@ static char *flame_path(const struct cmp_report *base, const struct cmp_report *
 		rc = !fa || !fc ? -ENOMEM : folded_read_file(fa, a, err, sizeof(err));
 		if (!rc)
 			rc = folded_read_file(fc, c, err, sizeof(err));
+		if (!rc) {
+			struct folded *na = folded_without_threads(fa);
+			struct folded *nc = folded_without_threads(fc);
+
+			folded_free(fa);
+			folded_free(fc);
+			fa = na;
+			fc = nc;
+			if (!fa || !fc) {
+				rc = -ENOMEM;
+				snprintf(err, sizeof(err), "out of memory");
+			}
+		}
 		if (!rc) {
 			snprintf(title, sizeof(title), "%s %s: %s time, baseline -> current",
 				 scenario, op, types[i]);
