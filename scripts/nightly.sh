@@ -21,6 +21,7 @@ cpus=""
 build=1
 strict=0
 update_baseline=0
+stacks=0
 max_load=0.3
 compare_opts=()
 run_opts=()
@@ -35,6 +36,8 @@ usage: scripts/nightly.sh [OPTIONS] [-- EXTRA 'opscope run' OPTIONS]
   --baseline-dir DIR    (default $baseline_dir)
   --history FILE        JSON Lines history to append to (default $history)
   --cpus LIST           pin the run to these CPUs with taskset (e.g. 1 or 2-3)
+  --stacks              record stacks too: compare then draws differential flame graphs
+                        of regressed scenarios (stack walks add some overhead)
   --update-baseline     after a run without regression, make it the new baseline
   --threshold SPEC      passed to opscope compare (repeatable), e.g. latency=5%
   --allow-env-mismatch  compare even if kernel, CPU or governor changed
@@ -57,6 +60,7 @@ while [ $# -gt 0 ]; do
 	--history) history=${2:?}; shift ;;
 	--cpus) cpus=${2:?--cpus needs a CPU list}; shift ;;
 	--update-baseline) update_baseline=1 ;;
+	--stacks) stacks=1 ;;
 	--threshold) compare_opts+=(--threshold "${2:?}"); shift ;;
 	--allow-env-mismatch) compare_opts+=(--allow-env-mismatch) ;;
 	--max-load) max_load=${2:?}; shift ;;
@@ -170,6 +174,7 @@ fi
 echo "== run ($reps repetitions${suite:+, suite $suite})"
 cmd=("$opscope" run --reps "$reps" --out "$art/run")
 [ -n "$suite" ] && cmd+=(--suite "$suite")
+[ "$stacks" -eq 1 ] && cmd+=(--stacks)
 cmd+=("${run_opts[@]}")
 [ -n "$cpus" ] && cmd=(taskset -c "$cpus" "${cmd[@]}")
 "${cmd[@]}"

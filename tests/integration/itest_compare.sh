@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end proof of opscope compare (run as root; $1 is the build/ directory):
 #  1. the same pool scenario twice, the second with a 10x longer task sleep: compare
-#     exits 1 and its why-line names the component that moved (blocked, in
-#     clock_nanosleep);
+#     exits 1, its why-line names the component that moved (blocked, in
+#     clock_nanosleep), and it draws the differential flame graph from the runs' stacks;
 #  2. the same scenario twice unchanged: compare exits 0;
 #  3. bad input (truncated report, newer schema version) and an environment mismatch
 #     exit 2; the CI outputs are well-formed; baseline and history work on real runs.
@@ -30,7 +30,7 @@ trap 'rm -rf "$tmp"' EXIT
 # inflight = workers: a task never waits for a worker, so the longer sleep shows up as
 # the caller being blocked rather than as queueing.
 run_pool() { # OUTDIR SLEEP
-	"$opscope" run --workload pool -p workers=2 -p callers=2 -p inflight=2 \
+	"$opscope" run --stacks --workload pool -p workers=2 -p callers=2 -p inflight=2 \
 		-p sleep="$2" --reps 5 --warmup 30ms --duration 200ms --out "$1" \
 		>"$1.log" 2>&1
 }
@@ -67,6 +67,12 @@ if grep -qE '^  pool.call/p50_ns +[0-9.]+ us +[0-9.]+ us +\+[0-9.]+% +0\.00[0-9]
 	ok "p50 row: baseline, current, delta, p < 0.01, REGRESSION"
 else
 	bad "p50 row malformed: $(grep 'p50_ns' "$tmp/cmp.out")"
+fi
+svg=$(sed -nE 's/^ +diff flame graph: (.*pool\.call\..*diff\.svg)$/\1/p' "$tmp/cmp.out" | head -1)
+if [ -n "$svg" ] && [ -s "$svg" ] && grep -q '<svg' "$svg"; then
+	ok "differential flame graph drawn and named: ${svg#"$tmp"/}"
+else
+	bad "no differential flame graph named or written (runs used --stacks): '${svg}'"
 fi
 long=$(awk 'length > 100' "$tmp/cmp.out" | head -1)
 if [ -z "$long" ]; then ok "text output within 100 columns"; else bad "line over 100 columns: $long"; fi
