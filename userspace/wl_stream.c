@@ -224,6 +224,8 @@ static int serve_conn(struct swl *w, struct sconn *c, uint32_t events)
 		if (eof < 0)
 			return eof;
 		while (c->in.len - c->in.off >= sizeof(h)) {
+			if (atomic_load_explicit(&w->abort, memory_order_relaxed))
+				return 0; /* forced shutdown: stop serving mid-batch */
 			memcpy(&h, c->in.p + c->in.off, sizeof(h));
 			if (c->in.len - c->in.off < sizeof(h) + h.len)
 				break;

@@ -270,6 +270,30 @@ static void test_pool_timeout(void)
 	end();
 }
 
+static void test_stream_timeout(void)
+{
+	/* 100 requests of 50 ms of server work each: far beyond a 300 ms timeout */
+	const char *kv[] = { "streams=100", "conns=1", "clients=1", "server_spin=50ms", NULL };
+	atomic_ullong done = 0;
+	struct wl_result res;
+	struct wl_ctl ctl;
+	uint64_t t0, dt;
+	int rc;
+
+	begin("stream: a stuck server ends the run with a timeout error, no hang");
+	ctl_init(&ctl, &done, NULL, 5000);
+	ctl.timeout_ns = 300000000ull;
+	t0 = now_ns();
+	rc = run_wl(&wl_stream, kv, &ctl, &res);
+	dt = now_ns() - t0;
+	check(rc == -ETIMEDOUT, "returned %d (%s), expected -ETIMEDOUT", rc, res.error);
+	check(strstr(res.error, "timeout") != NULL, "error text: '%s'", res.error);
+	check(strstr(res.error, "stuck") == NULL, "a thread was abandoned: '%s'", res.error);
+	check(dt < 2000000000ull, "took %.2f s to give up", dt / 1e9);
+	free_res(&res);
+	end();
+}
+
 static volatile int stop_flag;
 
 static void *stopper(void *arg)
@@ -433,6 +457,7 @@ int main(void)
 	test_stream("stream: 100 streams over 4 socketpairs all answered", st_unix, 100);
 	test_stream("stream: 200 streams over 8 TCP connections, 16k answers", st_tcp, 200);
 	test_stream("stream: 1000 streams over 3 connections, empty payloads", st_many, 1000);
+	test_stream_timeout();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
