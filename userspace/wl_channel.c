@@ -307,6 +307,12 @@ static int mode_check(int mode, unsigned np, unsigned nc, char *err, size_t len)
 	return 0;
 }
 
+int wl_channel_config_check(const struct wl_config *cfg, char *err, size_t errlen)
+{
+	return mode_check((int)cfg->iv[P_MODE], (unsigned)cfg->iv[P_PRODUCERS],
+			  (unsigned)cfg->iv[P_CONSUMERS], err, errlen);
+}
+
 static int channel_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 		       struct wl_result *res)
 {
@@ -320,8 +326,7 @@ static int channel_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 	char msg[256];
 	int err;
 
-	err = mode_check(mode, (unsigned)cfg->iv[P_PRODUCERS], (unsigned)cfg->iv[P_CONSUMERS],
-			 msg, sizeof(msg));
+	err = wl_channel_config_check(cfg, msg, sizeof(msg));
 	if (err) {
 		memset(res, 0, sizeof(*res));
 		res->occupancy = -1;

@@ -36,6 +36,13 @@ int wl_param_index(const struct workload *wl, const char *name)
 	return -1;
 }
 
+int wl_config_check(const struct wl_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->wl == &wl_channel)
+		return wl_channel_config_check(cfg, err, errlen);
+	return 0;
+}
+
 /*
  * Counting allocator. Each thread counts into its own block (no shared cache line on
  * the allocation path); blocks are linked for wl_alloc_totals() and folded into the

@@ -88,6 +88,15 @@ void wl_free(void *p, size_t n);
 void wl_alloc_totals(uint64_t *bytes, uint64_t *count);
 
 /*
+ * Checks across parameters that the per-parameter ranges cannot express (e.g. channel
+ * mode=spsc needs producers=1 and consumers=1). Returns 0, or -EINVAL with one sentence
+ * in err. The runner calls it for every scenario before anything runs, so that such bad
+ * input exits 2 up front; run() repeats the check.
+ */
+int wl_config_check(const struct wl_config *cfg, char *err, size_t errlen);
+int wl_channel_config_check(const struct wl_config *cfg, char *err, size_t errlen);
+
+/*
  * Helpers for the workload implementations (wl_common.c); the runner needs none of them.
  *
  * A repetition (struct wl_run) goes warm-up -> record -> stop. The workload starts its

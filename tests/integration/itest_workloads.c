@@ -375,7 +375,20 @@ static void test_channel_bad_mode(void)
 	struct wl_ctl ctl;
 	int rc;
 
+	struct wl_config cfg;
+	char err[256];
+
 	begin("channel: mode=spsc with 4 producers is refused with a sentence");
+	check(params_init(&cfg, &wl_channel, err, sizeof(err)) == 0, "params_init");
+	check(wl_config_check(&cfg, err, sizeof(err)) == 0, "defaults refused: %s", err);
+	check(params_set_kv(&cfg, "producers=4", err, sizeof(err)) == 0, "producers=4");
+	check(wl_config_check(&cfg, err, sizeof(err)) == -EINVAL, "spsc with 4 producers "
+	      "passed the check");
+	check(strstr(err, "mode=spsc") != NULL, "check text: '%s'", err);
+	check(params_set_kv(&cfg, "mode=mpsc", err, sizeof(err)) == 0, "mode=mpsc");
+	check(wl_config_check(&cfg, err, sizeof(err)) == 0, "mpsc 4x1 refused: %s", err);
+	check(params_init(&cfg, &wl_pool, err, sizeof(err)) == 0 &&
+	      wl_config_check(&cfg, err, sizeof(err)) == 0, "pool defaults refused");
 	ctl_init(&ctl, &done, NULL, 100);
 	rc = run_wl(&wl_channel, kv, &ctl, &res);
 	check(rc == -EINVAL, "returned %d", rc);
