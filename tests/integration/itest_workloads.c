@@ -15,12 +15,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "collector.h"
 #include "opagg.h"
 #include "oprec.h"
 #include "params.h"
 #include "workload.h"
 
-static int passed, failed;
+static int passed, failed, skipped;
 static const char *cur;
 static bool cur_ok;
 
@@ -296,6 +297,56 @@ static void test_stream_timeout(void)
 	end();
 }
 
+/*
+ * With the kernel collector: a pool call's breakdown is the worker's, handed back with
+ * the result. One worker, calls of 300 us CPU spin, two in flight: each call's worker
+ * on-CPU time must cover the spin, and worker time + queued time = the latency.
+ */
+static void test_pool_attribution(void)
+{
+	const char *kv[] = { "workers=1", "inflight=2", "callers=1", "spin=300us", NULL };
+	struct collector_opts opts = { 0 };
+	struct collector *col;
+	atomic_ullong done = 0;
+	struct wl_result res;
+	struct op_summary s;
+	struct wl_ctl ctl;
+	char err[512];
+	double n, on, worker, queued, lat;
+	int rc;
+
+	begin("pool with the kernel collector: the worker's breakdown comes back with the call");
+	if (geteuid() != 0) {
+		printf("SKIP %s: needs root for the kernel collector\n", cur);
+		skipped++;
+		return;
+	}
+	col = collector_start(&opts, err, sizeof(err));
+	check(col != NULL, "collector_start: %s", err);
+	if (!col) {
+		end();
+		return;
+	}
+	ctl_init(&ctl, &done, NULL, 300);
+	rc = run_wl(&wl_pool, kv, &ctl, &res);
+	collector_stop(col);
+	check_basic(rc, &res, &done, "pool.call", 0.3, &s);
+	n = (double)s.count;
+	on = s.total.on_ns / n;
+	worker = (s.total.on_ns + s.total.runq_ns + s.total.blocked_ns) / n;
+	queued = s.total.queued_ns / n;
+	lat = s.total.lat_ns / n;
+	printf("     per call: latency %.1f us = worker %.1f us (on-CPU %.1f) + queued %.1f us\n",
+	       lat / 1e3, worker / 1e3, on / 1e3, queued / 1e3);
+	check(on >= 280000, "worker on-CPU %.1f us per call, spin is 300 us", on / 1e3);
+	check(queued > 0.3 * lat, "queued %.1f us of %.1f us: the second call in flight waits "
+	      "for the only worker", queued / 1e3, lat / 1e3);
+	check(fabs(worker + queued - lat) < 0.1 * lat, "worker %.1f + queued %.1f != latency "
+	      "%.1f us", worker / 1e3, queued / 1e3, lat / 1e3);
+	free_res(&res);
+	end();
+}
+
 static volatile int stop_flag;
 
 static void *stopper(void *arg)
@@ -473,6 +524,10 @@ int main(void)
 	test_stream("stream: 200 streams over 8 TCP connections, 16k answers", st_tcp, 200);
 	test_stream("stream: 1000 streams over 3 connections, empty payloads", st_many, 1000);
 	test_stream_timeout();
-	printf("%d passed, %d failed\n", passed, failed);
+	test_pool_attribution();
+	if (skipped)
+		printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	else
+		printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
