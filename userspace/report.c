@@ -1629,10 +1629,10 @@ static void text_header(const struct report *r, FILE *f)
 			 r->coll.slots_full, r->coll.tid_map_full, r->coll.missed_switches,
 			 r->coll.prog_misses);
 	if (r->kernel && r->have_collector && r->coll.stacks)
-		out_line(f, "stacks: %" PRIu64 " on-CPU samples; lost %" PRIu64 " walks failed, %"
-			 PRIu64 " (stack table full), %" PRIu64 " (count table full), %" PRIu64
-			 " missing; in stacks/", r->coll.samples, r->coll.stack_fail,
-			 r->coll.stacks_full, r->coll.keys_full, r->coll.missing_stacks);
+		out_line(f, "stacks: %" PRIu64 " on-CPU samples, in stacks/; lost: %" PRIu64
+			 " walks failed, %" PRIu64 " table full, %" PRIu64 " counts full, %" PRIu64
+			 " missing", r->coll.samples, r->coll.stack_fail, r->coll.stacks_full,
+			 r->coll.keys_full, r->coll.missing_stacks);
 }
 
 #define T1_FMT "%-28s %9s %6s %7s %7s %7s %7s %7s %7s %6s"
