@@ -140,14 +140,53 @@ void wl_alloc_totals(uint64_t *bytes, uint64_t *count)
 	*count = n;
 }
 
+/*
+ * CPU work of a given length: a dependent multiply chain, its rate calibrated once per
+ * process (the fastest of several rounds, the one least disturbed). Work rather than a
+ * clock-watching loop, so that a task that loses its CPU takes longer, as real work
+ * does, instead of hiding the preemption inside a fixed wall time.
+ */
+static double spin_iters_per_ns;
+static pthread_once_t spin_once = PTHREAD_ONCE_INIT;
+
+static uint64_t spin_iters(uint64_t n)
+{
+	uint64_t x = n | 1;
+
+	for (uint64_t i = 0; i < n; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		__asm__ __volatile__("" : "+r"(x));
+	}
+	return x;
+}
+
+static void spin_calibrate(void)
+{
+	const uint64_t n = 1000000;
+	double best = 0;
+
+	for (int r = 0; r < 7; r++) {
+		uint64_t t0 = ops_now_ns(), t1;
+
+		spin_iters(n);
+		t1 = ops_now_ns();
+		if (t1 > t0 && (double)n / (double)(t1 - t0) > best)
+			best = (double)n / (double)(t1 - t0);
+	}
+	spin_iters_per_ns = best > 0 ? best : 1;
+}
+
+void wl_spin_calibrate(void)
+{
+	pthread_once(&spin_once, spin_calibrate);
+}
+
 void wl_spin_ns(uint64_t ns)
 {
-	uint64_t end = ops_now_ns() + ns;
-
 	if (!ns)
 		return;
-	while (ops_now_ns() < end)
-		;
+	wl_spin_calibrate();
+	spin_iters((uint64_t)((double)ns * spin_iters_per_ns));
 }
 
 void wl_touch(void *p, size_t n)
@@ -192,6 +231,7 @@ int wl_run_init(struct wl_run *r, const struct wl_ctl *ctl, const char *const *k
 		int nkinds, unsigned nthreads)
 {
 	memset(r, 0, sizeof(*r));
+	wl_spin_calibrate(); /* once per process, before anything is timed */
 	r->ctl = ctl;
 	pthread_mutex_init(&r->lock, NULL);
 	r->t_start = ops_now_ns();

@@ -75,6 +75,7 @@ struct pool_thread {
 	uint32_t window;          /* callers: calls kept in flight */
 	uint64_t sent, received;  /* callers: calls submitted, results taken */
 	uint64_t mismatches;
+	uint64_t next_id;         /* callers: id of the next call */
 	int pipefd[2];            /* workers, io=pipe */
 };
 
@@ -193,15 +194,38 @@ static void take_result(struct pool *p, struct pool_thread *pt, struct pool_task
 	wl_free(task, sizeof(*task) + p->payload);
 }
 
+/* A new call: payload copied in and stamped with its id, failure decided, clock read. */
+static struct pool_task *new_call(struct pool *p, struct pool_thread *pt, uint64_t *rng,
+				  uint64_t threshold, const unsigned char *src)
+{
+	bool rec = wl_rec(&pt->t);
+	struct pool_task *task = wl_malloc(sizeof(*task) + p->payload);
+
+	if (!task) {
+		wl_fail(&p->run, -ENOMEM, "out of memory for a pool call");
+		return NULL;
+	}
+	task->id = pt->next_id++;
+	task->caller = pt->idx;
+	task->rec = rec;
+	task->fail = threshold && wl_rand(rng) < threshold;
+	task->out = NULL;
+	memcpy(task->in, src, p->payload);
+	memcpy(task->in, &task->id, sizeof(task->id));
+	memcpy(task->in + p->payload - sizeof(task->id), &task->id, sizeof(task->id));
+	task->t_submit = ops_now_ns();
+	return task;
+}
+
 static void *caller_main(void *arg)
 {
 	struct pool_thread *pt = arg;
 	struct pool *p = pt->p;
 	struct chan *done = p->done[pt->idx];
-	uint64_t rng = 0x9E3779B97F4A7C15ull * (pt->idx + 1), next_id = (uint64_t)pt->idx << 40;
+	uint64_t rng = 0x9E3779B97F4A7C15ull * (pt->idx + 1);
 	uint64_t threshold = 0, outstanding = 0;
 	unsigned char *src = NULL, *sink = NULL;
-	struct pool_task *task;
+	struct pool_task *task, *pending = NULL;
 
 	if (p->error_rate >= 1.0)
 		threshold = UINT64_MAX;
@@ -219,28 +243,24 @@ static void *caller_main(void *arg)
 		goto out;
 	ops_set_kind(&pt->t.ot, p->run.kind[0]);
 	for (;;) {
-		while (outstanding < pt->window && !wl_stopping(&pt->t)) {
-			bool rec = wl_rec(&pt->t);
+		while (outstanding < pt->window && (pending || !wl_stopping(&pt->t))) {
+			int err;
 
-			task = wl_malloc(sizeof(*task) + p->payload);
-			if (!task) {
-				wl_fail(&p->run, -ENOMEM, "out of memory for a pool call");
+			if (!pending) {
+				pending = new_call(p, pt, &rng, threshold, src);
+				if (!pending)
+					break;
+			}
+			/* A full queue is back-pressure the call's latency includes; but take
+			 * the results already due first, so that they are not delayed too. */
+			err = chan_try_send(p->taskq, &pending);
+			if (err == -EAGAIN && outstanding)
 				break;
-			}
-			task->id = next_id++;
-			task->caller = pt->idx;
-			task->rec = rec;
-			task->fail = threshold && wl_rand(&rng) < threshold;
-			task->out = NULL;
-			memcpy(task->in, src, p->payload);
-			memcpy(task->in, &task->id, sizeof(task->id));
-			memcpy(task->in + p->payload - sizeof(task->id), &task->id,
-			       sizeof(task->id));
-			task->t_submit = ops_now_ns();
-			if (chan_send(p->taskq, &task)) {
-				wl_free(task, sizeof(*task) + p->payload);
+			if (err == -EAGAIN)
+				err = chan_send(p->taskq, &pending);
+			if (err)
 				goto out; /* forced shutdown */
-			}
+			pending = NULL;
 			pt->sent++;
 			outstanding++;
 		}
@@ -257,6 +277,8 @@ static void *caller_main(void *arg)
 		}
 	}
 out:
+	if (pending)
+		wl_free(pending, sizeof(*pending) + p->payload);
 	wl_thr_end(&pt->t);
 	free(src);
 	free(sink);
@@ -368,6 +390,7 @@ static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struc
 
 		pt->p = p;
 		pt->idx = worker ? i : i - p->nworkers;
+		pt->next_id = (uint64_t)pt->idx << 40;
 		err = pthread_create(&pt->th, NULL, worker ? worker_main : caller_main, pt);
 		if (err) {
 			wl_fail(&p->run, -err, "cannot start pool thread %u of %u: %s", i + 1,

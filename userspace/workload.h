@@ -111,7 +111,8 @@ int wl_channel_config_check(const struct wl_config *cfg, char *err, size_t errle
 #include <pthread.h>
 #include "oprec.h"
 
-void wl_spin_ns(uint64_t ns);          /* busy-wait ns of wall time */
+void wl_spin_ns(uint64_t ns);          /* ns of CPU work (calibrated; longer if preempted) */
+void wl_spin_calibrate(void);          /* once per process; wl_run_init calls it */
 void wl_touch(void *p, size_t n);      /* write every cache line of p[0..n) */
 uint64_t wl_rand(uint64_t *state);     /* xorshift64*, state must not be 0 */
 

@@ -223,6 +223,27 @@ static void test_pool_task_body(void)
 	end();
 }
 
+static void test_pool_small_queue(void)
+{
+	const char *kv[] = { "workers=2", "inflight=64", "callers=2", "queue=4", NULL };
+	atomic_ullong done = 0;
+	struct wl_result res;
+	struct op_summary s;
+	struct wl_ctl ctl;
+	int rc;
+
+	begin("pool: a queue smaller than the calls in flight back-pressures callers");
+	ctl_init(&ctl, &done, NULL, 300);
+	rc = run_wl(&wl_pool, kv, &ctl, &res);
+	check_basic(rc, &res, &done, "pool.call", 0.3, &s);
+	check(res.sent > 0 && res.sent == res.received, "submitted %llu, results %llu",
+	      (unsigned long long)res.sent, (unsigned long long)res.received);
+	check(res.occupancy > 0.2, "occupancy %.2f of a 4-slot queue with 64 calls in flight",
+	      res.occupancy);
+	free_res(&res);
+	end();
+}
+
 static void test_pool_max_ops(void)
 {
 	const char *kv[] = { "workers=2", "inflight=20", "callers=2", NULL };
@@ -338,7 +359,9 @@ static void test_pool_attribution(void)
 	lat = s.total.lat_ns / n;
 	printf("     per call: latency %.1f us = worker %.1f us (on-CPU %.1f) + queued %.1f us\n",
 	       lat / 1e3, worker / 1e3, on / 1e3, queued / 1e3);
-	check(on >= 280000, "worker on-CPU %.1f us per call, spin is 300 us", on / 1e3);
+	/* the spin is calibrated CPU work: about 300 us on-CPU whatever the preemption */
+	check(on >= 200000 && on <= 450000, "worker on-CPU %.1f us per call, spin is 300 us",
+	      on / 1e3);
 	check(queued > 0.3 * lat, "queued %.1f us of %.1f us: the second call in flight waits "
 	      "for the only worker", queued / 1e3, lat / 1e3);
 	check(fabs(worker + queued - lat) < 0.1 * lat, "worker %.1f + queued %.1f != latency "
@@ -510,6 +533,7 @@ int main(void)
 	test_pool_basic();
 	test_pool_error_rate();
 	test_pool_task_body();
+	test_pool_small_queue();
 	test_pool_max_ops();
 	test_pool_timeout();
 	test_channel("channel: spsc sent = received, nothing lost or duplicated", spsc, false);
