@@ -1624,14 +1624,14 @@ static void text_header(const struct report *r, FILE *f)
 			 "(counted from first sight), loaded in %.0f ms", r->coll.slots_used,
 			 r->coll.late_threads, r->coll.load_ms);
 	if (r->kernel && r->have_collector)
-		out_line(f, "collector losses: %" PRIu64 " threads without a slot, %" PRIu64
-			 " tid map full, %" PRIu64 " missed switches, %" PRIu64 " skipped runs",
+		out_line(f, "lost: %" PRIu64 " threads without a slot, %" PRIu64 " tid map full, %"
+			 PRIu64 " missed switches, %" PRIu64 " skipped runs",
 			 r->coll.slots_full, r->coll.tid_map_full, r->coll.missed_switches,
 			 r->coll.prog_misses);
 	if (r->kernel && r->have_collector && r->coll.stacks)
-		out_line(f, "stacks: %" PRIu64 " on-CPU samples, in stacks/; lost: %" PRIu64
-			 " walks failed, %" PRIu64 " table full, %" PRIu64 " counts full, %" PRIu64
-			 " missing", r->coll.samples, r->coll.stack_fail, r->coll.stacks_full,
+		out_line(f, "stacks: %" PRIu64 " samples; lost: %" PRIu64 " failed walks, %" PRIu64
+			 " table full, %" PRIu64 " counts full, %" PRIu64 " gone", r->coll.samples,
+			 r->coll.stack_fail, r->coll.stacks_full,
 			 r->coll.keys_full, r->coll.missing_stacks);
 }
 

@@ -349,6 +349,13 @@ START_TEST(test_text_width)
 		0.5, 0);
 	add_rep(&r->scen[2], "chan.a-very-long-op-kind-name-too", 5, 1000, 0.5, -ETIMEDOUT);
 	snprintf(r->env.hostname, sizeof(r->env.hostname), "%0200d", 7);
+	r->have_collector = true;
+	r->coll = (struct report_collector){ .slots_used = 123456, .slots_full = 99999,
+					     .tid_map_full = 99999, .missed_switches = 99999,
+					     .prog_misses = 99999, .late_threads = 99999,
+					     .stacks = true, .samples = 9999999,
+					     .stack_fail = 99999, .stacks_full = 99999,
+					     .keys_full = 99999, .missing_stacks = 99999 };
 	report_finish(r);
 	f = open_memstream(&buf, &len);
 	ck_assert_int_eq(report_write_text(r, f), 0);
@@ -374,6 +381,9 @@ START_TEST(test_text_width)
 	ck_assert_ptr_nonnull(strstr(buf, "repetition 2:"));
 	ck_assert_ptr_nonnull(strstr(buf, "messages"));
 	ck_assert_ptr_nonnull(strstr(buf, "  ex-p99"));
+	/* the loss lines keep their last number even with five-digit counts */
+	ck_assert_ptr_nonnull(strstr(buf, "99999 skipped runs\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "99999 gone\n"));
 	free(buf);
 	report_free(r);
 }
