@@ -7,8 +7,11 @@
  * ck_ring_*_spsc) and the multi-producer/multi-consumer paths (chan without flags vs
  * ck_ring_*_mpmc). ck_ring moves a pointer; the channel copies an 8-byte element and
  * checks for sleepers after each operation, which is what its blocking calls cost.
+ * Then the same SPSC pair across two threads: the channel's blocking send/recv against
+ * ck_ring polled in a pause loop.
  */
 #include <ck_ring.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +76,56 @@ static double round_ck(struct ck_ring *r, struct ck_ring_buffer *b, bool mpmc)
 	return (double)(t1 - t0) / N;
 }
 
+/* Two threads, one producing N elements and one consuming them: SPSC throughput. */
+struct xfer {
+	struct chan *c;
+	struct ck_ring *r;
+	struct ck_ring_buffer *b;
+};
+
+static void *chan_producer(void *arg)
+{
+	struct xfer *x = arg;
+
+	for (uint64_t i = 0; i < N; i++)
+		chan_send(x->c, &i);
+	return NULL;
+}
+
+static void *ck_producer(void *arg)
+{
+	struct xfer *x = arg;
+
+	for (uint64_t i = 0; i < N; i++)
+		while (!ck_ring_enqueue_spsc(x->r, x->b, (void *)(uintptr_t)(i + 1)))
+			__builtin_ia32_pause();
+	return NULL;
+}
+
+static double xfer_round(struct xfer *x, bool ck)
+{
+	uint64_t t0, t1, sum = 0, v;
+	pthread_t th;
+	void *p;
+
+	t0 = ops_now_ns();
+	pthread_create(&th, NULL, ck ? ck_producer : chan_producer, x);
+	for (uint64_t i = 0; i < N; i++) {
+		if (ck) {
+			while (!ck_ring_dequeue_spsc(x->r, x->b, &p))
+				__builtin_ia32_pause();
+			sum += (uintptr_t)p;
+		} else {
+			chan_recv(x->c, &v);
+			sum += v;
+		}
+	}
+	pthread_join(th, NULL);
+	t1 = ops_now_ns();
+	sink += sum;
+	return (double)(t1 - t0) / N;
+}
+
 int main(void)
 {
 	struct chan *sp = chan_new(CAP, sizeof(uint64_t), CHAN_SP | CHAN_SC, 100);
@@ -111,6 +164,23 @@ int main(void)
 	       (unsigned long long)(st1.wakes + st2.wakes));
 	printf("BENCH chan_spsc_ns=%.1f ck_spsc_ns=%.1f spsc_ratio=%.2f chan_mpmc_ns=%.1f "
 	       "ck_mpmc_ns=%.1f mpmc_ratio=%.2f\n", a, b, a / b, c, d, c / d);
+
+	/* two threads: the channel parks when it must, ck_ring busy-polls */
+	{
+		struct xfer x = { .c = sp, .r = &ring, .b = buf };
+		double xc[ROUNDS], xk[ROUNDS];
+
+		for (int r = 0; r < ROUNDS; r++) {
+			xc[r] = xfer_round(&x, false);
+			xk[r] = xfer_round(&x, true);
+		}
+		a = median(xc);
+		b = median(xk);
+		printf("spsc across two threads, %d elements, median of %d:\n", N, ROUNDS);
+		printf("  opscope chan %6.1f ns/msg (%.1fM msgs/s)   ck_ring %6.1f ns/msg "
+		       "(%.1fM msgs/s)   ratio %.2f\n", a, 1e3 / a, b, 1e3 / b, a / b);
+		printf("BENCH chan_xfer_ns=%.1f ck_xfer_ns=%.1f xfer_ratio=%.2f\n", a, b, a / b);
+	}
 	chan_free(sp);
 	chan_free(mp);
 	free(buf);
