@@ -426,8 +426,7 @@ static int fcntl_nonblock(int fd)
 	return 0;
 }
 
-static int make_conn(struct swl *w, int transport, int lfd, struct sockaddr_in *addr,
-		     int *cfd, int *sfd)
+static int make_conn(int transport, int lfd, struct sockaddr_in *addr, int *cfd, int *sfd)
 {
 	int sv[2], one = 1;
 
@@ -472,7 +471,7 @@ static int setup_conns(struct swl *w, int transport)
 		}
 	}
 	for (unsigned k = 0; k < w->nconns; k++) {
-		err = make_conn(w, transport, lfd, &addr, &w->cc[k].fd, &w->sc[k].fd);
+		err = make_conn(transport, lfd, &addr, &w->cc[k].fd, &w->sc[k].fd);
 		if (err) {
 			wl_fail(&w->run, err, "cannot open stream connection %u of %u (%s): %s",
 				k + 1, w->nconns, transport_vals[transport], strerror(-err));
@@ -609,6 +608,10 @@ static int stream_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 		if (st->sent && st->answers == st->sent && !st->bad)
 			served++;
 	}
+	if (!leak && !w->run.err && (received != sent || w->server_requests != sent))
+		wl_fail(&w->run, -EPROTO, "streams sent %llu requests, the server saw %llu and "
+			"%llu answers came back", (unsigned long long)sent,
+			(unsigned long long)w->server_requests, (unsigned long long)received);
 
 finish:
 	err = wl_run_finish(&w->run, res);
