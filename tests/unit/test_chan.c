@@ -326,6 +326,46 @@ START_TEST(test_close_wakes_and_drains)
 }
 END_TEST
 
+START_TEST(test_close_wakes_every_parked_thread)
+{
+	/* four senders parked on a full channel, four receivers on an empty one */
+	struct block_arg snd[4], rcv[4];
+	pthread_t st[4], rt[4];
+	struct chan *full = chan_new(1, sizeof(uint64_t), 0, 0);
+	struct chan *empty = chan_new(4, sizeof(uint64_t), 0, 0);
+	struct chan_stats fs, es;
+	uint64_t v = 1, t0;
+
+	ck_assert_int_eq(chan_send(full, &v), 0);
+	for (int i = 0; i < 4; i++) {
+		snd[i] = (struct block_arg){ .c = full, .v = (uint64_t)i };
+		rcv[i] = (struct block_arg){ .c = empty };
+		pthread_create(&st[i], NULL, blocked_send, &snd[i]);
+		pthread_create(&rt[i], NULL, blocked_recv, &rcv[i]);
+	}
+	sleep_ms(100);
+	chan_get_stats(full, &fs);
+	chan_get_stats(empty, &es);
+	ck_assert_uint_ge(fs.send_parks, 4);
+	ck_assert_uint_ge(es.recv_parks, 4);
+	t0 = now_ns();
+	chan_close(full);
+	chan_close(empty);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(st[i], NULL);
+		pthread_join(rt[i], NULL);
+		ck_assert_int_eq(snd[i].err, -EPIPE);
+		ck_assert_int_eq(rcv[i].err, -EPIPE);
+	}
+	ck_assert_uint_lt(now_ns() - t0, 1000000000ull);
+	/* the element sent before the close is still there */
+	ck_assert_int_eq(chan_recv(full, &v), 0);
+	ck_assert_uint_eq(v, 1);
+	chan_free(full);
+	chan_free(empty);
+}
+END_TEST
+
 /*
  * MPMC stress: P producers send (id, seq 0..n-1) each, C consumers check that each
  * producer's sequence rises in what they see and sum count and seqs per producer. A
@@ -590,6 +630,7 @@ static Suite *chan_suite(void)
 	tcase_add_test(block, test_recv_blocks_until_send);
 	tcase_add_test(block, test_send_blocks_until_recv);
 	tcase_add_test(block, test_close_wakes_and_drains);
+	tcase_add_test(block, test_close_wakes_every_parked_thread);
 	tcase_add_test(stress, test_mpmc_stress_conserves);
 	tcase_add_test(stress, test_mpsc_spmc_stress_conserves);
 	tcase_add_test(stress, test_no_lost_wakeup_capacity_one);
