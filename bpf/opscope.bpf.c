@@ -17,7 +17,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define PF_EXITING 0x00000004
-/* exec_in of a thread first seen while running: its first interval is timed by the wall */
+/* exec_last of a thread first seen while running: its first interval is timed by the wall */
 #define EXEC_UNKNOWN (~0ull)
 
 #if defined(__TARGET_ARCH_x86)
@@ -149,7 +149,7 @@ static __always_inline struct ops_slot *current_slot(__u32 tid, __u64 now)
 			s->in_ts = now;
 			/* its run time is charged only at ticks and switches: the
 			 * figure now may be stale, so time this interval by the wall */
-			s->exec_in = EXEC_UNKNOWN;
+			s->exec_last = EXEC_UNKNOWN;
 		}
 	}
 	return s;
@@ -197,22 +197,35 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 			if (s) {
 				s->state = OPS_T_RUNNING;
 				s->in_ts = now;
-				s->exec_in = EXEC_UNKNOWN;
+				s->exec_last = EXEC_UNKNOWN;
 			}
 		}
 		if (s) {
-			if (s->state == OPS_T_RUNNING) {
-				/* The scheduler has just charged prev's run time
-				 * (update_curr in put_prev_task): take its figure, which
-				 * leaves out hypervisor steal and IRQ time. */
-				__u64 wall = now - s->in_ts;
-				__u64 exec = s->exec_in == EXEC_UNKNOWN ?
-					     wall : prev->se.sum_exec_runtime - s->exec_in;
+			/* The scheduler has just charged prev's run time (update_curr in
+			 * put_prev_task): its growth since the last switch is the on-CPU
+			 * time, which leaves out hypervisor steal and IRQ time, and stays
+			 * right even if a switch-in escaped us. */
+			__u64 sum = prev->se.sum_exec_runtime;
+			__u64 exec = s->exec_last == EXEC_UNKNOWN ? now - s->in_ts :
+				     sum - s->exec_last;
 
-				s->on_ns += exec;
-				if (wall > exec)
-					s->steal_ns += wall - exec;
+			s->on_ns += exec;
+			s->exec_last = sum;
+			if (s->state == OPS_T_RUNNING) {
+				if (now - s->in_ts > exec)
+					s->steal_ns += now - s->in_ts - exec;
 			} else {
+				/* It ran since it went off-CPU, yet no switch-in reached
+				 * us (seen on 6.18 under load, rarely). What it waited
+				 * before running is the elapsed time less its run time. */
+				__u64 since = s->state == OPS_T_RUNNABLE ? s->wake_ts : s->out_ts;
+
+				if (now - since > exec) {
+					if (s->state == OPS_T_RUNNABLE)
+						s->runq_ns += now - since - exec;
+					else
+						account_blocked(s, now - exec);
+				}
 				stat_inc(OPS_STAT_MISSED_IN);
 			}
 			s->out_ts = now;
@@ -246,15 +259,24 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 				s->runq_ns += now - s->wake_ts;
 			else if (s->state == OPS_T_BLOCKED)
 				account_blocked(s, now); /* woken without a wakeup event */
-			else if (s->state == OPS_T_RUNNING)
+			else if (s->state == OPS_T_RUNNING) {
+				/* its switch-out escaped us: charge the run time it had
+				 * and count the rest of the gap as waiting for a CPU */
+				__u64 sum = next->se.sum_exec_runtime;
+				__u64 exec = s->exec_last == EXEC_UNKNOWN ? 0 : sum - s->exec_last;
+
+				s->on_ns += exec;
+				if (now - s->in_ts > exec)
+					s->runq_ns += now - s->in_ts - exec;
 				stat_inc(OPS_STAT_MISSED_OUT);
+			}
 			if (s->cpu != cpu)
 				s->migrations++;
 		}
 		s->cpu = cpu;
 		s->state = OPS_T_RUNNING;
 		s->in_ts = now;
-		s->exec_in = next->se.sum_exec_runtime;
+		s->exec_last = next->se.sum_exec_runtime;
 	}
 	return 0;
 }
@@ -432,8 +454,8 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	s = bpf_map_lookup_elem(&slots, idx);
 	if (s) {
 		if (s->state == OPS_T_RUNNING)
-			s->on_ns += s->exec_in == EXEC_UNKNOWN ? bpf_ktime_get_ns() - s->in_ts :
-				    p->se.sum_exec_runtime - s->exec_in;
+			s->on_ns += s->exec_last == EXEC_UNKNOWN ? bpf_ktime_get_ns() - s->in_ts :
+				    p->se.sum_exec_runtime - s->exec_last;
 		s->state = OPS_T_EXITED;
 		bpf_probe_read_kernel_str(s->comm, sizeof(s->comm), p->comm);
 	}

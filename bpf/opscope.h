@@ -54,7 +54,7 @@ struct ops_slot {
 
 	/* kernel-side state, read-only for userspace */
 	__u64 in_ts;      /* when the thread last went on-CPU (valid when RUNNING) */
-	__u64 exec_in;    /* its se.sum_exec_runtime then */
+	__u64 exec_last;  /* se.sum_exec_runtime at the last switch (it only grows on a CPU) */
 	__u64 out_ts;     /* when it last went off-CPU */
 	__u64 wake_ts;    /* when it was last woken (RUNNABLE after BLOCKED) */
 	__u64 sys_ts;     /* entry time of the syscall in progress */
@@ -121,8 +121,8 @@ enum ops_stat {
 	OPS_STAT_STACKS_FULL,   /* stack table full: stack lost */
 	OPS_STAT_KEYS_FULL,     /* stack count table full: sample or interval lost */
 	OPS_STAT_SAMPLES,       /* on-CPU samples taken for the target */
-	OPS_STAT_MISSED_OUT,    /* switch-in of a thread we thought running: an event was lost */
-	OPS_STAT_MISSED_IN,     /* switch-out of a thread we thought off-CPU */
+	OPS_STAT_MISSED_OUT,    /* switch-in of a thread we thought running: repaired */
+	OPS_STAT_MISSED_IN,     /* switch-out of a thread we thought off-CPU: repaired */
 	OPS_STAT_NR,
 };
 

@@ -1624,10 +1624,10 @@ static void text_header(const struct report *r, FILE *f)
 			 "(counted from first sight), loaded in %.0f ms", r->coll.slots_used,
 			 r->coll.late_threads, r->coll.load_ms);
 	if (r->kernel && r->have_collector)
-		out_line(f, "lost: %" PRIu64 " threads without a slot, %" PRIu64 " tid map full, %"
-			 PRIu64 " missed switches, %" PRIu64 " skipped runs",
-			 r->coll.slots_full, r->coll.tid_map_full, r->coll.missed_switches,
-			 r->coll.prog_misses);
+		out_line(f, "lost: %" PRIu64 " threads w/o slot, %" PRIu64 " tid map full, %"
+			 PRIu64 " skipped runs; %" PRIu64 " unseen switches repaired",
+			 r->coll.slots_full, r->coll.tid_map_full, r->coll.prog_misses,
+			 r->coll.missed_switches);
 	if (r->kernel && r->have_collector && r->coll.stacks)
 		out_line(f, "stacks: %" PRIu64 " samples; lost: %" PRIu64 " failed walks, %" PRIu64
 			 " table full, %" PRIu64 " counts full, %" PRIu64 " gone", r->coll.samples,

@@ -810,12 +810,11 @@ int cmd_run(int argc, char **argv)
 		r->coll.stack_fail = st.stack_fail;
 		r->coll.stacks_full = st.stacks_full;
 		r->coll.keys_full = st.keys_full;
-		if (st.slots_full || st.tid_map_full || st.missed_switches || st.prog_misses)
+		if (st.slots_full || st.tid_map_full || st.prog_misses)
 			fprintf(stderr, "opscope run: the collector lost accounting: %" PRIu64
 				" threads without a slot, %" PRIu64 " tid map full, %" PRIu64
-				" missed switches, %" PRIu64 " skipped program runs; breakdowns "
-				"are incomplete\n", st.slots_full, st.tid_map_full,
-				st.missed_switches, st.prog_misses);
+				" skipped program runs; breakdowns are incomplete\n",
+				st.slots_full, st.tid_map_full, st.prog_misses);
 		collector_stop(coll);
 		coll = NULL;
 	}
