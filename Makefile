@@ -93,7 +93,12 @@ $(OUT)/tests/itest_%: tests/integration/itest_%.c $(LIB_OBJS)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
-$(OUT)/bench/%: bench/%.c $(LIB_OBJS)
+BENCH_DEPS_STAMP := $(OUT)/.bench-deps
+$(BENCH_DEPS_STAMP): scripts/install-deps.sh | $(DEPS_STAMP)
+	$(Q)bash scripts/install-deps.sh --bench
+	$(Q)touch $@
+
+$(OUT)/bench/%: bench/%.c $(LIB_OBJS) | $(BENCH_DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Ibench $< $(LIB_OBJS) -o $@ $(LDLIBS)
@@ -110,7 +115,6 @@ integration: $(OUT)/opscope $(ITEST_BINS)
 test: unit integration
 
 bench: $(OUT)/opscope $(BENCH_BINS)
-	$(Q)bash scripts/install-deps.sh --bench
 	$(Q)bash bench/run.sh $(OUT)
 
 vmlinux:

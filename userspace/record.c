@@ -175,6 +175,20 @@ static int write_outputs(const char *dir, struct rec_thread *t, size_t n, double
 	return 0;
 }
 
+static long self_peak_rss_kb(void)
+{
+	char line[256];
+	long kb = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 static void print_prog_stats(struct collector *c)
 {
 	struct prog_stat ps[16];
@@ -427,10 +441,13 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	rec_table_print(stdout, rows, nrows, secs);
-	printf("losses: %lu threads found no slot, %lu tid-map failures; %lu threads were "
-	       "already running (counted from first sight); load+attach %.1f ms\n",
+	printf("losses: %lu threads found no slot, %lu tid-map failures, %lu program runs "
+	       "skipped; %lu unseen switches repaired\n",
 	       (unsigned long)st.slots_full, (unsigned long)st.tid_map_full,
-	       (unsigned long)st.late_threads, st.load_ms);
+	       (unsigned long)st.prog_misses, (unsigned long)st.missed_switches);
+	printf("opscope itself: load+attach %.1f ms, peak RSS %.1f MiB; %lu threads were already "
+	       "running (counted from first sight)\n", st.load_ms, self_peak_rss_kb() / 1024.0,
+	       (unsigned long)st.late_threads);
 	if (prof) {
 		struct profile_stats ps;
 

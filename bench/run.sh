@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# make bench: what profiling costs, opscope side by side with perf and Debian's
+# libbpf-tools, in one invocation. Every figure is a ratio to the unprofiled run measured
+# in the same invocation, runs interleaved (none, A, B, ... none, A, B, ...), REPS each;
+# medians and spread are printed and kept under bench/results/.
+#
+#   bash bench/run.sh BUILD_DIR        (REPS=5 by default; QUICK=1 for a short pass)
+#
+# Needs root (BPF, perf -a). The goals at the end are printed PASS/FAIL; they are not
+# tests: these machines are shared and noisy.
+set -u
+B=${1:-build}
+REPS=${REPS:-5}
+[ "${QUICK:-0}" = 1 ] && REPS=3
+OPSCOPE=$B/opscope
+res=bench/results
+mkdir -p "$res"
+stamp=$(date -u +%Y%m%d-%H%M%S)
+out=$res/bench-$stamp.txt
+tmp=$(mktemp -d /tmp/opscope-bench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench: run as root: it loads BPF programs and runs perf record -a" >&2
+	exit 2
+fi
+for t in perf offcputime syscount taskset; do
+	command -v "$t" >/dev/null || { echo "bench: $t is missing; run 'bash scripts/install-deps.sh --bench'" >&2; exit 2; }
+done
+# perf's sched:sched_switch is a classic tracepoint: it needs tracefs
+if [ ! -d /sys/kernel/tracing/events ]; then
+	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null ||
+		echo "bench: could not mount tracefs; the perf column will be empty" >&2
+fi
+
+exec > >(tee "$out") 2>&1
+echo "opscope bench $stamp: $(uname -r), $(nproc) CPUs, REPS=$REPS, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo
+
+echo "== driver micro-benchmarks"
+"$B/bench/bench_oprec" | tee "$tmp/oprec"
+"$B/bench/bench_hist"
+"$B/bench/bench_chan" 2>&1 | tail -8
+echo
+
+# --- workloads: each prints its cost per operation; get_ns extracts it in ns
+PIPE_N=${PIPE_N:-30000}
+wl_cmd() {
+	case $1 in
+	pipe) echo "taskset -c 0 perf bench sched pipe -T -l $PIPE_N" ;;
+	pingpong) echo "$B/bench/loop_pingpong 20000" ;;
+	syscall) echo "$B/bench/loop_syscall 1000000" ;;
+	fault) echo "$B/bench/loop_fault 300" ;;
+	scenarios) echo "$OPSCOPE run --no-kernel --quick --out $tmp/scen-out" ;;
+	esac
+}
+get_ns() { # the workload's own figure, ns per op; scenarios: geometric mean of ns/op
+	awk '
+	/usecs\/op/ { v = $1 * 1000 }
+	/^RESULT / { for (i = 2; i <= NF; i++) if ($i ~ /^ns_per_op=/) { sub("ns_per_op=", "", $i); v = $i } }
+	END { if (v != "") print v }' "$1"
+}
+scen_ns() {
+	awk '/^Benchmark/ { for (i = 1; i < NF; i++) if ($(i + 1) == "ns/op") { s += log($i); n++ } }
+	END { if (n) printf "%.1f\n", exp(s / n) }' "$1"
+}
+
+# --- profilers: prof_run NAME WORKLOAD -> writes the workload output to $tmp/o
+bg_start() { "$@" >/dev/null 2>&1 & BGPID=$!; sleep 1.5; }
+bg_stop() { kill -INT "$BGPID" 2>/dev/null; wait "$BGPID" 2>/dev/null; }
+prof_run() {
+	local prof=$1 wl=$2 cmd
+	cmd=$(wl_cmd "$wl")
+	if [ "$wl" = scenarios ]; then
+		case $prof in
+		opscope) cmd="$OPSCOPE run --quick --out $tmp/scen-out" ;;
+		opscope-all) cmd="$OPSCOPE run --quick --stacks --min-block 1us --out $tmp/scen-out" ;;
+		esac
+	fi
+	case $prof in
+	none) $cmd >"$tmp/o" 2>&1 ;;
+	opscope) if [ "$wl" = scenarios ]; then $cmd >"$tmp/o" 2>&1; else $OPSCOPE record -- $cmd >"$tmp/o" 2>&1; fi ;;
+	opscope-all) if [ "$wl" = scenarios ]; then $cmd >"$tmp/o" 2>&1; else $OPSCOPE record -s -m 1us -F 99 -- $cmd >"$tmp/o" 2>&1; fi ;;
+	perf) perf record -q -e sched:sched_switch -g -a -o "$tmp/perf.data" -- $cmd >"$tmp/o" 2>&1 ;;
+	offcputime) bg_start offcputime; $cmd >"$tmp/o" 2>&1; bg_stop ;;
+	syscount) bg_start syscount; $cmd >"$tmp/o" 2>&1; bg_stop ;;
+	esac
+	if [ "$wl" = scenarios ]; then
+		scen_ns "$tmp/scen-out/bench.txt" 2>/dev/null
+		rm -rf "$tmp/scen-out"
+	else
+		get_ns "$tmp/o"
+	fi
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+minmax() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%.4g-%.4g", lo, hi }'; }
+
+# events per op, from opscope's own counters (switches, syscalls, faults of the process)
+events_per_op() {
+	local wl=$1 cmd ops
+	cmd=$(wl_cmd "$wl")
+	[ "$wl" = scenarios ] && { echo 0; return; }
+	$OPSCOPE record -- $cmd >"$tmp/ev" 2>&1
+	case $wl in
+	pipe) ops=$PIPE_N ;;
+	*) ops=$(sed -n 's/.*ops=\([0-9]*\).*/\1/p' "$tmp/ev" | tail -1) ;;
+	esac
+	awk -v ops="$ops" '$1 == "all" { printf "%.2f %.2f %.2f\n", ($(NF - 3) + $(NF - 2)) / ops, $(NF - 1) / ops, $NF / ops }' "$tmp/ev"
+}
+
+WLS="pipe pingpong syscall fault scenarios"
+PROFS="none opscope opscope-all perf offcputime"
+echo "== overhead: ns per operation of each workload, median of $REPS interleaved runs"
+declare -A EV
+for wl in $WLS; do
+	EV[$wl]=$(events_per_op "$wl")
+	profs=$PROFS
+	[ "$wl" = syscall ] && profs="$PROFS syscount"
+	for r in $(seq "$REPS"); do
+		for p in $profs; do
+			v=$(prof_run "$p" "$wl")
+			[ -n "$v" ] && echo "$v" >>"$tmp/$wl.$p"
+		done
+	done
+done
+
+printf '%-10s %-12s %10s %17s %8s %10s\n' WORKLOAD PROFILER "NS/OP" SPREAD RATIO "NS/EVENT"
+for wl in $WLS; do
+	base=$(median <"$tmp/$wl.none")
+	read -r sw sc fl <<<"${EV[$wl]:-0 0 0}"
+	evs=$(awk -v a="${sw:-0}" -v b="${sc:-0}" -v c="${fl:-0}" 'BEGIN { print a + b + c }')
+	profs=$PROFS
+	[ "$wl" = syscall ] && profs="$PROFS syscount"
+	for p in $profs; do
+		[ -s "$tmp/$wl.$p" ] || { printf '%-10s %-12s %10s\n' "$wl" "$p" "n/a"; continue; }
+		m=$(median <"$tmp/$wl.$p")
+		sp=$(minmax <"$tmp/$wl.$p")
+		ratio=$(awk -v m="$m" -v b="$base" 'BEGIN { printf "%.3f", m / b }')
+		perev=$(awk -v m="$m" -v b="$base" -v e="$evs" 'BEGIN { if (e > 0) printf "%.0f", (m - b) / e; else print "-" }')
+		printf '%-10s %-12s %10.1f %17s %8s %10s\n' "$wl" "$p" "$m" "$sp" "$ratio" "$perev"
+		echo "$wl $p $ratio" >>"$tmp/ratios"
+	done
+	[ "$wl" != scenarios ] && printf '%-10s events per op: %s switches, %s syscalls, %s faults\n' "" "$sw" "$sc" "$fl"
+done
+echo
+
+echo "== where opscope's cost goes: its BPF programs on the pipe benchmark (kernel BPF stats)"
+$OPSCOPE record --bpf-stats -- $(wl_cmd pipe) 2>&1 | sed -n '/BPF PROGRAM/,/^ *TID/p' | grep -v TID
+echo
+
+echo "== capacity: channel ping-pong pairs under everything on (stacks for every block)"
+printf '%-6s %12s %12s %s\n' PAIRS SWITCHES/S SYSCALLS/S LOSSES
+for pairs in 1 2 4 8 16; do
+	$OPSCOPE record -s -m 0 -F 999 -- "$B/bench/loop_pingpong" 5000 "$pairs" >"$tmp/cap" 2>&1
+	awk -v pairs="$pairs" '
+	/threads over/ { secs = $4 }
+	$1 == "all" { sw = $(NF - 3) + $(NF - 2); sc = $(NF - 1) }
+	/^losses:/ { l1 = $2 + $6 }
+	/^stacks:/ && /lost/ { gsub(/[(),]/, ""); l2 = $7 + $10 + $15 + $20 }
+	END { printf "%-6s %12.0f %12.0f %d\n", pairs, sw / secs, sc / secs, l1 + l2 }' "$tmp/cap"
+done
+echo
+
+echo "== opscope's own size and start-up"
+$OPSCOPE record -- sleep 0.2 2>&1 | grep -E "load\+attach|peak RSS"
+echo
+
+echo "== goals"
+ratio() { awk -v w="$1" -v p="$2" '$1 == w && $2 == p { print $3 }' "$tmp/ratios"; }
+verdict() { if awk -v v="$1" -v t="$2" 'BEGIN { exit !(v != "" && v <= t) }'; then echo PASS; else echo FAIL; fi; }
+r=$(ratio pipe opscope)
+printf '%-4s counters only on perf bench sched pipe: +%.1f%% (goal at most +10%%)\n' "$(verdict "$r" 1.10)" "$(awk -v r="$r" 'BEGIN { print (r - 1) * 100 }')"
+r=$(ratio scenarios opscope)
+printf '%-4s counters only on the default scenarios: %+.1f%% (goal under +2%%)\n' "$(verdict "$r" 1.02)" "$(awk -v r="$r" 'BEGIN { print (r - 1) * 100 }')"
+for wl in pipe pingpong; do
+	a=$(ratio "$wl" opscope-all)
+	o=$(ratio "$wl" offcputime)
+	lim=$(awk -v o="$o" 'BEGIN { print 1 + (o - 1) / 3 }')
+	printf '%-4s everything on, %s: +%.1f%% vs offcputime +%.1f%% (goal at most a third)\n' \
+		"$(verdict "$a" "$lim")" "$wl" "$(awk -v r="$a" 'BEGIN { print (r - 1) * 100 }')" \
+		"$(awk -v r="$o" 'BEGIN { print (r - 1) * 100 }')"
+done
+rec=$(sed -n 's/.*recording overhead beyond the clock *\([0-9.]*\).*/\1/p' "$tmp/oprec")
+printf '%-4s per-operation recording: %s ns beyond the two clock reads (goal at most 30 ns)\n' "$(verdict "$rec" 30)" "$rec"
+la=$(sed -n 's/.*load_attach_ms=\([0-9.]*\).*/\1/p' "$tmp/oprec")
+printf '%-4s load and attach: %s ms (goal under 300 ms)\n' "$(verdict "$la" 300)" "$la"
+$OPSCOPE run --quick --out "$tmp/loss" >"$tmp/lossrun" 2>&1
+if grep -qE '^lost: 0 threads w/o slot, 0 tid map full, 0 skipped runs' "$tmp/lossrun"; then
+	echo "PASS nothing lost at the default scenarios' event rates ($(grep '^lost:' "$tmp/lossrun"))"
+else
+	echo "FAIL losses at the default scenarios: $(grep '^lost:' "$tmp/lossrun")"
+fi
+echo
+cp "$out" "$res/latest.txt"
+echo "kept in $out and $res/latest.txt"
