@@ -115,7 +115,9 @@ static __noinline struct ops_slot *slot_new(__u32 tid, bool late)
 	if (!s)
 		return NULL;
 	gen = s->gen;
-	__builtin_memset(s, 0, sizeof(*s));
+	/* the off-CPU ring keeps older entries: their times predate the new thread */
+	__builtin_memset(s, 0, __builtin_offsetof(struct ops_slot, off_seq));
+	s->off_seq = 0;
 	for (int i = 0; i < OPS_BLK_SYS; i++)
 		s->blk_nr[i] = -1;
 	s->sys_nr = -1;
@@ -179,6 +181,29 @@ static __always_inline void account_blocked(struct ops_slot *s, __u64 now)
 		}
 	}
 	s->blk_other_ns += d;
+}
+
+/* Remember the off-CPU interval that ends now (before the state moves on). */
+static __always_inline void off_ring_add(struct ops_slot *s, __u64 now)
+{
+	struct ops_off *o;
+	__u32 i = s->off_seq & (OPS_OFF_RING - 1);
+
+	if (s->state == OPS_T_RUNNING)
+		return; /* its switch-out escaped us: no interval to speak of */
+	o = &s->off[i];
+	o->start = s->out_ts;
+	o->end = now;
+	if (s->state == OPS_T_BLOCKED) {
+		o->wake = now;
+		o->sys = s->blk_sys;
+	} else {
+		o->wake = s->wake_ts;
+		o->sys = s->wake_ts == s->out_ts ? OPS_OFF_PREEMPTED : s->blk_sys;
+	}
+	o->kstack = stacks_on ? s->pend_kstack : 0;
+	o->waker = stacks_on ? s->pend_waker : 0;
+	s->off_seq++;
 }
 
 SEC("tp_btf/sched_switch")
@@ -255,6 +280,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 				return 0;
 		} else {
 			offcpu_switch_in(s, next, now);
+			off_ring_add(s, now);
 			if (s->state == OPS_T_RUNNABLE)
 				s->runq_ns += now - s->wake_ts;
 			else if (s->state == OPS_T_BLOCKED)

@@ -11,6 +11,20 @@
 /* Distinct syscalls a slot keeps blocked time for; the rest go to blk_other_ns. */
 #define OPS_BLK_SYS 8
 
+/* Off-CPU intervals each slot remembers (a ring), for slow-operation timelines. */
+#define OPS_OFF_RING 16
+
+/* One off-CPU interval of a thread, written when it ends (at switch-in). */
+struct ops_off {
+	__u64 start;  /* switched out (CLOCK_MONOTONIC ns) */
+	__u64 wake;   /* woken (== start when preempted: it waited for a CPU throughout) */
+	__u64 end;    /* switched back in */
+	__u64 kstack; /* kernel stack id it blocked with (stacks on, long enough), else 0 */
+	__s32 sys;    /* syscall it blocked in; -1 none; OPS_OFF_PREEMPTED when preempted */
+	__u32 waker;  /* tid of the waker when known (waker stacks on), else 0 */
+};
+#define OPS_OFF_PREEMPTED (-2)
+
 /* Thread state as the collector tracks it. */
 enum ops_tstate {
 	OPS_T_RUNNING = 0,  /* on a CPU */
@@ -77,6 +91,12 @@ struct ops_slot {
 	__u32 wake_pid;     /* waker of the interval in progress (set at wakeup), 0 none */
 	__u64 wake_k;       /* its kernel stack id */
 	__u64 wake_u;       /* its user stack id */
+
+	/* the last OPS_OFF_RING off-CPU intervals: entry (off_seq - 1) % OPS_OFF_RING is the
+	 * newest; off_seq counts every interval. The owning thread reads them while it runs,
+	 * when none is being written. */
+	__u64 off_seq;
+	struct ops_off off[OPS_OFF_RING];
 };
 
 /* Stack ids are 64-bit hashes of the frames; 0 means "no stack". */

@@ -32,7 +32,7 @@ _Static_assert(sizeof(struct ops_bd) % sizeof(uint64_t) == 0, "ops_bd is made of
 
 struct opagg_chunk {
 	struct ops_bd sum; /* every operation that landed in this coarse bucket */
-	struct ops_bd ex;  /* the last one of them (ex.n == 0: none yet) */
+	struct ops_bd ex;  /* one of them: the latest power-of-two-th (ex.n == 0: none yet) */
 };
 
 struct op_agg {
@@ -93,7 +93,10 @@ int op_agg_add(struct op_agg *a, const struct ops_bd *bd)
 	if (err)
 		return err; /* counted in hist_lost() */
 	ops_bd_add(&c->sum, bd);
-	c->ex = *bd;
+	/* Refresh the exemplar at the 1st, 2nd, 4th, 8th ... op of the bucket: always a
+	 * real operation, without copying 256 bytes on every one. */
+	if (!(c->sum.n & (c->sum.n - 1)))
+		c->ex = *bd;
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "collector.h"
@@ -85,6 +86,16 @@ static void test_sleep(void)
 			idx = i;
 	CHECK(idx >= 0 && sysnames_name(idx) && strstr(sysnames_name(idx), "nanosleep"),
 	      "sleep: blocked time charged to %s", idx >= 0 ? sysnames_name(idx) : "nothing");
+	{
+		/* the slot's off-CPU ring has the interval, inside the op, blamed on the sleep */
+		const struct ops_slot *sl = (const struct ops_slot *)t.slot;
+		const struct ops_off *o = &sl->off[(sl->off_seq - 1) % OPS_OFF_RING];
+
+		CHECK(sl->off_seq > 0 && o->start >= a.ts && o->end <= b.ts &&
+			      o->end - o->start >= x && o->sys == SYS_clock_nanosleep,
+		      "off-CPU ring: last interval %.3f ms within the op, in syscall %d",
+		      (o->end - o->start) / 1e6, o->sys);
+	}
 	/* on-CPU is the scheduler's clock, latency CLOCK_MONOTONIC: allow 0.1% between them */
 	CHECK(bd.on_ns + bd.runq_ns + bd.blocked_ns + bd.steal_ns <=
 			      bd.lat_ns + bd.lat_ns / 1000 + 1000 &&

@@ -261,7 +261,7 @@ START_TEST(test_band_split_known)
 END_TEST
 
 /* The p50 and p99 exemplars are real operations from the coarse bucket of p50 and p99,
- * and an exemplar is the last operation seen in its bucket. */
+ * and an exemplar is a real operation of its bucket. */
 START_TEST(test_exemplars)
 {
 	const uint64_t n = 20000;
@@ -288,7 +288,7 @@ START_TEST(test_exemplars)
 	ck_assert_uint_lt(s.ex_p99.map_bytes, n);
 	op_agg_free(a);
 
-	/* last one seen wins */
+	/* the exemplar is refreshed at the 1st, 2nd, 4th ... op of its bucket */
 	a = op_agg_new();
 	op = op_at(3000, 1);
 	ck_assert_int_eq(op_agg_add(a, &op), 0);
@@ -297,6 +297,14 @@ START_TEST(test_exemplars)
 	op_agg_summarize(a, &s);
 	ck_assert_uint_eq(s.ex_p50.on_ns, 2);
 	ck_assert_uint_eq(s.ex_p50.lat_ns, 3001);
+	op = op_at(3002, 3);
+	ck_assert_int_eq(op_agg_add(a, &op), 0);
+	op_agg_summarize(a, &s);
+	ck_assert_uint_eq(s.ex_p50.on_ns, 2); /* the 3rd is not copied */
+	op = op_at(3003, 4);
+	ck_assert_int_eq(op_agg_add(a, &op), 0);
+	op_agg_summarize(a, &s);
+	ck_assert_uint_eq(s.ex_p50.on_ns, 4); /* the 4th is */
 	op_agg_free(a);
 
 	/* empty: no exemplar, all zero */
