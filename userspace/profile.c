@@ -11,6 +11,7 @@
 #include "flamegraph.h"
 #include "folded.h"
 #include "oprec.h"
+#include "pprof.h"
 #include "profile.h"
 #include "symbols.h"
 
@@ -32,10 +33,13 @@ struct group {
 	char *scenario;
 	uint32_t kind;
 	uint32_t type;
+	/* CLOCK_REALTIME ns: the scenario's span, from the take before it to its own take */
+	int64_t t0, t1;
 };
 
 struct profile {
 	int pid, sample_hz;
+	int64_t t_last; /* CLOCK_REALTIME ns of profile_new or the last take */
 	struct frames *tab; /* open addressing on id */
 	size_t tab_cap, tab_len;
 	struct entry *ent;
@@ -60,6 +64,14 @@ const char *profile_type_name(uint32_t type)
 	}
 }
 
+static int64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
 static const char *type_unit(uint32_t type)
 {
 	switch (type) {
@@ -77,6 +89,7 @@ struct profile *profile_new(int pid, int sample_hz)
 		return NULL;
 	p->pid = pid;
 	p->sample_hz = sample_hz;
+	p->t_last = realtime_ns();
 	p->tab_cap = 4096;
 	p->tab = calloc(p->tab_cap, sizeof(*p->tab));
 	if (!p->tab) {
@@ -176,6 +189,8 @@ static int group_of(struct profile *p, const char *scenario, uint32_t kind, uint
 		return -ENOMEM;
 	g->kind = kind;
 	g->type = type;
+	g->t0 = p->t_last;
+	g->t1 = p->t_last;
 	return (int)p->ngrp++;
 }
 
@@ -206,6 +221,7 @@ int profile_take(struct profile *p, struct collector *c, const char *scenario)
 {
 	struct stack_entry *v;
 	size_t n;
+	int64_t now = realtime_ns();
 	int err = collector_stacks_take(c, &v, &n);
 
 	if (err)
@@ -248,12 +264,16 @@ int profile_take(struct profile *p, struct collector *c, const char *scenario)
 		p->st.entries++;
 	}
 	free(v);
+	for (size_t i = 0; i < p->ngrp; i++)
+		if (!strcmp(p->grp[i].scenario, scenario))
+			p->grp[i].t1 = now;
+	p->t_last = now;
 	return err;
 }
 
 /* Add entry e to f, with its root frames. scale multiplies the value (wall view). */
 static int add_entry(struct profile *p, struct folded *f, const struct entry *e, bool wall,
-		     uint64_t scale, const struct ksyms *ks, struct syms_cache *sc)
+		     uint64_t scale, const struct ksyms *ks, struct syms_cache *sc, bool note)
 {
 	const struct group *g = &p->grp[e->group];
 	const struct frames *kf = frames_find(p, e->key.kstack);
@@ -284,9 +304,32 @@ static int add_entry(struct profile *p, struct folded *f, const struct entry *e,
 			s.ntags = 4;
 		}
 	}
-	if (uf && sc)
+	if (uf && sc && note)
 		syms_cache_note_stack(sc, uf->ips, uf->n);
 	return folded_add_sample(f, &s, ks, sc);
+}
+
+/* DIR/stacks/<scenario>, created; scenario names like pool/workers=4 stay one folder. */
+static int scenario_dir(const char *dir, const char *scenario, char *sub, size_t len,
+			char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int r;
+
+	snprintf(sub, len, "%s/stacks/%s", dir, scenario);
+	for (char *q = sub + strlen(dir) + 8; *q; q++)
+		if (*q == '/')
+			*q = '_';
+	snprintf(path, sizeof(path), "%s/stacks", dir);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		goto fail;
+	if (mkdir(sub, 0755) && errno != EEXIST)
+		goto fail;
+	return 0;
+fail:
+	r = -errno;
+	snprintf(err, errlen, "cannot create %s: %s", sub, strerror(errno));
+	return r;
 }
 
 static int write_group(struct profile *p, const char *dir, const char *scenario, uint32_t kind,
@@ -297,15 +340,9 @@ static int write_group(struct profile *p, const char *dir, const char *scenario,
 	struct stat sb;
 	int r;
 
-	snprintf(sub, sizeof(sub), "%s/stacks/%s", dir, scenario);
-	for (char *q = sub + strlen(dir) + 8; *q; q++)
-		if (*q == '/')
-			*q = '_'; /* scenario names like pool/workers=4 stay one folder */
-	snprintf(path, sizeof(path), "%s/stacks", dir);
-	if (mkdir(path, 0755) && errno != EEXIST)
-		goto fail;
-	if (mkdir(sub, 0755) && errno != EEXIST)
-		goto fail;
+	r = scenario_dir(dir, scenario, sub, sizeof(sub), err, errlen);
+	if (r)
+		return r;
 	snprintf(path, sizeof(path), "%s/%s.%s.folded", sub, ops_kind_name(kind),
 		 profile_type_name(type));
 	r = folded_write_file(f, path, err, errlen);
@@ -328,9 +365,87 @@ static int write_group(struct profile *p, const char *dir, const char *scenario,
 		p->st.bytes += sb.st_size;
 	p->st.files += 2;
 	return 0;
-fail:
-	r = -errno;
-	snprintf(err, errlen, "cannot create %s: %s", sub, strerror(errno));
+}
+
+/* The sample types of a scenario's profile.pb.gz, in the order of the pprof file. */
+static const struct pprof_value_type pp_types[] = {
+	{ "cpu", "samples" },	    /* OPS_ST_ONCPU */
+	{ "offcpu", "nanoseconds" }, /* OPS_ST_BLOCKED */
+	{ "runq", "nanoseconds" },   /* OPS_ST_RUNQ */
+	{ "faults", "count" },	    /* OPS_ST_FAULT */
+	{ "waker", "nanoseconds" },  /* OPS_ST_WAKER */
+};
+
+static int pp_index(uint32_t type)
+{
+	switch (type) {
+	case OPS_ST_ONCPU: return 0;
+	case OPS_ST_BLOCKED: return 1;
+	case OPS_ST_RUNQ: return 2;
+	case OPS_ST_FAULT: return 3;
+	case OPS_ST_WAKER: return 4;
+	default: return -1;
+	}
+}
+
+/*
+ * DIR/stacks/<scenario>/profile.pb.gz: every stack of the scenario, all op kinds and
+ * types, one sample type per stack type; scenario=, op=, thread= (woken_by=) become
+ * labels.
+ */
+static int write_pprof(struct profile *p, const char *dir, const char *scenario,
+		       const struct ksyms *ks, struct syms_cache *sc, char *err, size_t errlen)
+{
+	char path[PATH_MAX], sub[PATH_MAX - 256];
+	int64_t t0 = INT64_MAX, t1 = 0;
+	struct pprof *pp;
+	struct stat sb;
+	int r = 0;
+
+	pp = pprof_new(pp_types, (int)(sizeof(pp_types) / sizeof(pp_types[0])));
+	if (!pp)
+		return -ENOMEM;
+	for (size_t gi = 0; gi < p->ngrp && !r; gi++) {
+		struct group *g = &p->grp[gi];
+		struct folded *f;
+
+		if (pp_index(g->type) < 0 || strcmp(g->scenario, scenario))
+			continue;
+		if (g->t0 < t0)
+			t0 = g->t0;
+		if (g->t1 > t1)
+			t1 = g->t1;
+		f = folded_new();
+		if (!f) {
+			r = -ENOMEM;
+			break;
+		}
+		for (size_t i = 0; i < p->nent && !r; i++)
+			if (p->ent[i].group == gi)
+				r = add_entry(p, f, &p->ent[i], false, 1, ks, sc, false);
+		if (!r)
+			r = pprof_add_folded(pp, f, pp_index(g->type));
+		folded_free(f);
+	}
+	if (!r && pprof_sample_count(pp)) {
+		pprof_set_default_type(pp, 0);
+		if (p->sample_hz > 0)
+			r = pprof_set_period(pp, "cpu", "nanoseconds",
+					     1000000000ll / p->sample_hz);
+		if (t1 > t0)
+			pprof_set_time(pp, t0, t1 - t0);
+		if (!r)
+			r = scenario_dir(dir, scenario, sub, sizeof(sub), err, errlen);
+		if (!r) {
+			snprintf(path, sizeof(path), "%s/profile.pb.gz", sub);
+			r = pprof_write_file(pp, path, err, errlen);
+		}
+		if (!r && !stat(path, &sb)) {
+			p->st.bytes += sb.st_size;
+			p->st.files++;
+		}
+	}
+	pprof_free(pp);
 	return r;
 }
 
@@ -363,7 +478,7 @@ int profile_write(struct profile *p, const char *dir, char *err, size_t errlen)
 		}
 		for (size_t i = 0; i < p->nent && !r; i++)
 			if (p->ent[i].group == gi)
-				r = add_entry(p, f, &p->ent[i], false, 1, ks, sc);
+				r = add_entry(p, f, &p->ent[i], false, 1, ks, sc, true);
 		if (!r && folded_count(f))
 			r = write_group(p, dir, g->scenario, g->kind, g->type, f, err, errlen);
 		folded_free(f);
@@ -396,11 +511,21 @@ int profile_write(struct profile *p, const char *dir, char *err, size_t errlen)
 			else if (e->key.type != OPS_ST_BLOCKED && e->key.type != OPS_ST_RUNQ)
 				continue;
 			if (scale)
-				r = add_entry(p, f, e, true, scale, ks, sc);
+				r = add_entry(p, f, e, true, scale, ks, sc, false);
 		}
 		if (!r && folded_count(f))
 			r = write_group(p, dir, g->scenario, g->kind, 0, f, err, errlen);
 		folded_free(f);
+	}
+	/* one pprof per scenario: the first group of each scenario writes it */
+	for (size_t gi = 0; gi < p->ngrp && !r; gi++) {
+		bool first = true;
+
+		for (size_t gj = 0; gj < gi && first; gj++)
+			if (!strcmp(p->grp[gj].scenario, p->grp[gi].scenario))
+				first = false;
+		if (first)
+			r = write_pprof(p, dir, p->grp[gi].scenario, ks, sc, err, errlen);
 	}
 	if (r == -ENOMEM)
 		snprintf(err, errlen, "out of memory while writing stacks");

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "collector.h"
 #include "oprec.h"
 #include "profile.h"
@@ -113,6 +114,118 @@ static uint64_t folded_sum(const char *file, const char *const *needles, int n)
 	return sum;
 }
 
+/* ---- just enough of profile.proto to check what profile_write() wrote ---- */
+struct pbr {
+	const uint8_t *p, *end;
+};
+
+static uint64_t pb_varint(struct pbr *r)
+{
+	uint64_t v = 0;
+
+	for (int sh = 0; r->p < r->end && sh < 64; sh += 7) {
+		uint8_t b = *r->p++;
+
+		v |= (uint64_t)(b & 0x7f) << sh;
+		if (!(b & 0x80))
+			return v;
+	}
+	r->p = r->end + 1; /* truncated: mark broken */
+	return 0;
+}
+
+/* Next field: number, wire type, and for length-delimited ones the bytes. 0 at the end,
+ * -1 when malformed. */
+static int pb_field(struct pbr *r, uint32_t *num, uint64_t *val, struct pbr *sub)
+{
+	uint64_t key, len;
+
+	if (r->p >= r->end)
+		return 0;
+	key = pb_varint(r);
+	*num = (uint32_t)(key >> 3);
+	switch (key & 7) {
+	case 0:
+		*val = pb_varint(r);
+		break;
+	case 2:
+		len = pb_varint(r);
+		if (r->p > r->end || len > (uint64_t)(r->end - r->p))
+			return -1;
+		sub->p = r->p;
+		sub->end = r->p + len;
+		r->p += len;
+		break;
+	default:
+		return -1;
+	}
+	return r->p > r->end ? -1 : 1;
+}
+
+struct ppcheck {
+	int ok;			/* gunzipped and parsed to the end */
+	uint64_t samples, strings;
+	uint64_t sum[5];	/* per sample type, in profile.c's order */
+	int has_types, has_labels, has_func;
+};
+
+static void pprof_check(const char *path, struct ppcheck *pc)
+{
+	static uint8_t raw[64 << 20];
+	uint8_t gz[4096];
+	z_stream z = { 0 };
+	struct pbr r, sub, s2;
+	uint64_t v;
+	uint32_t num;
+	int rc, zr = Z_OK;
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	memset(pc, 0, sizeof(*pc));
+	if (!f || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+		if (f)
+			fclose(f);
+		return;
+	}
+	z.next_out = raw;
+	z.avail_out = sizeof(raw);
+	while (zr == Z_OK && (n = fread(gz, 1, sizeof(gz), f)) > 0) {
+		z.next_in = gz;
+		z.avail_in = (uInt)n;
+		zr = inflate(&z, Z_NO_FLUSH);
+	}
+	fclose(f);
+	inflateEnd(&z);
+	if (zr != Z_STREAM_END)
+		return;
+	r.p = raw;
+	r.end = raw + z.total_out;
+	while ((rc = pb_field(&r, &num, &v, &sub)) == 1) {
+		if (num == 6) { /* string_table */
+			char s[128];
+			size_t len = (size_t)(sub.end - sub.p) < sizeof(s) - 1 ?
+					     (size_t)(sub.end - sub.p) : sizeof(s) - 1;
+
+			memcpy(s, sub.p, len);
+			s[len] = '\0';
+			pc->strings++;
+			pc->has_types += !strcmp(s, "offcpu") || !strcmp(s, "runq") ||
+					 !strcmp(s, "faults") || !strcmp(s, "cpu");
+			pc->has_labels += !strcmp(s, "scenario") || !strcmp(s, "thread");
+			pc->has_func += !strcmp(s, "itest_sleep_caller");
+		} else if (num == 2) { /* sample: field 2 holds the values, packed */
+			pc->samples++;
+			while ((rc = pb_field(&sub, &num, &v, &s2)) == 1) {
+				for (int i = 0; num == 2 && s2.p < s2.end && i < 5; i++)
+					pc->sum[i] += pb_varint(&s2);
+			}
+			if (rc < 0)
+				return;
+		}
+	}
+	pc->ok = rc == 0;
+}
+
 int main(void)
 {
 	struct collector_opts opts = {
@@ -202,6 +315,24 @@ int main(void)
 		      "wall view: on-CPU and blocked time of the op in one graph, in ns");
 		snprintf(path, sizeof(path), "%s/stacks/itest/itest.op.wall.svg", dir);
 		CHECK(access(path, R_OK) == 0, "flame graph written: %s", path);
+	}
+	{
+		struct ppcheck pc;
+		uint64_t want = (uint64_t)NSLEEP * SLEEP_MS * 1000 * 1000;
+
+		snprintf(path, sizeof(path), "%s/stacks/itest/profile.pb.gz", dir);
+		pprof_check(path, &pc);
+		CHECK(pc.ok && pc.samples > 0, "pprof: %s gunzips and parses as protobuf, "
+		      "%lu samples, %lu strings", path, (unsigned long)pc.samples,
+		      (unsigned long)pc.strings);
+		CHECK(pc.has_types == 4 && pc.has_labels == 2 && pc.has_func == 1,
+		      "pprof: sample types cpu, offcpu, runq, faults; scenario and thread labels; "
+		      "itest_sleep_caller among the functions");
+		CHECK(pc.sum[0] >= 150 && pc.sum[1] >= want * 95 / 100 &&
+			      pc.sum[3] >= NPAGES - 2,
+		      "pprof totals: %lu on-CPU samples, %.1f ms off-CPU (slept %.1f), %lu faults "
+		      "(touched %d pages)", (unsigned long)pc.sum[0], pc.sum[1] / 1e6, want / 1e6,
+		      (unsigned long)pc.sum[3], NPAGES);
 	}
 	CHECK(st.stacks_full == 0 && st.keys_full == 0 && ps.missing_stacks == 0,
 	      "losses: %lu stacks lost (table full), %lu counts lost, %lu missing, %lu walk errors",
