@@ -36,6 +36,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the loader before load. */
 const volatile __u32 targ_tgid = 0;
+/* Time each syscall (two clock reads per syscall); off: count them only. */
+const volatile bool syscall_time = true;
 
 /* Next never-used slot; recycled slots come from free_slots first. */
 __u32 next_slot = 0;
@@ -69,6 +71,20 @@ struct {
 	__type(value, __u32);
 } free_slots SEC(".maps");
 
+/* Per CPU: the slot of the target thread that last ran here, so the programs that run
+ * in a thread's own context (syscalls, faults, its switch-out) skip the hash lookup. */
+struct cur_slot {
+	__u32 tid;
+	__u32 idx;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cur_slot);
+} cur SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, OPS_STAT_NR);
@@ -86,12 +102,48 @@ static __always_inline void stat_inc(__u32 which)
 
 #include "stacks.bpf.h"
 
+static __always_inline void cur_set(__u32 tid, __u32 idx)
+{
+	__u32 zero = 0;
+	struct cur_slot *c = bpf_map_lookup_elem(&cur, &zero);
+
+	if (c) {
+		c->tid = tid;
+		c->idx = idx;
+	}
+}
+
 static __always_inline struct ops_slot *slot_of(__u32 tid)
 {
 	__u32 *idx = bpf_map_lookup_elem(&tid_slot, &tid);
 
 	if (!idx)
 		return NULL;
+	return bpf_map_lookup_elem(&slots, idx);
+}
+
+/* The slot of tid, which is running on this CPU: from the per-CPU cache when it holds
+ * this thread (the slot's own tid and state confirm it), else from the hash. */
+static __always_inline struct ops_slot *running_slot(__u32 tid)
+{
+	__u32 zero = 0, *idx;
+	struct cur_slot *c = bpf_map_lookup_elem(&cur, &zero);
+	struct ops_slot *s;
+
+	if (c && c->tid == tid) {
+		__u32 i = c->idx;
+
+		s = bpf_map_lookup_elem(&slots, &i);
+		if (s && s->tid == tid && s->state != OPS_T_EXITED)
+			return s;
+	}
+	idx = bpf_map_lookup_elem(&tid_slot, &tid);
+	if (!idx)
+		return NULL;
+	if (c) {
+		c->tid = tid;
+		c->idx = *idx;
+	}
 	return bpf_map_lookup_elem(&slots, idx);
 }
 
@@ -134,13 +186,15 @@ static __noinline struct ops_slot *slot_new(__u32 tid, bool late)
 	}
 	if (late)
 		stat_inc(OPS_STAT_LATE_THREAD);
+	if (tid == (__u32)bpf_get_current_pid_tgid())
+		cur_set(tid, idx);
 	return s;
 }
 
 /* The running thread's slot, created on first sight. */
-static __always_inline struct ops_slot *current_slot(__u32 tid, __u64 now)
+static __always_inline struct ops_slot *current_slot(__u32 tid)
 {
-	struct ops_slot *s = slot_of(tid);
+	struct ops_slot *s = running_slot(tid);
 
 	if (!s) {
 		if (bpf_get_current_task_btf()->flags & PF_EXITING)
@@ -148,7 +202,7 @@ static __always_inline struct ops_slot *current_slot(__u32 tid, __u64 now)
 		s = slot_new(tid, true);
 		if (s) {
 			s->state = OPS_T_RUNNING;
-			s->in_ts = now;
+			s->in_ts = bpf_ktime_get_ns();
 			/* its run time is charged only at ticks and switches: the
 			 * figure now may be stale, so time this interval by the wall */
 			s->exec_last = EXEC_UNKNOWN;
@@ -194,13 +248,8 @@ static __always_inline void off_ring_add(struct ops_slot *s, __u64 now)
 	o = &s->off[i];
 	o->start = s->out_ts;
 	o->end = now;
-	if (s->state == OPS_T_BLOCKED) {
-		o->wake = now;
-		o->sys = s->blk_sys;
-	} else {
-		o->wake = s->wake_ts;
-		o->sys = s->wake_ts == s->out_ts ? OPS_OFF_PREEMPTED : s->blk_sys;
-	}
+	o->wake = s->state == OPS_T_BLOCKED ? now : s->wake_ts;
+	o->sys = s->blk_sys;
 	o->kstack = stacks_on ? s->pend_kstack : 0;
 	o->waker = stacks_on ? s->pend_waker : 0;
 	s->off_seq++;
@@ -216,7 +265,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 
 	if (prev->tgid == targ_tgid) {
 		now = bpf_ktime_get_ns();
-		s = slot_of(prev->pid);
+		s = running_slot(prev->pid);
 		if (!s && !(prev->flags & PF_EXITING)) {
 			s = slot_new(prev->pid, true);
 			if (s) {
@@ -264,6 +313,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 				s->nivcsw++;
 				s->state = OPS_T_RUNNABLE;
 				s->wake_ts = now;
+				s->blk_sys = OPS_OFF_PREEMPTED;
 			}
 		}
 	}
@@ -271,7 +321,13 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 		if (!now)
 			now = bpf_ktime_get_ns();
 		cpu = bpf_get_smp_processor_id();
-		s = slot_of(next->pid);
+		{
+			__u32 tid = next->pid, *idx = bpf_map_lookup_elem(&tid_slot, &tid);
+
+			s = idx ? bpf_map_lookup_elem(&slots, idx) : NULL;
+			if (s)
+				cur_set(tid, *idx);
+		}
 		if (!s) {
 			if (next->flags & PF_EXITING)
 				return 0; /* past sched_process_exit: its slot is gone */
@@ -279,6 +335,24 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 			if (!s)
 				return 0;
 		} else {
+			if (s->state == OPS_T_BLOCKED) {
+				/* It was woken when it was enqueued: sched_info.last_queued,
+				 * in the run-queue clock schedstat's run_delay is kept in. So
+				 * the wait ends in the same clock reads the kernel's does, and
+				 * no program needs to run at every wakeup. */
+				__u64 off = now - s->out_ts, wait = 0;
+				__u64 lq = next->sched_info.last_queued;
+				/* the run queue it is on (this CPU's), through its entity */
+				__u64 clk = next->se.cfs_rq->rq->clock;
+
+				if (lq && clk > lq)
+					wait = clk - lq;
+				if (wait > off)
+					wait = off;
+				account_blocked(s, now - wait);
+				s->state = OPS_T_RUNNABLE;
+				s->wake_ts = now - wait;
+			}
 			offcpu_switch_in(s, next, now);
 			off_ring_add(s, now);
 			if (s->state == OPS_T_RUNNABLE)
@@ -326,12 +400,9 @@ static __always_inline int on_wakeup(void *ctx, struct task_struct *p, bool new_
 		s->wake_ts = now;
 		return 0;
 	}
-	if (s->state != OPS_T_BLOCKED)
-		return 0; /* woken before it switched out, or already runnable */
-	waker_note(ctx, s, now);
-	account_blocked(s, now);
-	s->state = OPS_T_RUNNABLE;
-	s->wake_ts = now;
+	/* Only loaded for waker stacks: the accounting itself needs no wakeup event. */
+	if (s->state == OPS_T_BLOCKED)
+		waker_note(ctx, s, now);
 	return 0;
 }
 
@@ -352,16 +423,15 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct ops_slot *s;
-	__u64 now;
 
 	if ((__u32)(pid_tgid >> 32) != targ_tgid)
 		return 0;
-	now = bpf_ktime_get_ns();
-	s = current_slot((__u32)pid_tgid, now);
+	s = current_slot((__u32)pid_tgid);
 	if (!s)
 		return 0;
 	s->sys_nr = id;
-	s->sys_ts = now;
+	if (syscall_time)
+		s->sys_ts = bpf_ktime_get_ns();
 	switch (id) {
 	case NR_MMAP:
 	case NR_MUNMAP:
@@ -386,19 +456,18 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct ops_slot *s;
-	__u64 now;
 
 	if ((__u32)(pid_tgid >> 32) != targ_tgid)
 		return 0;
-	s = slot_of((__u32)pid_tgid);
+	s = running_slot((__u32)pid_tgid);
 	if (!s)
 		return 0;
 	offcpu_sys_exit(ctx, s);
 	if (s->sys_nr < 0)
 		return 0;
-	now = bpf_ktime_get_ns();
 	s->syscalls++;
-	s->syscall_ns += now - s->sys_ts;
+	if (syscall_time)
+		s->syscall_ns += bpf_ktime_get_ns() - s->sys_ts;
 	switch (s->sys_nr) {
 	case NR_MMAP:
 		s->map_calls++;
@@ -439,7 +508,7 @@ int BPF_PROG(handle_fault, unsigned long address, struct pt_regs *regs, unsigned
 
 	if ((__u32)(pid_tgid >> 32) != targ_tgid)
 		return 0;
-	s = current_slot((__u32)pid_tgid, bpf_ktime_get_ns());
+	s = current_slot((__u32)pid_tgid);
 	if (!s)
 		return 0;
 	s->faults++;
@@ -458,7 +527,7 @@ int handle_sample(struct bpf_perf_event_data *ctx)
 
 	if ((__u32)(pid_tgid >> 32) != targ_tgid || !tid)
 		return 0;
-	s = slot_of(tid);
+	s = running_slot(tid);
 	stat_inc(OPS_STAT_SAMPLES);
 	stack_count(OPS_ST_ONCPU, s ? s->op_kind : 0, tid, 0, cur_stack(ctx, false),
 		    cur_stack(ctx, true), 1);

@@ -321,12 +321,16 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 		goto fail;
 	}
 	c->skel->rodata->targ_tgid = opts->tgid ? (__u32)opts->tgid : (__u32)getpid();
+	c->skel->rodata->syscall_time = !opts->no_syscall_time;
 	c->skel->rodata->stacks_on = opts->stacks;
 	c->skel->rodata->fault_stacks = opts->stacks && opts->fault_stacks;
 	c->skel->rodata->waker_stacks = opts->stacks && opts->waker_stacks;
 	c->skel->rodata->min_block_ns = opts->min_block_ns;
 	if (!opts->stacks || opts->sample_hz <= 0)
 		bpf_program__set_autoload(c->skel->progs.handle_sample, false);
+	/* the counters need no program at each wakeup; waker stacks do */
+	if (!opts->stacks || !opts->waker_stacks)
+		bpf_program__set_autoload(c->skel->progs.handle_wakeup, false);
 	if (!opts->stacks) {
 		/* keep the unused tables from costing kernel memory */
 		bpf_map__set_max_entries(c->skel->maps.stack_tab, 1);

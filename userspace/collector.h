@@ -29,6 +29,7 @@ struct collector_opts {
 	uint64_t min_block_ns; /* off-CPU intervals shorter than this take no stack walk */
 	int sample_hz;        /* on-CPU sampling rate per CPU (cpu-clock), 0 off */
 	bool bpf_stats;       /* have the kernel time every program run (costs a clock read) */
+	bool no_syscall_time; /* count syscalls but do not time them (two clock reads each) */
 };
 
 /* Run count and time of one of opscope's BPF programs (kernel BPF stats). */

@@ -213,6 +213,7 @@ static void usage(FILE *f)
 		   "  -m, --min-block D  no stack walk for off-CPU intervals shorter than D "
 		   "(default 1ms)\n"
 		   "  -b, --bpf-stats    time opscope's own BPF programs and print ns per run\n"
+		   "  -T, --no-syscall-time  count syscalls without timing them (cheaper)\n"
 		   "  -v, --verbose      show libbpf's messages\n");
 }
 
@@ -227,6 +228,7 @@ int cmd_record(int argc, char **argv)
 		{ "freq", required_argument, NULL, 'F' },
 		{ "min-block", required_argument, NULL, 'm' },
 		{ "bpf-stats", no_argument, NULL, 'b' },
+		{ "no-syscall-time", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -248,7 +250,7 @@ int cmd_record(int argc, char **argv)
 	optind = 1;
 	opts.sample_hz = 99;
 	opts.min_block_ns = 1000000;
-	while ((opt = getopt_long(argc, argv, "+p:d:o:vhsF:m:b", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+p:d:o:vhsF:m:bT", lo, NULL)) != -1) {
 		char *end;
 		long v;
 
@@ -302,6 +304,9 @@ int cmd_record(int argc, char **argv)
 		}
 		case 'b':
 			opts.bpf_stats = true;
+			break;
+		case 'T':
+			opts.no_syscall_time = true;
 			break;
 		case 'h':
 			usage(stdout);
