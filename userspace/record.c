@@ -211,7 +211,7 @@ static void usage(FILE *f)
 		   "  -s, --stacks       off-CPU, waker, page-fault stacks and on-CPU samples\n"
 		   "  -F, --freq HZ      on-CPU sampling rate with --stacks (default 99, 0 off)\n"
 		   "  -m, --min-block D  no stack walk for off-CPU intervals shorter than D "
-		   "(default 1ms)\n"
+		   "(default 50us)\n"
 		   "  -b, --bpf-stats    time opscope's own BPF programs and print ns per run\n"
 		   "  -T, --no-syscall-time  count syscalls without timing them (cheaper)\n"
 		   "  -v, --verbose      show libbpf's messages\n");
@@ -249,7 +249,7 @@ int cmd_record(int argc, char **argv)
 
 	optind = 1;
 	opts.sample_hz = 99;
-	opts.min_block_ns = 1000000;
+	opts.min_block_ns = 50000;
 	while ((opt = getopt_long(argc, argv, "+p:d:o:vhsF:m:bT", lo, NULL)) != -1) {
 		char *end;
 		long v;

@@ -92,7 +92,7 @@ static void usage(FILE *f)
 "      --no-kernel         no kernel collector: latency only, no breakdown\n"
 "  -S, --stacks            also write DIR/stacks/<scenario>/<op>.<type>.folded and .svg\n"
 "  -F, --freq HZ           on-CPU sampling rate with --stacks (default 99, 0 off)\n"
-"      --min-block D       blocked intervals shorter than D take no stack (default 1ms)\n"
+"      --min-block D       blocked intervals shorter than D take no stack (default 50us)\n"
 "  -t, --target NAME=V     override a target threshold, or NAME=off\n"
 "  -q, --quick             smoke run: 1 repetition of 100ms after 20ms warm-up\n"
 "  -v, --verbose           let libbpf print its messages\n"
@@ -170,7 +170,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	memset(o, 0, sizeof(*o));
 	run_settings_unset(&o->cli);
 	o->sample_hz = 99;
-	o->min_block_ns = 1000000;
+	o->min_block_ns = 50000;
 	optind = 0; /* glibc: full re-initialisation, main may have used getopt */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":s:o:w:p:r:d:t:qvhSF:", longopts, NULL)) != -1) {
