@@ -208,8 +208,11 @@ static __always_inline void waker_note(void *ctx, struct ops_slot *s, __u64 now)
 {
 	if (!stacks_on || !waker_stacks || now - s->out_ts < min_block_ns)
 		return;
-	s->wake_k = cur_stack(ctx, false);
+	/* The waker's user stack says who made us wait; its kernel stack is nearly
+	 * always futex_wake -> try_to_wake_up, worth a walk only when there is no user
+	 * stack (a timer, an interrupt, a kernel thread). */
 	s->wake_u = cur_stack(ctx, true);
+	s->wake_k = s->wake_u ? 0 : cur_stack(ctx, false);
 	s->wake_pid = (__u32)bpf_get_current_pid_tgid();
 	if (!s->wake_pid)
 		s->wake_pid = 0xffffffff; /* woken from interrupt context on an idle CPU */
