@@ -15,6 +15,8 @@
 #ifndef OPSCOPE_STACKS_BPF_H
 #define OPSCOPE_STACKS_BPF_H
 
+#define PF_KTHREAD 0x00200000
+
 const volatile bool stacks_on = false;
 const volatile bool fault_stacks = false;
 const volatile bool waker_stacks = false;
@@ -211,9 +213,11 @@ static __always_inline void waker_note(void *ctx, struct ops_slot *s, __u64 now)
 	/* The waker's user stack says who made us wait; its kernel stack is nearly
 	 * always futex_wake -> try_to_wake_up, worth a walk only when there is no user
 	 * stack (a timer, an interrupt, a kernel thread). */
-	s->wake_u = cur_stack(ctx, true);
-	s->wake_k = s->wake_u ? 0 : cur_stack(ctx, false);
 	s->wake_pid = (__u32)bpf_get_current_pid_tgid();
+	/* the idle task and kernel threads have no user stack to walk */
+	s->wake_u = !s->wake_pid || (bpf_get_current_task_btf()->flags & PF_KTHREAD) ?
+		    0 : cur_stack(ctx, true);
+	s->wake_k = s->wake_u ? 0 : cur_stack(ctx, false);
 	if (!s->wake_pid)
 		s->wake_pid = 0xffffffff; /* woken from interrupt context on an idle CPU */
 }
