@@ -155,42 +155,37 @@ void collector_explain(const struct load_env *e, char *buf, size_t len)
 {
 	const char *what = e->prog ? e->prog : "the BPF programs";
 
+	/* Each caller adds its own way out (run: --no-kernel), so none is named here. */
 	if (!e->is_root && !(e->has_cap_bpf && e->has_cap_perfmon)) {
 		snprintf(buf, len,
 			 "loading BPF programs needs root or CAP_BPF and CAP_PERFMON: run opscope "
-			 "as root (sudo), or pass --no-kernel for latency without the kernel "
-			 "breakdown");
+			 "as root (sudo)");
 	} else if (!e->has_btf) {
 		snprintf(buf, len,
 			 "this kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing): opscope "
-			 "needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, or pass --no-kernel");
-	} else if (e->err == -EPERM || e->err == -EACCES) {
-		if (e->verifier_tail)
-			snprintf(buf, len, "the kernel verifier rejected %s at %s: %s", what,
-				 e->stage, e->verifier_tail);
-		else
-			snprintf(buf, len,
-				 "permission denied while trying to %s %s: check that the BPF "
-				 "syscall is allowed here (kernel.unprivileged_bpf_disabled, seccomp, "
-				 "lockdown) or pass --no-kernel", e->stage, what);
-	} else if (e->err == -EINVAL && e->verifier_tail) {
+			 "needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+	} else if (e->verifier_tail) {
+		/* the kernel said why: quote it */
 		snprintf(buf, len, "the kernel verifier rejected %s at %s: %s", what, e->stage,
 			 e->verifier_tail);
+	} else if (e->err == -EPERM || e->err == -EACCES) {
+		snprintf(buf, len,
+			 "permission denied while trying to %s %s: check that the BPF syscall is "
+			 "allowed here (kernel.unprivileged_bpf_disabled, seccomp, lockdown)",
+			 e->stage, what);
 	} else if (e->err == -ENOTSUPP || e->err == -EOPNOTSUPP || e->err == -ENOENT ||
 		   e->err == -ESRCH) {
 		snprintf(buf, len,
 			 "this kernel cannot %s %s (%s): tp_btf programs on sched_switch, "
-			 "sys_enter and page_fault_user need Linux 5.5+ with BTF; pass --no-kernel "
-			 "to run without the kernel breakdown", e->stage, what, strerror(-e->err));
+			 "sys_enter and page_fault_user need Linux 5.5+ with BTF",
+			 e->stage, what, strerror(-e->err));
 	} else if (e->err == -ENOMEM || e->err == -E2BIG) {
 		snprintf(buf, len,
 			 "not enough memory to %s %s (%s): the BPF maps are charged to this "
-			 "memory cgroup; raise its limit or pass --no-kernel",
+			 "memory cgroup; raise its limit",
 			 e->stage, what, strerror(-e->err));
 	} else {
-		snprintf(buf, len, "could not %s %s: %s%s%s", e->stage, what,
-			 strerror(-e->err), e->verifier_tail ? ": " : "",
-			 e->verifier_tail ? e->verifier_tail : "");
+		snprintf(buf, len, "could not %s %s: %s", e->stage, what, strerror(-e->err));
 	}
 }
 
