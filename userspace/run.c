@@ -29,6 +29,7 @@
 #include "collector.h"
 #include "commands.h"
 #include "envinfo.h"
+#include "exemplar.h"
 #include "oprec.h"
 #include "params.h"
 #include "profile.h"
@@ -394,7 +395,8 @@ static int write_file(const char *dir, const char *name, const struct report *r,
 	return rc;
 }
 
-static int outdir_commit(struct outdir *d, struct report *r, struct profile *prof)
+static int outdir_commit(struct outdir *d, struct report *r, struct profile *prof,
+			 const struct ex_trace *trace)
 {
 	char base[PATH_MAX];
 	const char *b = strrchr(d->path, '/');
@@ -425,6 +427,16 @@ static int outdir_commit(struct outdir *d, struct report *r, struct profile *pro
 			fprintf(stderr, "opscope run: %" PRIu64 " of %" PRIu64 " user stacks look "
 				"cut short: a library on them was built without frame pointers\n",
 				ps.short_user, ps.user_seen);
+	}
+	if (trace) {
+		char path[PATH_MAX + 16], err[512];
+
+		snprintf(path, sizeof(path), "%s/trace.json", d->tmp);
+		rc = ex_trace_write_file(trace, path, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "opscope run: %s\n", err);
+			goto fail;
+		}
 	}
 	rc = write_file(d->tmp, "report.json", r, report_write_json);
 	if (!rc)
@@ -488,6 +500,7 @@ struct monitor {
 	bool done;
 	bool tty;
 	atomic_ullong ops;
+	struct ex_trace *trace; /* slow-operation exemplars of the run, for trace.json */
 	uint64_t start_ns, run_start_ns;
 	uint64_t warmup_ns, timeout_ns;
 	uint64_t ops_before;      /* ops of earlier repetitions and scenarios */
@@ -598,6 +611,13 @@ static int run_rep(struct scen_result *s, struct monitor *m, uint64_t *ops_total
 	}
 
 	rc = sc->wl->run(&sc->cfg, &ctl, &res);
+	if (res.ex) {
+		if (m->trace && ex_trace_add(m->trace, sc->id, res.ex))
+			fprintf(stderr, "opscope run: out of memory keeping the slow operations "
+				"of %s for trace.json\n", sc->id);
+		ex_set_free(res.ex);
+		res.ex = NULL;
+	}
 
 	pthread_mutex_lock(&m->lock);
 	m->done = true;
@@ -732,7 +752,7 @@ int cmd_run(int argc, char **argv)
 
 		coll = collector_start(&copts, err, sizeof(err));
 		if (!coll) {
-			rc = bad("%s (or run with --no-kernel for latency without the breakdown)",
+			rc = bad("%s, or pass --no-kernel for latency without the breakdown",
 				 err);
 			goto out;
 		}
@@ -747,6 +767,11 @@ int cmd_run(int argc, char **argv)
 	pthread_mutex_init(&mon->lock, NULL);
 	pthread_cond_init(&mon->cond, NULL);
 	mon->tty = isatty(STDERR_FILENO);
+	mon->trace = ex_trace_new();
+	if (!mon->trace) {
+		rc = bad("out of memory");
+		goto out;
+	}
 	mon->n = n;
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -821,13 +846,13 @@ int cmd_run(int argc, char **argv)
 
 	/* 4. Derive, write, show. */
 	report_finish(r);
-	if (outdir_commit(&od, r, prof)) {
+	if (outdir_commit(&od, r, prof, mon->trace)) {
 		rc = 2;
 		goto out_signals;
 	}
 	report_write_text(r, stdout);
 	fflush(stdout);
-	fprintf(stderr, "opscope run: wrote %s/ (report.json, report.txt, bench.txt%s)\n",
+	fprintf(stderr, "opscope run: wrote %s/ (report.json, report.txt, bench.txt, trace.json%s)\n",
 		od.path, prof ? ", stacks/" : "");
 	if (r->interrupted || r->scenarios_failed)
 		status = 2;
@@ -845,6 +870,7 @@ out:
 		collector_stop(coll);
 	profile_free(prof);
 	if (mon) {
+		ex_trace_free(mon->trace);
 		pthread_mutex_destroy(&mon->lock);
 		pthread_cond_destroy(&mon->cond);
 		free(mon);

@@ -14,6 +14,8 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "exemplar.h"
+#include "hist.h"
 #include "opagg.h"
 #include "oprec.h"
 #include "workload.h"
@@ -261,11 +263,18 @@ int wl_run_init(struct wl_run *r, const struct wl_ctl *ctl, const char *const *k
 		}
 		r->nkinds = k + 1;
 	}
+	r->ex = ex_set_new();
+	if (!r->ex) {
+		wl_fail(r, -ENOMEM, "out of memory for slow-operation exemplars");
+		return r->err;
+	}
 	return 0;
 }
 
 void wl_run_destroy(struct wl_run *r)
 {
+	ex_set_free(r->ex);
+	r->ex = NULL;
 	for (int k = 0; k < WL_MAX_KINDS; k++) {
 		op_agg_free(r->agg[k]);
 		r->agg[k] = NULL;
@@ -323,12 +332,43 @@ int wl_thr_begin(struct wl_thr *t, struct wl_run *r)
 	}
 }
 
+/* Every 64 flushes (4096 ops), the thread's p99 per kind becomes part of its exemplar
+ * threshold, so that ops above it are sampled (a walk of the histogram, amortized). */
+static void ex_refresh(struct wl_thr *t)
+{
+	for (int k = 0; k < t->run->nkinds; k++) {
+		const struct hist *h = t->agg[k] ? op_agg_hist(t->agg[k]) : NULL;
+
+		if (h && hist_count(h) >= 1000 && t->ex_thresh[k] != UINT64_MAX)
+			t->ex_thresh[k] = ex_kind_set_p99(&t->ex[k], hist_quantile(h, 0.99));
+	}
+}
+
 static void flush_done(struct wl_thr *t)
 {
 	if (t->unflushed && t->run->ctl->ops_done)
 		atomic_fetch_add_explicit(t->run->ctl->ops_done, t->unflushed,
 					  memory_order_relaxed);
 	t->unflushed = 0;
+	if (!(++t->flushes & 63))
+		ex_refresh(t);
+}
+
+/* The thread's name for trace.json's tracks, read once at its end. */
+static void ex_name_thread(struct wl_thr *t)
+{
+	char path[64], name[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%u/comm", t->ot.tid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(name, sizeof(name), f))
+			name[strcspn(name, "\n")] = '\0';
+		fclose(f);
+	}
+	if (name[0] && t->run->ex)
+		ex_set_name(t->run->ex, t->ot.tid, name);
 }
 
 void wl_thr_end(struct wl_thr *t)
@@ -337,6 +377,16 @@ void wl_thr_end(struct wl_thr *t)
 
 	flush_done(t);
 	pthread_mutex_lock(&r->lock);
+	ex_name_thread(t);
+	for (int k = 0; k < WL_MAX_KINDS; k++) {
+		if (r->ex && ex_kind_collect(t->ex[k], r->ex) && !r->err) {
+			r->err = -ENOMEM;
+			snprintf(r->error, sizeof(r->error),
+				 "out of memory collecting slow-operation exemplars");
+		}
+		ex_kind_free(t->ex[k]);
+		t->ex[k] = NULL;
+	}
 	for (int k = 0; k < r->nkinds; k++) {
 		if (t->agg[k] && op_agg_merge(r->agg[k], t->agg[k]) && !r->err) {
 			r->err = -ENOMEM;
@@ -382,9 +432,30 @@ bool wl_rec(struct wl_thr *t)
 	return true;
 }
 
+/* The slow path of recording: the op is at least t->ex_thresh[k] slow. */
+static __attribute__((noinline)) void ex_offer(struct wl_thr *t, int k, const struct ops_bd *bd,
+					       uint64_t end_ns, const struct ex_exec *x)
+{
+	t->ex_thresh[k] = ex_kind_offer(&t->ex[k], t->run->kind[k], &t->ot, bd, end_ns, x);
+}
+
 void wl_record(struct wl_thr *t, int k, const struct ops_bd *bd, uint64_t end_ns)
 {
 	op_agg_add(t->agg[k], bd);
+	if (__builtin_expect(bd->lat_ns >= t->ex_thresh[k], 0))
+		ex_offer(t, k, bd, end_ns, NULL);
+	if (end_ns > t->last_end)
+		t->last_end = end_ns;
+	if (++t->unflushed >= 64)
+		flush_done(t);
+}
+
+void wl_record_ran(struct wl_thr *t, int k, const struct ops_bd *bd, uint64_t end_ns,
+		   const struct ex_exec *x)
+{
+	op_agg_add(t->agg[k], bd);
+	if (__builtin_expect(bd->lat_ns >= t->ex_thresh[k], 0))
+		ex_offer(t, k, bd, end_ns, x);
 	if (end_ns > t->last_end)
 		t->last_end = end_ns;
 	if (++t->unflushed >= 64)
@@ -558,6 +629,14 @@ int wl_run_finish(struct wl_run *r, struct wl_result *res)
 	}
 	res->threads = atomic_load(&r->threads);
 	res->occupancy = r->occ_n ? r->occ_sum / (double)r->occ_n : -1;
+	/* exemplars: per kind the slowest and a sample above this repetition's p99 */
+	for (int k = 0; r->ex && k < r->nkinds; k++) {
+		const struct hist *h = res->agg[k] ? op_agg_hist(res->agg[k]) : NULL;
+
+		ex_set_reduce(r->ex, r->kind[k], h && hist_count(h) ? hist_quantile(h, 0.99) : 0);
+	}
+	res->ex = r->ex;
+	r->ex = NULL;
 	if (r->err)
 		snprintf(res->error, sizeof(res->error), "%s", r->error);
 	return r->err;

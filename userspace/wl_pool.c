@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "chan.h"
+#include "exemplar.h"
 #include "opagg.h"
 #include "oprec.h"
 #include "workload.h"
@@ -60,6 +61,7 @@ struct pool_task {
 	int status;
 	uint64_t t_submit;
 	struct ops_bd bd;     /* the worker's breakdown of the task body */
+	struct ex_exec ran;   /* the worker and its window, for exemplars */
 	unsigned char *out;   /* result payload, allocated by the worker */
 	unsigned char in[];   /* call payload */
 };
@@ -149,6 +151,7 @@ static void *worker_main(void *arg)
 			run_body(p, pt, task);
 		ops_snap_take(&pt->t.ot, &b);
 		ops_snap_delta(&pt->t.ot, &a, &b, &task->bd);
+		task->ran = (struct ex_exec){ &pt->t.ot, a.ts, b.ts };
 		if (chan_send(p->done[task->caller], &task)) {
 			/* forced shutdown: nobody will take the result */
 			wl_free(task->out, p->payload);
@@ -186,7 +189,7 @@ static void take_result(struct pool *p, struct pool_thread *pt, struct pool_task
 			exec = bd.lat_ns;
 			bd.lat_ns = now - task->t_submit;
 			bd.queued_ns = bd.lat_ns > exec ? bd.lat_ns - exec : 0;
-			wl_record(&pt->t, 0, &bd, now);
+			wl_record_ran(&pt->t, 0, &bd, now, &task->ran);
 		}
 	}
 	if (task->out)

@@ -14,6 +14,10 @@
 #include <stdint.h>
 #include "opagg.h"
 
+struct ex_set;
+struct ex_kind;
+struct ex_exec;
+
 enum wl_ptype {
 	WL_P_INT,      /* plain integer */
 	WL_P_SIZE,     /* bytes: 64, 4k, 1M (binary units) */
@@ -64,6 +68,7 @@ struct wl_result {
 	double occupancy;               /* mean queue/buffer fill / capacity, -1 n/a */
 	uint64_t streams_served;        /* stream workload: streams that got every answer */
 	uint64_t sent, received;        /* conservation checks: messages in and out */
+	struct ex_set *ex;              /* slow-operation exemplars (exemplar.h), or NULL */
 	char error[256];                /* set (non-empty) when the repetition failed */
 };
 
@@ -137,6 +142,7 @@ struct wl_run {
 	int nkinds;
 	uint32_t kind[WL_MAX_KINDS];
 	struct op_agg *agg[WL_MAX_KINDS];
+	struct ex_set *ex;            /* the threads' exemplar candidates, under lock */
 };
 
 /* One driver thread's recording state. */
@@ -147,6 +153,10 @@ struct wl_thr {
 	int64_t tickets;     /* max_ops tickets held */
 	uint64_t unflushed;  /* recorded ops not yet added to ctl->ops_done */
 	uint64_t last_end;   /* end of this thread's last recorded op */
+	/* slow-operation exemplars: an op at least ex_thresh[k] slow is offered */
+	uint64_t ex_thresh[WL_MAX_KINDS];
+	struct ex_kind *ex[WL_MAX_KINDS];
+	uint32_t flushes;    /* flush_done() calls: every 64th refreshes the p99 */
 };
 
 /* Kind names become ops_kind_id()s in r->kind[]. 0 or -errno (r->error set). */
@@ -176,6 +186,10 @@ static inline bool wl_stopping(const struct wl_thr *t)
 /* Record one op of kind index k (into r->kind[]), bd->lat_ns its latency, ending at
  * end_ns; or count it as failed. */
 void wl_record(struct wl_thr *t, int k, const struct ops_bd *bd, uint64_t end_ns);
+/* The same for an op that ran on another thread (a pool call): x says which thread ran
+ * it and when, so a slow op's exemplar keeps that thread's off-CPU intervals. */
+void wl_record_ran(struct wl_thr *t, int k, const struct ops_bd *bd, uint64_t end_ns,
+		   const struct ex_exec *x);
 void wl_record_error(struct wl_thr *t, int k, uint64_t end_ns);
 
 /*
