@@ -28,38 +28,9 @@ int ops_thread_register(struct ops_thread *t)
 	return 0;
 }
 
-static inline uint64_t sub(uint64_t b, uint64_t a)
+void ops_snap_delta_blk(struct ops_thread *t, const struct ops_snap *a, const struct ops_snap *b,
+			struct ops_bd *o)
 {
-	return b > a ? b - a : 0;
-}
-
-void ops_snap_delta(struct ops_thread *t, const struct ops_snap *a, const struct ops_snap *b,
-		    struct ops_bd *o)
-{
-	o->n = 1;
-	o->lat_ns = sub(b->ts, a->ts);
-	o->queued_ns = 0;
-	if (!t->slot) {
-		memset(&o->on_ns, 0, sizeof(*o) - offsetof(struct ops_bd, on_ns));
-		o->queued_ns = 0;
-		return;
-	}
-	o->on_ns = sub(b->on_ns, a->on_ns);
-	o->runq_ns = b->runq_ns - a->runq_ns;
-	o->blocked_ns = b->blocked_ns - a->blocked_ns;
-	o->syscalls = b->syscalls - a->syscalls;
-	o->syscall_ns = b->syscall_ns - a->syscall_ns;
-	o->vcsw = b->vcsw - a->vcsw;
-	o->ivcsw = b->ivcsw - a->ivcsw;
-	o->faults = b->faults - a->faults;
-	o->map_calls = b->map_calls - a->map_calls;
-	o->map_bytes = b->map_bytes - a->map_bytes;
-	o->unmap_bytes = b->unmap_bytes - a->unmap_bytes;
-	o->migrations = b->migrations - a->migrations;
-	o->steal_ns = b->steal_ns - a->steal_ns;
-	memset(o->blk_ns, 0, sizeof(o->blk_ns));
-	if (o->blocked_ns == 0)
-		return;
 	for (int i = 0; i < OPS_BLK_SYS; i++) {
 		uint64_t d = b->blk_ns[i] - a->blk_ns[i];
 

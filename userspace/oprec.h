@@ -94,9 +94,36 @@ static inline void ops_snap_take(const struct ops_thread *t, struct ops_snap *s)
 	s->on_ns += s->ts - sl->in_ts;
 }
 
-/* out = b - a, with n = 1 and lat_ns = b.ts - a.ts. */
-void ops_snap_delta(struct ops_thread *t, const struct ops_snap *a, const struct ops_snap *b,
-		    struct ops_bd *out);
+/* Adds the blocked-by-syscall differences into o->blk_ns (zeroed by the caller). */
+void ops_snap_delta_blk(struct ops_thread *t, const struct ops_snap *a, const struct ops_snap *b,
+			struct ops_bd *o);
+
+/* out = b - a, with n = 1 and lat_ns = b.ts - a.ts. Inline: it runs once per operation. */
+static inline void ops_snap_delta(struct ops_thread *t, const struct ops_snap *a,
+				  const struct ops_snap *b, struct ops_bd *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->n = 1;
+	o->lat_ns = b->ts > a->ts ? b->ts - a->ts : 0;
+	if (!t->slot)
+		return;
+	/* on-CPU mixes the scheduler's clock with CLOCK_MONOTONIC: never below 0 */
+	o->on_ns = b->on_ns > a->on_ns ? b->on_ns - a->on_ns : 0;
+	o->runq_ns = b->runq_ns - a->runq_ns;
+	o->blocked_ns = b->blocked_ns - a->blocked_ns;
+	o->syscalls = b->syscalls - a->syscalls;
+	o->syscall_ns = b->syscall_ns - a->syscall_ns;
+	o->vcsw = b->vcsw - a->vcsw;
+	o->ivcsw = b->ivcsw - a->ivcsw;
+	o->faults = b->faults - a->faults;
+	o->map_calls = b->map_calls - a->map_calls;
+	o->map_bytes = b->map_bytes - a->map_bytes;
+	o->unmap_bytes = b->unmap_bytes - a->unmap_bytes;
+	o->migrations = b->migrations - a->migrations;
+	o->steal_ns = b->steal_ns - a->steal_ns;
+	if (o->blocked_ns)
+		ops_snap_delta_blk(t, a, b, o);
+}
 
 /* Operation kinds: small integers (1..OPS_MAX_KINDS-1) named once per process. */
 #define OPS_MAX_KINDS 64
