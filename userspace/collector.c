@@ -213,7 +213,8 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Read exited threads' slots once more, then give them back for new threads. */
+/* Read exited threads' slots once more, then give them back for new threads. The
+ * reaper thread and collector_reap() may both call it: the queue pop is atomic. */
 static void reap(struct collector *c)
 {
 	__u32 idx;
@@ -407,6 +408,11 @@ void collector_stop(struct collector *c)
 		close(c->stats_fd);
 	opscope_bpf__destroy(c->skel);
 	free(c);
+}
+
+void collector_reap(struct collector *c)
+{
+	reap(c);
 }
 
 struct collector *collector_current(void)

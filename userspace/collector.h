@@ -64,6 +64,9 @@ struct stack_entry {
 /* Read and clear the stack counts gathered so far (one scenario's worth). On success
  * *out is malloc'd (free it) and *n set; returns 0 or -errno. */
 int collector_stacks_take(struct collector *c, struct stack_entry **out, size_t *n);
+/* Read the final counters and names of threads that exited, now (the reaper thread
+ * does it every 100 ms). */
+void collector_reap(struct collector *c);
 /* Name of a thread of the target that exited (remembered from its last moment). */
 int collector_thread_name(struct collector *c, uint32_t tid, char *buf, size_t len);
 /* Frames of a stack id, innermost first: returns their number (0 for id 0), or -ENOENT. */

@@ -222,7 +222,10 @@ int profile_take(struct profile *p, struct collector *c, const char *scenario)
 	struct stack_entry *v;
 	size_t n;
 	int64_t now = realtime_ns();
-	int err = collector_stacks_take(c, &v, &n);
+	int err;
+
+	collector_reap(c); /* threads that just exited: keep their names */
+	err = collector_stacks_take(c, &v, &n);
 
 	if (err)
 		return err;

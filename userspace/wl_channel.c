@@ -389,6 +389,10 @@ static int channel_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 		else
 			fn = is_prod ? producer_main : consumer_main;
 		err = pthread_create(&ct->th, NULL, fn, ct);
+		if (!err) /* stacks and record tables merge threads by name */
+			pthread_setname_np(ct->th, w->pattern == PAT_PINGPONG ?
+				(is_prod ? "chan-pinger" : "chan-ponger") :
+				(is_prod ? "chan-producer" : "chan-consumer"));
 		if (err) {
 			wl_fail(&w->run, -err, "cannot start channel thread %u of %u: %s", i + 1,
 				total, strerror(err));

@@ -569,6 +569,8 @@ static int stream_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 		goto finish;
 
 	err = pthread_create(&w->server_th, NULL, server_main, w);
+	if (!err) /* stacks and record tables merge threads by name */
+		pthread_setname_np(w->server_th, "stream-server");
 	if (err) {
 		wl_fail(&w->run, -err, "cannot start the stream server thread: %s",
 			strerror(err));
@@ -582,6 +584,8 @@ static int stream_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 		cl->w = w;
 		cl->idx = i;
 		err = pthread_create(&cl->th, NULL, client_main, cl);
+		if (!err)
+			pthread_setname_np(cl->th, "stream-client");
 		if (err) {
 			wl_fail(&w->run, -err, "cannot start stream client thread %u of %u: %s",
 				i + 1, w->nclients, strerror(err));
