@@ -396,7 +396,9 @@ static __always_inline int on_wakeup(void *ctx, struct task_struct *p, bool new_
 		s = slot_new(p->pid, false);
 		if (!s)
 			return 0;
+		/* a new thread: its first wait for a CPU starts now, and nothing before */
 		s->state = OPS_T_RUNNABLE;
+		s->out_ts = now;
 		s->wake_ts = now;
 		return 0;
 	}

@@ -395,6 +395,8 @@ static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struc
 		pt->idx = worker ? i : i - p->nworkers;
 		pt->next_id = (uint64_t)pt->idx << 40;
 		err = pthread_create(&pt->th, NULL, worker ? worker_main : caller_main, pt);
+		if (!err) /* stacks and record tables merge threads by name */
+			pthread_setname_np(pt->th, worker ? "pool-worker" : "pool-caller");
 		if (err) {
 			wl_fail(&p->run, -err, "cannot start pool thread %u of %u: %s", i + 1,
 				p->nworkers + p->ncallers, strerror(err));
