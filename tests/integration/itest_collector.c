@@ -18,20 +18,7 @@
 #include "oprec.h"
 #include "sysnames.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                  \
-	do {                                              \
-		if (cond) {                               \
-			passed++;                         \
-			printf("  ok    ");           \
-		} else {                                  \
-			failed++;                         \
-			printf("  FAIL  ");           \
-		}                                         \
-		printf(__VA_ARGS__);                      \
-		printf("\n");                             \
-	} while (0)
+#include "itest.h"
 
 static void sleep_ns(uint64_t ns)
 {

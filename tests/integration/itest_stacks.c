@@ -19,20 +19,7 @@
 #include "oprec.h"
 #include "profile.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                        \
-	do {                                    \
-		if (cond) {                     \
-			passed++;               \
-			printf("  ok    ");     \
-		} else {                        \
-			failed++;               \
-			printf("  FAIL  ");     \
-		}                               \
-		printf(__VA_ARGS__);            \
-		printf("\n");                   \
-	} while (0)
+#include "itest.h"
 
 #define SLEEP_MS 60
 #define NSLEEP 5

@@ -19,6 +19,7 @@
 #include "opagg.h"
 #include "oprec.h"
 #include "params.h"
+#include "exemplar.h"
 #include "workload.h"
 
 static int passed, failed, skipped;
@@ -93,6 +94,8 @@ static void free_res(struct wl_result *res)
 {
 	for (int k = 0; k < res->nkinds; k++)
 		op_agg_free(res->agg[k]);
+	ex_set_free(res->ex);
+	res->ex = NULL;
 }
 
 static int kind_index(const struct wl_result *res, const char *name)
