@@ -8,24 +8,7 @@
 #     exit 2; the CI outputs are well-formed; baseline and history work on real runs.
 # Last line: "N passed, N failed".
 set -u
-build=${1:-build}
-opscope=$build/opscope
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-finish() { echo "$pass passed, $fail failed"; exit $((fail > 0)); }
-
-if [ ! -x "$opscope" ]; then
-	bad "no $opscope: build it first (make)"
-	finish
-fi
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root for the kernel collector"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-tmp=$(mktemp -d /tmp/itest_compare.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh" itest_compare "$@"
 
 # inflight = workers: a task never waits for a worker, so the longer sleep shows up as
 # the caller being blocked rather than as queueing.

@@ -11,24 +11,7 @@
 #  6. --no-kernel runs without a collector; suite [targets] override the defaults.
 # Last line: "N passed, N failed".
 set -u
-build=${1:-build}
-opscope=$build/opscope
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-finish() { echo "$pass passed, $fail failed"; exit $((fail > 0)); }
-
-if [ ! -x "$opscope" ]; then
-	bad "no $opscope: build it first (make)"
-	finish
-fi
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root for the kernel collector"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-tmp=$(mktemp -d /tmp/itest_run.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh" itest_run "$@"
 
 # 1. bad input: exit 2, a single line naming the problem, nothing written
 printf '[run]\nreps = 2\n[scenario a]\nworkload = pool\nsweep workers = 1, 0\n' >"$tmp/bad.suite"

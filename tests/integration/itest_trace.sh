@@ -14,24 +14,7 @@
 # The structural checks need python3 (skipped visibly without it).
 # Last line: "N passed, N failed".
 set -u
-build=${1:-build}
-opscope=$build/opscope
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-finish() { echo "$pass passed, $fail failed"; exit $((fail > 0)); }
-
-if [ ! -x "$opscope" ]; then
-	bad "no $opscope: build it first (make)"
-	finish
-fi
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root for the kernel collector"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-tmp=$(mktemp -d /tmp/itest_trace.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh" itest_trace "$@"
 
 run() { # DIR ARGS...: exit 0 or 1 (a target may fail) is a completed run
 	local out=$1; shift
