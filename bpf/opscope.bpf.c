@@ -64,7 +64,7 @@ struct {
 	__type(value, __u32);
 } dead_slots SEC(".maps");
 
-/* Slots userspace has read and zeroed, ready for new threads. */
+/* Slots userspace has read one last time, ready for new threads (slot_new clears them). */
 struct {
 	__uint(type, BPF_MAP_TYPE_QUEUE);
 	__uint(max_entries, OPS_MAX_SLOTS);
@@ -357,8 +357,6 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 			off_ring_add(s, now);
 			if (s->state == OPS_T_RUNNABLE)
 				s->runq_ns += now - s->wake_ts;
-			else if (s->state == OPS_T_BLOCKED)
-				account_blocked(s, now); /* woken without a wakeup event */
 			else if (s->state == OPS_T_RUNNING) {
 				/* its switch-out escaped us: charge the run time it had
 				 * and count the rest of the gap as waiting for a CPU */
@@ -396,10 +394,12 @@ static __always_inline int on_wakeup(void *ctx, struct task_struct *p, bool new_
 		s = slot_new(p->pid, false);
 		if (!s)
 			return 0;
-		/* a new thread: its first wait for a CPU starts now, and nothing before */
+		/* a new thread: its first wait for a CPU starts now, and nothing before;
+		 * it is placed on its first CPU already (no migration when it runs there) */
 		s->state = OPS_T_RUNNABLE;
 		s->out_ts = now;
 		s->wake_ts = now;
+		s->cpu = p->thread_info.cpu;
 		return 0;
 	}
 	/* Only loaded for waker stacks: the accounting itself needs no wakeup event. */

@@ -153,34 +153,25 @@ static __always_inline void offcpu_emit(struct ops_slot *s, __u64 u)
 static __always_inline void offcpu_switch_in(struct ops_slot *s, struct task_struct *t,
 					     __u64 now)
 {
-	__u64 off, blocked = 0, runq;
+	__u64 blocked, runq;
 
-	if (!stacks_on)
+	/* Called with s RUNNABLE since wake_ts (blocked before, if woken), or RUNNING
+	 * when its switch-out escaped us (then there is no interval to speak of). */
+	if (!stacks_on || s->state != OPS_T_RUNNABLE)
 		return;
-	off = now - s->out_ts;
+	blocked = s->wake_ts - s->out_ts;
+	runq = now - s->wake_ts;
 	if (s->pend) {
 		/* Still inside the syscall it blocked in (preempted, or blocked again,
 		 * before returning): the same user stack applies, so add to it. */
-		if (s->state == OPS_T_BLOCKED) {
-			s->pend_blocked += off;
-		} else if (s->state == OPS_T_RUNNABLE) {
-			s->pend_blocked += s->wake_ts - s->out_ts;
-			s->pend_runq += now - s->wake_ts;
-		}
+		s->pend_blocked += blocked;
+		s->pend_runq += runq;
 		s->wake_pid = 0;
 		return;
 	}
-	if (off < min_block_ns || s->state == OPS_T_RUNNING) {
+	if (now - s->out_ts < min_block_ns) {
 		s->wake_pid = 0;
 		return;
-	}
-	if (s->state == OPS_T_BLOCKED) {
-		blocked = off;
-		runq = 0;
-	} else {
-		/* RUNNABLE: preempted (wake_ts == out_ts), or woken at wake_ts */
-		blocked = s->wake_ts - s->out_ts;
-		runq = now - s->wake_ts;
 	}
 	s->pend_kstack = task_kstack(t);
 	s->pend_blocked = blocked;
