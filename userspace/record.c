@@ -204,8 +204,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: opscope record -p PID [OPTIONS]\n"
 		   "       opscope record [OPTIONS] -- CMD [ARGS...]\n"
-		   "Accounts every thread of the process until it exits, DURATION passes or "
-		   "Ctrl-C.\n"
+		   "Accounts every thread of the process (not the processes it forks) until "
+		   "it exits,\nDURATION passes or Ctrl-C.\n"
 		   "  -d, --duration D   stop after D (500ms, 10s)\n"
 		   "  -o, --out DIR      write record.txt (and stacks/ with --stacks) into DIR\n"
 		   "  -s, --stacks       off-CPU, waker, page-fault stacks and on-CPU samples\n"
