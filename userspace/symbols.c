@@ -527,9 +527,9 @@ static void dso_load(struct dso_set *ds, struct dso *d, int pid, uint64_t start,
 		d->nsegs++;
 	}
 	d->readable = d->nsegs > 0;
-	if (dso_read_symbols(d, elf) < 0)
-		goto out;
-	if (!elf_has_symtab(elf))
+	/* out of memory part way leaves the symbols read so far: sort those too, since
+	 * dso_find_sym searches them by bisection */
+	if (dso_read_symbols(d, elf) >= 0 && !elf_has_symtab(elf))
 		dso_find_debug(ds, d, elf);
 	if (!d->nsyms)
 		goto out;
