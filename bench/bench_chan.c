@@ -37,6 +37,18 @@ static double median(double *v)
 
 static volatile uint64_t sink;
 
+/* Every round moves 0..N-1 (ck_ring: 1..N): a wrong sum means elements were dropped and
+ * the timing measured something else, so the numbers must not be reported. */
+static void check_sum(const char *what, uint64_t sum, uint64_t want)
+{
+	if (sum == want)
+		return;
+	fprintf(stderr, "bench_chan: %s moved the wrong elements (sum %llu, expected %llu); "
+		"the timing is void, fix the benchmark\n", what, (unsigned long long)sum,
+		(unsigned long long)want);
+	exit(1);
+}
+
 static double round_chan(struct chan *c)
 {
 	uint64_t t0, t1, v, sum = 0;
@@ -48,6 +60,7 @@ static double round_chan(struct chan *c)
 		sum += v;
 	}
 	t1 = ops_now_ns();
+	check_sum("the channel", sum, (uint64_t)N * (N - 1) / 2);
 	sink += sum;
 	return (double)(t1 - t0) / N;
 }
@@ -57,6 +70,9 @@ static double round_ck(struct ck_ring *r, struct ck_ring_buffer *b, bool mpmc)
 	uint64_t t0, t1, sum = 0;
 	void *p = NULL;
 
+	/* The SPSC calls move p_tail but not p_head, which the MPMC calls read: a ring used
+	 * both ways must start afresh, or every MPMC enqueue finds it full. */
+	ck_ring_init(r, CAP);
 	t0 = ops_now_ns();
 	if (mpmc) {
 		for (uint64_t i = 0; i < N; i++) {
@@ -72,6 +88,7 @@ static double round_ck(struct ck_ring *r, struct ck_ring_buffer *b, bool mpmc)
 		}
 	}
 	t1 = ops_now_ns();
+	check_sum(mpmc ? "ck_ring mpmc" : "ck_ring spsc", sum, (uint64_t)N * (N + 1) / 2);
 	sink += sum;
 	return (double)(t1 - t0) / N;
 }
@@ -122,6 +139,10 @@ static double xfer_round(struct xfer *x, bool ck)
 	}
 	pthread_join(th, NULL);
 	t1 = ops_now_ns();
+	if (ck)
+		check_sum("ck_ring across threads", sum, (uint64_t)N * (N + 1) / 2);
+	else
+		check_sum("the channel across threads", sum, (uint64_t)N * (N - 1) / 2);
 	sink += sum;
 	return (double)(t1 - t0) / N;
 }
