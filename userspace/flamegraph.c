@@ -604,8 +604,14 @@ int flamegraph_write(FILE *out, struct folded *f, const struct flamegraph_opts *
 		return -ENOMEM;
 	r.o = o ? o : &def;
 	r.unit = r.o->unit ? r.o->unit : "samples";
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		/* NULL when sorting the stacks ran out of memory */
 		folded_get(f, i, &recs[i].stack, &recs[i].b);
+		if (!recs[i].stack) {
+			free(recs);
+			return -ENOMEM;
+		}
+	}
 	err = ftree_build(&t, recs, n);
 	if (!err) {
 		subtitle_totals(r.subtitle, sizeof(r.subtitle), r.o->subtitle, n, t.n[0].v,
@@ -638,12 +644,17 @@ int flamegraph_write_diff(FILE *out, struct folded *a, struct folded *b,
 	r.o = o ? o : &def;
 	r.diff = true;
 	r.unit = r.o->unit ? r.o->unit : "samples";
+	err = -ENOMEM; /* folded_get gives a NULL stack when sorting runs out of memory */
 	for (i = 0; i < nb; i++, nr++) {
 		folded_get(b, i, &recs[nr].stack, &recs[nr].b);
+		if (!recs[nr].stack)
+			goto out;
 		recs[nr].a = folded_lookup(a, recs[nr].stack);
 	}
 	for (i = 0; i < na; i++) {
 		folded_get(a, i, &recs[nr].stack, &recs[nr].a);
+		if (!recs[nr].stack)
+			goto out;
 		if (folded_lookup(b, recs[nr].stack))
 			continue;
 		recs[nr++].b = 0;

@@ -515,6 +515,10 @@ int pprof_add_folded(struct pprof *p, struct folded *f, int type_index)
 		int nf = 0, nl = 0, depth = 1, k;
 
 		folded_get(f, i, &stack, &v);
+		if (!stack) { /* sorting the stacks ran out of memory */
+			err = -ENOMEM;
+			break;
+		}
 		for (k = 0; stack[k]; k++)
 			depth += stack[k] == ';';
 		copy = strdup(stack);
