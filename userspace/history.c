@@ -198,7 +198,7 @@ static int grow_hash(struct history *h)
 	return 0;
 }
 
-/* The series of (scenario, metric), created on first use with nruns values. */
+/* The series of (scenario, metric), created on first use with nruns values, all NaN. */
 static struct series *series_get(struct history *h, const char *sc, const char *metric,
 				 int nruns)
 {
@@ -272,7 +272,7 @@ struct history *history_load(const char *file, int last, char *err, size_t errle
 	char **lines = NULL, *buf = NULL;
 	size_t nl = 0, cap = 0, bcap = 0;
 	ssize_t n;
-	int lineno = 0, first = 0;
+	int lineno = 0, first = 0, maxruns;
 	int *linenos = NULL;
 	FILE *f = fopen(file, "r");
 
@@ -306,15 +306,21 @@ struct history *history_load(const char *file, int last, char *err, size_t errle
 			goto oom;
 		linenos[nl++] = lineno;
 	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "cannot read history file %s: %s", file, strerror(errno));
+		goto fail;
+	}
 	fclose(f);
 	f = NULL;
 	if (last > 0 && nl > (size_t)last)
 		first = (int)nl - last;
+	/* every series holds a slot per line that may become a run, NaN until filled */
+	maxruns = (int)nl - first;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		goto oom;
 	snprintf(h->file, sizeof(h->file), "%s", file);
-	h->runs = calloc(nl ? nl : 1, sizeof(*h->runs));
+	h->runs = calloc(maxruns ? (size_t)maxruns : 1, sizeof(*h->runs));
 	if (!h->runs)
 		goto oom;
 	for (size_t i = (size_t)first; i < nl; i++) {
@@ -328,8 +334,9 @@ struct history *history_load(const char *file, int last, char *err, size_t errle
 				file, linenos[i], je.col, je.msg);
 			continue;
 		}
+		sc = json_get(r, "scenarios");
 		if (strcmp(json_get_str(r, "schema", ""), HISTORY_SCHEMA) ||
-		    json_get_num(r, "version", 0) != 1) {
+		    json_get_num(r, "version", 0) != 1 || !json_is(sc, JSON_OBJECT)) {
 			fprintf(stderr, "opscope history: %s:%d: skipped: not an opscope history "
 				"line of version 1\n", file, linenos[i]);
 			json_doc_free(d);
@@ -340,25 +347,14 @@ struct history *history_load(const char *file, int last, char *err, size_t errle
 		snprintf(h->runs[run].label, sizeof(h->runs[run].label), "%s",
 			 json_get_str(r, "label", ""));
 		h->nruns++;
-		/* every series grows by one slot per run (NaN until filled) */
-		for (int s = 0; s < h->nser; s++) {
-			double *t = realloc(h->ser[s].v, (size_t)h->nruns * sizeof(double));
-
-			if (!t) {
-				json_doc_free(d);
-				goto oom;
-			}
-			h->ser[s].v = t;
-			t[run] = NAN;
-		}
-		sc = json_get(r, "scenarios");
 		for (size_t k = 0; k < json_len(sc); k++) {
 			const struct json_value *ms = json_get(json_at(sc, k), "metrics");
 
-			for (size_t j = 0; j < json_len(ms); j++) {
+			/* json_key_at is NULL for an array of metrics: nothing to name them by */
+			for (size_t j = 0; j < json_len(ms) && json_key_at(ms, j); j++) {
 				const struct json_value *mm = json_at(ms, j);
 				struct series *s = series_get(h, json_key_at(sc, k),
-							      json_key_at(ms, j), h->nruns);
+							      json_key_at(ms, j), maxruns);
 				const char *better = json_get_str(mm, "better", "none");
 
 				if (!s) {
@@ -387,6 +383,8 @@ struct history *history_load(const char *file, int last, char *err, size_t errle
 	}
 	return h;
 oom:
+	snprintf(err, errlen, "out of memory reading %s", file);
+fail:
 	if (f)
 		fclose(f);
 	for (size_t i = 0; i < nl; i++)
@@ -395,7 +393,6 @@ oom:
 	free(linenos);
 	free(buf);
 	history_free(h);
-	snprintf(err, errlen, "out of memory reading %s", file);
 	return NULL;
 }
 

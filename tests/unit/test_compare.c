@@ -892,6 +892,39 @@ START_TEST(history_roundtrip)
 }
 END_TEST
 
+/* Lines that parse as JSON but have the wrong shape are skipped, not dereferenced. */
+START_TEST(history_wrong_shapes)
+{
+	static const char *const lines =
+		"{\"schema\": \"opscope-history\", \"version\": 1, \"created\": \"c1\", "
+		"\"scenarios\": [{\"metrics\": {\"a\": {\"median\": 1}}}]}\n"
+		"{\"schema\": \"opscope-history\", \"version\": 1, \"created\": \"c2\", "
+		"\"scenarios\": {\"s\": {\"metrics\": [{\"median\": 1}]}}}\n"
+		"{\"schema\": \"opscope-history\", \"version\": 1, \"created\": \"c3\", "
+		"\"scenarios\": {\"s\": {\"metrics\": {\"throughput\": {\"median\": 7}}}}}\n";
+	struct history *h;
+	char hf[256], err[512];
+	char *out;
+	size_t len;
+	FILE *f;
+
+	path_of(hf, sizeof(hf), "shapes.jsonl");
+	write_text(hf, lines);
+	h = history_load(hf, 0, err, sizeof(err));
+	ck_assert_msg(h, "%s", err);
+	/* the array of scenarios is skipped; the array of metrics is a run with no series */
+	ck_assert_int_eq(history_runs(h), 2);
+	ck_assert_int_eq(history_series(h), 1);
+	f = open_memstream(&out, &len);
+	history_print(f, h, NULL);
+	fclose(f);
+	ck_assert_msg(strstr(out, "c2 .. c3"), "%s", out);
+	ck_assert_msg(strstr(out, "throughput"), "%s", out);
+	free(out);
+	history_free(h);
+}
+END_TEST
+
 START_TEST(differential_flamegraph)
 {
 	struct synth a, b;
@@ -1009,6 +1042,7 @@ static Suite *compare_suite(void)
 	tcase_add_test(tc, differential_flamegraph);
 	tcase_add_test(tc, sparkline);
 	tcase_add_test(tc, history_roundtrip);
+	tcase_add_test(tc, history_wrong_shapes);
 	suite_add_tcase(s, tc);
 	return s;
 }
