@@ -73,6 +73,7 @@ struct parser {
 	struct json_doc *doc;
 	struct json_err *err;
 	bool failed;
+	bool oom; /* the failure was out of memory (errno ENOMEM), not the input */
 	/* scratch stack of children (and keys) of open containers */
 	struct json_value **stk;
 	char **kstk;
@@ -122,7 +123,7 @@ static int line_of(const struct parser *ps, const char *at)
 static void fail_oom(struct parser *ps)
 {
 	fail_at(ps, ps->p, "out of memory while parsing");
-	errno = ENOMEM;
+	ps->oom = true;
 }
 
 static void describe_char(const char *p, const char *end, char *out, size_t len)
@@ -687,10 +688,8 @@ struct json_doc *json_parse(const char *text, size_t len, int max_depth, struct 
 	free(ps.kstk);
 	free(ps.buf);
 	if (!d->root) {
-		int e = errno == ENOMEM ? ENOMEM : EINVAL;
-
 		json_doc_free(d);
-		errno = e;
+		errno = ps.oom ? ENOMEM : EINVAL;
 		return NULL;
 	}
 	return d;
