@@ -231,47 +231,29 @@ void op_agg_summarize(const struct op_agg *a, struct op_summary *s)
 		rank_hi[b] = hist_rank(s->count, band_q[b]);
 
 	for (unsigned ci = 0; ci < OPAGG_NCOARSE; ci++) {
+		/* every bucket with ops has its chunk: op_agg_add and op_agg_merge allocate
+		 * it before the histogram counts anything there */
 		const struct opagg_chunk *c = a->chunk[ci];
 		uint64_t nc = coarse_count(h, ci), done[BD_NFIELDS] = { 0 };
 		uint64_t first = seen + 1, last = seen + nc; /* ranks held by this bucket */
-		int b_first = -1, b_last = -1;
 
 		if (!nc)
 			continue;
+		seen = last;
 		if (first <= rank_hi[BAND_P50] && rank_hi[BAND_P50] <= last)
 			ci_p50 = ci;
 		if (first <= rank_hi[BAND_P99] && rank_hi[BAND_P99] <= last)
 			ci_p99 = ci;
-		for (int b = 0; b < BAND_NR; b++) {
-			uint64_t lo = b ? rank_hi[b - 1] + 1 : 1;
-
-			if (lo <= last && rank_hi[b] >= first) {
-				if (b_first < 0)
-					b_first = b;
-				b_last = b;
-			}
-		}
-		seen = last;
-		if (!c) {
-			/* cannot happen (a chunk exists before its first op is counted); keep
-			 * the counts exact anyway */
-			for (int b = b_first; b <= b_last; b++) {
-				uint64_t lo = b ? rank_hi[b - 1] + 1 : 1;
-				uint64_t from = lo > first ? lo : first;
-				uint64_t to = rank_hi[b] < last ? rank_hi[b] : last;
-
-				s->band[b].n += to - from + 1;
-			}
-			s->total.n += nc;
-			continue;
-		}
 		ops_bd_add(&s->total, &c->sum);
-		for (int b = b_first; b <= b_last; b++) {
+		for (int b = 0; b < BAND_NR; b++) {
 			uint64_t lo = b ? rank_hi[b - 1] + 1 : 1;
 			uint64_t from = lo > first ? lo : first;
 			uint64_t to = rank_hi[b] < last ? rank_hi[b] : last;
 
-			bd_add_share(&s->band[b], &c->sum, to - from + 1, nc, done, b == b_last);
+			/* the band holding rank `last` is the last one this bucket reaches */
+			if (from <= to)
+				bd_add_share(&s->band[b], &c->sum, to - from + 1, nc, done,
+					     to == last);
 		}
 	}
 
