@@ -440,36 +440,40 @@ static __attribute__((noinline)) void ex_offer(struct wl_thr *t, int k, const st
 	t->ex_thresh[k] = ex_kind_offer(&t->ex[k], t->run->kind[k], &t->ot, bd, end_ns, x);
 }
 
-void wl_record(struct wl_thr *t, int k, const struct ops_bd *bd, uint64_t end_ns)
+/* Every recorded op, timed or failed: the thread's last end and the ops_done progress. */
+static inline __attribute__((always_inline)) void count_op(struct wl_thr *t, uint64_t end_ns)
 {
-	op_agg_add(t->agg[k], bd);
-	if (__builtin_expect(bd->lat_ns >= t->ex_thresh[k], 0))
-		ex_offer(t, k, bd, end_ns, NULL);
 	if (end_ns > t->last_end)
 		t->last_end = end_ns;
 	if (++t->unflushed >= 64)
 		flush_done(t);
+}
+
+static inline __attribute__((always_inline)) void record(struct wl_thr *t, int k,
+							  const struct ops_bd *bd, uint64_t end_ns,
+							  const struct ex_exec *x)
+{
+	op_agg_add(t->agg[k], bd);
+	if (__builtin_expect(bd->lat_ns >= t->ex_thresh[k], 0))
+		ex_offer(t, k, bd, end_ns, x);
+	count_op(t, end_ns);
+}
+
+void wl_record(struct wl_thr *t, int k, const struct ops_bd *bd, uint64_t end_ns)
+{
+	record(t, k, bd, end_ns, NULL);
 }
 
 void wl_record_ran(struct wl_thr *t, int k, const struct ops_bd *bd, uint64_t end_ns,
 		   const struct ex_exec *x)
 {
-	op_agg_add(t->agg[k], bd);
-	if (__builtin_expect(bd->lat_ns >= t->ex_thresh[k], 0))
-		ex_offer(t, k, bd, end_ns, x);
-	if (end_ns > t->last_end)
-		t->last_end = end_ns;
-	if (++t->unflushed >= 64)
-		flush_done(t);
+	record(t, k, bd, end_ns, x);
 }
 
 void wl_record_error(struct wl_thr *t, int k, uint64_t end_ns)
 {
 	op_agg_add_error(t->agg[k]);
-	if (end_ns > t->last_end)
-		t->last_end = end_ns;
-	if (++t->unflushed >= 64)
-		flush_done(t);
+	count_op(t, end_ns);
 }
 
 static void sleep_ns(uint64_t ns)
