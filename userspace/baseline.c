@@ -136,6 +136,11 @@ static int copy_one(const char *path, const struct stat *st, int type, struct FT
 		copy_err = -ENAMETOOLONG;
 		return 1;
 	}
+	if (type == FTW_DNR || type == FTW_NS) {
+		/* an unreadable part of stacks/ would make a baseline without its stacks */
+		copy_err = -(errno ? errno : EACCES);
+		return 1;
+	}
 	if (type == FTW_D) {
 		if (mkdir(to, 0755) && errno != EEXIST) {
 			copy_err = -errno;
@@ -234,7 +239,8 @@ static int do_save(const struct bl_opts *o, const char *name, const char *src)
 			copy_src = sdir;
 			copy_dst = p;
 			copy_err = 0;
-			nftw(sdir, copy_one, 16, FTW_PHYS);
+			if (nftw(sdir, copy_one, 16, FTW_PHYS) == -1 && !copy_err)
+				copy_err = -errno;
 			rc = copy_err;
 		}
 	}
@@ -377,16 +383,17 @@ static int do_list(const struct bl_opts *o)
 		if (de->d_name[0] == '.' || !valid_name(de->d_name))
 			continue;
 		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			char **t = realloc(names, cap * sizeof(*t));
+			char **t = realloc(names, (cap ? cap * 2 : 16) * sizeof(*t));
 
 			if (!t)
-				break;
+				goto oom;
 			names = t;
+			cap = cap ? cap * 2 : 16;
 		}
 		names[n] = strdup(de->d_name);
-		if (names[n])
-			n++;
+		if (!names[n])
+			goto oom;
+		n++;
 	}
 	closedir(d);
 	qsort(names, n, sizeof(*names), name_cmp);
@@ -401,6 +408,13 @@ static int do_list(const struct bl_opts *o)
 		printf("  (none)\n");
 	free(names);
 	return 0;
+oom:
+	/* a partial list would pass for the whole one */
+	closedir(d);
+	while (n)
+		free(names[--n]);
+	free(names);
+	return bl_fail("out of memory listing the baselines in %s", path);
 }
 
 static void baseline_usage(FILE *f)
