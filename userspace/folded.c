@@ -463,7 +463,8 @@ int folded_read(struct folded *f, FILE *in, const char *name, char *err, size_t 
 		while (slen && (line[slen - 1] == ' ' || line[slen - 1] == '\t'))
 			slen--;
 		if (!slen) {
-			snprintf(err, errlen, "%s:%zu: empty stack before the count", name, lineno);
+			snprintf(err, errlen, "%s:%zu: empty stack before the count; a folded line is "
+				 "'frame;frame;... COUNT'", name, lineno);
 			rc = -EINVAL;
 			break;
 		}
@@ -482,13 +483,15 @@ int folded_read(struct folded *f, FILE *in, const char *name, char *err, size_t 
 			snprintf(err, errlen, "%s:%zu: this stack's counts add up past 2^64", name,
 				 lineno);
 			rc = -EINVAL;
+		} else if (rc) {
+			snprintf(err, errlen, "%s:%zu: cannot store this stack: %s", name, lineno,
+				 strerror(-rc));
 		}
-		else if (rc)
-			snprintf(err, errlen, "%s:%zu: %s", name, lineno, strerror(-rc));
 	}
 	if (!rc && ferror(in)) {
 		rc = -EIO;
-		snprintf(err, errlen, "%s: read error after line %zu", name, lineno);
+		snprintf(err, errlen, "%s: read error after line %zu; check the device or file "
+			 "system it is on", name, lineno);
 	}
 	free(line);
 	return rc;
@@ -501,7 +504,8 @@ int folded_read_file(struct folded *f, const char *path, char *err, size_t errle
 
 	if (!in) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(-rc));
+		snprintf(err, errlen, "cannot open %s: %s; check the path and its permissions",
+			 path, strerror(-rc));
 		return rc;
 	}
 	rc = folded_read(f, in, path, err, errlen);
