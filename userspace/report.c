@@ -718,11 +718,14 @@ enum smetric {
 	SM_ALLOCS_OP, SM_FAULTS_OP, SM_MAP_BYTES_OP, SM_THREADS, SM_OCCUPANCY, SM_NR
 };
 
-static const struct {
+/* What a metric is, apart from its values: one type for both tables below. */
+struct metric_def {
 	const char *name, *unit;
 	enum metric_kind kind;
 	enum metric_better better;
-} smetrics[SM_NR] = {
+};
+
+static const struct metric_def smetrics[SM_NR] = {
 	[SM_THROUGHPUT] = { "throughput", "ops/s", MK_THROUGHPUT, MB_HIGHER },
 	[SM_OPS] = { "ops", "ops", MK_INFO, MB_NONE },
 	[SM_ERROR_RATE] = { "error_rate", "ratio", MK_ERRORS, MB_LOWER },
@@ -742,11 +745,7 @@ enum kmetric {
 	KM_SYSCALLS, KM_VCSW, KM_IVCSW, KM_FAULTS, KM_MIGRATIONS, KM_NR
 };
 
-static const struct {
-	const char *name, *unit;
-	enum metric_kind kind;
-	enum metric_better better;
-} kmetrics[KM_NR] = {
+static const struct metric_def kmetrics[KM_NR] = {
 	[KM_THROUGHPUT] = { "throughput", "ops/s", MK_THROUGHPUT, MB_HIGHER },
 	[KM_MEAN] = { "mean_ns", "ns", MK_LATENCY, MB_LOWER },
 	[KM_P50] = { "p50_ns", "ns", MK_LATENCY, MB_LOWER },
@@ -768,7 +767,7 @@ static const struct {
 	[KM_MIGRATIONS] = { "migrations", "count", MK_KERNEL, MB_LOWER },
 };
 
-/* Ops of the first (primary) op kind of the scenario in this repetition. */
+/* The summary of op kind kind in this repetition, NULL when it has none. */
 static const struct op_summary *rep_kind(const struct rep_result *rep, uint32_t kind)
 {
 	for (int k = 0; k < rep->nkinds; k++)
@@ -874,9 +873,8 @@ static bool kmetric_value(const struct report *r, const struct rep_result *rep, 
 	return p->count > 0;
 }
 
-static struct metric *metric_new(struct scen_result *s, const char *op, const char *name,
-				 const char *unit, enum metric_kind kind,
-				 enum metric_better better)
+static struct metric *metric_new(struct scen_result *s, const char *op,
+				 const struct metric_def *def)
 {
 	struct metric *m = &s->metrics[s->nmetrics];
 	int n = s->nreps ? s->nreps : 1;
@@ -889,12 +887,12 @@ static struct metric *metric_new(struct scen_result *s, const char *op, const ch
 		free(m->have);
 		return NULL;
 	}
-	snprintf(m->name, sizeof(m->name), "%s", name);
+	snprintf(m->name, sizeof(m->name), "%s", def->name);
 	snprintf(m->op, sizeof(m->op), "%s", op);
-	snprintf(m->id, sizeof(m->id), "%s%s%s", op, *op ? "/" : "", name);
-	m->unit = unit;
-	m->kind = kind;
-	m->better = better;
+	snprintf(m->id, sizeof(m->id), "%s%s%s", op, *op ? "/" : "", def->name);
+	m->unit = def->unit;
+	m->kind = def->kind;
+	m->better = def->better;
 	s->nmetrics++;
 	return m;
 }
@@ -908,8 +906,7 @@ static int scen_metrics(const struct report *r, struct scen_result *s)
 	if (!s->metrics)
 		return -ENOMEM;
 	for (int i = 0; i < SM_NR; i++) {
-		m = metric_new(s, "", smetrics[i].name, smetrics[i].unit, smetrics[i].kind,
-			       smetrics[i].better);
+		m = metric_new(s, "", &smetrics[i]);
 		if (!m)
 			return -ENOMEM;
 		for (int j = 0; j < s->nreps; j++)
@@ -918,8 +915,7 @@ static int scen_metrics(const struct report *r, struct scen_result *s)
 	}
 	for (int k = 0; k < s->nkinds; k++) {
 		for (int i = 0; i < KM_NR; i++) {
-			m = metric_new(s, s->kind_name[k], kmetrics[i].name, kmetrics[i].unit,
-				       kmetrics[i].kind, kmetrics[i].better);
+			m = metric_new(s, s->kind_name[k], &kmetrics[i]);
 			if (!m)
 				return -ENOMEM;
 			for (int j = 0; j < s->nreps; j++)
