@@ -777,8 +777,10 @@ static char *explain_latency(const struct json_value *bs, const struct json_valu
 		struct mwu t;
 
 		if (na && nc && !signif_mwu(ra, na, rc, nc, &t)) {
-			sb_printf(&b, "%sp %s%.3f", paren ? "; " : " (", t.p < 0.001 ? "<" : "",
-				  t.p < 0.001 ? 0.001 : t.p);
+			char pv[16];
+
+			cmp_fmt_p(pv, sizeof(pv), t.p);
+			sb_printf(&b, "%sp %s", paren ? "; " : " (", pv);
 			paren = true;
 		}
 		if (paren)
@@ -1221,7 +1223,7 @@ static void print_wrapped(FILE *f, const char *indent, const char *label, const 
 	fputc('\n', f);
 }
 
-static void fmt_p(char *buf, size_t len, double p)
+void cmp_fmt_p(char *buf, size_t len, double p)
 {
 	if (isnan(p))
 		snprintf(buf, len, "-");
@@ -1231,7 +1233,7 @@ static void fmt_p(char *buf, size_t len, double p)
 		snprintf(buf, len, "%.3f", p);
 }
 
-static bool row_interesting(const struct cmp_row *r)
+bool cmp_row_interesting(const struct cmp_row *r)
 {
 	return r->verdict != CMP_SAME && r->verdict != CMP_UNGATED;
 }
@@ -1261,7 +1263,7 @@ void cmp_print_text(FILE *f, const struct cmp_result *res, bool all)
 	for (int i = 0; i < res->nrows; i++) {
 		const struct cmp_row *r = &res->rows[i];
 
-		if (!all && !row_interesting(r)) {
+		if (!all && !cmp_row_interesting(r)) {
 			hidden++;
 			continue;
 		}
@@ -1272,7 +1274,7 @@ void cmp_print_text(FILE *f, const struct cmp_result *res, bool all)
 		cmp_fmt_value(b, sizeof(b), r->base, r->unit);
 		cmp_fmt_value(c, sizeof(c), r->cur, r->unit);
 		cmp_fmt_delta(d, sizeof(d), r->delta_pct);
-		fmt_p(p, sizeof(p), r->p);
+		cmp_fmt_p(p, sizeof(p), r->p);
 		snprintf(v, sizeof(v), "%s%s", cmp_verdict_name(r->verdict),
 			 r->low_conf && r->nb && r->nc ? " n<5" : "");
 		if (strlen(r->metric) > 38)

@@ -136,5 +136,10 @@ void cmp_print_text(FILE *f, const struct cmp_result *res, bool all);
 /* Value with a unit, human scaled ("41.2 us", "25.3k/s", "8.8 MiB"). */
 void cmp_fmt_value(char *buf, size_t len, double v, const char *unit);
 void cmp_fmt_delta(char *buf, size_t len, double pct);
+/* p-value: "0.008", "<0.001", "-" when no test was possible. */
+void cmp_fmt_p(char *buf, size_t len, double p);
+
+/* A row worth showing by default: neither within threshold nor ungated. */
+bool cmp_row_interesting(const struct cmp_row *r);
 
 #endif

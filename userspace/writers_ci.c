@@ -146,11 +146,6 @@ static void json_num_or_null(FILE *f, double v)
 		fputs("null", f);
 }
 
-static bool interesting(const struct cmp_row *r)
-{
-	return r->verdict != CMP_SAME && r->verdict != CMP_UNGATED;
-}
-
 #define MD_ALL_MAX 120
 
 /* Rows worth a line at the top of a CI comment: decisions, not noise. */
@@ -167,10 +162,7 @@ static void md_row(FILE *f, const struct cmp_row *r)
 	cmp_fmt_value(b, sizeof(b), r->base, r->unit);
 	cmp_fmt_value(c, sizeof(c), r->cur, r->unit);
 	cmp_fmt_delta(d, sizeof(d), r->delta_pct);
-	if (isnan(r->p))
-		snprintf(p, sizeof(p), "-");
-	else
-		snprintf(p, sizeof(p), r->p < 0.001 ? "<0.001" : "%.3f", r->p);
+	cmp_fmt_p(p, sizeof(p), r->p);
 	fputs("| ", f);
 	ci_md_escape(f, r->scenario);
 	fputs(" | ", f);
@@ -252,13 +244,13 @@ void ci_markdown(FILE *f, const struct cmp_result *res)
 		fputs("\n", f);
 	n = 0;
 	for (int i = 0; i < res->nrows; i++)
-		n += interesting(&res->rows[i]) && !headline(&res->rows[i]);
+		n += cmp_row_interesting(&res->rows[i]) && !headline(&res->rows[i]);
 	if (n) {
 		fprintf(f, "<details><summary>%d more beyond threshold but not significant, or "
 			"without data</summary>\n\n", n);
 		fputs(md_head, f);
 		for (int i = 0; i < res->nrows; i++)
-			if (interesting(&res->rows[i]) && !headline(&res->rows[i]))
+			if (cmp_row_interesting(&res->rows[i]) && !headline(&res->rows[i]))
 				md_row(f, &res->rows[i]);
 		fputs("\n</details>\n\n", f);
 	}
