@@ -327,18 +327,11 @@ static int channel_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 	int err;
 
 	err = wl_channel_config_check(cfg, msg, sizeof(msg));
-	if (err) {
-		memset(res, 0, sizeof(*res));
-		res->occupancy = -1;
-		snprintf(res->error, sizeof(res->error), "%s", msg);
-		return err;
-	}
+	if (err)
+		return wl_result_fail(res, err, "%s", msg);
 	w = calloc(1, sizeof(*w));
-	if (!w) {
-		memset(res, 0, sizeof(*res));
-		snprintf(res->error, sizeof(res->error), "out of memory setting up the channel");
-		return -ENOMEM;
-	}
+	if (!w)
+		return wl_result_fail(res, -ENOMEM, "out of memory setting up the channel");
 	w->np = (unsigned)cfg->iv[P_PRODUCERS];
 	w->nc = (unsigned)cfg->iv[P_CONSUMERS];
 	w->elem = (uint32_t)cfg->iv[P_ELEM_SIZE];
@@ -380,24 +373,16 @@ static int channel_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 	for (unsigned i = 0; i < total; i++) {
 		bool is_prod = i < w->np;
 		struct cthread *ct = is_prod ? &w->prod[i] : &w->cons[i - w->np];
-		void *(*fn)(void *);
+		bool pp = w->pattern == PAT_PINGPONG;
 
 		ct->w = w;
 		ct->idx = is_prod ? i : i - w->np;
-		if (w->pattern == PAT_PINGPONG)
-			fn = is_prod ? pinger_main : ponger_main;
-		else
-			fn = is_prod ? producer_main : consumer_main;
-		err = pthread_create(&ct->th, NULL, fn, ct);
-		if (!err) /* stacks and record tables merge threads by name */
-			pthread_setname_np(ct->th, w->pattern == PAT_PINGPONG ?
-				(is_prod ? "chan-pinger" : "chan-ponger") :
-				(is_prod ? "chan-producer" : "chan-consumer"));
-		if (err) {
-			wl_fail(&w->run, -err, "cannot start channel thread %u of %u: %s", i + 1,
-				total, strerror(err));
+		if (wl_thr_start(&w->run, &ct->th,
+				 pp ? (is_prod ? pinger_main : ponger_main) :
+				      (is_prod ? producer_main : consumer_main), ct,
+				 pp ? (is_prod ? "chan-pinger" : "chan-ponger") :
+				      (is_prod ? "chan-producer" : "chan-consumer"), i, total))
 			break;
-		}
 		ct->started = true;
 		started++;
 	}

@@ -484,6 +484,32 @@ static void sleep_ns(uint64_t ns)
 	nanosleep(&ts, NULL);
 }
 
+int wl_thr_start(struct wl_run *r, pthread_t *th, void *(*fn)(void *), void *arg,
+		 const char *name, unsigned i, unsigned n)
+{
+	int err = pthread_create(th, NULL, fn, arg);
+
+	if (err) {
+		wl_fail(r, -err, "cannot start %s thread %u of %u: %s; run fewer threads or raise "
+			"the limit on processes (ulimit -u)", name, i + 1, n, strerror(err));
+		return -err;
+	}
+	pthread_setname_np(*th, name);
+	return 0;
+}
+
+int wl_result_fail(struct wl_result *res, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(res, 0, sizeof(*res));
+	res->occupancy = -1;
+	va_start(ap, fmt);
+	vsnprintf(res->error, sizeof(res->error), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
 void wl_run_abort(struct wl_run *r)
 {
 	atomic_store_explicit(&r->gate, 2, memory_order_release);

@@ -325,11 +325,8 @@ static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struc
 	int err;
 
 	p = calloc(1, sizeof(*p));
-	if (!p) {
-		memset(res, 0, sizeof(*res));
-		snprintf(res->error, sizeof(res->error), "out of memory setting up the pool");
-		return -ENOMEM;
-	}
+	if (!p)
+		return wl_result_fail(res, -ENOMEM, "out of memory setting up the pool");
 	p->cfg = cfg;
 	p->nworkers = (unsigned)cfg->iv[P_WORKERS];
 	p->ncallers = (unsigned)cfg->iv[P_CALLERS];
@@ -394,14 +391,9 @@ static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struc
 		pt->p = p;
 		pt->idx = worker ? i : i - p->nworkers;
 		pt->next_id = (uint64_t)pt->idx << 40;
-		err = pthread_create(&pt->th, NULL, worker ? worker_main : caller_main, pt);
-		if (!err) /* stacks and record tables merge threads by name */
-			pthread_setname_np(pt->th, worker ? "pool-worker" : "pool-caller");
-		if (err) {
-			wl_fail(&p->run, -err, "cannot start pool thread %u of %u: %s", i + 1,
-				p->nworkers + p->ncallers, strerror(err));
+		if (wl_thr_start(&p->run, &pt->th, worker ? worker_main : caller_main, pt,
+				 worker ? "pool-worker" : "pool-caller", i, p->nworkers + p->ncallers))
 			break;
-		}
 		pt->started = true;
 		started++;
 	}

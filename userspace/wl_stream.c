@@ -106,7 +106,6 @@ struct swl {
 	unsigned char *req_payload, *resp_payload;
 	int server_efd, stop_fd;
 	pthread_t server_th;
-	bool server_started;
 	struct wl_thr server_t;
 	atomic_int abort; /* forced shutdown: everyone returns now */
 	uint64_t server_requests;
@@ -507,11 +506,8 @@ static int stream_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 	int err;
 
 	w = calloc(1, sizeof(*w));
-	if (!w) {
-		memset(res, 0, sizeof(*res));
-		snprintf(res->error, sizeof(res->error), "out of memory setting up streams");
-		return -ENOMEM;
-	}
+	if (!w)
+		return wl_result_fail(res, -ENOMEM, "out of memory setting up streams");
 	w->nstreams = (unsigned)cfg->iv[P_STREAMS];
 	w->nconns = (unsigned)cfg->iv[P_CONNS];
 	w->nclients = (unsigned)cfg->iv[P_CLIENTS];
@@ -568,29 +564,18 @@ static int stream_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 	if (setup_conns(w, (int)cfg->iv[P_TRANSPORT]))
 		goto finish;
 
-	err = pthread_create(&w->server_th, NULL, server_main, w);
-	if (!err) /* stacks and record tables merge threads by name */
-		pthread_setname_np(w->server_th, "stream-server");
-	if (err) {
-		wl_fail(&w->run, -err, "cannot start the stream server thread: %s",
-			strerror(err));
+	if (wl_thr_start(&w->run, &w->server_th, server_main, w, "stream-server", 0,
+			 w->nclients + 1))
 		goto finish;
-	}
-	w->server_started = true;
 	started++;
 	for (unsigned i = 0; i < w->nclients; i++) {
 		struct client *cl = &w->clients[i];
 
 		cl->w = w;
 		cl->idx = i;
-		err = pthread_create(&cl->th, NULL, client_main, cl);
-		if (!err)
-			pthread_setname_np(cl->th, "stream-client");
-		if (err) {
-			wl_fail(&w->run, -err, "cannot start stream client thread %u of %u: %s",
-				i + 1, w->nclients, strerror(err));
+		if (wl_thr_start(&w->run, &cl->th, client_main, cl, "stream-client", i + 1,
+				 w->nclients + 1))
 			break;
-		}
 		cl->started = true;
 		started++;
 	}

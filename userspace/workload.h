@@ -200,6 +200,14 @@ void wl_record_error(struct wl_thr *t, int k, uint64_t end_ns);
  */
 int wl_run_control(struct wl_run *r, unsigned nthreads, double (*occupancy)(void *),
 		   void *arg);
+/* Start a driver thread fn(arg) named name (stacks and record tables merge threads by
+ * name); it is thread i (from 0) of n. 0, or -errno with the failure recorded. */
+int wl_thr_start(struct wl_run *r, pthread_t *th, void *(*fn)(void *), void *arg,
+		 const char *name, unsigned i, unsigned n);
+/* A repetition that failed before its wl_run existed: res cleared, occupancy n/a, the
+ * sentence in res->error. Returns err. */
+int wl_result_fail(struct wl_result *res, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Shut the start gate for good (a thread could not be started). */
 void wl_run_abort(struct wl_run *r);
 /* Join th within the repetition's timeout; past it call force(arg) (which must make
