@@ -194,6 +194,7 @@ const char *scen_status_name(enum scen_status s)
 struct target_def {
 	const char *name;
 	const char *desc;
+	const char *metric; /* the metric it reads, for readers that look it up */
 	enum target_unit unit;
 	const char *op; /* "<" or ">=" */
 	double def;
@@ -349,26 +350,26 @@ static bool tv_scaling(const struct report *r, const struct scen_result *s, doub
 }
 
 static const struct target_def target_defs[REPORT_NTARGETS] = {
-	{ "pool-p50", "pool p50 latency for payloads under 1 KiB", TU_DURATION, "<", 1e6,
-	  false, tv_pool_p50 },
-	{ "pool-calls-per-worker", "pool calls per second per worker", TU_RATE, ">=", 1000,
-	  false, tv_pool_per_worker },
-	{ "pool-mem-per-call", "pool memory allocated per call", TU_BYTES, "<", 10240,
-	  false, tv_pool_mem },
-	{ "spsc-throughput", "SPSC channel messages per second", TU_RATE, ">=", 100000,
-	  false, tv_spsc },
-	{ "mpmc-throughput", "MPMC channel messages per second", TU_RATE, ">=", 50000,
-	  false, tv_mpmc },
-	{ "channel-mean", "channel mean latency, every op kind", TU_DURATION, "<", 10000,
-	  false, tv_channel_mean },
-	{ "channel-p99", "channel p99 latency, every op kind", TU_DURATION, "<", 100000,
-	  false, tv_channel_p99 },
-	{ "streams-served", "concurrent streams served, every stream answered", TU_COUNT,
-	  ">=", 100, true, tv_streams },
-	{ "rss-steady", "steady RSS of the process", TU_BYTES, "<", 50.0 * 1024 * 1024,
-	  false, tv_rss },
-	{ "scaling-efficiency", "scaling efficiency up to the online CPUs", TU_RATIO, ">=",
-	  0.7, false, tv_scaling },
+	{ "pool-p50", "pool p50 latency for payloads under 1 KiB", "pool.call/p50_ns",
+	  TU_DURATION, "<", 1e6, false, tv_pool_p50 },
+	{ "pool-calls-per-worker", "pool calls per second per worker", "throughput",
+	  TU_RATE, ">=", 1000, false, tv_pool_per_worker },
+	{ "pool-mem-per-call", "pool memory allocated per call", "bytes_per_op",
+	  TU_BYTES, "<", 10240, false, tv_pool_mem },
+	{ "spsc-throughput", "SPSC channel messages per second", "throughput",
+	  TU_RATE, ">=", 100000, false, tv_spsc },
+	{ "mpmc-throughput", "MPMC channel messages per second", "throughput",
+	  TU_RATE, ">=", 50000, false, tv_mpmc },
+	{ "channel-mean", "channel mean latency, every op kind", "mean_ns",
+	  TU_DURATION, "<", 10000, false, tv_channel_mean },
+	{ "channel-p99", "channel p99 latency, every op kind", "p99_ns",
+	  TU_DURATION, "<", 100000, false, tv_channel_p99 },
+	{ "streams-served", "concurrent streams served, every stream answered", "streams_served",
+	  TU_COUNT, ">=", 100, true, tv_streams },
+	{ "rss-steady", "steady RSS of the process", "rss_steady_bytes",
+	  TU_BYTES, "<", 50.0 * 1024 * 1024, false, tv_rss },
+	{ "scaling-efficiency", "scaling efficiency up to the online CPUs", "scaling.efficiency",
+	  TU_RATIO, ">=", 0.7, false, tv_scaling },
 };
 
 const char *target_name(const struct target *t)
@@ -1424,16 +1425,6 @@ static const char *target_unit_str(enum target_unit u)
 	return n[u];
 }
 
-/* The metric a target reads, for readers that want to look it up. */
-static const char *target_metric(const struct target_def *d)
-{
-	static const char *const m[REPORT_NTARGETS] = {
-		"pool.call/p50_ns", "throughput", "bytes_per_op", "throughput", "throughput",
-		"mean_ns", "p99_ns", "streams_served", "rss_steady_bytes", "scaling.efficiency",
-	};
-	return m[d - target_defs];
-}
-
 int report_write_json(const struct report *r, FILE *f)
 {
 	struct json_writer *jw = jsonw_new(f, true);
@@ -1522,7 +1513,7 @@ int report_write_json(const struct report *r, FILE *f)
 		ntargets++;
 		jsonw_start_object(jw);
 		jsonw_string_field(jw, "name", t->def->name);
-		jsonw_string_field(jw, "metric", target_metric(t->def));
+		jsonw_string_field(jw, "metric", t->def->metric);
 		jsonw_string_field(jw, "op", t->def->op);
 		jsonw_double_field(jw, "threshold", t->threshold);
 		jsonw_string_field(jw, "unit", target_unit_str(t->def->unit));
