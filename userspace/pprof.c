@@ -7,6 +7,7 @@
  * github.com/google/pprof/proto/profile.proto.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -639,6 +640,9 @@ int pprof_gzip(const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen)
 	uint8_t *o;
 	int rc;
 
+	/* one deflate call takes at most a uInt of input and output */
+	if (inlen > UINT_MAX / 2)
+		return -EFBIG;
 	memset(&zs, 0, sizeof(zs));
 	/* windowBits 15 + 16: a gzip header and trailer instead of zlib's. Fastest level,
 	 * as Go's own profile writer does: profiles repeat a lot and compress well anyway */

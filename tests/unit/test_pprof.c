@@ -7,6 +7,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -610,6 +611,21 @@ START_TEST(test_bad_arguments)
 }
 END_TEST
 
+/* one deflate call takes a uInt of input: a larger buffer is refused, not truncated
+ * (the length is checked before the buffer is read, so a small one stands in) */
+START_TEST(test_gzip_too_large)
+{
+	uint8_t in[1] = { 0 }, *gz = NULL;
+	size_t gzlen = 0;
+
+	ck_assert_int_eq(pprof_gzip(in, (size_t)UINT_MAX + 1, &gz, &gzlen), -EFBIG);
+	ck_assert_ptr_null(gz);
+	ck_assert_int_eq(pprof_gzip(in, sizeof(in), &gz, &gzlen), 0);
+	ck_assert_uint_gt(gzlen, 18); /* gzip header and trailer around the data */
+	free(gz);
+}
+END_TEST
+
 static Suite *pprof_suite(void)
 {
 	Suite *s = suite_create("pprof");
@@ -619,6 +635,7 @@ static Suite *pprof_suite(void)
 	tcase_add_test(tc, test_folded_tags_become_labels);
 	tcase_add_test(tc, test_gzip_and_file);
 	tcase_add_test(tc, test_bad_arguments);
+	tcase_add_test(tc, test_gzip_too_large);
 	suite_add_tcase(s, tc);
 	return s;
 }
