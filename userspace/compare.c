@@ -960,13 +960,14 @@ static char *flame_path(const struct cmp_report *base, const struct cmp_report *
 	return NULL;
 }
 
+/* One metric of a scenario both reports hold; bm or cm is NULL when only one side has it. */
 static int compare_metric(const struct cmp_report *base, const struct cmp_report *cur,
 			  const struct json_value *bs, const struct json_value *cs,
 			  const struct json_value *bm, const struct json_value *cm,
 			  const struct cmp_opts *o, struct cmp_result *res)
 {
 	const struct json_value *m = cm ? cm : bm;
-	const char *sid = json_get_str(cs ? cs : bs, "id", "?");
+	const char *sid = json_get_str(cs, "id", "?");
 	const char *mid = json_get_str(m, "id", "?");
 	const char *name = json_get_str(m, "name", mid);
 	const char *op = json_get_str(m, "op", "");
@@ -1064,11 +1065,12 @@ static int compare_metric(const struct cmp_report *base, const struct cmp_report
 					       kind == CMP_K_LATENCY ? name : "mean_ns");
 	}
 	/* one diff per scenario and op kind, however many of its metrics regressed */
+	char key[96];
+
+	snprintf(key, sizeof(key), "/%s.", xop);
 	for (int i = 0; i < res->nrows - 1 && xop[0]; i++) {
 		const struct cmp_row *o2 = &res->rows[i];
-		char key[96];
 
-		snprintf(key, sizeof(key), "/%s.", xop);
 		if (o2->flame && !strcmp(o2->scenario, sid) && strstr(o2->flame, key)) {
 			row->flame = strdup(o2->flame);
 			return 0;
@@ -1123,14 +1125,14 @@ static int compare_scenario(const struct cmp_report *base, const struct cmp_repo
 		const struct json_value *cm = json_at(cms, i);
 		const struct json_value *bm = find_by(bms, "id", json_get_str(cm, "id", ""));
 
-		err = compare_metric(base, cur, bs, cs, bs ? bm : NULL, cm, o, res);
+		err = compare_metric(base, cur, bs, cs, bm, cm, o, res);
 		if (err)
 			return err;
 	}
 	for (size_t i = 0; i < json_len(bms); i++) {
 		const struct json_value *bm = json_at(bms, i);
 
-		if (cs && find_by(cms, "id", json_get_str(bm, "id", "")))
+		if (find_by(cms, "id", json_get_str(bm, "id", "")))
 			continue;
 		err = compare_metric(base, cur, bs, cs, bm, NULL, o, res);
 		if (err)
