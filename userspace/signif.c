@@ -129,7 +129,7 @@ int signif_mwu(const double *a, int na, const double *b, int nb, struct mwu *out
 	double mu = (double)na * nb / 2.0;
 	double var = (double)na * nb / 12.0 * ((n + 1) - tie_sum / ((double)n * (n - 1)));
 
-	if (n < 2 || var <= 0) {
+	if (var <= 0) {
 		/* every value equal: no evidence of any difference */
 		out->z = 0;
 		out->p = 1.0;
@@ -155,6 +155,12 @@ out:
 	return err;
 }
 
+/* Median of n >= 1 sorted values. */
+static double sorted_median(const double *t, int n)
+{
+	return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2.0;
+}
+
 double signif_median(const double *v, int n)
 {
 	double *t, m;
@@ -166,7 +172,7 @@ double signif_median(const double *v, int n)
 		return NAN;
 	memcpy(t, v, (size_t)n * sizeof(*t));
 	qsort(t, (size_t)n, sizeof(*t), cmp_dbl);
-	m = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2.0;
+	m = sorted_median(t, n);
 	free(t);
 	return m;
 }
@@ -186,7 +192,7 @@ static double resample_median(const double *v, int n, double *tmp, uint64_t *s)
 	for (int i = 0; i < n; i++)
 		tmp[i] = v[rng_next(s) % (uint64_t)n];
 	qsort(tmp, (size_t)n, sizeof(*tmp), cmp_dbl);
-	return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2.0;
+	return sorted_median(tmp, n);
 }
 
 int signif_boot_median_diff(const double *a, int na, const double *b, int nb, int iters,
