@@ -73,6 +73,8 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [[ $reps =~ ^[0-9]+$ ]] && [ "$reps" -ge 1 ] || die "--reps '$reps' is not a positive number"
+[[ $max_load =~ ^[0-9]+(\.[0-9]+)?$ ]] ||
+	die "--max-load '$max_load' is not a number of CPUs (e.g. 0.3)"
 [ "$(id -u)" -eq 0 ] || die "run as root: the kernel collector needs CAP_BPF and CAP_PERFMON"
 
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
@@ -197,7 +199,8 @@ if base=$("$opscope" baseline path "$baseline" --dir "$baseline_dir" 2>/dev/null
 		| tee "$art/compare.txt"
 	status=${PIPESTATUS[0]}
 	if [ "$status" -eq 0 ] && [ "$update_baseline" -eq 1 ]; then
-		"$opscope" baseline save "$baseline" "$art/run" --dir "$baseline_dir" --force
+		"$opscope" baseline save "$baseline" "$art/run" --dir "$baseline_dir" --force ||
+			die "could not update the baseline '$baseline' (the run and its comparison are in $art)"
 	fi
 else
 	echo "== no baseline '$baseline' for this machine yet: saving this run as the baseline"
