@@ -364,14 +364,8 @@ int params_set(struct wl_config *cfg, const char *name, const char *text, char *
 	       size_t errlen)
 {
 	const struct workload *wl = cfg->wl;
-	int idx = -1;
+	int idx = wl_param_index(wl, name);
 
-	for (int i = 0; wl->params[i].name; i++) {
-		if (strcmp(wl->params[i].name, name) == 0) {
-			idx = i;
-			break;
-		}
-	}
 	if (idx < 0) {
 		size_t off = (size_t)snprintf(err, errlen,
 					      "unknown parameter '%s' for workload %s; known:",
@@ -402,28 +396,26 @@ int params_set_kv(struct wl_config *cfg, const char *kv, char *err, size_t errle
 
 bool params_get(const struct wl_config *cfg, const char *name, int64_t *out)
 {
-	for (int i = 0; cfg->wl && cfg->wl->params[i].name; i++) {
-		if (strcmp(cfg->wl->params[i].name, name) == 0) {
-			*out = cfg->iv[i];
-			return true;
-		}
-	}
-	return false;
+	int i = cfg->wl ? wl_param_index(cfg->wl, name) : -1;
+
+	if (i < 0)
+		return false;
+	*out = cfg->iv[i];
+	return true;
 }
 
 const char *params_get_enum(const struct wl_config *cfg, const char *name)
 {
-	for (int i = 0; cfg->wl && cfg->wl->params[i].name; i++) {
-		const struct wl_param_def *d = &cfg->wl->params[i];
+	int i = cfg->wl ? wl_param_index(cfg->wl, name) : -1;
+	const struct wl_param_def *d;
 
-		if (strcmp(d->name, name) != 0)
-			continue;
-		if (d->type != WL_P_ENUM || !d->enum_vals)
-			return NULL;
-		for (int j = 0; d->enum_vals[j]; j++)
-			if (j == cfg->iv[i])
-				return d->enum_vals[j];
+	if (i < 0)
 		return NULL;
-	}
+	d = &cfg->wl->params[i];
+	if (d->type != WL_P_ENUM || !d->enum_vals)
+		return NULL;
+	for (int j = 0; d->enum_vals[j]; j++)
+		if (j == cfg->iv[i])
+			return d->enum_vals[j];
 	return NULL;
 }

@@ -928,14 +928,6 @@ static int scen_metrics(const struct report *r, struct scen_result *s)
 	return 0;
 }
 
-static int param_index(const struct workload *wl, const char *name)
-{
-	for (int i = 0; wl->params[i].name; i++)
-		if (strcmp(wl->params[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
 /* Same parameters except the one at index skip? */
 static bool same_except(const struct scenario *a, const struct scenario *b, int skip)
 {
@@ -958,7 +950,7 @@ static void scen_scaling(struct report *r, int idx)
 	s->has_scaling = false;
 	s->scale_eff = NAN;
 	for (int p = 0; scale_params[p]; p++) {
-		int pi = param_index(s->sc.wl, scale_params[p]);
+		int pi = wl_param_index(s->sc.wl, scale_params[p]);
 		bool swept = false;
 
 		if (pi < 0)

@@ -194,14 +194,6 @@ static void wl_names(const struct suite *s, char *buf, size_t len)
 					s->wls[i]->name);
 }
 
-static int param_idx(const struct workload *wl, const char *name)
-{
-	for (int i = 0; wl->params[i].name; i++)
-		if (strcmp(wl->params[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
 int suite_add_group(struct suite *s, const char *name, int line, struct suite_group **out,
 		    char *err, size_t errlen)
 {
@@ -301,7 +293,7 @@ static int add_sweep(struct suite *s, struct suite_group *g, char *names, const 
 		if (sw->nnames >= SUITE_MAX_ZIP)
 			return fail(s, line, err, errlen, "too many parameters in one sweep; at "
 				    "most %d", SUITE_MAX_ZIP);
-		sw->pidx[sw->nnames] = param_idx(g->wl, tok);
+		sw->pidx[sw->nnames] = wl_param_index(g->wl, tok);
 		if (sw->pidx[sw->nnames] < 0)
 			return check_param(s, g, tok, "", line, err, errlen);
 		prev = group_uses(g, tok);
