@@ -76,14 +76,12 @@ struct pool_thread {
 	bool started;
 	uint32_t window;          /* callers: calls kept in flight */
 	uint64_t sent, received;  /* callers: calls submitted, results taken */
-	uint64_t mismatches;
 	uint64_t next_id;         /* callers: id of the next call */
 	int pipefd[2];            /* workers, io=pipe */
 };
 
 struct pool {
 	struct wl_run run;
-	const struct wl_config *cfg;
 	struct chan *taskq;
 	struct chan **done; /* one per caller */
 	unsigned nworkers, ncallers;
@@ -173,12 +171,10 @@ static void take_result(struct pool *p, struct pool_thread *pt, struct pool_task
 	if (task->status == 0) {
 		memcpy(&head, task->out, sizeof(head));
 		memcpy(&tail, task->out + p->payload - sizeof(tail), sizeof(tail));
-		if (head != task->id || tail != task->id) {
-			pt->mismatches++;
+		if (head != task->id || tail != task->id)
 			wl_fail(&p->run, -EPROTO, "pool call %llu came back with the payload of "
 				"call %llu: results were mixed up", (unsigned long long)task->id,
 				(unsigned long long)head);
-		}
 		memcpy(sink, task->out, p->payload);
 	}
 	if (task->rec) {
@@ -327,7 +323,6 @@ static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struc
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return wl_result_fail(res, -ENOMEM, "out of memory setting up the pool");
-	p->cfg = cfg;
 	p->nworkers = (unsigned)cfg->iv[P_WORKERS];
 	p->ncallers = (unsigned)cfg->iv[P_CALLERS];
 	if (p->ncallers > cfg->iv[P_INFLIGHT])

@@ -64,7 +64,7 @@ struct buf {
 
 struct sconn { /* server end */
 	int fd;
-	bool out_armed, closed;
+	bool out_armed;
 	struct buf in, out;
 };
 
@@ -246,10 +246,8 @@ static int serve_conn(struct swl *w, struct sconn *c, uint32_t events)
 	err = arm_out(w->server_efd, c->fd, c, &c->out_armed, err == 1);
 	if (err)
 		return err;
-	if (eof == 1) {
+	if (eof == 1)
 		epoll_ctl(w->server_efd, EPOLL_CTL_DEL, c->fd, NULL);
-		c->closed = true;
-	}
 	return 0;
 }
 
