@@ -188,20 +188,25 @@ static struct ops_bd op_at(uint64_t lat, uint64_t on)
 	return op;
 }
 
+static void add_at(struct op_agg *a, uint64_t lat, uint64_t on)
+{
+	struct ops_bd op = op_at(lat, on);
+
+	ck_assert_msg(op_agg_add(a, &op) == 0, "op_agg_add of an op of %lu ns failed",
+		      (unsigned long)lat);
+}
+
 /* Cases where the answer is known by hand. */
 START_TEST(test_band_split_known)
 {
 	struct op_agg *a = op_agg_new();
 	struct op_summary s;
-	struct ops_bd op;
 
 	/* two ops in one coarse bucket (1000 and 1001 ns): rank 1 is band p50, rank 2 is
 	 * band p90; the bucket's on_ns (100 + 300) is split 1:1 whichever op is which */
 	ck_assert_uint_eq(coarse_of(1000), coarse_of(1001));
-	op = op_at(1000, 100);
-	ck_assert_int_eq(op_agg_add(a, &op), 0);
-	op = op_at(1001, 300);
-	ck_assert_int_eq(op_agg_add(a, &op), 0);
+	add_at(a, 1000, 100);
+	add_at(a, 1001, 300);
 	op_agg_summarize(a, &s);
 	ck_assert_uint_eq(s.band[BAND_P50].n, 1);
 	ck_assert_uint_eq(s.band[BAND_P50].on_ns, 200);
@@ -220,10 +225,8 @@ START_TEST(test_band_split_known)
 	 * 2 to band p99 (14), none beyond. */
 	a = op_agg_new();
 	for (int i = 0; i < 10; i++) {
-		op = op_at(100, 1);
-		ck_assert_int_eq(op_agg_add(a, &op), 0);
-		op = op_at(10000, 7);
-		ck_assert_int_eq(op_agg_add(a, &op), 0);
+		add_at(a, 100, 1);
+		add_at(a, 10000, 7);
 	}
 	op_agg_summarize(a, &s);
 	ck_assert_uint_eq(s.p50, 100);
@@ -244,12 +247,9 @@ START_TEST(test_band_split_known)
 	/* a split that does not divide: on 2 + 3 + 5 = 10 over 3 ops in one bucket; ranks
 	 * p50 = 2, p90 = 3. Band p50 gets floor(10 * 2/3) = 6, band p90 the remainder 4. */
 	a = op_agg_new();
-	op = op_at(5000, 2);
-	ck_assert_int_eq(op_agg_add(a, &op), 0);
-	op = op_at(5001, 3);
-	ck_assert_int_eq(op_agg_add(a, &op), 0);
-	op = op_at(5002, 5);
-	ck_assert_int_eq(op_agg_add(a, &op), 0);
+	add_at(a, 5000, 2);
+	add_at(a, 5001, 3);
+	add_at(a, 5002, 5);
 	op_agg_summarize(a, &s);
 	ck_assert_uint_eq(s.band[BAND_P50].n, 2);
 	ck_assert_uint_eq(s.band[BAND_P50].on_ns, 6);
@@ -290,19 +290,15 @@ START_TEST(test_exemplars)
 
 	/* the exemplar is refreshed at the 1st, 2nd, 4th ... op of its bucket */
 	a = op_agg_new();
-	op = op_at(3000, 1);
-	ck_assert_int_eq(op_agg_add(a, &op), 0);
-	op = op_at(3001, 2);
-	ck_assert_int_eq(op_agg_add(a, &op), 0);
+	add_at(a, 3000, 1);
+	add_at(a, 3001, 2);
 	op_agg_summarize(a, &s);
 	ck_assert_uint_eq(s.ex_p50.on_ns, 2);
 	ck_assert_uint_eq(s.ex_p50.lat_ns, 3001);
-	op = op_at(3002, 3);
-	ck_assert_int_eq(op_agg_add(a, &op), 0);
+	add_at(a, 3002, 3);
 	op_agg_summarize(a, &s);
 	ck_assert_uint_eq(s.ex_p50.on_ns, 2); /* the 3rd is not copied */
-	op = op_at(3003, 4);
-	ck_assert_int_eq(op_agg_add(a, &op), 0);
+	add_at(a, 3003, 4);
 	op_agg_summarize(a, &s);
 	ck_assert_uint_eq(s.ex_p50.on_ns, 4); /* the 4th is */
 	op_agg_free(a);
@@ -390,8 +386,7 @@ START_TEST(test_bad_input_and_errors)
 	ck_assert_uint_eq(hist_count(op_agg_hist(a)), 0);
 	ck_assert_uint_eq(op_agg_lost(a), 0);
 	/* a clamped latency is still an op with a band and a breakdown */
-	op = op_at(UINT64_MAX, 9);
-	ck_assert_int_eq(op_agg_add(a, &op), 0);
+	add_at(a, UINT64_MAX, 9);
 	op_agg_summarize(a, &s);
 	ck_assert_uint_eq(s.count, 1);
 	ck_assert_uint_eq(s.max, UINT64_MAX);
@@ -413,8 +408,7 @@ START_TEST(test_lazy_memory)
 	const uint64_t oct[3] = { 1024, 1u << 20, 1u << 30 };
 	struct ops_bd op;
 
-	op = op_at(oct[0], 1);
-	ck_assert_int_eq(op_agg_add(a, &op), 0);
+	add_at(a, oct[0], 1);
 	one = op_agg_bytes(a);
 	/* same octave, next coarse bucket: one more chunk, no histogram block */
 	op = op_at(oct[0] + oct[0] / 8, 1);
@@ -428,15 +422,13 @@ START_TEST(test_lazy_memory)
 	for (int i = 0; i < 100000; i++) {
 		uint64_t o = oct[i % 3];
 
-		op = op_at(o + rng_next() % o, 1);
-		ck_assert_int_eq(op_agg_add(a, &op), 0);
+		add_at(a, o + rng_next() % o, 1);
 	}
 	full = op_agg_bytes(a);
 	ck_assert_uint_eq(full, base + 3 * blk + 3 * 8 * chunk);
 	ck_assert_msg(full < 20 * 1024, "3 octaves cost %zu bytes", full);
 	for (int i = 0; i < 100000; i++) {
-		op = op_at(oct[i % 3] + (uint64_t)i % oct[i % 3], 1);
-		ck_assert_int_eq(op_agg_add(a, &op), 0);
+		add_at(a, oct[i % 3] + (uint64_t)i % oct[i % 3], 1);
 	}
 	ck_assert_uint_eq(op_agg_bytes(a), full);
 	op_agg_free(a);
