@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include "commands.h"
 #include "compare.h"
@@ -169,15 +168,6 @@ static void rm_rf(const char *path)
 	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static void now_rfc3339(char *buf, size_t len)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int baseline_path(const struct bl_opts *o, const char *name, char *buf, size_t len)
 {
 	if (snprintf(buf, len, "%s/%s/%s", o->dir, o->machine, name) >= (int)len)
@@ -251,7 +241,7 @@ static int do_save(const struct bl_opts *o, const char *name, const char *src)
 	}
 	if (!realpath(src, abs_src))
 		snprintf(abs_src, sizeof(abs_src), "%s", src);
-	now_rfc3339(when, sizeof(when));
+	ci_now_rfc3339(when, sizeof(when));
 	snprintf(p, sizeof(p), "%s/meta.json", tmp);
 	rc = afile_open(&af, p, err, sizeof(err));
 	if (!rc) {

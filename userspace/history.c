@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include "commands.h"
 #include "history.h"
@@ -22,15 +21,6 @@ static void put_num(FILE *f, double v)
 		fprintf(f, "%.10g", v);
 	else
 		fputs("null", f);
-}
-
-static void now_rfc3339(char *buf, size_t len)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static bool kind_kept(const char *kind)
@@ -56,7 +46,7 @@ int history_append(const char *file, const struct cmp_report *r, const char *lab
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	now_rfc3339(when, sizeof(when));
+	ci_now_rfc3339(when, sizeof(when));
 	if (!realpath(r->path, abs))
 		snprintf(abs, sizeof(abs), "%s", r->path);
 	fprintf(m, "{\"schema\": \"%s\", \"version\": 1, \"created\": ", HISTORY_SCHEMA);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include "signif.h"
@@ -71,6 +72,15 @@ void afile_abort(struct afile *a)
 		a->f = NULL;
 		unlink(a->tmp);
 	}
+}
+
+void ci_now_rfc3339(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 void ci_xml_escape(FILE *f, const char *s)

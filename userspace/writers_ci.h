@@ -23,6 +23,9 @@ int afile_open(struct afile *a, const char *path, char *err, size_t errlen);
 int afile_commit(struct afile *a, char *err, size_t errlen); /* closes; -errno on error */
 void afile_abort(struct afile *a);                           /* closes and removes temp */
 
+/* The current UTC time as 2026-11-24T02:10:00Z (the "created" stamps of the outputs). */
+void ci_now_rfc3339(char *buf, size_t len);
+
 /* Escapers, exposed for the tests. */
 void ci_xml_escape(FILE *f, const char *s);  /* text and attribute values */
 void ci_md_escape(FILE *f, const char *s);   /* one markdown table cell */
