@@ -204,9 +204,8 @@ struct seg {
 struct dso {
 	char *path;
 	uint64_t ino;
-	bool tried;    /* open attempted */
-	bool readable; /* an ELF file was read: offsets are ELF virtual addresses */
-	struct seg *segs;
+	bool tried; /* open attempted */
+	struct seg *segs; /* PT_LOAD segments; none when the ELF file could not be read */
 	int nsegs;
 	struct usym *syms;
 	size_t nsyms;
@@ -526,7 +525,6 @@ static void dso_load(struct dso_set *ds, struct dso *d, int pid, uint64_t start,
 		d->segs[d->nsegs].memsz = ph.p_memsz;
 		d->nsegs++;
 	}
-	d->readable = d->nsegs > 0;
 	/* out of memory part way leaves the symbols read so far: sort those too, since
 	 * dso_find_sym searches them by bisection */
 	if (dso_read_symbols(d, elf) >= 0 && !elf_has_symtab(elf))
@@ -859,7 +857,8 @@ int syms_cache_resolve(struct syms_cache *sc, uint64_t addr, char *buf, size_t l
 		m->dso = dso_set_get(sc->dsos, m->path, m->ino);
 	if (m->dso && !m->dso->tried)
 		dso_load(sc->dsos, m->dso, sc->pid, m->start, m->end);
-	if (m->dso && m->dso->readable && dso_off_to_vaddr(m->dso, off, &vaddr)) {
+	/* with the ELF file read, offsets become ELF virtual addresses */
+	if (m->dso && dso_off_to_vaddr(m->dso, off, &vaddr)) {
 		name = dso_find_sym(m->dso, vaddr);
 		if (name) {
 			snprintf(buf, len, "%s", name);
