@@ -610,13 +610,17 @@ int suite_load(const char *path, const struct workload *const *wls, struct suite
 	return 0;
 }
 
+/* Scenarios of one group, at most SUITE_MAX_SCENARIOS + 1 (the product may overflow). */
 static int group_count(const struct suite_group *g)
 {
-	int n = 1;
+	long long n = 1;
 
-	for (int i = 0; i < g->nsweeps; i++)
+	for (int i = 0; i < g->nsweeps; i++) {
 		n *= g->sweeps[i].nvals;
-	return n;
+		if (n > SUITE_MAX_SCENARIOS)
+			return SUITE_MAX_SCENARIOS + 1;
+	}
+	return (int)n;
 }
 
 int suite_count(const struct suite *s)

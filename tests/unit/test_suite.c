@@ -239,6 +239,49 @@ START_TEST(test_expand_errors)
 }
 END_TEST
 
+/* Sweeps whose product overflows an int: 64 x 64 x 64 x 16384 = 2^32 scenarios. */
+START_TEST(test_expand_too_many)
+{
+	static const char *const base[] = { "spsc", "mpsc", "spmc", "mpmc" };
+	size_t len = 300000, off = 0;
+	char *text = malloc(len), err[512];
+	struct scenario *sc;
+	struct suite *s;
+	int rc, n;
+
+	ck_assert_ptr_nonnull(text);
+	off += snprintf(text + off, len - off, "[scenario x]\nworkload = channel\nsweep mode =");
+	/* every upper/lower case spelling of the 4 modes: 64 distinct values */
+	for (int m = 0; m < 4; m++)
+		for (int c = 0; c < 16; c++) {
+			char v[5];
+
+			for (int i = 0; i < 4; i++)
+				v[i] = (char)(c >> i & 1 ? base[m][i] - 'a' + 'A' : base[m][i]);
+			v[4] = '\0';
+			off += snprintf(text + off, len - off, "%s %s", m || c ? "," : "", v);
+		}
+	off += snprintf(text + off, len - off, "\nsweep producers = 1");
+	for (int i = 2; i <= 64; i++)
+		off += snprintf(text + off, len - off, ",%d", i);
+	off += snprintf(text + off, len - off, "\nsweep consumers = 1");
+	for (int i = 2; i <= 64; i++)
+		off += snprintf(text + off, len - off, ",%d", i);
+	off += snprintf(text + off, len - off, "\nsweep capacity = 1");
+	for (int i = 2; i <= 16384; i++)
+		off += snprintf(text + off, len - off, ",%d", i);
+	ck_assert_uint_lt(off, len - 2);
+	snprintf(text + off, len - off, "\n");
+	s = parse(text, err, sizeof(err), &rc);
+	free(text);
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert_int_eq(suite_count(s), SUITE_MAX_SCENARIOS + 1);
+	ck_assert_int_eq(suite_expand(s, NULL, &sc, &n, err, sizeof(err)), -E2BIG);
+	ck_assert_ptr_nonnull(strstr(err, "more than 4096 scenarios"));
+	suite_free(s);
+}
+END_TEST
+
 START_TEST(test_load)
 {
 	char path[] = "/tmp/test_suite_XXXXXX";
@@ -326,6 +369,7 @@ int main(void)
 	tcase_add_test(tc, test_good_suite);
 	tcase_add_loop_test(tc, test_bad_lines, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(tc, test_expand_errors);
+	tcase_add_test(tc, test_expand_too_many);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_default_suite_matches_file);
 	tcase_add_test(tc, test_default_suite_expands);
