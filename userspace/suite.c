@@ -668,6 +668,9 @@ static int expand_one(const struct suite *s, const struct suite_group *g, int k,
 						off ? "/" : "", sw->names[j], v);
 		}
 	}
+	/* combinations the workload refuses (channel mode=spsc with producers=4) */
+	if (!rc)
+		rc = wl_config_check(&sc->cfg, e, sizeof(e));
 	if (rc) {
 		snprintf(err, errlen, "[scenario %s]: %s", g->name, e);
 		return rc;

@@ -34,6 +34,8 @@ check_bad "workers: 0 is out of range; use 1 to 256" --workload pool --param wor
 check_bad "capacity: 0 is out of range" --workload channel --param capacity=0
 check_bad "sizes cannot be negative" --workload pool --param payload=-4k
 check_bad "'12abc' is not an integer" --workload pool --param workers=12abc
+check_bad "[scenario channel]: mode=spsc needs producers=1" --workload channel -p mode=spsc \
+	-p producers=4
 check_bad "$tmp/bad.suite:5: workers: 0 is out of range" --suite "$tmp/bad.suite"
 check_bad "$tmp/bad2.suite:3: expected 'name = value'" --suite "$tmp/bad2.suite"
 check_bad "cannot read suite file $tmp/none.suite" --suite "$tmp/none.suite"

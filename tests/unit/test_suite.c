@@ -239,6 +239,25 @@ START_TEST(test_expand_errors)
 }
 END_TEST
 
+/* Parameter combinations the real channel workload refuses fail before anything runs. */
+START_TEST(test_expand_config_check)
+{
+	static const struct workload *const real[] = { &wl_channel, NULL };
+	struct suite *s = suite_new("c.suite", "c", real);
+	struct scenario *sc;
+	char err[512];
+	int n;
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(suite_parse(s, "[scenario c]\nworkload = channel\nmode = spsc\n"
+				     "sweep producers = 1, 4\n", err, sizeof(err)), 0);
+	ck_assert_int_eq(suite_expand(s, NULL, &sc, &n, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_null(sc);
+	ck_assert_msg(strstr(err, "[scenario c]: mode=spsc needs producers=1") != NULL, "%s", err);
+	suite_free(s);
+}
+END_TEST
+
 /* Sweeps whose product overflows an int: 64 x 64 x 64 x 16384 = 2^32 scenarios. */
 START_TEST(test_expand_too_many)
 {
@@ -370,6 +389,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_bad_lines, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(tc, test_expand_errors);
 	tcase_add_test(tc, test_expand_too_many);
+	tcase_add_test(tc, test_expand_config_check);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_default_suite_matches_file);
 	tcase_add_test(tc, test_default_suite_expands);
