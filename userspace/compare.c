@@ -74,7 +74,8 @@ void cmp_opts_init(struct cmp_opts *o)
 	o->alpha = CMP_DEFAULT_ALPHA;
 }
 
-static void seterr(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void seterr(char *err, size_t len, const char *fmt, ...)
 {

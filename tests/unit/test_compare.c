@@ -665,7 +665,8 @@ static void check_xml(const char *s)
 	ck_assert_int_eq(depth, 0);
 }
 
-static __attribute__((noinline)) char *capture(void (*fn)(FILE *, const struct cmp_result *), const struct cmp_result *r)
+static __attribute__((noinline)) char *capture(void (*fn)(FILE *, const struct cmp_result *),
+					       const struct cmp_result *r)
 {
 	char *buf = NULL;
 	size_t len = 0;
