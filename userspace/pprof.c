@@ -148,7 +148,7 @@ static void put_packed(struct buf *b, unsigned field, const uint64_t *v, size_t 
 /* ---- interning: bytes -> id ---- */
 
 struct ientry {
-	char *key; /* NULL empty */
+	char *key; /* NULL empty; a copy of the key bytes plus a NUL */
 	size_t klen;
 	uint64_t hash, id;
 };
@@ -182,9 +182,10 @@ static struct ientry *intern_slot(struct ientry *tab, size_t cap, const void *k,
 			return &tab[i];
 }
 
-/* The id of key k; a new key gets id next_id and *added is set. 0 on failure. */
-static uint64_t intern_get(struct intern *in, const void *k, size_t n, uint64_t next_id,
-			   int *added)
+/* The entry of key k; a new key gets id next_id and *added is set. NULL when out of
+ * memory, and then nothing was added. */
+static const struct ientry *intern_get(struct intern *in, const void *k, size_t n,
+				       uint64_t next_id, int *added)
 {
 	uint64_t h = hash_bytes(k, n);
 	struct ientry *e;
@@ -195,7 +196,7 @@ static uint64_t intern_get(struct intern *in, const void *k, size_t n, uint64_t 
 		struct ientry *nt = calloc(ncap, sizeof(*nt));
 
 		if (!nt)
-			return 0;
+			return NULL;
 		for (i = 0; i < in->cap; i++)
 			if (in->tab[i].key)
 				*intern_slot(nt, ncap, in->tab[i].key, in->tab[i].klen,
@@ -206,17 +207,18 @@ static uint64_t intern_get(struct intern *in, const void *k, size_t n, uint64_t 
 	}
 	e = intern_slot(in->tab, in->cap, k, n, h);
 	if (e->key)
-		return e->id;
-	e->key = malloc(n ? n : 1);
+		return e;
+	e->key = malloc(n + 1);
 	if (!e->key)
-		return 0;
+		return NULL;
 	memcpy(e->key, k, n);
+	e->key[n] = '\0';
 	e->klen = n;
 	e->hash = h;
 	e->id = next_id;
 	in->nr++;
 	*added = 1;
-	return next_id;
+	return e;
 }
 
 static void intern_free(struct intern *in)
@@ -253,7 +255,7 @@ struct pprof {
 	uint64_t default_type; /* string index, 0 none */
 
 	struct intern strings, funcs, locs, maps;
-	char **strtab; /* index -> string (bytes, NUL-terminated) */
+	const char **strtab; /* index -> string: the key held by `strings` */
 	size_t nstr;
 	struct pfunc *fn;
 	size_t nfn;
@@ -266,7 +268,8 @@ struct pprof {
 };
 
 /* Make room for element n of an array that holds n now: 16 at first, then doubling
- * each time n reaches a power of two. */
+ * each time n reaches a power of two. Called before an id is interned, so that once a
+ * key is in a table nothing can fail before the array has its element. */
 static int grow(void **p, size_t n, size_t size)
 {
 	void *np;
@@ -283,22 +286,19 @@ static int grow(void **p, size_t n, size_t size)
 /* Index of s in the string table, added when new; (uint64_t)-1 when out of memory. */
 static uint64_t str_index(struct pprof *p, const char *s)
 {
-	size_t n = strlen(s ? s : "");
+	const struct ientry *e;
 	int added;
-	uint64_t id = intern_get(&p->strings, s ? s : "", n, p->nstr + 1, &added);
 
-	/* ids are index + 1 so that 0 can mean failure */
-	if (!id)
+	if (!s)
+		s = "";
+	if (grow((void **)&p->strtab, p->nstr, sizeof(*p->strtab)))
 		return (uint64_t)-1;
-	if (added) {
-		if (grow((void **)&p->strtab, p->nstr, sizeof(*p->strtab)))
-			return (uint64_t)-1;
-		p->strtab[p->nstr] = strdup(s ? s : "");
-		if (!p->strtab[p->nstr])
-			return (uint64_t)-1;
-		p->nstr++;
-	}
-	return id - 1;
+	e = intern_get(&p->strings, s, strlen(s), p->nstr, &added);
+	if (!e)
+		return (uint64_t)-1;
+	if (added)
+		p->strtab[p->nstr++] = e->key;
+	return e->id;
 }
 
 struct pprof *pprof_new(const struct pprof_value_type *types, int ntypes)
@@ -343,8 +343,6 @@ void pprof_free(struct pprof *p)
 		free(p->samples[i].labels.p);
 	}
 	free(p->samples);
-	for (i = 0; i < p->nstr; i++)
-		free(p->strtab[i]);
 	free(p->strtab);
 	intern_free(&p->strings);
 	intern_free(&p->funcs);
@@ -387,64 +385,70 @@ size_t pprof_sample_count(const struct pprof *p)
 	return p->nsamples;
 }
 
+/* The ids below start at 1; 0 means out of memory (or, for a mapping, no module). */
 static uint64_t mapping_id(struct pprof *p, const char *module)
 {
+	const struct ientry *e;
 	uint64_t file;
 	int added;
-	uint64_t id;
 
 	if (!module || !*module)
 		return 0;
-	id = intern_get(&p->maps, module, strlen(module), p->nmap + 1, &added);
-	if (!id || !added)
-		return id;
 	file = str_index(p, module);
 	if (file == (uint64_t)-1 || grow((void **)&p->map_file, p->nmap, sizeof(*p->map_file)))
 		return 0;
-	p->map_file[p->nmap++] = file;
-	return id;
+	e = intern_get(&p->maps, module, strlen(module), p->nmap + 1, &added);
+	if (!e)
+		return 0;
+	if (added)
+		p->map_file[p->nmap++] = file;
+	return e->id;
 }
 
 static uint64_t function_id(struct pprof *p, const char *name, const char *module)
 {
-	uint64_t key[2], id;
+	const struct ientry *e;
+	uint64_t key[2];
 	int added;
 
 	key[0] = str_index(p, name);
-	key[1] = str_index(p, module ? module : "");
-	if (key[0] == (uint64_t)-1 || key[1] == (uint64_t)-1)
+	key[1] = str_index(p, module);
+	if (key[0] == (uint64_t)-1 || key[1] == (uint64_t)-1 ||
+	    grow((void **)&p->fn, p->nfn, sizeof(*p->fn)))
 		return 0;
-	id = intern_get(&p->funcs, key, sizeof(key), p->nfn + 1, &added);
-	if (!id || !added)
-		return id;
-	if (grow((void **)&p->fn, p->nfn, sizeof(*p->fn)))
+	e = intern_get(&p->funcs, key, sizeof(key), p->nfn + 1, &added);
+	if (!e)
 		return 0;
-	p->fn[p->nfn].name = key[0];
-	p->fn[p->nfn].file = key[1];
-	p->nfn++;
-	return id;
+	if (added) {
+		p->fn[p->nfn].name = key[0];
+		p->fn[p->nfn].file = key[1];
+		p->nfn++;
+	}
+	return e->id;
 }
 
 static uint64_t location_id(struct pprof *p, const struct pprof_frame *fr)
 {
-	uint64_t key[3], id;
+	const struct ientry *e;
+	uint64_t key[3];
 	int added;
 
 	key[0] = mapping_id(p, fr->module);
 	key[1] = fr->address;
 	key[2] = function_id(p, fr->function ? fr->function : "[unknown]", fr->module);
-	if ((fr->module && *fr->module && !key[0]) || !key[2])
+	if ((fr->module && *fr->module && !key[0]) || !key[2] ||
+	    grow((void **)&p->loc, p->nloc, sizeof(*p->loc)))
 		return 0;
-	id = intern_get(&p->locs, key, sizeof(key), p->nloc + 1, &added);
-	if (!id || !added)
-		return id;
-	if (grow((void **)&p->loc, p->nloc, sizeof(*p->loc)))
+	e = intern_get(&p->locs, key, sizeof(key), p->nloc + 1, &added);
+	if (!e)
 		return 0;
-	p->loc[p->nloc].mapping = key[0];
-	p->loc[p->nloc].address = key[1];
-	p->loc[p->nloc].function = key[2];
-	p->nloc++;
-	return id;
+	if (added) {
+		p->loc[p->nloc].mapping = key[0];
+		p->loc[p->nloc].address = key[1];
+		p->loc[p->nloc].function = key[2];
+		p->nloc++;
+	}
+	return e->id;
 }
 
 int pprof_add_sample(struct pprof *p, const struct pprof_frame *frames, int nframes,
