@@ -148,6 +148,23 @@ void suite_free(struct suite *s)
 	free(s);
 }
 
+/* Append key = value at line to *kv (*n entries); a half-copied entry is counted so that
+ * kv_free releases it. */
+static int kv_append(struct suite_kv **kv, int *n, const char *key, const char *value,
+		     int line)
+{
+	struct suite_kv *t = realloc(*kv, (*n + 1) * sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	*kv = t;
+	t += (*n)++;
+	t->name = strdup(key);
+	t->value = strdup(value);
+	t->line = line;
+	return t->name && t->value ? 0 : -ENOMEM;
+}
+
 /* "FILE:LINE: " then the message; no prefix for line 0 (command line). */
 __attribute__((format(printf, 5, 6)))
 static int fail(const struct suite *s, int line, char *err, size_t errlen, const char *fmt, ...)
@@ -235,7 +252,7 @@ static char *trim(char *p)
 	return p;
 }
 
-/* Is parameter pidx already fixed or swept in g? Returns its line or 0. */
+/* Is parameter name already fixed or swept in g? Its line (-1 on the command line), or 0. */
 static int group_uses(const struct suite_group *g, const char *name)
 {
 	for (int i = 0; i < g->nparams; i++)
@@ -366,7 +383,6 @@ int suite_group_set(struct suite *s, struct suite_group *g, const char *key, con
 		    int line, char *err, size_t errlen)
 {
 	char names[256], e[512];
-	struct suite_kv *kv;
 	int rc, prev;
 
 	if (strcmp(key, "workload") == 0) {
@@ -404,33 +420,7 @@ int suite_group_set(struct suite *s, struct suite_group *g, const char *key, con
 	prev = group_uses(g, key);
 	if (prev)
 		return fail_twice(s, line, err, errlen, key, prev);
-	kv = realloc(g->params, (g->nparams + 1) * sizeof(*kv));
-	if (!kv)
-		return -ENOMEM;
-	g->params = kv;
-	kv[g->nparams].name = strdup(key);
-	kv[g->nparams].value = strdup(value);
-	kv[g->nparams].line = line;
-	g->nparams++;
-	if (!kv[g->nparams - 1].name || !kv[g->nparams - 1].value)
-		return -ENOMEM;
-	return 0;
-}
-
-static int add_target(struct suite *s, const char *key, const char *value, int line)
-{
-	struct suite_kv *kv = realloc(s->targets, (s->ntargets + 1) * sizeof(*kv));
-
-	if (!kv)
-		return -ENOMEM;
-	s->targets = kv;
-	kv[s->ntargets].name = strdup(key);
-	kv[s->ntargets].value = strdup(value);
-	kv[s->ntargets].line = line;
-	s->ntargets++;
-	if (!kv[s->ntargets - 1].name || !kv[s->ntargets - 1].value)
-		return -ENOMEM;
-	return 0;
+	return kv_append(&g->params, &g->nparams, key, value, line);
 }
 
 enum section { SEC_NONE, SEC_RUN, SEC_TARGETS, SEC_SCENARIO };
@@ -528,7 +518,7 @@ int suite_parse(struct suite *s, const char *text, char *err, size_t errlen)
 			break;
 		}
 		case SEC_TARGETS:
-			rc = add_target(s, key, val, line);
+			rc = kv_append(&s->targets, &s->ntargets, key, val, line);
 			break;
 		case SEC_SCENARIO:
 			rc = suite_group_set(s, g, key, val, line, err, errlen);
