@@ -329,50 +329,50 @@ static int add_sweep(struct suite *s, struct suite_group *g, char *names, const 
 	if (!list)
 		return -ENOMEM;
 	save = NULL;
+	rc = 0;
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *vsave = NULL, *v;
+		char *vsave = NULL, *v, **row;
 		char **vals = realloc(sw->vals, (size_t)(sw->nvals + 1) * sw->nnames *
 				      sizeof(char *));
 		int k = 0;
 
 		if (!vals) {
-			free(list);
-			return -ENOMEM;
+			rc = -ENOMEM;
+			break;
 		}
 		sw->vals = vals;
+		row = vals + sw->nvals * sw->nnames;
 		tok = trim(tok);
 		for (v = strtok_r(tok, "/", &vsave); v; v = strtok_r(NULL, "/", &vsave)) {
 			v = trim(v);
 			if (k >= sw->nnames)
 				break;
 			rc = check_param(s, g, sw->names[k], v, line, err, errlen);
-			if (rc) {
-				for (int i = 0; i < k; i++)
-					free(vals[sw->nvals * sw->nnames + i]);
-				free(list);
-				return rc;
-			}
-			vals[sw->nvals * sw->nnames + k] = strdup(v);
-			if (!vals[sw->nvals * sw->nnames + k]) {
-				free(list);
-				return -ENOMEM;
+			if (rc)
+				break;
+			row[k] = strdup(v);
+			if (!row[k]) {
+				rc = -ENOMEM;
+				break;
 			}
 			k++;
-			/* a row is complete only when every name has its value */
 		}
-		if (k != sw->nnames || v) {
-			/* free what this row allocated; it is not counted */
-			for (int i = 0; i < k; i++)
-				free(vals[sw->nvals * sw->nnames + i]);
+		/* a row is complete only when every name has its value */
+		if (!rc && (k != sw->nnames || v))
 			rc = fail(s, line, err, errlen, "sweep value '%s' needs %d part%s "
 				  "separated by '/', one per parameter", tok, sw->nnames,
 				  sw->nnames > 1 ? "s" : "");
-			free(list);
-			return rc;
+		if (rc) {
+			/* the row is not counted: free what it holds */
+			while (k--)
+				free(row[k]);
+			break;
 		}
 		sw->nvals++;
 	}
 	free(list);
+	if (rc)
+		return rc;
 	if (!sw->nvals)
 		return fail(s, line, err, errlen, "sweep has no values; write them separated by "
 			    "commas, for example 'sweep workers = 1, 2, 4'");
