@@ -101,12 +101,13 @@ static const struct unit duration_units[] = {
 	{ NULL, 0 },
 };
 
-static int parse_with_units(const char *s, const struct unit *units, bool unit_required,
-			    int64_t *out)
+/* A number followed by one of units ("" in the table: no unit needed). */
+static int parse_with_units(const char *s, const struct unit *units, int64_t *out)
 {
 	bool frac;
 	size_t n = number_prefix(s, &frac);
 	const char *u = s + n;
+	int64_t v;
 
 	if (!n)
 		return -EINVAL;
@@ -115,28 +116,21 @@ static int parse_with_units(const char *s, const struct unit *units, bool unit_r
 			return scaled_value(s, n, frac, units->mult, out);
 	}
 	/* a bare 0 needs no unit */
-	if (!*u && !unit_required)
-		return scaled_value(s, n, frac, 1, out);
-	if (!*u) {
-		int64_t v;
-		int err = scaled_value(s, n, frac, 1, &v);
-
-		if (!err && v == 0) {
-			*out = 0;
-			return 0;
-		}
+	if (!*u && scaled_value(s, n, frac, 1, &v) == 0 && v == 0) {
+		*out = 0;
+		return 0;
 	}
 	return -EINVAL;
 }
 
 int param_parse_size(const char *s, int64_t *out)
 {
-	return parse_with_units(s, size_units, false, out);
+	return parse_with_units(s, size_units, out);
 }
 
 int param_parse_duration(const char *s, int64_t *out)
 {
-	return parse_with_units(s, duration_units, true, out);
+	return parse_with_units(s, duration_units, out);
 }
 
 int param_parse_float(const char *s, double *out)
