@@ -266,33 +266,25 @@ int param_parse_value(const struct wl_param_def *d, const char *text, int64_t *i
 		*fv = f;
 		return 0;
 	case WL_P_SIZE:
-		rc = param_parse_size(text, &v);
+	case WL_P_DURATION: {
+		bool size = d->type == WL_P_SIZE;
+		const char *what = size ? "size" : "duration";
+
+		rc = size ? param_parse_size(text, &v) : param_parse_duration(text, &v);
 		if (rc == -EINVAL) {
-			snprintf(err, errlen,
-				 "%s: '%s' is not a size; use bytes with an optional unit k, M or "
-				 "G (for example 4k), from %s", d->name, text, range);
+			snprintf(err, errlen, "%s: '%s' is not a %s; use %s, from %s", d->name, text,
+				 what, size ? "bytes with an optional unit k, M or G (for example "
+				 "4k)" : "a number with a unit ns, us, ms or s (for example 20us)",
+				 range);
 			return rc;
 		}
 		if (!rc && v < 0) {
-			snprintf(err, errlen, "%s: sizes cannot be negative ('%s'); use %s",
-				 d->name, text, range);
+			snprintf(err, errlen, "%s: %ss cannot be negative ('%s'); use %s", d->name,
+				 what, text, range);
 			return -ERANGE;
 		}
 		break;
-	case WL_P_DURATION:
-		rc = param_parse_duration(text, &v);
-		if (rc == -EINVAL) {
-			snprintf(err, errlen,
-				 "%s: '%s' is not a duration; use a number with a unit ns, us, ms "
-				 "or s (for example 20us), from %s", d->name, text, range);
-			return rc;
-		}
-		if (!rc && v < 0) {
-			snprintf(err, errlen, "%s: durations cannot be negative ('%s'); use %s",
-				 d->name, text, range);
-			return -ERANGE;
-		}
-		break;
+	}
 	case WL_P_INT:
 	default:
 		rc = param_parse_int(text, &v);
