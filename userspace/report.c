@@ -1027,7 +1027,7 @@ static void bench_names(struct report *r)
 	}
 }
 
-void report_finish(struct report *r)
+int report_finish(struct report *r)
 {
 	r->scenarios_failed = 0;
 	for (int i = 0; i < r->nscen; i++) {
@@ -1035,7 +1035,8 @@ void report_finish(struct report *r)
 
 		for (int k = 0; k < s->nkinds; k++)
 			op_agg_summarize(s->agg[k], &s->sum[k]);
-		scen_metrics(r, s);
+		if (scen_metrics(r, s))
+			return -ENOMEM;
 		if (s->status != SCEN_OK)
 			r->scenarios_failed++;
 	}
@@ -1057,6 +1058,7 @@ void report_finish(struct report *r)
 	}
 	bench_names(r);
 	targets_evaluate(r);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- JSON */

@@ -134,8 +134,11 @@ struct scen_result *report_add_scenario(struct report *r, const struct scenario 
 int scen_add_rep(struct scen_result *s, int rc, struct wl_result *res, uint64_t rss_peak,
 		 uint64_t rss_steady, bool timed_out);
 
-/* Derive metrics, scaling, benchmark names and target verdicts. Call once, at the end. */
-void report_finish(struct report *r);
+/*
+ * Derive metrics, scaling, benchmark names and target verdicts. Call once, at the end.
+ * Returns 0, or -ENOMEM (the report is then incomplete and must not be written).
+ */
+int report_finish(struct report *r);
 
 int report_write_text(const struct report *r, FILE *f);
 int report_write_json(const struct report *r, FILE *f);

@@ -847,7 +847,10 @@ int cmd_run(int argc, char **argv)
 	}
 
 	/* 4. Derive, write, show. */
-	report_finish(r);
+	if (report_finish(r)) {
+		rc = bad("out of memory deriving the metrics; no report written");
+		goto out_signals;
+	}
 	if (outdir_commit(&od, r, prof, mon->trace)) {
 		rc = 2;
 		goto out_signals;
