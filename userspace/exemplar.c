@@ -453,12 +453,10 @@ static void write_intervals(FILE *f, uint32_t pid, uint64_t tid, const struct ex
 		uint64_t b = o->start < op->x_begin ? op->x_begin : o->start;
 		uint64_t e = o->end > op->x_end ? op->x_end : o->end;
 		uint64_t w = o->wake < b ? b : o->wake > e ? e : o->wake;
-		char name[64];
 
 		if (e <= b)
 			continue;
-		snprintf(name, sizeof(name), "%s", interval_name(o));
-		slice(f, pid, tid, name, "offcpu", b, e);
+		slice(f, pid, tid, interval_name(o), "offcpu", b, e);
 		fprintf(f, ",\"args\":{\"blocked_ns\":%" PRIu64 ",\"runq_ns\":%" PRIu64,
 			w - b, e - w);
 		if (o->sys >= 0)
@@ -496,16 +494,13 @@ static void write_op_args(FILE *f, const struct ex_op *op)
 		fprintf(f, ",\"ran_on_tid\":%" PRIu32, op->x_tid);
 	for (int i = 0; i < OPS_BD_BLK; i++) {
 		const char *nm;
+		char key[80];
 
 		if (!d->blk_ns[i] || !(nm = sysnames_name(i)))
 			continue;
+		snprintf(key, sizeof(key), "blocked_in %s", nm);
 		fputs(",", f);
-		{
-			char key[80];
-
-			snprintf(key, sizeof(key), "blocked_in %s", nm);
-			json_write_escaped(f, key);
-		}
+		json_write_escaped(f, key);
 		fprintf(f, ":%" PRIu64, d->blk_ns[i]);
 	}
 	fputs("}}", f);
