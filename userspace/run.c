@@ -102,11 +102,9 @@ static void usage(FILE *f)
 "\n", DEFAULT_OUT);
 	{
 		char names[512], *tok, *save = NULL;
-		int col = 0;
+		int col = fprintf(f, "Targets (defaults in docs/SUITES.md):");
 
 		report_target_names(names, sizeof(names));
-		fprintf(f, "Targets (defaults in docs/SUITES.md):");
-		col = 36;
 		for (tok = strtok_r(names, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 			if (col + 1 + (int)strlen(tok) > 90) {
 				fprintf(f, "\n ");
@@ -687,7 +685,7 @@ int cmd_run(int argc, char **argv)
 	struct sigaction sa = { 0 }, old_int, old_term;
 	char err[1024];
 	uint64_t t0, ops_total = 0;
-	int n = 0, rc, status = 2;
+	int n = 0, rc;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc)
@@ -857,15 +855,14 @@ int cmd_run(int argc, char **argv)
 	}
 	report_write_text(r, stdout);
 	fflush(stdout);
-	fprintf(stderr, "opscope run: wrote %s/ (report.json, report.txt, bench.txt, trace.json%s)\n",
-		od.path, prof ? ", stacks/" : "");
+	fprintf(stderr, "opscope run: wrote %s/ (report.json, report.txt, bench.txt, "
+		"trace.json%s)\n", od.path, prof ? ", stacks/" : "");
 	if (r->interrupted || r->scenarios_failed)
-		status = 2;
+		rc = 2;
 	else if (r->targets_failed)
-		status = 1;
+		rc = 1;
 	else
-		status = 0;
-	rc = status;
+		rc = 0;
 
 out_signals:
 	sigaction(SIGINT, &old_int, NULL);
