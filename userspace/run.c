@@ -686,6 +686,7 @@ int cmd_run(int argc, char **argv)
 	char err[1024];
 	uint64_t t0, ops_total = 0;
 	int n = 0, rc;
+	bool shown;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc)
@@ -853,10 +854,14 @@ int cmd_run(int argc, char **argv)
 		rc = 2;
 		goto out_signals;
 	}
-	report_write_text(r, stdout);
-	fflush(stdout);
+	shown = report_write_text(r, stdout) == 0 && fflush(stdout) == 0;
 	fprintf(stderr, "opscope run: wrote %s/ (report.json, report.txt, bench.txt, "
 		"trace.json%s)\n", od.path, prof ? ", stacks/" : "");
+	if (!shown) {
+		rc = bad("the tables could not be written to standard output; read them in "
+			 "%s/report.txt", od.path);
+		goto out_signals;
+	}
 	if (r->interrupted || r->scenarios_failed)
 		rc = 2;
 	else if (r->targets_failed)
