@@ -353,10 +353,13 @@ FILE *atomic_file_open(const char *path, char *tmp, size_t tmplen, char *err, si
 int atomic_file_commit(FILE *out, const char *tmp, const char *path, int rc, char *err,
 		       size_t errlen)
 {
-	if (fflush(out) || ferror(out))
+	/* keep the cause (ENOSPC, EDQUOT) when the final flush is what fails */
+	if (fflush(out))
+		rc = rc ? rc : -(errno ? errno : EIO);
+	else if (ferror(out))
 		rc = rc ? rc : -EIO;
 	if (fclose(out) && !rc)
-		rc = -EIO;
+		rc = -(errno ? errno : EIO);
 	if (!rc && rename(tmp, path))
 		rc = -errno;
 	if (rc) {

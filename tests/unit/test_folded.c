@@ -235,6 +235,23 @@ START_TEST(test_write_file_atomic_and_round_trip)
 }
 END_TEST
 
+/* A full disk shows up at the final flush: the sentence names it, not "I/O error". */
+START_TEST(test_commit_keeps_flush_errno)
+{
+	char tmp[] = "/tmp/opscope-folded-never-made", err[256] = "";
+	FILE *out = fopen("/dev/full", "w");
+
+	if (!out) {
+		fprintf(stderr, "test_commit_keeps_flush_errno: skipped, no /dev/full\n");
+		return;
+	}
+	fputs("a;b 1\n", out);
+	ck_assert_int_eq(atomic_file_commit(out, tmp, "x.folded", 0, err, sizeof(err)), -ENOSPC);
+	ck_assert_msg(strstr(err, "cannot write x.folded") && strstr(err, strerror(ENOSPC)),
+		      "%s", err);
+}
+END_TEST
+
 static Suite *folded_suite(void)
 {
 	Suite *s = suite_create("folded");
@@ -249,6 +266,7 @@ static Suite *folded_suite(void)
 	tcase_add_test(tc, test_parse_good);
 	tcase_add_test(tc, test_parse_errors);
 	tcase_add_test(tc, test_write_file_atomic_and_round_trip);
+	tcase_add_test(tc, test_commit_keeps_flush_errno);
 	suite_add_tcase(s, tc);
 	return s;
 }
