@@ -23,7 +23,6 @@
 
 #define SIGNIF_EXACT_MAX 60
 #define SIGNIF_MIN_REPS 5          /* fewer repetitions on either side: low confidence */
-#define SIGNIF_DEFAULT_ALPHA 0.05
 #define SIGNIF_BOOT_ITERS 2000
 #define SIGNIF_BOOT_SEED 0x6f7073636f7065ull /* "opscope" */
 

@@ -65,15 +65,6 @@ int afile_commit(struct afile *a, char *err, size_t errlen)
 	return 0;
 }
 
-void afile_abort(struct afile *a)
-{
-	if (a->f) {
-		fclose(a->f);
-		a->f = NULL;
-		unlink(a->tmp);
-	}
-}
-
 void ci_now_rfc3339(char *buf, size_t len)
 {
 	time_t t = time(NULL);

@@ -20,8 +20,8 @@ struct afile {
 };
 
 int afile_open(struct afile *a, const char *path, char *err, size_t errlen);
-int afile_commit(struct afile *a, char *err, size_t errlen); /* closes; -errno on error */
-void afile_abort(struct afile *a);                           /* closes and removes temp */
+/* Closes; on an error removes the temp file and returns -errno. */
+int afile_commit(struct afile *a, char *err, size_t errlen);
 
 /* The current UTC time as 2026-11-24T02:10:00Z (the "created" stamps of the outputs). */
 void ci_now_rfc3339(char *buf, size_t len);
