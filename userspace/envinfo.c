@@ -135,7 +135,6 @@ void envinfo_collect(struct envinfo *e)
 	long n;
 
 	memset(e, 0, sizeof(*e));
-	e->opscope_version = OPSCOPE_VERSION;
 	if (uname(&u) == 0) {
 		snprintf(e->kernel_release, sizeof(e->kernel_release), "%s", u.release);
 		snprintf(e->kernel_version, sizeof(e->kernel_version), "%s", u.version);

@@ -22,7 +22,6 @@ struct envinfo {
 	char governor[64];   /* cpu0's cpufreq governor, "none" without cpufreq */
 	int online_cpus;
 	uint64_t mem_total;  /* bytes */
-	const char *opscope_version;
 };
 
 /* Fill e from uname, /proc and /sys; fields that cannot be read say "unknown". */
