@@ -79,10 +79,12 @@ done
 
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 art=$out_root/$stamp
-mkdir -p "$art" "$(dirname "$history")" "$baseline_dir" || die "cannot create $art"
-# one nightly at a time: a second one would measure the first
+mkdir -p "$out_root" "$(dirname "$history")" "$baseline_dir" ||
+	die "cannot create $out_root, $(dirname "$history") or $baseline_dir (run as root?)"
+# one nightly at a time: a second one would measure the first (and leave no empty folder)
 exec 9>"$out_root/.nightly.lock"
 flock -n 9 || die "another nightly job holds $out_root/.nightly.lock"
+mkdir -p "$art" || die "cannot create $art"
 exec > >(tee -a "$art/nightly.log") 2>&1
 echo "nightly: $stamp, artifacts in $art"
 
