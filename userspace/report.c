@@ -1002,29 +1002,38 @@ void bench_camel(const char *workload, const char *kind, char *buf, size_t len)
 	buf[off] = '\0';
 }
 
+/* A scenario's benchmark sub-name before clashes are resolved: its sweep point or group. */
+static const char *bench_base(const struct scenario *sc)
+{
+	return sc->label[0] ? sc->label : sc->group;
+}
+
 static void bench_names(struct report *r)
 {
-	for (int i = 0; i < r->nscen; i++) {
-		struct scen_result *s = &r->scen[i];
-
-		snprintf(s->bench_sub, sizeof(s->bench_sub), "%s",
-			 s->sc.label[0] ? s->sc.label : s->sc.group);
-	}
 	/* two scenarios of one workload with one name would merge in benchstat */
 	for (int i = 0; i < r->nscen; i++) {
+		struct scen_result *s = &r->scen[i];
 		bool clash = false;
 
-		for (int j = 0; j < r->nscen; j++)
-			if (j != i && r->scen[j].sc.wl == r->scen[i].sc.wl &&
-			    strcmp(r->scen[i].sc.label[0] ? r->scen[i].sc.label :
-				   r->scen[i].sc.group,
-				   r->scen[j].sc.label[0] ? r->scen[j].sc.label :
-				   r->scen[j].sc.group) == 0)
-				clash = true;
-		if (clash && r->scen[i].sc.label[0])
-			snprintf(r->scen[i].bench_sub, sizeof(r->scen[i].bench_sub), "%s/%s",
-				 r->scen[i].sc.group, r->scen[i].sc.label);
+		for (int j = 0; j < r->nscen && !clash; j++)
+			clash = j != i && r->scen[j].sc.wl == s->sc.wl &&
+				strcmp(bench_base(&s->sc), bench_base(&r->scen[j].sc)) == 0;
+		if (clash && s->sc.label[0])
+			snprintf(s->bench_sub, sizeof(s->bench_sub), "%s/%s", s->sc.group,
+				 s->sc.label);
+		else
+			snprintf(s->bench_sub, sizeof(s->bench_sub), "%s", bench_base(&s->sc));
 	}
+}
+
+/* "BenchmarkPoolCall/workers=4-2": the Go benchmark name of op kind k of s. */
+static void bench_name(const struct report *r, const struct scen_result *s, int k, char *buf,
+		       size_t len)
+{
+	char camel[96];
+
+	bench_camel(s->sc.wl->name, s->kind_name[k], camel, sizeof(camel));
+	snprintf(buf, len, "Benchmark%s/%s-%d", camel, s->bench_sub, r->env.online_cpus);
 }
 
 int report_finish(struct report *r)
@@ -1298,7 +1307,7 @@ static void json_scenario(struct json_writer *jw, const struct report *r, int id
 {
 	const struct scen_result *s = &r->scen[idx];
 	const struct workload *wl = s->sc.wl;
-	char buf[64], camel[96];
+	char buf[64];
 
 	jsonw_start_object(jw);
 	jsonw_string_field(jw, "id", s->sc.id);
@@ -1316,9 +1325,7 @@ static void json_scenario(struct json_writer *jw, const struct report *r, int id
 	if (s->nkinds) {
 		char name[SCEN_ID_MAX + 200];
 
-		bench_camel(wl->name, s->kind_name[0], camel, sizeof(camel));
-		snprintf(name, sizeof(name), "Benchmark%s/%s-%d", camel, s->bench_sub,
-			 r->env.online_cpus);
+		bench_name(r, s, 0, name, sizeof(name));
 		jsonw_string_field(jw, "bench", name);
 	} else {
 		jsonw_null_field(jw, "bench");
@@ -1550,11 +1557,9 @@ int report_write_bench(const struct report *r, FILE *f)
 		const struct scen_result *s = &r->scen[i];
 
 		for (int k = 0; k < s->nkinds; k++) {
-			char camel[96], name[SCEN_ID_MAX + 200];
+			char name[SCEN_ID_MAX + 200];
 
-			bench_camel(s->sc.wl->name, s->kind_name[k], camel, sizeof(camel));
-			snprintf(name, sizeof(name), "Benchmark%s/%s-%d", camel, s->bench_sub,
-				 e->online_cpus);
+			bench_name(r, s, k, name, sizeof(name));
 			for (int j = 0; j < s->nreps; j++) {
 				const struct rep_result *rep = &s->reps[j];
 				const struct op_summary *p = rep_kind(rep, s->kind[k]);

@@ -576,6 +576,35 @@ START_TEST(test_envinfo)
 }
 END_TEST
 
+/* Benchmark sub-names: the sweep point, prefixed with the group only where two scenarios of
+ * one workload would otherwise share a name. */
+START_TEST(test_bench_names)
+{
+	static const char *const want[] = { "a/workers=2", "b/workers=2", "workers=4", "c",
+					    "workers=2" };
+	struct report *r = report_new();
+	struct scenario sc;
+
+	ck_assert_ptr_nonnull(r);
+	make_scenario(&sc, &fpool, "a", "workers", "2");
+	ck_assert_ptr_nonnull(report_add_scenario(r, &sc));
+	make_scenario(&sc, &fpool, "b", "workers", "2");
+	ck_assert_ptr_nonnull(report_add_scenario(r, &sc));
+	make_scenario(&sc, &fpool, "b", "workers", "4");
+	ck_assert_ptr_nonnull(report_add_scenario(r, &sc));
+	make_scenario(&sc, &fpool, "c", NULL, NULL);
+	ck_assert_ptr_nonnull(report_add_scenario(r, &sc));
+	/* another workload may use the same name */
+	make_scenario(&sc, &fchan, "d", "capacity", "2");
+	snprintf(sc.label, sizeof(sc.label), "workers=2");
+	ck_assert_ptr_nonnull(report_add_scenario(r, &sc));
+	report_finish(r);
+	for (int i = 0; i < 5; i++)
+		ck_assert_str_eq(r->scen[i].bench_sub, want[i]);
+	report_free(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("report");
@@ -586,6 +615,7 @@ int main(void)
 	tcase_add_test(tc, test_cv_and_scaling);
 	tcase_add_test(tc, test_arithmetic);
 	tcase_add_test(tc, test_formats);
+	tcase_add_test(tc, test_bench_names);
 	tcase_add_test(tc, test_targets_override);
 	tcase_add_test(tc, test_bench_lines);
 	tcase_add_test(tc, test_text_width);
