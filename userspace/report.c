@@ -1605,16 +1605,16 @@ static void text_header(const struct report *r, FILE *f)
 	out_line(f, "host %s, kernel %s, %d CPU%s (%s), governor %s, %s RAM", e->hostname,
 		 e->kernel_release, e->online_cpus, e->online_cpus == 1 ? "" : "s", e->cpu_model,
 		 e->governor, mem);
-	if (r->kernel && r->have_collector)
-		out_line(f, "collector: %" PRIu64 " thread slots, %" PRIu64 " late threads "
-			 "(counted from first sight), loaded in %.0f ms", r->coll.slots_used,
-			 r->coll.late_threads, r->coll.load_ms);
-	if (r->kernel && r->have_collector)
-		out_line(f, "lost: %" PRIu64 " threads w/o slot, %" PRIu64 " tid map full, %"
-			 PRIu64 " skipped runs; %" PRIu64 " unseen switches repaired",
-			 r->coll.slots_full, r->coll.tid_map_full, r->coll.prog_misses,
-			 r->coll.missed_switches);
-	if (r->kernel && r->have_collector && r->coll.stacks)
+	if (!r->kernel || !r->have_collector)
+		return;
+	out_line(f, "collector: %" PRIu64 " thread slots, %" PRIu64 " late threads "
+		 "(counted from first sight), loaded in %.0f ms", r->coll.slots_used,
+		 r->coll.late_threads, r->coll.load_ms);
+	out_line(f, "lost: %" PRIu64 " threads w/o slot, %" PRIu64 " tid map full, %"
+		 PRIu64 " skipped runs; %" PRIu64 " unseen switches repaired",
+		 r->coll.slots_full, r->coll.tid_map_full, r->coll.prog_misses,
+		 r->coll.missed_switches);
+	if (r->coll.stacks)
 		out_line(f, "stacks: %" PRIu64 " samples; lost: %" PRIu64 " failed walks, %" PRIu64
 			 " table full, %" PRIu64 " counts full, %" PRIu64 " gone", r->coll.samples,
 			 r->coll.stack_fail, r->coll.stacks_full,
