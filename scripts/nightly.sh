@@ -218,7 +218,8 @@ fi
 case $status in
 0) echo "nightly: OK, no regression ($art)" ;;
 1) echo "nightly: REGRESSION or failed target; see $art/compare.txt and $art/run/report.txt" ;;
-*) echo "nightly: compare could not decide (exit $status); see $art/compare.txt" ;;
+*) echo "nightly: compare could not decide (exit $status); see $art/compare.txt"
+   status=2 ;; # a crash (128 + signal) is the job failing, not a new exit status
 esac
 [ "${#warnings[@]}" -gt 0 ] && echo "nightly: (the machine check warned; see $art/machine-check.txt)"
 exit "$status"
