@@ -140,8 +140,8 @@ int param_parse_float(const char *s, double *out)
 	bool frac;
 	size_t n = number_prefix(s, &frac);
 
-	/* also accept exponents: 1e-3 */
-	if (!n)
+	/* decimal only (strtod would also take 0x10), with an optional exponent: 1e-3 */
+	if (!n || (s[n] && s[n] != 'e' && s[n] != 'E' && s[n] != '%'))
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);

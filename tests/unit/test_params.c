@@ -96,6 +96,9 @@ START_TEST(test_ints_floats)
 	ck_assert_int_eq(param_parse_float("inf", &f), -EINVAL);
 	ck_assert_int_eq(param_parse_float("0.1x", &f), -EINVAL);
 	ck_assert_int_eq(param_parse_float("5%%", &f), -EINVAL);
+	ck_assert_int_eq(param_parse_float("0x10", &f), -EINVAL);
+	ck_assert_int_eq(param_parse_float("1.5E2", &f), 0);
+	ck_assert_double_eq_tol(f, 150, 1e-9);
 }
 END_TEST
 
