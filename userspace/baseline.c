@@ -168,6 +168,13 @@ static void rm_rf(const char *path)
 	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Names are at most 64 bytes and machines 255: only --dir can make a path too long. */
+static int dir_too_long(const struct bl_opts *o)
+{
+	return bl_fail("--dir %s makes the baseline paths longer than PATH_MAX; choose a shorter "
+		       "directory", o->dir);
+}
+
 static int baseline_path(const struct bl_opts *o, const char *name, char *buf, size_t len)
 {
 	if (snprintf(buf, len, "%s/%s/%s", o->dir, o->machine, name) >= (int)len)
@@ -195,7 +202,7 @@ static int do_save(const struct bl_opts *o, const char *name, const char *src)
 	    snprintf(old, sizeof(old), "%s/%s/.%s.old.%d", o->dir, o->machine, name,
 		     (int)getpid()) >= (int)sizeof(old)) {
 		cmp_report_free(&r);
-		return bl_fail("the baseline directory path is too long");
+		return dir_too_long(o);
 	}
 	if (!stat(final, &st) && !o->force) {
 		cmp_report_free(&r);
@@ -289,7 +296,7 @@ static int describe(const struct bl_opts *o, const char *name, bool verbose)
 	struct json_err je;
 
 	if (baseline_path(o, name, path, sizeof(path)))
-		return bl_fail("path too long");
+		return dir_too_long(o);
 	if (cmp_report_load(&r, path, err, sizeof(err))) {
 		if (!verbose)
 			return 2;
@@ -360,7 +367,7 @@ static int do_list(const struct bl_opts *o)
 	DIR *d;
 
 	if (snprintf(path, sizeof(path), "%s/%s", o->dir, o->machine) >= (int)sizeof(path))
-		return bl_fail("path too long");
+		return dir_too_long(o);
 	d = opendir(path);
 	if (!d) {
 		if (errno == ENOENT) {
@@ -481,7 +488,7 @@ int cmd_baseline(int argc, char **argv)
 		if (!strcmp(verb, "show"))
 			return describe(&o, argv[optind], true);
 		if (baseline_path(&o, argv[optind], path, sizeof(path)))
-			return bl_fail("path too long");
+			return dir_too_long(&o);
 		if (cmp_report_load(&r, path, err, sizeof(err)))
 			return bl_fail("no usable baseline '%s' for machine %s: %s; save one "
 				       "with: opscope baseline save %s RUNDIR", argv[optind],
