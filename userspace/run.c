@@ -257,15 +257,18 @@ static int cli_suite(const struct run_opts *o, struct suite **out)
 	struct suite *s = suite_new(NULL, "cli", wl_all);
 	struct suite_group *g;
 	char err[768];
-	int rc;
 
 	*out = NULL;
 	if (!s)
 		return bad("out of memory");
-	rc = suite_add_group(s, o->workload, 0, &g, err, sizeof(err));
-	if (!rc)
-		rc = suite_group_set(s, g, "workload", o->workload, 0, err, sizeof(err));
-	for (int i = 0; !rc && i < o->nparams; i++) {
+	/* the suite functions leave err alone when they run out of memory */
+	snprintf(err, sizeof(err), "out of memory");
+	if (suite_add_group(s, o->workload, 0, &g, err, sizeof(err)) ||
+	    suite_group_set(s, g, "workload", o->workload, 0, err, sizeof(err))) {
+		suite_free(s);
+		return bad("%s", err);
+	}
+	for (int i = 0; i < o->nparams; i++) {
 		const char *kv = o->params[i], *eq = strchr(kv, '=');
 		char key[160];
 
@@ -277,15 +280,10 @@ static int cli_suite(const struct run_opts *o, struct suite **out)
 		/* a list of values is a sweep */
 		snprintf(key, sizeof(key), "%s%.*s", strchr(eq + 1, ',') ? "sweep " : "",
 			 (int)(eq - kv), kv);
-		rc = suite_group_set(s, g, key, eq + 1, 0, err, sizeof(err));
-		if (rc) {
+		if (suite_group_set(s, g, key, eq + 1, 0, err, sizeof(err))) {
 			suite_free(s);
 			return bad("--param %s: %s", kv, err);
 		}
-	}
-	if (rc) {
-		suite_free(s);
-		return bad("%s", err);
 	}
 	*out = s;
 	return 0;
