@@ -126,7 +126,12 @@ static double xfer_round(struct xfer *x, bool ck)
 	void *p;
 
 	t0 = ops_now_ns();
-	pthread_create(&th, NULL, ck ? ck_producer : chan_producer, x);
+	if (pthread_create(&th, NULL, ck ? ck_producer : chan_producer, x)) {
+		/* without the producer the receive loop below would wait forever */
+		fprintf(stderr, "bench_chan: cannot start the producer thread; raise the limit "
+			"on processes (ulimit -u)\n");
+		exit(1);
+	}
 	for (uint64_t i = 0; i < N; i++) {
 		if (ck) {
 			while (!ck_ring_dequeue_spsc(x->r, x->b, &p))

@@ -398,7 +398,11 @@ static void test_stop_flag(void)
 	begin("channel: the stop flag ends a long run early and cleanly");
 	stop_flag = 0;
 	ctl_init(&ctl, &done, &stop_flag, 20000);
-	pthread_create(&th, NULL, stopper, NULL);
+	if (pthread_create(&th, NULL, stopper, NULL)) {
+		check(false, "cannot start the stopper thread");
+		end();
+		return;
+	}
 	t0 = now_ns();
 	rc = run_wl(&wl_channel, kv, &ctl, &res);
 	dt = now_ns() - t0;
