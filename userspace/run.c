@@ -800,9 +800,14 @@ int cmd_run(int argc, char **argv)
 				goto out_signals;
 			}
 			/* drained after every repetition so the stack tables never fill up */
-			if (prof && profile_take(prof, coll, scs[i].id))
-				fprintf(stderr, "opscope run: could not read the stacks of %s: out "
-					"of memory\n", scs[i].id);
+			if (prof) {
+				int e = profile_take(prof, coll, scs[i].id);
+
+				if (e)
+					fprintf(stderr, "opscope run: could not read the stacks of "
+						"%s (%s); its flame graphs lack them\n", scs[i].id,
+						strerror(-e));
+			}
 			/* a timed-out workload may leave threads behind: do not pile up more */
 			if (s->status == SCEN_TIMEOUT)
 				break;
