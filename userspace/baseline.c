@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include "commands.h"
 #include "compare.h"
+#include "folded.h"
 #include "jsonparse.h"
 #include "writers_ci.h"
 
@@ -187,7 +188,8 @@ static int do_save(const struct bl_opts *o, const char *name, const char *src)
 	char final[PATH_MAX], tmp[PATH_MAX], old[PATH_MAX], p[PATH_MAX + 32], err[1024];
 	char when[32], abs_src[PATH_MAX];
 	struct cmp_report r;
-	struct afile af;
+	char mtmp[PATH_MAX + 48];
+	FILE *mf;
 	struct stat st;
 	int rc;
 
@@ -250,20 +252,21 @@ static int do_save(const struct bl_opts *o, const char *name, const char *src)
 		snprintf(abs_src, sizeof(abs_src), "%s", src);
 	ci_now_rfc3339(when, sizeof(when));
 	snprintf(p, sizeof(p), "%s/meta.json", tmp);
-	rc = afile_open(&af, p, err, sizeof(err));
-	if (!rc) {
-		fputs("{\"schema\": \"opscope-baseline\", \"version\": 1, \"name\": ", af.f);
-		ci_json_string(af.f, name);
-		fputs(", \"machine\": ", af.f);
-		ci_json_string(af.f, o->machine);
-		fputs(", \"saved\": ", af.f);
-		ci_json_string(af.f, when);
-		fputs(", \"source\": ", af.f);
-		ci_json_string(af.f, abs_src);
-		fputs(", \"report_created\": ", af.f);
-		ci_json_string(af.f, json_get_str(r.root, "created", ""));
-		fputs("}\n", af.f);
-		rc = afile_commit(&af, err, sizeof(err));
+	mf = atomic_file_open(p, mtmp, sizeof(mtmp), err, sizeof(err));
+	rc = mf ? 0 : -errno;
+	if (mf) {
+		fputs("{\"schema\": \"opscope-baseline\", \"version\": 1, \"name\": ", mf);
+		ci_json_string(mf, name);
+		fputs(", \"machine\": ", mf);
+		ci_json_string(mf, o->machine);
+		fputs(", \"saved\": ", mf);
+		ci_json_string(mf, when);
+		fputs(", \"source\": ", mf);
+		ci_json_string(mf, abs_src);
+		fputs(", \"report_created\": ", mf);
+		ci_json_string(mf, json_get_str(r.root, "created", ""));
+		fputs("}\n", mf);
+		rc = atomic_file_commit(mf, mtmp, p, 0, err, sizeof(err));
 	}
 	cmp_report_free(&r);
 	if (rc) {

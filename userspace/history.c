@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "commands.h"
+#include "folded.h"
 #include "history.h"
 #include "jsonparse.h"
 #include "writers_ci.h"
@@ -767,14 +768,15 @@ int cmd_history(int argc, char **argv)
 	if (!strcmp(verb, "show")) {
 		history_print(stdout, h, &flt);
 	} else {
-		struct afile af;
+		char tmp[PATH_MAX + 16];
+		FILE *hf = atomic_file_open(out, tmp, sizeof(tmp), err, sizeof(err));
 
-		if (afile_open(&af, out, err, sizeof(err))) {
+		if (!hf) {
 			history_free(h);
 			return hist_fail("%s", err);
 		}
-		history_html(af.f, h, &flt);
-		if (afile_commit(&af, err, sizeof(err))) {
+		history_html(hf, h, &flt);
+		if (atomic_file_commit(hf, tmp, out, 0, err, sizeof(err))) {
 			history_free(h);
 			return hist_fail("%s", err);
 		}

@@ -6,64 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-#include <sys/stat.h>
+#include "folded.h"
 #include "signif.h"
 #include "writers_ci.h"
-
-int afile_open(struct afile *a, const char *path, char *err, size_t errlen)
-{
-	int fd;
-
-	memset(a, 0, sizeof(*a));
-	if (strlen(path) >= sizeof(a->path)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -ENAMETOOLONG;
-	}
-	strcpy(a->path, path);
-	snprintf(a->tmp, sizeof(a->tmp), "%s.tmpXXXXXX", path);
-	fd = mkstemp(a->tmp);
-	if (fd < 0) {
-		int e = errno;
-
-		snprintf(err, errlen, "cannot create %s: %s (does the directory exist and is "
-			 "it writable?)", path, strerror(e));
-		return -e;
-	}
-	a->f = fdopen(fd, "w");
-	if (!a->f) {
-		int e = errno;
-
-		close(fd);
-		unlink(a->tmp);
-		snprintf(err, errlen, "cannot open %s: %s", a->tmp, strerror(e));
-		return -e;
-	}
-	/* mkstemp makes 0600; outputs are meant to be read by others (CI, web servers) */
-	fchmod(fd, 0644);
-	return 0;
-}
-
-int afile_commit(struct afile *a, char *err, size_t errlen)
-{
-	int e = 0;
-
-	if (!a->f)
-		return -EBADF;
-	if (fflush(a->f) || ferror(a->f))
-		e = errno ? errno : EIO;
-	if (fclose(a->f) && !e)
-		e = errno ? errno : EIO;
-	a->f = NULL;
-	if (!e && rename(a->tmp, a->path))
-		e = errno;
-	if (e) {
-		unlink(a->tmp);
-		snprintf(err, errlen, "cannot write %s: %s", a->path, strerror(e));
-		return -e;
-	}
-	return 0;
-}
 
 void ci_now_rfc3339(char *buf, size_t len)
 {
@@ -452,13 +397,13 @@ typedef void (*writer_fn)(FILE *f, const struct cmp_result *res);
 static int write_with(writer_fn fn, const struct cmp_result *res, const char *path, char *err,
 		      size_t errlen)
 {
-	struct afile a;
-	int rc = afile_open(&a, path, err, errlen);
+	char tmp[4096 + 16];
+	FILE *f = atomic_file_open(path, tmp, sizeof(tmp), err, errlen);
 
-	if (rc)
-		return rc;
-	fn(a.f, res);
-	return afile_commit(&a, err, errlen);
+	if (!f)
+		return -errno;
+	fn(f, res);
+	return atomic_file_commit(f, tmp, path, 0, err, errlen);
 }
 
 int ci_write_markdown(const struct cmp_result *res, const char *path, char *err, size_t errlen)

@@ -2,8 +2,8 @@
 /*
  * Outputs of opscope compare for CI systems: markdown (a pull-request or merge-request
  * comment), JUnit XML (Jenkins and GitLab show one test case per scenario and metric,
- * regressions as failures) and JSON. Every file is written to a temporary file in the
- * same directory and renamed into place, so a reader never sees half a file.
+ * regressions as failures) and JSON. Every file is written with atomic_file_open() and
+ * atomic_file_commit() (folded.h), so a reader never sees half a file.
  */
 #ifndef OPSCOPE_WRITERS_CI_H
 #define OPSCOPE_WRITERS_CI_H
@@ -11,17 +11,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include "compare.h"
-
-/* Atomic output file: open a temp file next to path; commit renames it over path. */
-struct afile {
-	FILE *f;
-	char path[4096];
-	char tmp[4096 + 16];
-};
-
-int afile_open(struct afile *a, const char *path, char *err, size_t errlen);
-/* Closes; on an error removes the temp file and returns -errno. */
-int afile_commit(struct afile *a, char *err, size_t errlen);
 
 /* The current UTC time as 2026-11-24T02:10:00Z (the "created" stamps of the outputs). */
 void ci_now_rfc3339(char *buf, size_t len);
