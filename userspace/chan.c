@@ -265,7 +265,9 @@ int chan_try_recv(struct chan *c, void *elem)
 		return err;
 	if (!atomic_load_explicit(&c->closed, memory_order_acquire))
 		return -EAGAIN;
-	/* Closed: every send that succeeded happened before the close we just saw. */
+	/* Closed: a send that saw the channel open before the close may still be
+	 * publishing; one more look takes what it left, later ones are the caller's
+	 * (chan.h: stop the senders before closing). */
 	err = try_recv_once(c, elem);
 	return err == -EAGAIN ? -EPIPE : err;
 }

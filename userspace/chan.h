@@ -57,7 +57,12 @@ int chan_recv(struct chan *c, void *elem);
 int chan_send_timed(struct chan *c, const void *elem, uint64_t timeout_ns);
 int chan_recv_timed(struct chan *c, void *elem, uint64_t timeout_ns);
 
-/* Refuse further sends and wake every parked sender and receiver. Idempotent. */
+/*
+ * Refuse further sends and wake every parked sender and receiver. Idempotent. A send
+ * already under way when the channel is closed may still succeed after a receiver has
+ * seen "closed and empty" (-EPIPE); to hand every sent element over, stop the senders
+ * before closing (the workloads join their producers first).
+ */
 void chan_close(struct chan *c);
 
 /* Elements held now (a racy snapshot, exact when quiescent), and the capacity. */
