@@ -28,6 +28,7 @@
 #include "commands.h"
 #include "compare.h"
 #include "folded.h"
+#include "json.h"
 #include "jsonparse.h"
 #include "writers_ci.h"
 
@@ -256,15 +257,15 @@ static int do_save(const struct bl_opts *o, const char *name, const char *src)
 	rc = mf ? 0 : -errno;
 	if (mf) {
 		fputs("{\"schema\": \"opscope-baseline\", \"version\": 1, \"name\": ", mf);
-		ci_json_string(mf, name);
+		json_write_escaped(mf, name);
 		fputs(", \"machine\": ", mf);
-		ci_json_string(mf, o->machine);
+		json_write_escaped(mf, o->machine);
 		fputs(", \"saved\": ", mf);
-		ci_json_string(mf, when);
+		json_write_escaped(mf, when);
 		fputs(", \"source\": ", mf);
-		ci_json_string(mf, abs_src);
+		json_write_escaped(mf, abs_src);
 		fputs(", \"report_created\": ", mf);
-		ci_json_string(mf, json_get_str(r.root, "created", ""));
+		json_write_escaped(mf, json_get_str(r.root, "created", ""));
 		fputs("}\n", mf);
 		rc = atomic_file_commit(mf, mtmp, p, 0, err, sizeof(err));
 	}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "commands.h"
 #include "folded.h"
+#include "json.h"
 #include "history.h"
 #include "jsonparse.h"
 #include "writers_ci.h"
@@ -51,20 +52,20 @@ int history_append(const char *file, const struct cmp_report *r, const char *lab
 	if (!realpath(r->path, abs))
 		snprintf(abs, sizeof(abs), "%s", r->path);
 	fprintf(m, "{\"schema\": \"%s\", \"version\": 1, \"created\": ", HISTORY_SCHEMA);
-	ci_json_string(m, json_get_str(r->root, "created", when));
+	json_write_escaped(m, json_get_str(r->root, "created", when));
 	fputs(", \"appended\": ", m);
-	ci_json_string(m, when);
+	json_write_escaped(m, when);
 	fputs(", \"label\": ", m);
 	if (label)
-		ci_json_string(m, label);
+		json_write_escaped(m, label);
 	else
 		fputs("null", m);
 	fputs(", \"report\": ", m);
-	ci_json_string(m, abs);
+	json_write_escaped(m, abs);
 	fputs(", \"environment\": {", m);
 	for (size_t i = 0; i < sizeof(env_keys) / sizeof(env_keys[0]); i++) {
 		fprintf(m, "%s\"%s\": ", i ? ", " : "", env_keys[i]);
-		ci_json_string(m, json_get_str(env, env_keys[i], "unknown"));
+		json_write_escaped(m, json_get_str(env, env_keys[i], "unknown"));
 	}
 	fputs(", \"online_cpus\": ", m);
 	put_num(m, json_get_num(env, "online_cpus", NAN));
@@ -74,9 +75,9 @@ int history_append(const char *file, const struct cmp_report *r, const char *lab
 		bool first = true;
 
 		fputs(i ? ", " : "", m);
-		ci_json_string(m, json_get_str(s, "id", "?"));
+		json_write_escaped(m, json_get_str(s, "id", "?"));
 		fputs(": {\"status\": ", m);
-		ci_json_string(m, json_get_str(s, "status", "ok"));
+		json_write_escaped(m, json_get_str(s, "status", "ok"));
 		fputs(", \"metrics\": {", m);
 		for (size_t j = 0; j < json_len(ms); j++) {
 			const struct json_value *mm = json_at(ms, j);
@@ -85,7 +86,7 @@ int history_append(const char *file, const struct cmp_report *r, const char *lab
 				continue;
 			fputs(first ? "" : ", ", m);
 			first = false;
-			ci_json_string(m, json_get_str(mm, "id", "?"));
+			json_write_escaped(m, json_get_str(mm, "id", "?"));
 			fputs(": {\"median\": ", m);
 			put_num(m, json_get_num(mm, "median", NAN));
 			fputs(", \"cv\": ", m);
@@ -93,11 +94,11 @@ int history_append(const char *file, const struct cmp_report *r, const char *lab
 			fputs(", \"n\": ", m);
 			put_num(m, json_get_num(mm, "n", NAN));
 			fputs(", \"unit\": ", m);
-			ci_json_string(m, json_get_str(mm, "unit", ""));
+			json_write_escaped(m, json_get_str(mm, "unit", ""));
 			fputs(", \"kind\": ", m);
-			ci_json_string(m, json_get_str(mm, "kind", ""));
+			json_write_escaped(m, json_get_str(mm, "kind", ""));
 			fputs(", \"better\": ", m);
-			ci_json_string(m, json_get_str(mm, "better", "none"));
+			json_write_escaped(m, json_get_str(mm, "better", "none"));
 			fputs("}", m);
 		}
 		fputs("}}", m);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "folded.h"
+#include "json.h"
 #include "signif.h"
 #include "writers_ci.h"
 
@@ -60,28 +61,6 @@ void ci_md_escape(FILE *f, const char *s)
 		else
 			fputc(c, f);
 	}
-}
-
-void ci_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		switch (c) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (c < 0x20)
-				fprintf(f, "\\u%04x", c);
-			else
-				fputc(c, f);
-		}
-	}
-	fputc('"', f);
 }
 
 static void json_num_or_null(FILE *f, double v)
@@ -321,16 +300,16 @@ void ci_junit(FILE *f, const struct cmp_result *res)
 void ci_json(FILE *f, const struct cmp_result *res)
 {
 	fputs("{\n  \"schema\": \"opscope-compare\",\n  \"version\": 1,\n  \"baseline\": ", f);
-	ci_json_string(f, res->base_path);
+	json_write_escaped(f, res->base_path);
 	fputs(",\n  \"current\": ", f);
-	ci_json_string(f, res->cur_path);
+	json_write_escaped(f, res->cur_path);
 	fputs(",\n  \"method\": ", f);
-	ci_json_string(f, signif_method());
+	json_write_escaped(f, signif_method());
 	fputs(",\n  \"alpha\": ", f);
 	json_num_or_null(f, res->alpha);
 	fprintf(f, ",\n  \"environment_mismatch\": %s,\n  \"environment_diff\": ",
 		res->env_differs ? "true" : "false");
-	ci_json_string(f, res->env_mismatch);
+	json_write_escaped(f, res->env_mismatch);
 	fprintf(f, ",\n  \"summary\": { \"regressions\": %d, \"improvements\": %d, "
 		"\"not_significant\": %d, \"failed\": %d, \"missing\": %d },\n  \"rows\": [",
 		res->regressions, res->improvements, res->noise, res->failed, res->missing);
@@ -339,18 +318,18 @@ void ci_json(FILE *f, const struct cmp_result *res)
 
 		fputs(i ? ",\n    {" : "\n    {", f);
 		fputs("\"scenario\": ", f);
-		ci_json_string(f, r->scenario);
+		json_write_escaped(f, r->scenario);
 		fputs(", \"metric\": ", f);
-		ci_json_string(f, r->metric);
+		json_write_escaped(f, r->metric);
 		fputs(", \"op\": ", f);
 		if (r->op[0])
-			ci_json_string(f, r->op);
+			json_write_escaped(f, r->op);
 		else
 			fputs("null", f);
 		fputs(", \"unit\": ", f);
-		ci_json_string(f, r->unit);
+		json_write_escaped(f, r->unit);
 		fputs(", \"kind\": ", f);
-		ci_json_string(f, cmp_kind_name(r->kind));
+		json_write_escaped(f, cmp_kind_name(r->kind));
 		fprintf(f, ", \"better\": \"%s\", \"n_baseline\": %d, \"n_current\": %d, "
 			"\"baseline\": ", r->better > 0 ? "higher" : r->better < 0 ? "lower" :
 			"none", r->nb, r->nc);
@@ -376,15 +355,15 @@ void ci_json(FILE *f, const struct cmp_result *res)
 			fputs("null", f);
 		}
 		fputs(", \"verdict\": ", f);
-		ci_json_string(f, cmp_verdict_name(r->verdict));
+		json_write_escaped(f, cmp_verdict_name(r->verdict));
 		fputs(", \"explanation\": ", f);
 		if (r->explain)
-			ci_json_string(f, r->explain);
+			json_write_escaped(f, r->explain);
 		else
 			fputs("null", f);
 		fputs(", \"flamegraph\": ", f);
 		if (r->flame)
-			ci_json_string(f, r->flame);
+			json_write_escaped(f, r->flame);
 		else
 			fputs("null", f);
 		fputs("}", f);

@@ -18,7 +18,6 @@ void ci_now_rfc3339(char *buf, size_t len);
 /* Escapers, exposed for the tests. */
 void ci_xml_escape(FILE *f, const char *s);  /* text and attribute values */
 void ci_md_escape(FILE *f, const char *s);   /* one markdown table cell */
-void ci_json_string(FILE *f, const char *s); /* a quoted JSON string */
 
 int ci_write_markdown(const struct cmp_result *res, const char *path, char *err, size_t errlen);
 int ci_write_junit(const struct cmp_result *res, const char *path, char *err, size_t errlen);

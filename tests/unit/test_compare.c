@@ -926,6 +926,28 @@ START_TEST(history_wrong_shapes)
 }
 END_TEST
 
+/* What history append writes, history load reads back, whatever bytes the label holds. */
+START_TEST(history_label_not_utf8)
+{
+	struct synth a;
+	struct cmp_report ra;
+	struct history *h;
+	char pa[256], hf[256], err[512];
+
+	base_synth(&a);
+	path_of(pa, sizeof(pa), "a.json");
+	path_of(hf, sizeof(hf), "label.jsonl");
+	write_report(pa, &a);
+	ck_assert_int_eq(cmp_report_load(&ra, pa, err, sizeof(err)), 0);
+	ck_assert_msg(history_append(hf, &ra, "rev\xff\xc3", err, sizeof(err)) == 0, "%s", err);
+	cmp_report_free(&ra);
+	h = history_load(hf, 0, err, sizeof(err));
+	ck_assert_msg(h, "%s", err);
+	ck_assert_int_eq(history_runs(h), 1);
+	history_free(h);
+}
+END_TEST
+
 START_TEST(differential_flamegraph)
 {
 	struct synth a, b;
@@ -1044,6 +1066,7 @@ static Suite *compare_suite(void)
 	tcase_add_test(tc, sparkline);
 	tcase_add_test(tc, history_roundtrip);
 	tcase_add_test(tc, history_wrong_shapes);
+	tcase_add_test(tc, history_label_not_utf8);
 	suite_add_tcase(s, tc);
 	return s;
 }
