@@ -269,13 +269,13 @@ int param_parse_value(const struct wl_param_def *d, const char *text, int64_t *i
 	case WL_P_DURATION: {
 		bool size = d->type == WL_P_SIZE;
 		const char *what = size ? "size" : "duration";
+		const char *how = size ? "bytes with an optional unit k, M or G (for example 4k)" :
+				  "a number with a unit ns, us, ms or s (for example 20us)";
 
 		rc = size ? param_parse_size(text, &v) : param_parse_duration(text, &v);
 		if (rc == -EINVAL) {
 			snprintf(err, errlen, "%s: '%s' is not a %s; use %s, from %s", d->name, text,
-				 what, size ? "bytes with an optional unit k, M or G (for example "
-				 "4k)" : "a number with a unit ns, us, ms or s (for example 20us)",
-				 range);
+				 what, how, range);
 			return rc;
 		}
 		if (!rc && v < 0) {
