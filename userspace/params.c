@@ -274,8 +274,8 @@ int param_parse_value(const struct wl_param_def *d, const char *text, int64_t *i
 
 		rc = size ? param_parse_size(text, &v) : param_parse_duration(text, &v);
 		if (rc == -EINVAL) {
-			snprintf(err, errlen, "%s: '%s' is not a %s; use %s, from %s", d->name, text,
-				 what, how, range);
+			snprintf(err, errlen, "%s: '%s' is not a %s; use %s, from %s", d->name,
+				 text, what, how, range);
 			return rc;
 		}
 		if (!rc && v < 0) {
