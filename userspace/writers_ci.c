@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "flamegraph.h"
 #include "folded.h"
 #include "json.h"
 #include "signif.h"
@@ -22,22 +23,14 @@ void ci_now_rfc3339(char *buf, size_t len)
 
 void ci_xml_escape(FILE *f, const char *s)
 {
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	/* svg_escape() does the rest; these three are kept as references, not '?' */
+	while (s && *s) {
+		size_t n = strcspn(s, "\n\t\r");
 
-		switch (c) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&apos;", f); break;
-		case '\n': fputs("&#10;", f); break;
-		case '\t': fputs("&#9;", f); break;
-		case '\r': fputs("&#13;", f); break;
-		default:
-			/* other control characters are not allowed in XML 1.0 at all */
-			fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
-		}
+		svg_escape(f, s, n);
+		s += n;
+		if (*s)
+			fprintf(f, "&#%d;", *s++);
 	}
 }
 
