@@ -308,8 +308,10 @@ static int outdir_check(const char *out, struct outdir *d)
 	memset(d, 0, sizeof(*d));
 	if (!*out)
 		return bad("--out is empty; give a directory path");
-	if (snprintf(d->path, sizeof(d->path), "%s", out) >= (int)sizeof(d->path))
-		return bad("--out %s: path too long", out);
+	/* room for the temp directory's name next to it: ".NAME.tmp-XXXXXX" */
+	if (strlen(out) + 16 >= sizeof(d->path))
+		return bad("--out %s: the path is too long; choose a shorter one", out);
+	snprintf(d->path, sizeof(d->path), "%s", out);
 	n = strlen(d->path);
 	while (n > 1 && d->path[n - 1] == '/')
 		d->path[--n] = '\0';
@@ -401,6 +403,7 @@ static int outdir_commit(struct outdir *d, struct report *r, struct profile *pro
 	int rc;
 
 	snprintf(base, sizeof(base), "%s", b ? b + 1 : d->path);
+	/* cannot overflow: outdir_check left room for the prefix and suffix */
 	if (snprintf(d->tmp, sizeof(d->tmp), "%s/.%s.tmp-XXXXXX", d->parent, base) >=
 	    (int)sizeof(d->tmp) || !mkdtemp(d->tmp)) {
 		fprintf(stderr, "opscope run: cannot create a temp directory in %s: %s\n",
