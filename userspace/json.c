@@ -15,6 +15,7 @@ struct json_writer {
 	int depth;
 	bool bad;          /* unbalanced use: reported by jsonw_destroy */
 	bool named;        /* a name was written and awaits its value */
+	bool top;          /* the one top-level value was started */
 	bool first[JSONW_MAX_DEPTH]; /* no element written yet at this depth */
 	char kind[JSONW_MAX_DEPTH];  /* '{' or '[' */
 };
@@ -65,8 +66,13 @@ static void jsonw_before(struct json_writer *jw, bool is_name)
 		jw->named = false;
 		return;
 	}
-	if (jw->depth == 0)
+	if (jw->depth == 0) {
+		/* a document holds one value: a second one would not parse */
+		if (jw->top)
+			jw->bad = true;
+		jw->top = true;
 		return;
+	}
 	if (jw->kind[jw->depth - 1] == '{' && !is_name)
 		jw->bad = true; /* a value without a name inside an object */
 	if (!jw->first[jw->depth - 1])

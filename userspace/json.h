@@ -26,7 +26,8 @@ struct json_writer;
 
 struct json_writer *jsonw_new(FILE *f, bool pretty);
 /* Frees the writer; returns 0, -EIO when a write failed, -EINVAL when objects or arrays
- * were left open or a name had no value. Does not close the FILE. */
+ * were left open, a name had no value or a second top-level value followed the first.
+ * Does not close the FILE. */
 int jsonw_destroy(struct json_writer *jw);
 
 void jsonw_start_object(struct json_writer *jw);

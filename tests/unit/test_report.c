@@ -499,6 +499,13 @@ static void jw_value_without_name(struct json_writer *jw)
 	jsonw_end_object(jw);
 }
 
+static void jw_two_documents(struct json_writer *jw)
+{
+	jsonw_start_object(jw);
+	jsonw_end_object(jw);
+	jsonw_int(jw, 1);
+}
+
 START_TEST(test_json_writer)
 {
 	int rc;
@@ -530,6 +537,8 @@ START_TEST(test_json_writer)
 	free(jw_run(false, jw_unbalanced, &rc));
 	ck_assert_int_eq(rc, -EINVAL);
 	free(jw_run(false, jw_value_without_name, &rc));
+	ck_assert_int_eq(rc, -EINVAL);
+	free(jw_run(false, jw_two_documents, &rc));
 	ck_assert_int_eq(rc, -EINVAL);
 }
 END_TEST
