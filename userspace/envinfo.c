@@ -44,27 +44,32 @@ static void strip_nl(char *s)
 		s[--n] = '\0';
 }
 
+/* The first line of text that starts with key followed by one of the characters of after. */
+static const char *find_line(const char *text, const char *key, const char *after)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, key, klen) == 0 && p[klen] && strchr(after, p[klen]))
+			return p;
+	return NULL;
+}
+
 /* Value in kB of "Key:   123 kB" in /proc status-style text, as bytes. */
 static int kb_field(const char *text, const char *key, uint64_t *out)
 {
-	size_t klen = strlen(key);
-	const char *p = text;
+	const char *p = find_line(text, key, ":"), *num;
+	char *end;
+	unsigned long long v;
 
-	while (p && *p) {
-		if (strncmp(p, key, klen) == 0 && p[klen] == ':') {
-			char *end;
-			unsigned long long v = strtoull(p + klen + 1, &end, 10);
-
-			if (end == p + klen + 1)
-				return -EINVAL;
-			*out = (uint64_t)v * 1024;
-			return 0;
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return -ENOENT;
+	if (!p)
+		return -ENOENT;
+	num = p + strlen(key) + 1;
+	v = strtoull(num, &end, 10);
+	if (end == num)
+		return -EINVAL;
+	*out = (uint64_t)v * 1024;
+	return 0;
 }
 
 int envinfo_parse_status(const char *text, uint64_t *hwm, uint64_t *rss)
@@ -79,27 +84,21 @@ int envinfo_parse_cpu_model(const char *text, char *buf, size_t len)
 	static const char *const keys[] = { "model name", "Model", "cpu model", "Hardware" };
 
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		size_t klen = strlen(keys[k]);
-		const char *p = text;
+		const char *p = find_line(text, keys[k], "\t :"), *e, *v;
 
-		while (p && *p) {
-			if (strncmp(p, keys[k], klen) == 0 &&
-			    (p[klen] == '\t' || p[klen] == ' ' || p[klen] == ':')) {
-				const char *v = strchr(p, ':'), *e;
-
-				if (!v)
-					break;
-				v++;
-				while (*v == ' ' || *v == '\t')
-					v++;
-				e = strchr(v, '\n');
-				snprintf(buf, len, "%.*s", (int)(e ? e - v : (long)strlen(v)), v);
-				return 0;
-			}
-			p = strchr(p, '\n');
-			if (p)
-				p++;
-		}
+		if (!p)
+			continue;
+		e = strchr(p, '\n');
+		if (!e)
+			e = p + strlen(p);
+		/* the value follows the colon of this line */
+		v = memchr(p, ':', (size_t)(e - p));
+		if (!v)
+			continue;
+		for (v++; *v == ' ' || *v == '\t'; v++)
+			;
+		snprintf(buf, len, "%.*s", (int)(e - v), v);
+		return 0;
 	}
 	return -ENOENT;
 }
