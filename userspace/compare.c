@@ -856,6 +856,8 @@ static struct folded *folded_without_threads(struct folded *in)
 		size_t len, o = 0;
 
 		folded_get(in, i, &stack, &v);
+		if (!stack) /* its sorted index could not be allocated */
+			goto fail;
 		len = strlen(stack);
 		if (len + 1 > cap) {
 			char *t = realloc(buf, len + 1);
