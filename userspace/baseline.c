@@ -40,19 +40,7 @@ struct bl_opts {
 	bool force;
 };
 
-static int bl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int bl_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("opscope baseline: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
+#define bl_fail(...) cmd_fail("baseline", __VA_ARGS__)
 
 static bool valid_name(const char *s)
 {

@@ -29,18 +29,7 @@ static const char usage[] =
 	"--unit names what the counts are: samples (default), ns, faults.\n"
 	"--diff: widths from B; red frames grew from A to B, blue ones shrank.\n";
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("opscope flamegraph: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
+#define fail(...) cmd_fail("flamegraph", __VA_ARGS__)
 
 static struct folded *load(const char *path, int *rc)
 {

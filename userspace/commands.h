@@ -11,4 +11,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_baseline(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 
+/* Print "opscope CMD: <message>" on one line of stderr and return 2 (bad input). */
+int cmd_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -656,19 +656,7 @@ void history_html(FILE *f, const struct history *h, const struct history_filter 
 
 /* ---- command ---------------------------------------------------------------------- */
 
-static int hist_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int hist_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("opscope history: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
+#define hist_fail(...) cmd_fail("history", __VA_ARGS__)
 
 static void history_usage(FILE *f)
 {

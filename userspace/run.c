@@ -130,18 +130,7 @@ static void usage(FILE *f)
 	}
 }
 
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("opscope run: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
+#define bad(...) cmd_fail("run", __VA_ARGS__)
 
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
