@@ -107,8 +107,17 @@ static inline void ops_snap_delta(struct ops_thread *t, const struct ops_snap *a
 	o->lat_ns = b->ts > a->ts ? b->ts - a->ts : 0;
 	if (!t->slot)
 		return;
-	/* on-CPU mixes the scheduler's clock with CLOCK_MONOTONIC: never below 0 */
-	o->on_ns = b->on_ns > a->on_ns ? b->on_ns - a->on_ns : 0;
+	/* A snapshot times the running interval by the wall; a finished one is split into
+	 * the scheduler's run time and steal. Their sum is exact across that boundary, the
+	 * split is not: if on-CPU comes out negative, the deficit belongs to steal. */
+	o->on_ns = b->on_ns - a->on_ns;
+	o->steal_ns = b->steal_ns - a->steal_ns;
+	if ((int64_t)o->on_ns < 0) {
+		uint64_t deficit = -(int64_t)o->on_ns;
+
+		o->steal_ns = o->steal_ns > deficit ? o->steal_ns - deficit : 0;
+		o->on_ns = 0;
+	}
 	o->runq_ns = b->runq_ns - a->runq_ns;
 	o->blocked_ns = b->blocked_ns - a->blocked_ns;
 	o->syscalls = b->syscalls - a->syscalls;
@@ -120,7 +129,6 @@ static inline void ops_snap_delta(struct ops_thread *t, const struct ops_snap *a
 	o->map_bytes = b->map_bytes - a->map_bytes;
 	o->unmap_bytes = b->unmap_bytes - a->unmap_bytes;
 	o->migrations = b->migrations - a->migrations;
-	o->steal_ns = b->steal_ns - a->steal_ns;
 	if (o->blocked_ns)
 		ops_snap_delta_blk(t, a, b, o);
 }
