@@ -228,7 +228,14 @@ static void test_pool_task_body(void)
 
 static void test_pool_small_queue(void)
 {
-	const char *kv[] = { "workers=2", "inflight=64", "callers=2", "queue=4", NULL };
+	/*
+	 * The task spins so that the workers, not the callers, are the
+	 * bottleneck: with trivial tasks two workers can drain a 4-slot queue
+	 * as fast as two callers fill it and the fill level is up to the
+	 * scheduler.
+	 */
+	const char *kv[] = { "workers=2", "inflight=64", "callers=2", "queue=4", "spin=20us",
+			     NULL };
 	atomic_ullong done = 0;
 	struct wl_result res;
 	struct op_summary s;
@@ -241,7 +248,7 @@ static void test_pool_small_queue(void)
 	check_basic(rc, &res, &done, "pool.call", 0.3, &s);
 	check(res.sent > 0 && res.sent == res.received, "submitted %llu, results %llu",
 	      (unsigned long long)res.sent, (unsigned long long)res.received);
-	check(res.occupancy > 0.2, "occupancy %.2f of a 4-slot queue with 64 calls in flight",
+	check(res.occupancy > 0.3, "occupancy %.2f of a 4-slot queue with 64 calls in flight",
 	      res.occupancy);
 	free_res(&res);
 	end();
