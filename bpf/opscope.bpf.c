@@ -36,8 +36,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the loader before load. */
 const volatile __u32 targ_tgid = 0;
-/* Time each syscall (two clock reads per syscall); off: count them only. */
-const volatile bool syscall_time = true;
+/* enum ops_sys_mode: time syscalls (sys_enter + sys_exit, a clock read at each), count
+ * them at entry (sys_enter only), or neither (no syscall program; which syscall a thread
+ * blocked in still comes from its saved registers at the switch). */
+const volatile __u32 sys_mode = OPS_SYS_TIME;
+/* Every program returns at once: what the kernel's hooks cost before opscope does any
+ * work (record --hooks-only, for overhead measurements). */
+const volatile bool hooks_only = false;
 
 /* Next never-used slot; recycled slots come from free_slots first. */
 __u32 next_slot = 0;
@@ -211,6 +216,24 @@ static __always_inline struct ops_slot *current_slot(__u32 tid)
 	return s;
 }
 
+/*
+ * The syscall a task switched out in, from the registers saved at its entry to the
+ * kernel: orig_ax holds the syscall number, and -1 after an interrupt or exception (a
+ * task preempted in user mode, or blocked in a page fault). Needs no syscall program.
+ */
+static __always_inline __s32 task_syscall(struct task_struct *t)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+
+	return regs ? (__s32)regs->orig_ax : -1;
+#else
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+
+	return regs ? regs->syscallno : -1; /* NO_SYSCALL (-1) outside a syscall */
+#endif
+}
+
 /* Blocked time ends: charge it to the syscall the thread blocked in. */
 static __always_inline void account_blocked(struct ops_slot *s, __u64 now)
 {
@@ -263,6 +286,8 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 	__u64 now = 0;
 	__u32 cpu;
 
+	if (hooks_only)
+		return 0;
 	if (prev->tgid == targ_tgid) {
 		now = bpf_ktime_get_ns();
 		s = running_slot(prev->pid);
@@ -308,7 +333,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 			if (!preempt && prev_state) {
 				s->nvcsw++;
 				s->state = OPS_T_BLOCKED;
-				s->blk_sys = s->sys_nr;
+				s->blk_sys = task_syscall(prev);
 			} else {
 				s->nivcsw++;
 				s->state = OPS_T_RUNNABLE;
@@ -384,7 +409,7 @@ static __always_inline int on_wakeup(void *ctx, struct task_struct *p, bool new_
 	struct ops_slot *s;
 	__u64 now;
 
-	if (p->tgid != targ_tgid)
+	if (hooks_only || p->tgid != targ_tgid)
 		return 0;
 	now = bpf_ktime_get_ns();
 	s = slot_of(p->pid);
@@ -420,20 +445,70 @@ int BPF_PROG(handle_wakeup_new, struct task_struct *p)
 	return on_wakeup(ctx, p, true);
 }
 
+/*
+ * Memory-mapping syscalls counted at entry, from their arguments (sys_mode COUNT, which
+ * has no sys_exit to see the result: a failed call counts as if it succeeded).
+ */
+static __always_inline void map_at_entry(struct ops_slot *s, struct pt_regs *regs, long id)
+{
+	__u64 a, b;
+
+	switch (id) {
+	case NR_MMAP:
+		s->map_calls++;
+		s->map_bytes += PT_REGS_PARM2_CORE_SYSCALL(regs);
+		break;
+	case NR_MUNMAP:
+		s->map_calls++;
+		s->unmap_bytes += PT_REGS_PARM2_CORE_SYSCALL(regs);
+		break;
+	case NR_MREMAP:
+		s->map_calls++;
+		a = PT_REGS_PARM2_CORE_SYSCALL(regs); /* old length */
+		b = PT_REGS_PARM3_CORE_SYSCALL(regs); /* new length */
+		if (b > a)
+			s->map_bytes += b - a;
+		else
+			s->unmap_bytes += a - b;
+		break;
+	case NR_BRK: {
+		struct task_struct *t = bpf_get_current_task_btf();
+		__u64 cur = BPF_CORE_READ(t, mm, brk), start = BPF_CORE_READ(t, mm, start_brk);
+
+		s->map_calls++;
+		a = PT_REGS_PARM1_CORE_SYSCALL(regs); /* requested break; below start: a query */
+		if (a < start)
+			break;
+		if (a > cur)
+			s->map_bytes += a - cur;
+		else
+			s->unmap_bytes += cur - a;
+		break;
+	}
+	}
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 pid_tgid;
 	struct ops_slot *s;
 
+	if (hooks_only)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
 	if ((__u32)(pid_tgid >> 32) != targ_tgid)
 		return 0;
 	s = current_slot((__u32)pid_tgid);
 	if (!s)
 		return 0;
+	if (sys_mode == OPS_SYS_COUNT) {
+		s->syscalls++;
+		map_at_entry(s, regs, id);
+		return 0;
+	}
 	s->sys_nr = id;
-	if (syscall_time)
-		s->sys_ts = bpf_ktime_get_ns();
+	s->sys_ts = bpf_ktime_get_ns();
 	switch (id) {
 	case NR_MMAP:
 	case NR_MUNMAP:
@@ -456,20 +531,23 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 pid_tgid;
 	struct ops_slot *s;
 
+	if (hooks_only)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
 	if ((__u32)(pid_tgid >> 32) != targ_tgid)
 		return 0;
 	s = running_slot((__u32)pid_tgid);
 	if (!s)
 		return 0;
 	offcpu_sys_exit(ctx, s);
-	if (s->sys_nr < 0)
+	/* other modes load this program only for the stacks' sake */
+	if (sys_mode != OPS_SYS_TIME || s->sys_nr < 0)
 		return 0;
 	s->syscalls++;
-	if (syscall_time)
-		s->syscall_ns += bpf_ktime_get_ns() - s->sys_ts;
+	s->syscall_ns += bpf_ktime_get_ns() - s->sys_ts;
 	switch (s->sys_nr) {
 	case NR_MMAP:
 		s->map_calls++;
@@ -505,9 +583,12 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(handle_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 pid_tgid;
 	struct ops_slot *s;
 
+	if (hooks_only)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
 	if ((__u32)(pid_tgid >> 32) != targ_tgid)
 		return 0;
 	s = current_slot((__u32)pid_tgid);
@@ -523,10 +604,14 @@ int BPF_PROG(handle_fault, unsigned long address, struct pt_regs *regs, unsigned
 SEC("perf_event")
 int handle_sample(struct bpf_perf_event_data *ctx)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 pid_tgid;
 	struct ops_slot *s;
-	__u32 tid = (__u32)pid_tgid;
+	__u32 tid;
 
+	if (hooks_only)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	tid = (__u32)pid_tgid;
 	if ((__u32)(pid_tgid >> 32) != targ_tgid || !tid)
 		return 0;
 	s = running_slot(tid);
@@ -542,7 +627,7 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	__u32 tid, *idx;
 	struct ops_slot *s;
 
-	if (p->tgid != targ_tgid)
+	if (hooks_only || p->tgid != targ_tgid)
 		return 0;
 	tid = p->pid;
 	idx = bpf_map_lookup_elem(&tid_slot, &tid);

@@ -132,6 +132,13 @@ struct ops_stack_val {
 	__u64 count;
 };
 
+/* How syscalls are accounted (the loader's choice; TIME is the zero default). */
+enum ops_sys_mode {
+	OPS_SYS_TIME = 0,  /* count and time each (sys_enter + sys_exit, two clock reads) */
+	OPS_SYS_COUNT = 1, /* count at entry, mapped bytes from the arguments (sys_enter only) */
+	OPS_SYS_OFF = 2,   /* neither: no syscall program (blocked-in-syscall still known) */
+};
+
 /* Global counters, one per CPU in a per-CPU array, summed by userspace. */
 enum ops_stat {
 	OPS_STAT_SLOTS_FULL,    /* a thread could not get a slot: nothing counted for it */

@@ -317,7 +317,8 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 		goto fail;
 	}
 	c->skel->rodata->targ_tgid = opts->tgid ? (__u32)opts->tgid : (__u32)getpid();
-	c->skel->rodata->syscall_time = !opts->no_syscall_time;
+	c->skel->rodata->sys_mode = (__u32)opts->sys_mode;
+	c->skel->rodata->hooks_only = opts->hooks_only;
 	c->skel->rodata->stacks_on = opts->stacks;
 	c->skel->rodata->fault_stacks = opts->stacks && opts->fault_stacks;
 	c->skel->rodata->waker_stacks = opts->stacks && opts->waker_stacks;
@@ -327,6 +328,11 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 	/* the counters need no program at each wakeup; waker stacks do */
 	if (!opts->stacks || !opts->waker_stacks)
 		bpf_program__set_autoload(c->skel->progs.handle_wakeup, false);
+	/* counting syscalls needs only their entry; the off-CPU stacks need their exit */
+	if (opts->sys_mode == OPS_SYS_OFF)
+		bpf_program__set_autoload(c->skel->progs.handle_sys_enter, false);
+	if (opts->sys_mode != OPS_SYS_TIME && !opts->stacks)
+		bpf_program__set_autoload(c->skel->progs.handle_sys_exit, false);
 	if (!opts->stacks) {
 		/* keep the unused tables from costing kernel memory */
 		bpf_map__set_max_entries(c->skel->maps.stack_tab, 1);

@@ -29,7 +29,9 @@ struct collector_opts {
 	uint64_t min_block_ns; /* off-CPU intervals shorter than this take no stack walk */
 	int sample_hz;        /* on-CPU sampling rate per CPU (cpu-clock), 0 off */
 	bool bpf_stats;       /* have the kernel time every program run (costs a clock read) */
-	bool no_syscall_time; /* count syscalls but do not time them (two clock reads each) */
+	int sys_mode;         /* enum ops_sys_mode: time (default), count, or off */
+	bool hooks_only;      /* attach the programs but have them return at once: the
+			       * kernel's own cost of the hooks, for overhead measurements */
 };
 
 /* Run count and time of one of opscope's BPF programs (kernel BPF stats). */

@@ -95,9 +95,19 @@ static const char *top_block(const struct ops_slot *s, uint64_t *ns)
 	return name;
 }
 
-void rec_table_print(FILE *f, struct rec_thread *t, size_t n, double secs)
+/* The SYSCALL column: the count, or "-" when syscalls were not accounted. */
+static const char *sys_col(char *buf, size_t len, uint64_t v, int sys_mode)
+{
+	if (sys_mode == OPS_SYS_OFF)
+		return "-";
+	snprintf(buf, len, "%lu", (unsigned long)v);
+	return buf;
+}
+
+void rec_table_print(FILE *f, struct rec_thread *t, size_t n, double secs, int sys_mode)
 {
 	struct ops_slot tot = {};
+	char sc[24];
 
 	qsort(t, n, sizeof(*t), cmp_on_cpu);
 	/* 100 columns: 7+16+9+9+9+20+7+7+8+8 */
@@ -116,10 +126,10 @@ void rec_table_print(FILE *f, struct rec_thread *t, size_t n, double secs)
 				 s->blocked_ns ? 100.0 * bns / s->blocked_ns : 0.0);
 		else
 			snprintf(blk, sizeof(blk), "-");
-		fprintf(f, "%7u %-15.15s %8.1f %8.1f %8.1f   %-17s %6lu %6lu %7lu %7lu%s\n", s->tid,
+		fprintf(f, "%7u %-15.15s %8.1f %8.1f %8.1f   %-17s %6lu %6lu %7s %7lu%s\n", s->tid,
 			t[i].comm, s->on_ns / 1e6, s->runq_ns / 1e6, s->blocked_ns / 1e6, blk,
 			(unsigned long)s->nvcsw, (unsigned long)s->nivcsw,
-			(unsigned long)s->syscalls, (unsigned long)s->faults,
+			sys_col(sc, sizeof(sc), s->syscalls, sys_mode), (unsigned long)s->faults,
 			t[i].exited ? " x" : "");
 		tot.on_ns += s->on_ns;
 		tot.runq_ns += s->runq_ns;
@@ -129,11 +139,16 @@ void rec_table_print(FILE *f, struct rec_thread *t, size_t n, double secs)
 		tot.syscalls += s->syscalls;
 		tot.faults += s->faults;
 	}
-	fprintf(f, "%7s %-15s %8.1f %8.1f %8.1f   %-17s %6lu %6lu %7lu %7lu\n", "all",
+	fprintf(f, "%7s %-15s %8.1f %8.1f %8.1f   %-17s %6lu %6lu %7s %7lu\n", "all",
 		"", tot.on_ns / 1e6, tot.runq_ns / 1e6, tot.blocked_ns / 1e6, "",
-		(unsigned long)tot.nvcsw, (unsigned long)tot.nivcsw, (unsigned long)tot.syscalls,
-		(unsigned long)tot.faults);
+		(unsigned long)tot.nvcsw, (unsigned long)tot.nivcsw,
+		sys_col(sc, sizeof(sc), tot.syscalls, sys_mode), (unsigned long)tot.faults);
 	fprintf(f, "%zu threads over %.2f s (x: exited during the recording)\n", n, secs);
+	if (sys_mode == OPS_SYS_COUNT)
+		fprintf(f, "syscalls counted at entry, not timed (--syscalls count)\n");
+	else if (sys_mode == OPS_SYS_OFF)
+		fprintf(f, "syscalls not counted (--syscalls off); the syscall a thread blocked "
+			   "in is still known\n");
 }
 
 static void read_comm(int pid, uint32_t tid, char *buf, size_t len)
@@ -150,7 +165,8 @@ static void read_comm(int pid, uint32_t tid, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-static int write_outputs(const char *dir, struct rec_thread *t, size_t n, double secs)
+static int write_outputs(const char *dir, struct rec_thread *t, size_t n, double secs,
+			 int sys_mode)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
 	FILE *f;
@@ -166,7 +182,7 @@ static int write_outputs(const char *dir, struct rec_thread *t, size_t n, double
 		fprintf(stderr, "opscope record: cannot write %s: %s\n", tmp, strerror(errno));
 		return -errno;
 	}
-	rec_table_print(f, t, n, secs);
+	rec_table_print(f, t, n, secs, sys_mode);
 	if (fclose(f) || rename(tmp, path)) {
 		fprintf(stderr, "opscope record: cannot write %s: %s\n", path, strerror(errno));
 		unlink(tmp);
@@ -213,7 +229,12 @@ static void usage(FILE *f)
 		   "  -m, --min-block D  no stack walk for off-CPU intervals shorter than D "
 		   "(default 50us)\n"
 		   "  -b, --bpf-stats    time opscope's own BPF programs and print ns per run\n"
-		   "  -T, --no-syscall-time  count syscalls without timing them (cheaper)\n"
+		   "  -S, --syscalls M   time (default): count and time each syscall; count:\n"
+		   "                     count them at entry, untimed (cheaper); off: neither\n"
+		   "                     (cheapest; the syscall a thread blocked in is kept)\n"
+		   "  -T                 the same as --syscalls count\n"
+		   "      --hooks-only   attach the programs but have them do nothing: what the\n"
+		   "                     kernel's hooks alone cost (for overhead measurements)\n"
 		   "  -v, --verbose      show libbpf's messages\n");
 }
 
@@ -228,7 +249,9 @@ int cmd_record(int argc, char **argv)
 		{ "freq", required_argument, NULL, 'F' },
 		{ "min-block", required_argument, NULL, 'm' },
 		{ "bpf-stats", no_argument, NULL, 'b' },
+		{ "syscalls", required_argument, NULL, 'S' },
 		{ "no-syscall-time", no_argument, NULL, 'T' },
+		{ "hooks-only", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -250,7 +273,7 @@ int cmd_record(int argc, char **argv)
 	optind = 1;
 	opts.sample_hz = 99;
 	opts.min_block_ns = 50000;
-	while ((opt = getopt_long(argc, argv, "+p:d:o:vhsF:m:bT", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+p:d:o:vhsF:m:bS:T", lo, NULL)) != -1) {
 		char *end;
 		long v;
 
@@ -305,8 +328,24 @@ int cmd_record(int argc, char **argv)
 		case 'b':
 			opts.bpf_stats = true;
 			break;
+		case 'S':
+			if (!strcmp(optarg, "time")) {
+				opts.sys_mode = OPS_SYS_TIME;
+			} else if (!strcmp(optarg, "count")) {
+				opts.sys_mode = OPS_SYS_COUNT;
+			} else if (!strcmp(optarg, "off")) {
+				opts.sys_mode = OPS_SYS_OFF;
+			} else {
+				fprintf(stderr, "opscope record: --syscalls wants time, count or off, "
+						"not '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'T':
-			opts.no_syscall_time = true;
+			opts.sys_mode = OPS_SYS_COUNT;
+			break;
+		case 'H':
+			opts.hooks_only = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -445,7 +484,9 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "opscope record: out of memory\n");
 		goto out;
 	}
-	rec_table_print(stdout, rows, nrows, secs);
+	rec_table_print(stdout, rows, nrows, secs, opts.sys_mode);
+	if (opts.hooks_only)
+		printf("hooks only: the programs ran and returned at once, nothing was accounted\n");
 	printf("losses: %lu threads found no slot, %lu tid-map failures, %lu program runs "
 	       "skipped; %lu unseen switches repaired\n",
 	       (unsigned long)st.slots_full, (unsigned long)st.tid_map_full,
@@ -464,7 +505,7 @@ int cmd_record(int argc, char **argv)
 		       (unsigned long)st.keys_full, (unsigned long)ps.missing_stacks);
 	}
 	ret = 0;
-	if (out && write_outputs(out, rows, nrows, secs))
+	if (out && write_outputs(out, rows, nrows, secs, opts.sys_mode))
 		ret = 2;
 	if (out && prof && ret == 0) {
 		if (profile_write(prof, out, err, sizeof(err))) {

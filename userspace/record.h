@@ -14,7 +14,9 @@ struct rec_thread {
 	bool exited;
 };
 
-/* Sorts t by on-CPU time and prints the table (100 columns) with a total line. */
-void rec_table_print(FILE *f, struct rec_thread *t, size_t n, double secs);
+/* Sorts t by on-CPU time and prints the table (100 columns) with a total line. sys_mode
+ * (enum ops_sys_mode) says how syscalls were accounted: the SYSCALL column shows "-"
+ * when they were not, and a last line says so. */
+void rec_table_print(FILE *f, struct rec_thread *t, size_t n, double secs, int sys_mode);
 
 #endif
