@@ -205,15 +205,21 @@ static long self_peak_rss_kb(void)
 	return kb;
 }
 
-static void print_prog_stats(struct collector *c)
+/* Prints the per-program table; returns the programs' run time in all, ns. */
+static uint64_t print_prog_stats(struct collector *c)
 {
 	struct prog_stat ps[16];
 	int n = collector_prog_stats(c, ps, 16);
+	uint64_t total = 0;
 
-	printf("%-22s %12s %10s\n", "BPF PROGRAM", "RUNS", "NS/RUN");
-	for (int i = 0; i < n; i++)
-		printf("%-22s %12lu %10.1f\n", ps[i].name, (unsigned long)ps[i].run_cnt,
-		       ps[i].run_cnt ? (double)ps[i].run_time_ns / ps[i].run_cnt : 0.0);
+	printf("%-22s %12s %10s %10s\n", "BPF PROGRAM", "RUNS", "NS/RUN", "MS");
+	for (int i = 0; i < n; i++) {
+		printf("%-22s %12lu %10.1f %10.2f\n", ps[i].name, (unsigned long)ps[i].run_cnt,
+		       ps[i].run_cnt ? (double)ps[i].run_time_ns / ps[i].run_cnt : 0.0,
+		       ps[i].run_time_ns / 1e6);
+		total += ps[i].run_time_ns;
+	}
+	return total;
 }
 
 static void usage(FILE *f)
@@ -267,6 +273,7 @@ int cmd_record(int argc, char **argv)
 	int pid = 0, child = 0, go[2] = { -1, -1 }, ex_err[2] = { -1, -1 }, ret = 2, opt;
 	int status = 0;
 	size_t nrows = 0;
+	uint64_t prog_ns = 0;
 	char err[512];
 	double secs;
 
@@ -447,7 +454,7 @@ int cmd_record(int argc, char **argv)
 	if (prof && profile_take(prof, c, "record"))
 		fprintf(stderr, "opscope record: could not read the stacks: out of memory\n");
 	if (opts.bpf_stats)
-		print_prog_stats(c);
+		prog_ns = print_prog_stats(c);
 
 	/* Live threads first (their slots), then stop, which reports the rest as exited. */
 	{
@@ -487,6 +494,16 @@ int cmd_record(int argc, char **argv)
 	rec_table_print(stdout, rows, nrows, secs, opts.sys_mode);
 	if (opts.hooks_only)
 		printf("hooks only: the programs ran and returned at once, nothing was accounted\n");
+	if (opts.bpf_stats) {
+		uint64_t on = 0;
+
+		for (size_t i = 0; i < nrows; i++)
+			on += rows[i].s.on_ns;
+		/* the programs also run, and return early, for every other process's events */
+		printf("cost: opscope's programs ran %.2f ms in all (every process's events), "
+		       "%.1f%% of the target's %.1f ms on-CPU\n", prog_ns / 1e6,
+		       on ? 100.0 * (double)prog_ns / (double)on : 0.0, on / 1e6);
+	}
 	printf("losses: %lu threads found no slot, %lu tid-map failures, %lu program runs "
 	       "skipped; %lu unseen switches repaired\n",
 	       (unsigned long)st.slots_full, (unsigned long)st.tid_map_full,

@@ -1493,6 +1493,20 @@ int report_write_json(const struct report *r, FILE *f)
 		} else {
 			jsonw_null(jw);
 		}
+		jsonw_name(jw, "bpf_programs");
+		if (r->coll.bpf_stats) {
+			jsonw_start_array(jw);
+			for (int i = 0; i < r->coll.nprogs; i++) {
+				jsonw_start_object(jw);
+				jsonw_string_field(jw, "name", r->coll.progs[i].name);
+				jsonw_uint_field(jw, "runs", r->coll.progs[i].runs);
+				jsonw_uint_field(jw, "run_ns", r->coll.progs[i].run_ns);
+				jsonw_end_object(jw);
+			}
+			jsonw_end_array(jw);
+		} else {
+			jsonw_null(jw);
+		}
 		jsonw_end_object(jw);
 	} else {
 		jsonw_null(jw);
@@ -1590,6 +1604,42 @@ int report_write_bench(const struct report *r, FILE *f)
 
 /* ---------------------------------------------------------------- text */
 
+/* What opscope's programs cost, from the kernel's BPF stats (run --bpf-stats). */
+static void text_prog_cost(const struct report *r, FILE *f)
+{
+	uint64_t total = 0;
+	char line[128];
+	int len = 0;
+
+	for (int i = 0; i < r->coll.nprogs; i++)
+		total += r->coll.progs[i].run_ns;
+	out_line(f, "cost: opscope's BPF programs ran %.1f ms over %.1f s, %.2f%% of %d CPU%s "
+		 "(kernel BPF stats; per run:)", total / 1e6, r->elapsed_s,
+		 r->elapsed_s > 0 && r->env.online_cpus > 0 ?
+		 100.0 * (double)total / (r->elapsed_s * 1e9 * r->env.online_cpus) : 0.0,
+		 r->env.online_cpus, r->env.online_cpus == 1 ? "" : "s");
+	for (int i = 0; i < r->coll.nprogs; i++) {
+		const char *name = r->coll.progs[i].name;
+		char item[64];
+		int n;
+
+		if (!r->coll.progs[i].runs)
+			continue;
+		if (!strncmp(name, "handle_", 7))
+			name += 7;
+		n = snprintf(item, sizeof(item), "  %s %.0f ns x %" PRIu64, name,
+			     (double)r->coll.progs[i].run_ns / (double)r->coll.progs[i].runs,
+			     r->coll.progs[i].runs);
+		if (len && len + n > 96) {
+			out_line(f, "%s", line);
+			len = 0;
+		}
+		len += snprintf(line + len, sizeof(line) - (size_t)len, "%s", item);
+	}
+	if (len)
+		out_line(f, "%s", line);
+}
+
 static void text_header(const struct report *r, FILE *f)
 {
 	const struct envinfo *e = &r->env;
@@ -1619,6 +1669,8 @@ static void text_header(const struct report *r, FILE *f)
 			 " table full, %" PRIu64 " counts full, %" PRIu64 " gone", r->coll.samples,
 			 r->coll.stack_fail, r->coll.stacks_full,
 			 r->coll.keys_full, r->coll.missing_stacks);
+	if (r->coll.bpf_stats)
+		text_prog_cost(r, f);
 }
 
 #define T1_FMT "%-28s %9s %6s %7s %7s %7s %7s %7s %7s %6s"

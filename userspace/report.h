@@ -95,6 +95,8 @@ struct target {
 
 #define REPORT_NTARGETS 10
 
+#define REPORT_MAX_PROGS 12
+
 struct report_collector {
 	uint64_t slots_used, slots_full, tid_map_full, late_threads;
 	uint64_t missed_switches, prog_misses;
@@ -103,6 +105,13 @@ struct report_collector {
 	bool stacks;
 	uint64_t samples, stack_fail, stacks_full, keys_full, missing_stacks;
 	uint64_t stack_files;
+	/* with --bpf-stats: what opscope's own programs cost (kernel BPF stats) */
+	bool bpf_stats;
+	int nprogs;
+	struct {
+		char name[32];
+		uint64_t runs, run_ns;
+	} progs[REPORT_MAX_PROGS];
 };
 
 struct report {

@@ -55,6 +55,7 @@ struct run_opts {
 	struct run_settings cli;
 	bool no_kernel, quick, verbose;
 	bool stacks;          /* off-CPU, waker, fault stacks and on-CPU samples */
+	bool bpf_stats;       /* time opscope's own BPF programs (kernel BPF stats) */
 	int sample_hz;
 	int64_t min_block_ns;
 };
@@ -96,6 +97,8 @@ static void usage(FILE *f)
 "                          and DIR/stacks/<scenario>/profile.pb.gz (pprof)\n"
 "  -F, --freq HZ           on-CPU sampling rate with --stacks (default 99, 0 off)\n"
 "      --min-block D       blocked intervals shorter than D take no stack (default 50us)\n"
+"      --bpf-stats         time opscope's own BPF programs and report what they cost\n"
+"                          (the kernel's BPF stats; adds a clock read to each run)\n"
 "  -t, --target NAME=V     override a target threshold, or NAME=off\n"
 "  -q, --quick             smoke run: 1 repetition of 100ms after 20ms warm-up\n"
 "  -v, --verbose           let libbpf print its messages\n"
@@ -145,6 +148,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "max-ops", required_argument, NULL, 'M' },
 		{ "no-kernel", no_argument, NULL, 'K' },
+		{ "bpf-stats", no_argument, NULL, 'b' },
 		{ "stacks", no_argument, NULL, 'S' },
 		{ "freq", required_argument, NULL, 'F' },
 		{ "min-block", required_argument, NULL, 'B' },
@@ -186,6 +190,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case 'T': key = "timeout"; break;
 		case 'M': key = "max_ops"; break;
 		case 'K': o->no_kernel = true; break;
+		case 'b': o->bpf_stats = true; break;
 		case 'S': o->stacks = true; break;
 		case 'F': {
 			int64_t hz;
@@ -728,7 +733,8 @@ int cmd_run(int argc, char **argv)
 
 	/* 2. The kernel collector: the workloads' threads register with it themselves. */
 	if (!o.no_kernel) {
-		struct collector_opts copts = { .tgid = 0, .verbose = o.verbose };
+		struct collector_opts copts = { .tgid = 0, .verbose = o.verbose,
+						.bpf_stats = o.bpf_stats };
 
 		if (o.stacks) {
 			copts.stacks = copts.fault_stacks = copts.waker_stacks = true;
@@ -831,6 +837,19 @@ int cmd_run(int argc, char **argv)
 		r->coll.stack_fail = st.stack_fail;
 		r->coll.stacks_full = st.stacks_full;
 		r->coll.keys_full = st.keys_full;
+		if (o.bpf_stats) {
+			struct prog_stat ps[REPORT_MAX_PROGS];
+			int np = collector_prog_stats(coll, ps, REPORT_MAX_PROGS);
+
+			r->coll.bpf_stats = true;
+			for (int i = 0; i < np; i++) {
+				snprintf(r->coll.progs[i].name, sizeof(r->coll.progs[i].name), "%.31s",
+					 ps[i].name);
+				r->coll.progs[i].runs = ps[i].run_cnt;
+				r->coll.progs[i].run_ns = ps[i].run_time_ns;
+			}
+			r->coll.nprogs = np;
+		}
 		if (st.slots_full || st.tid_map_full || st.prog_misses)
 			fprintf(stderr, "opscope run: the collector lost accounting: %" PRIu64
 				" threads without a slot, %" PRIu64 " tid map full, %" PRIu64

@@ -8,7 +8,8 @@
 #  3. an earlier output directory is replaced; a directory that is not one is refused;
 #  4. a stuck scenario ends with status timeout (exit 2) instead of hanging;
 #  5. SIGINT ends the run early with a report marked interrupted (exit 2);
-#  6. --no-kernel runs without a collector; suite [targets] override the defaults.
+#  6. --no-kernel runs without a collector; suite [targets] override the defaults;
+#  7. --bpf-stats reports what opscope's own programs cost, in report.json and the text.
 # Last line: "N passed, N failed".
 set -u
 . "$(dirname "$0")/lib.sh" itest_run "$@"
@@ -138,5 +139,31 @@ if [ "$rc" -eq 1 ] && grep -q '"collector": null' "$tmp/nk/report.json" &&
 	ok "--no-kernel and suite targets: collector null, pool-p50 < 1ns fails (exit 1)"
 else
 	bad "--no-kernel with suite targets: exit $rc: $(tail -n 5 "$tmp/nk.out")"
+fi
+# 7. --bpf-stats: opscope's own programs' runs and time, in report.json and the text
+"$opscope" run --bpf-stats --workload channel --param capacity=1 --reps 1 --warmup 10ms \
+	--duration 200ms --out "$tmp/bs" >"$tmp/bs.out" 2>&1
+rc=$?
+if [ "$rc" -le 1 ] && grep -q "^cost: opscope's BPF programs ran [0-9.]* ms over" "$tmp/bs.out" &&
+	grep -q '^  switch [0-9]* ns x [1-9]' "$tmp/bs.out" &&
+	python3 - "$tmp/bs/report.json" <<'EOF'
+import json, sys
+progs = {p["name"]: p for p in json.load(open(sys.argv[1]))["collector"]["bpf_programs"]}
+sw = progs["handle_switch"]
+# a 1-slot channel switches at every message: thousands in 200 ms
+assert sw["runs"] > 1000 and sw["run_ns"] > sw["runs"], sw
+assert progs["handle_sys_enter"]["runs"] > 1000, progs
+EOF
+then
+	ok "--bpf-stats: per-program runs and ns in report.json, and the cost in the text"
+else
+	bad "--bpf-stats: exit $rc: $(grep -A2 '^cost' "$tmp/bs.out" | head -3)"
+fi
+"$opscope" run --workload pool --reps 1 --warmup 10ms --duration 50ms --out "$tmp/nb" \
+	>"$tmp/nb.out" 2>&1
+if grep -q '"bpf_programs": null' "$tmp/nb/report.json" && ! grep -q '^cost:' "$tmp/nb.out"; then
+	ok "without --bpf-stats: bpf_programs null, no cost line"
+else
+	bad "without --bpf-stats: $(grep -c bpf_programs "$tmp/nb/report.json") bpf_programs keys"
 fi
 finish
