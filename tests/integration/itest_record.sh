@@ -10,7 +10,9 @@
 #     the syscall comes from the thread's saved registers);
 #  3. a loop of 20000 getppid() calls is counted in time and count modes, "-" when off;
 #  4. 2000 touched pages show as 2000+ user faults;
-#  5. --hooks-only accounts nothing; -p follows a live process; bad input exits 2.
+#  5. with --stacks and no syscall program, a 300 ms sleep still has its off-CPU stack
+#     (the user part taken at the syscall's exit, which --stacks keeps loaded);
+#  6. --hooks-only accounts nothing; -p follows a live process; bad input exits 2.
 # Needs python3 for the target (skipped visibly without it).
 # Last line: "N passed, N failed".
 set -u
@@ -146,7 +148,17 @@ for mode in time count off; do
 	fi
 done
 
-# 5. hooks only: the programs run, nothing is accounted
+# 5. --stacks with --syscalls off: sys_exit stays for the off-CPU user stacks
+"$opscope" record -s -S off -o "$tmp/st" -- sleep 0.3 >"$tmp/st.out" 2>&1
+f=$tmp/st/stacks/record/none.offcpu.folded
+if [ -s "$f" ] && awk '/clock_nanosleep/ && /hrtimer_nanosleep/ && $NF >= 290e6 && $NF <= 400e6 { ok = 1 }
+	END { exit !ok }' "$f"; then
+	ok "--stacks --syscalls off: the 300 ms sleep's off-CPU stack, user and kernel frames"
+else
+	bad "--stacks --syscalls off: $(tail -2 "$tmp/st.out"); $(cut -c1-200 "$f" 2>/dev/null | head -3)"
+fi
+
+# 6. hooks only: the programs run, nothing is accounted
 "$opscope" record --hooks-only -- python3 "$tmp/target.py" run >"$tmp/hooks.txt" 2>&1
 if grep -q '^hooks only' "$tmp/hooks.txt" && grep -q '^0 threads over' "$tmp/hooks.txt"; then
 	ok "--hooks-only: no thread accounted, and it says so"
