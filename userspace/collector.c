@@ -381,7 +381,9 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 	c->load_ms = now_ms() - t0;
 	if (pthread_create(&c->reaper, NULL, reaper_main, c) == 0)
 		c->reaper_started = true;
-	current = c;
+	/* with hooks only no slot is ever filled: threads must not register */
+	if (!opts->hooks_only)
+		current = c;
 	return c;
 
 fail:

@@ -56,6 +56,7 @@ struct run_opts {
 	bool no_kernel, quick, verbose;
 	bool stacks;          /* off-CPU, waker, fault stacks and on-CPU samples */
 	bool bpf_stats;       /* time opscope's own BPF programs (kernel BPF stats) */
+	bool hooks_only;      /* programs attached but returning at once; no breakdown */
 	int sample_hz;
 	int64_t min_block_ns;
 };
@@ -97,6 +98,9 @@ static void usage(FILE *f)
 "                          and DIR/stacks/<scenario>/profile.pb.gz (pprof)\n"
 "  -F, --freq HZ           on-CPU sampling rate with --stacks (default 99, 0 off)\n"
 "      --min-block D       blocked intervals shorter than D take no stack (default 50us)\n"
+"      --hooks-only        attach the programs but have them return at once: the\n"
+"                          kernel's own cost of the hooks (no breakdown; for overhead\n"
+"                          measurements against --no-kernel)\n"
 "      --bpf-stats         time opscope's own BPF programs and report what they cost\n"
 "                          (the kernel's BPF stats; adds a clock read to each run)\n"
 "  -t, --target NAME=V     override a target threshold, or NAME=off\n"
@@ -149,6 +153,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "max-ops", required_argument, NULL, 'M' },
 		{ "no-kernel", no_argument, NULL, 'K' },
 		{ "bpf-stats", no_argument, NULL, 'b' },
+		{ "hooks-only", no_argument, NULL, 'H' },
 		{ "stacks", no_argument, NULL, 'S' },
 		{ "freq", required_argument, NULL, 'F' },
 		{ "min-block", required_argument, NULL, 'B' },
@@ -191,6 +196,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case 'M': key = "max_ops"; break;
 		case 'K': o->no_kernel = true; break;
 		case 'b': o->bpf_stats = true; break;
+		case 'H': o->hooks_only = true; break;
 		case 'S': o->stacks = true; break;
 		case 'F': {
 			int64_t hz;
@@ -230,6 +236,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			   "suite file, or drop --suite");
 	if (o->stacks && o->no_kernel)
 		return bad("--stacks needs the kernel collector; drop --no-kernel");
+	if (o->hooks_only && (o->no_kernel || o->stacks))
+		return bad("--hooks-only measures the bare hooks; drop --no-kernel and --stacks");
 	if (o->nparams && !o->workload)
 		return bad("--param needs --workload; in a suite file, set parameters in its "
 			   "[scenario] sections");
@@ -727,14 +735,16 @@ int cmd_run(int argc, char **argv)
 	run_settings_merge(&r->settings, &suite->set);
 	run_settings_merge(&r->settings, &o.cli);
 	run_settings_resolve(&r->settings);
-	r->kernel = !o.no_kernel;
+	/* hooks only: the programs are attached, but nothing is accounted */
+	r->kernel = !o.no_kernel && !o.hooks_only;
 	r->quick = o.quick;
 	envinfo_collect(&r->env);
 
 	/* 2. The kernel collector: the workloads' threads register with it themselves. */
 	if (!o.no_kernel) {
 		struct collector_opts copts = { .tgid = 0, .verbose = o.verbose,
-						.bpf_stats = o.bpf_stats };
+						.bpf_stats = o.bpf_stats,
+						.hooks_only = o.hooks_only };
 
 		if (o.stacks) {
 			copts.stacks = copts.fault_stacks = copts.waker_stacks = true;

@@ -9,7 +9,8 @@
 #  4. a stuck scenario ends with status timeout (exit 2) instead of hanging;
 #  5. SIGINT ends the run early with a report marked interrupted (exit 2);
 #  6. --no-kernel runs without a collector; suite [targets] override the defaults;
-#  7. --bpf-stats reports what opscope's own programs cost, in report.json and the text.
+#  7. --bpf-stats reports what opscope's own programs cost, in report.json and the text;
+#     --hooks-only attaches them doing nothing and reports no breakdown.
 # Last line: "N passed, N failed".
 set -u
 . "$(dirname "$0")/lib.sh" itest_run "$@"
@@ -39,6 +40,7 @@ check_bad "[scenario channel]: mode=spsc needs producers=1" --workload channel -
 	-p producers=4
 check_bad "$tmp/bad.suite:5: workers: 0 is out of range" --suite "$tmp/bad.suite"
 check_bad "$tmp/bad2.suite:3: expected 'name = value'" --suite "$tmp/bad2.suite"
+check_bad "--hooks-only measures the bare hooks" --hooks-only --stacks
 check_bad "cannot read suite file $tmp/none.suite" --suite "$tmp/none.suite"
 check_bad "--reps: '0'" --reps 0
 check_bad "unknown target 'p50'" --target p50=1ms
@@ -165,5 +167,14 @@ if grep -q '"bpf_programs": null' "$tmp/nb/report.json" && ! grep -q '^cost:' "$
 	ok "without --bpf-stats: bpf_programs null, no cost line"
 else
 	bad "without --bpf-stats: $(grep -c bpf_programs "$tmp/nb/report.json") bpf_programs keys"
+fi
+"$opscope" run --hooks-only --workload pool --reps 1 --warmup 10ms \
+	--duration 100ms --out "$tmp/ho" >"$tmp/ho.out" 2>&1
+rc=$?
+if [ "$rc" -le 1 ] && grep -q '"collector": null' "$tmp/ho/report.json" &&
+	grep -q 'no kernel breakdown' "$tmp/ho.out"; then
+	ok "--hooks-only: the run completes with no breakdown (exit $rc)"
+else
+	bad "--hooks-only: exit $rc: $(tail -3 "$tmp/ho.out")"
 fi
 finish
