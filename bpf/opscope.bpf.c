@@ -328,6 +328,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 				stat_inc(OPS_STAT_MISSED_IN);
 			}
 			s->out_ts = now;
+			s->rd_out = prev->sched_info.run_delay;
 			/* The kernel counts a switch as voluntary when the task gave up the
 			 * CPU in a sleeping state and was not preempted (__schedule()). */
 			if (!preempt && prev_state) {
@@ -368,13 +369,17 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 				 * in the run-queue clock schedstat's run_delay is kept in. So
 				 * the wait ends in the same clock reads the kernel's does, and
 				 * no program needs to run at every wakeup. */
-				__u64 off = now - s->out_ts, wait = 0;
+				__u64 off = now - s->out_ts;
 				__u64 lq = next->sched_info.last_queued;
 				/* the run queue it is on (this CPU's), through its entity */
 				__u64 clk = next->se.cfs_rq->rq->clock;
+				/* A wait that a migration ended (woken on one CPU, moved to
+				 * another before it ran) the kernel has already added to
+				 * run_delay, and last_queued only holds the wait since. */
+				__u64 wait = next->sched_info.run_delay - s->rd_out;
 
 				if (lq && clk > lq)
-					wait = clk - lq;
+					wait += clk - lq;
 				if (wait > off)
 					wait = off;
 				account_blocked(s, now - wait);

@@ -69,6 +69,7 @@ struct ops_slot {
 	/* kernel-side state, read-only for userspace */
 	__u64 in_ts;      /* when the thread last went on-CPU (valid when RUNNING) */
 	__u64 exec_last;  /* se.sum_exec_runtime at the last switch (it only grows on a CPU) */
+	__u64 rd_out;     /* sched_info.run_delay at the last switch-out */
 	__u64 out_ts;     /* when it last went off-CPU */
 	__u64 wake_ts;    /* when it was last woken (RUNNABLE after BLOCKED) */
 	__u64 sys_ts;     /* entry time of the syscall in progress */
