@@ -316,14 +316,23 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 			} else {
 				/* It ran since it went off-CPU, yet no switch-in reached
 				 * us (seen on 6.18 under load, rarely). What it waited
-				 * before running is the elapsed time less its run time. */
+				 * before running is the elapsed time less its run time;
+				 * after a block, the kernel's run_delay tells how much of
+				 * that was waiting for a CPU. */
 				__u64 since = s->state == OPS_T_RUNNABLE ? s->wake_ts : s->out_ts;
 
 				if (now - since > exec) {
-					if (s->state == OPS_T_RUNNABLE)
-						s->runq_ns += now - since - exec;
-					else
-						account_blocked(s, now - exec);
+					__u64 gap = now - since - exec;
+					__u64 w = prev->sched_info.run_delay - s->rd_out;
+
+					if (s->state == OPS_T_RUNNABLE) {
+						s->runq_ns += gap;
+					} else {
+						if (w > gap)
+							w = gap;
+						account_blocked(s, now - exec - w);
+						s->runq_ns += w;
+					}
 				}
 				stat_inc(OPS_STAT_MISSED_IN);
 			}
