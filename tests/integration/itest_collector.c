@@ -177,8 +177,15 @@ static void test_preempt(void)
 	CHECK(bd.runq_ns > 0 && bd.ivcsw > 0,
 	      "spin 60 ms beside a hog: runq %.3f ms, %lu involuntary switches, on %.3f ms",
 	      bd.runq_ns / 1e6, (unsigned long)bd.ivcsw, bd.on_ns / 1e6);
+	/*
+	 * On-CPU is the scheduler's charge, which starts at set_next_entity(), a little
+	 * before the switch reaches the tracepoint: each switch-in can put a few
+	 * microseconds more on-CPU than the wall clock saw (12 us per switch measured
+	 * here beside a second CPU hog). Allow 20 us a switch, and 0.1%.
+	 */
 	CHECK(bd.on_ns + bd.runq_ns + bd.steal_ns + 200000 >= bd.lat_ns &&
-		      bd.on_ns + bd.runq_ns + bd.steal_ns <= bd.lat_ns + bd.lat_ns / 1000 + 1000,
+		      bd.on_ns + bd.runq_ns + bd.steal_ns <=
+			      bd.lat_ns + bd.lat_ns / 1000 + (bd.ivcsw + bd.vcsw + 1) * 20000,
 	      "spin: on %.3f + runq %.3f + steal %.3f ms vs latency %.3f ms", bd.on_ns / 1e6,
 	      bd.runq_ns / 1e6, bd.steal_ns / 1e6, bd.lat_ns / 1e6);
 	cpu_set_t all;
