@@ -94,8 +94,8 @@ prof_run() {
 	none) $cmd >"$tmp/o" 2>&1 ;;
 	opscope) if [ "$wl" = scenarios ]; then $cmd >"$tmp/o" 2>&1; else $OPSCOPE record -- $cmd >"$tmp/o" 2>&1; fi ;;
 	opscope-hooks) if [ "$wl" = scenarios ]; then $OPSCOPE run --quick --hooks-only --out "$tmp/scen-out" >"$tmp/o" 2>&1; else $OPSCOPE record --hooks-only -- $cmd >"$tmp/o" 2>&1; fi ;;
-	opscope-count) if [ "$wl" = scenarios ]; then return; else $OPSCOPE record -S count -- $cmd >"$tmp/o" 2>&1; fi ;;
-	opscope-off) if [ "$wl" = scenarios ]; then return; else $OPSCOPE record -S off -- $cmd >"$tmp/o" 2>&1; fi ;;
+	opscope-count) if [ "$wl" = scenarios ]; then return; else $OPSCOPE record --syscalls count -- $cmd >"$tmp/o" 2>&1; fi ;;
+	opscope-off) if [ "$wl" = scenarios ]; then return; else $OPSCOPE record --syscalls off -- $cmd >"$tmp/o" 2>&1; fi ;;
 	opscope-all) if [ "$wl" = scenarios ]; then $cmd >"$tmp/o" 2>&1; else $OPSCOPE record -s -- $cmd >"$tmp/o" 2>&1; fi ;;
 	opscope-all-1us) if [ "$wl" = scenarios ]; then $cmd >"$tmp/o" 2>&1; else $OPSCOPE record -s -m 1us -- $cmd >"$tmp/o" 2>&1; fi ;;
 	perf) perf record -q -e sched:sched_switch -g -a -o "$tmp/perf.data" -- $cmd >"$tmp/o" 2>&1 ;;

@@ -223,14 +223,14 @@ static __always_inline struct ops_slot *current_slot(__u32 tid)
  */
 static __always_inline __s32 task_syscall(struct task_struct *t)
 {
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+
+	if (!regs)
+		return -1;
 #if defined(__TARGET_ARCH_x86)
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
-
-	return regs ? (__s32)regs->orig_ax : -1;
+	return (__s32)regs->orig_ax;
 #else
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
-
-	return regs ? regs->syscallno : -1; /* NO_SYSCALL (-1) outside a syscall */
+	return regs->syscallno; /* NO_SYSCALL (-1) outside a syscall */
 #endif
 }
 

@@ -235,7 +235,7 @@ static void usage(FILE *f)
 		   "  -m, --min-block D  no stack walk for off-CPU intervals shorter than D "
 		   "(default 50us)\n"
 		   "  -b, --bpf-stats    time opscope's own BPF programs and print ns per run\n"
-		   "  -S, --syscalls M   time (default): count and time each syscall; count:\n"
+		   "      --syscalls M   time (default): count and time each syscall; count:\n"
 		   "                     count them at entry, untimed (cheaper); off: neither\n"
 		   "                     (cheapest; the syscall a thread blocked in is kept)\n"
 		   "  -T                 the same as --syscalls count\n"
@@ -280,7 +280,7 @@ int cmd_record(int argc, char **argv)
 	optind = 1;
 	opts.sample_hz = 99;
 	opts.min_block_ns = 50000;
-	while ((opt = getopt_long(argc, argv, "+p:d:o:vhsF:m:bS:T", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:p:d:o:vhsF:m:bT", lo, NULL)) != -1) {
 		char *end;
 		long v;
 
@@ -357,9 +357,12 @@ int cmd_record(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			return cmd_fail("record", "%s needs a value; see opscope record --help",
+					argv[optind - 1]);
 		default:
-			usage(stderr);
-			return 2;
+			return cmd_fail("record", "unknown option '%s'; see opscope record --help",
+					argv[optind - 1]);
 		}
 	}
 	if (!!pid == (optind < argc)) {
