@@ -146,7 +146,7 @@ fi
 "$opscope" run --bpf-stats --workload channel --param capacity=1 --reps 1 --warmup 10ms \
 	--duration 200ms --out "$tmp/bs" >"$tmp/bs.out" 2>&1
 rc=$?
-if [ "$rc" -le 1 ] && grep -q "^cost: opscope's BPF programs ran [0-9.]* ms over" "$tmp/bs.out" &&
+if [ "$rc" -le 1 ] && grep -q "^cost: opscope's BPF programs ran [0-9.]* ms in" "$tmp/bs.out" &&
 	grep -q '^  switch [0-9]* ns x [1-9]' "$tmp/bs.out" &&
 	python3 - "$tmp/bs/report.json" <<'EOF'
 import json, sys
