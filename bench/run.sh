@@ -80,24 +80,40 @@ scen_ns() {
 # --- profilers: prof_run NAME WORKLOAD -> writes the workload output to $tmp/o
 bg_start() { "$@" >/dev/null 2>&1 & BGPID=$!; sleep 1.5; }
 bg_stop() { kill -INT "$BGPID" 2>/dev/null; wait "$BGPID" 2>/dev/null; }
+# opscope's profilers: what each adds to record (any command), and to run for the
+# scenarios ("-": run has no such mode)
+record_opts() {
+	case $1 in
+	opscope-hooks) echo --hooks-only ;;
+	opscope-count) echo --syscalls count ;;
+	opscope-off) echo --syscalls off ;;
+	opscope-all) echo -s ;;
+	opscope-all-1us) echo -s -m 1us ;;
+	esac
+}
+run_opts() {
+	case $1 in
+	opscope-hooks) echo --hooks-only ;;
+	opscope-count | opscope-off) echo - ;;
+	opscope-all) echo --stacks ;;
+	opscope-all-1us) echo --stacks --min-block 1us ;;
+	esac
+}
 prof_run() {
-	local prof=$1 wl=$2 cmd
+	local prof=$1 wl=$2 cmd ro
 	cmd=$(wl_cmd "$wl")
-	if [ "$wl" = scenarios ]; then
-		case $prof in
-		opscope) cmd="$OPSCOPE run --quick --out $tmp/scen-out" ;;
-		opscope-all) cmd="$OPSCOPE run --quick --stacks --out $tmp/scen-out" ;;
-		opscope-all-1us) cmd="$OPSCOPE run --quick --stacks --min-block 1us --out $tmp/scen-out" ;;
-		esac
-	fi
 	case $prof in
 	none) $cmd >"$tmp/o" 2>&1 ;;
-	opscope) if [ "$wl" = scenarios ]; then $cmd >"$tmp/o" 2>&1; else $OPSCOPE record -- $cmd >"$tmp/o" 2>&1; fi ;;
-	opscope-hooks) if [ "$wl" = scenarios ]; then $OPSCOPE run --quick --hooks-only --out "$tmp/scen-out" >"$tmp/o" 2>&1; else $OPSCOPE record --hooks-only -- $cmd >"$tmp/o" 2>&1; fi ;;
-	opscope-count) if [ "$wl" = scenarios ]; then return; else $OPSCOPE record --syscalls count -- $cmd >"$tmp/o" 2>&1; fi ;;
-	opscope-off) if [ "$wl" = scenarios ]; then return; else $OPSCOPE record --syscalls off -- $cmd >"$tmp/o" 2>&1; fi ;;
-	opscope-all) if [ "$wl" = scenarios ]; then $cmd >"$tmp/o" 2>&1; else $OPSCOPE record -s -- $cmd >"$tmp/o" 2>&1; fi ;;
-	opscope-all-1us) if [ "$wl" = scenarios ]; then $cmd >"$tmp/o" 2>&1; else $OPSCOPE record -s -m 1us -- $cmd >"$tmp/o" 2>&1; fi ;;
+	opscope*)
+		if [ "$wl" = scenarios ]; then
+			ro=$(run_opts "$prof")
+			[ "$ro" = - ] && return
+			# shellcheck disable=SC2086
+			$OPSCOPE run --quick $ro --out "$tmp/scen-out" >"$tmp/o" 2>&1
+		else
+			# shellcheck disable=SC2086
+			$OPSCOPE record $(record_opts "$prof") -- $cmd >"$tmp/o" 2>&1
+		fi ;;
 	perf) perf record -q -e sched:sched_switch -g -a -o "$tmp/perf.data" -- $cmd >"$tmp/o" 2>&1 ;;
 	offcputime) bg_start offcputime; $cmd >"$tmp/o" 2>&1; bg_stop ;;
 	syscount) bg_start syscount; $cmd >"$tmp/o" 2>&1; bg_stop ;;

@@ -107,6 +107,23 @@ static __always_inline void stat_inc(__u32 which)
 
 #include "stacks.bpf.h"
 
+/*
+ * The current thread's tid when it belongs to the profiled process, else 0 (the idle
+ * task is tid 0 and never a target). The first thing every program that runs in a
+ * thread's own context does; with hooks_only it is all they do.
+ */
+static __always_inline __u32 target_tid(void)
+{
+	__u64 pid_tgid;
+
+	if (hooks_only)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	if ((__u32)(pid_tgid >> 32) != targ_tgid)
+		return 0;
+	return (__u32)pid_tgid;
+}
+
 static __always_inline void cur_set(__u32 tid, __u32 idx)
 {
 	__u32 zero = 0;
@@ -322,17 +339,15 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 				__u64 since = s->state == OPS_T_RUNNABLE ? s->wake_ts : s->out_ts;
 
 				if (now - since > exec) {
-					__u64 gap = now - since - exec;
-					__u64 w = prev->sched_info.run_delay - s->rd_out;
+					__u64 gap = now - since - exec, w = gap;
 
-					if (s->state == OPS_T_RUNNABLE) {
-						s->runq_ns += gap;
-					} else {
+					if (s->state == OPS_T_BLOCKED) {
+						w = prev->sched_info.run_delay - s->rd_out;
 						if (w > gap)
 							w = gap;
 						account_blocked(s, now - exec - w);
-						s->runq_ns += w;
 					}
+					s->runq_ns += w;
 				}
 				stat_inc(OPS_STAT_MISSED_IN);
 			}
@@ -462,14 +477,21 @@ int BPF_PROG(handle_wakeup_new, struct task_struct *p)
 	return on_wakeup(ctx, p, true);
 }
 
+/* A mapping (mremap) or the heap (brk) went from one size or end to another. */
+static __always_inline void map_resize(struct ops_slot *s, __u64 from, __u64 to)
+{
+	if (to > from)
+		s->map_bytes += to - from;
+	else
+		s->unmap_bytes += from - to;
+}
+
 /*
  * Memory-mapping syscalls counted at entry, from their arguments (sys_mode COUNT, which
  * has no sys_exit to see the result: a failed call counts as if it succeeded).
  */
 static __always_inline void map_at_entry(struct ops_slot *s, struct pt_regs *regs, long id)
 {
-	__u64 a, b;
-
 	switch (id) {
 	case NR_MMAP:
 		s->map_calls++;
@@ -481,25 +503,17 @@ static __always_inline void map_at_entry(struct ops_slot *s, struct pt_regs *reg
 		break;
 	case NR_MREMAP:
 		s->map_calls++;
-		a = PT_REGS_PARM2_CORE_SYSCALL(regs); /* old length */
-		b = PT_REGS_PARM3_CORE_SYSCALL(regs); /* new length */
-		if (b > a)
-			s->map_bytes += b - a;
-		else
-			s->unmap_bytes += a - b;
+		/* old length, new length */
+		map_resize(s, PT_REGS_PARM2_CORE_SYSCALL(regs), PT_REGS_PARM3_CORE_SYSCALL(regs));
 		break;
 	case NR_BRK: {
 		struct task_struct *t = bpf_get_current_task_btf();
 		__u64 cur = BPF_CORE_READ(t, mm, brk), start = BPF_CORE_READ(t, mm, start_brk);
+		__u64 want = PT_REGS_PARM1_CORE_SYSCALL(regs); /* below start: a query */
 
 		s->map_calls++;
-		a = PT_REGS_PARM1_CORE_SYSCALL(regs); /* requested break; below start: a query */
-		if (a < start)
-			break;
-		if (a > cur)
-			s->map_bytes += a - cur;
-		else
-			s->unmap_bytes += cur - a;
+		if (want >= start)
+			map_resize(s, cur, want);
 		break;
 	}
 	}
@@ -508,15 +522,12 @@ static __always_inline void map_at_entry(struct ops_slot *s, struct pt_regs *reg
 SEC("tp_btf/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
-	__u64 pid_tgid;
+	__u32 tid = target_tid();
 	struct ops_slot *s;
 
-	if (hooks_only)
+	if (!tid)
 		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	if ((__u32)(pid_tgid >> 32) != targ_tgid)
-		return 0;
-	s = current_slot((__u32)pid_tgid);
+	s = current_slot(tid);
 	if (!s)
 		return 0;
 	if (sys_mode == OPS_SYS_COUNT) {
@@ -548,15 +559,12 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u64 pid_tgid;
+	__u32 tid = target_tid();
 	struct ops_slot *s;
 
-	if (hooks_only)
+	if (!tid)
 		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	if ((__u32)(pid_tgid >> 32) != targ_tgid)
-		return 0;
-	s = running_slot((__u32)pid_tgid);
+	s = running_slot(tid);
 	if (!s)
 		return 0;
 	offcpu_sys_exit(ctx, s);
@@ -578,19 +586,12 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 		break;
 	case NR_MREMAP:
 		s->map_calls++;
-		if (ret >= 0 || ret < -4095) {
-			if (s->sys_arg2 > s->sys_arg)
-				s->map_bytes += s->sys_arg2 - s->sys_arg;
-			else
-				s->unmap_bytes += s->sys_arg - s->sys_arg2;
-		}
+		if (ret >= 0 || ret < -4095)
+			map_resize(s, s->sys_arg, s->sys_arg2);
 		break;
 	case NR_BRK:
 		s->map_calls++;
-		if ((__u64)ret > s->sys_arg)
-			s->map_bytes += (__u64)ret - s->sys_arg;
-		else
-			s->unmap_bytes += s->sys_arg - (__u64)ret;
+		map_resize(s, s->sys_arg, (__u64)ret);
 		break;
 	}
 	s->sys_nr = -1;
@@ -600,15 +601,12 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(handle_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	__u64 pid_tgid;
+	__u32 tid = target_tid();
 	struct ops_slot *s;
 
-	if (hooks_only)
+	if (!tid)
 		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	if ((__u32)(pid_tgid >> 32) != targ_tgid)
-		return 0;
-	s = current_slot((__u32)pid_tgid);
+	s = current_slot(tid);
 	if (!s)
 		return 0;
 	s->faults++;
@@ -621,15 +619,10 @@ int BPF_PROG(handle_fault, unsigned long address, struct pt_regs *regs, unsigned
 SEC("perf_event")
 int handle_sample(struct bpf_perf_event_data *ctx)
 {
-	__u64 pid_tgid;
+	__u32 tid = target_tid();
 	struct ops_slot *s;
-	__u32 tid;
 
-	if (hooks_only)
-		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	tid = (__u32)pid_tgid;
-	if ((__u32)(pid_tgid >> 32) != targ_tgid || !tid)
+	if (!tid)
 		return 0;
 	s = running_slot(tid);
 	stat_inc(OPS_STAT_SAMPLES);
