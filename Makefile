@@ -43,9 +43,10 @@ BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS      := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 
-USER_SRCS  := $(wildcard userspace/*.c)
+# Every .c under userspace/, one folder per role (docs/ARCHITECTURE.md): no list to keep.
+USER_SRCS  := $(wildcard userspace/*/*.c)
 USER_OBJS  := $(patsubst userspace/%.c,$(OUT)/obj/%.o,$(USER_SRCS))
-LIB_OBJS   := $(filter-out $(OUT)/obj/main.o,$(USER_OBJS))
+LIB_OBJS   := $(filter-out $(OUT)/obj/cli/main.o,$(USER_OBJS))
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
@@ -122,9 +123,9 @@ vmlinux:
 	bash scripts/gen-vmlinux.sh
 
 format:
-	clang-format -i bpf/*.c bpf/*.h userspace/*.c userspace/*.h tests/unit/*.c
+	clang-format -i bpf/*.c bpf/*.h userspace/*/*.c userspace/*/*.h tests/unit/*.c
 
 clean:
 	rm -rf $(OUT)
 
--include $(wildcard $(OUT)/obj/*.d $(OUT)/bpf/*.d $(OUT)/tests/*.d $(OUT)/bench/*.d)
+-include $(wildcard $(OUT)/obj/*/*.d $(OUT)/bpf/*.d $(OUT)/tests/*.d $(OUT)/bench/*.d)

@@ -15,8 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "chan.h"
-#include "oprec.h"
+#include "workloads/chan.h"
+#include "kernel/oprec.h"
 
 #define N 10000000
 #define ROUNDS 5

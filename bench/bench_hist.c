@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "opagg.h"
+#include "stats/opagg.h"
 
 #define ADDS 10000000u
 #define NVALS 65536u /* power of two */

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "collector.h"
-#include "opagg.h"
-#include "oprec.h"
+#include "kernel/collector.h"
+#include "stats/opagg.h"
+#include "kernel/oprec.h"
 
 #define N 5000000
 #define ROUNDS 5

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "oprec.h"
+#include "kernel/oprec.h"
 
 int main(int argc, char **argv)
 {

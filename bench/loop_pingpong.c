@@ -5,8 +5,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "chan.h"
-#include "oprec.h"
+#include "workloads/chan.h"
+#include "kernel/oprec.h"
 
 struct pair {
 	struct chan *ping, *pong;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "oprec.h"
+#include "kernel/oprec.h"
 
 int main(int argc, char **argv)
 {

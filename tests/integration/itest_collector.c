@@ -14,9 +14,9 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#include "collector.h"
-#include "oprec.h"
-#include "sysnames.h"
+#include "kernel/collector.h"
+#include "kernel/oprec.h"
+#include "kernel/sysnames.h"
 
 #include "itest.h"
 

@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
-#include "collector.h"
-#include "oprec.h"
-#include "profile.h"
+#include "kernel/collector.h"
+#include "kernel/oprec.h"
+#include "stacks/profile.h"
 
 #include "itest.h"
 

@@ -15,12 +15,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "collector.h"
-#include "opagg.h"
-#include "oprec.h"
-#include "params.h"
-#include "exemplar.h"
-#include "workload.h"
+#include "kernel/collector.h"
+#include "stats/opagg.h"
+#include "kernel/oprec.h"
+#include "workloads/params.h"
+#include "stats/exemplar.h"
+#include "workloads/workload.h"
 
 static int passed, failed, skipped;
 static const char *cur;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "chan.h"
+#include "workloads/chan.h"
 
 struct msg {
 	uint32_t prod;

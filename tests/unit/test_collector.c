@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "collector.h"
+#include "kernel/collector.h"
 
 static char msg[1024];
 

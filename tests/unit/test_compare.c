@@ -11,11 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "commands.h"
-#include "compare.h"
-#include "history.h"
-#include "jsonparse.h"
-#include "writers_ci.h"
+#include "cli/commands.h"
+#include "stats/compare.h"
+#include "report/history.h"
+#include "util/jsonparse.h"
+#include "report/writers_ci.h"
 
 static char dir[] = "/tmp/test_compare_XXXXXX";
 

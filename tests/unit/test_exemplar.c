@@ -9,9 +9,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "exemplar.h"
-#include "jsonparse.h"
-#include "sysnames.h"
+#include "stats/exemplar.h"
+#include "util/jsonparse.h"
+#include "kernel/sysnames.h"
 
 static struct ops_bd bd_of(uint64_t lat)
 {

@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "flamegraph.h"
-#include "folded.h"
+#include "cli/commands.h"
+#include "stacks/flamegraph.h"
+#include "stacks/folded.h"
 
 static struct folded *make(const char *text)
 {

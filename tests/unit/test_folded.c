@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "folded.h"
-#include "symbols.h"
+#include "stacks/folded.h"
+#include "stacks/symbols.h"
 
 static char *write_string(struct folded *f)
 {

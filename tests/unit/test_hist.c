@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hist.h"
+#include "stats/hist.h"
 
 #define TOP ((uint64_t)1 << HIST_MAX_SHIFT)
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "jsonparse.h"
+#include "util/jsonparse.h"
 
 static struct json_doc *parse(const char *s, struct json_err *e)
 {

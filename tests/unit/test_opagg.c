@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opagg.h"
+#include "stats/opagg.h"
 
 #define NF (sizeof(struct ops_bd) / sizeof(uint64_t))
 

@@ -2,7 +2,7 @@
 /* Op recording arithmetic: the per-op difference of two snapshots. */
 #include <check.h>
 #include <stdlib.h>
-#include "oprec.h"
+#include "kernel/oprec.h"
 
 static struct ops_slot slot; /* only its address matters: "a collector runs" */
 

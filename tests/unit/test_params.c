@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "params.h"
+#include "workloads/params.h"
 
 static const char *const modes[] = { "spsc", "mpsc", "spmc", "mpmc", NULL };
 

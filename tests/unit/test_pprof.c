@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "folded.h"
-#include "pprof.h"
+#include "stacks/folded.h"
+#include "stacks/pprof.h"
 
 /* ---- a minimal protobuf reader ---- */
 

@@ -9,12 +9,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "envinfo.h"
-#include "json.h"
-#include "jsonparse.h"
-#include "oprec.h"
-#include "params.h"
-#include "report.h"
+#include "report/envinfo.h"
+#include "util/json.h"
+#include "util/jsonparse.h"
+#include "kernel/oprec.h"
+#include "workloads/params.h"
+#include "report/report.h"
 
 static const char *const modes[] = { "spsc", "mpsc", "spmc", "mpmc", NULL };
 

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
-#include "signif.h"
+#include "stats/signif.h"
 
 START_TEST(identical_not_significant)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "suite.h"
+#include "workloads/suite.h"
 
 static const char *const modes[] = { "spsc", "mpsc", "spmc", "mpmc", NULL };
 
@@ -339,7 +339,7 @@ START_TEST(test_default_suite_matches_file)
 	FILE *f;
 	long n;
 
-	repo_path("userspace/suites/default.suite", path, sizeof(path));
+	repo_path("userspace/workloads/suites/default.suite", path, sizeof(path));
 	f = fopen(path, "r");
 	ck_assert_msg(f != NULL, "cannot open %s", path);
 	fseek(f, 0, SEEK_END);

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "symbols.h"
+#include "stacks/symbols.h"
 
 static char tmp[] = "/tmp/opscope-symtest-XXXXXX";
 static char fixtures[4096];

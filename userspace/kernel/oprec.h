@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Operation recording for driver threads. Each thread registers once (one map lookup
+ * for its whole life) and then reads its own accounting slot through mmap: begin and
+ * end of an operation cost two clock reads and two slot copies, no syscall.
+ *
+ *	struct ops_thread t;
+ *	ops_thread_register(&t);            // once, in the thread itself
+ *	struct ops_snap a, b; struct ops_bd bd;
+ *	ops_set_kind(&t, kind);
+ *	ops_snap_take(&t, &a);
+ *	... the operation ...
+ *	ops_snap_take(&t, &b);
+ *	ops_snap_delta(&t, &a, &b, &bd);    // bd.lat_ns and the kernel breakdown
+ *	op_agg_add(agg, &bd);
+ *
+ * Without a kernel collector (--no-kernel, or before one is started) registration
+ * gives no slot and snapshots carry the clock only: latency works, the breakdown is 0.
+ */
+#ifndef OPSCOPE_OPREC_H
+#define OPSCOPE_OPREC_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+#include <time.h>
+#include <linux/types.h>
+#include "opscope.h"
+#include "stats/breakdown.h"
+
+struct ops_thread {
+	volatile struct ops_slot *slot; /* NULL when there is no kernel collector */
+	uint32_t tid;
+	uint32_t gen;
+	/* slot blk_nr entry -> process-wide blocked-syscall index (sysnames.h), 0xff unknown */
+	uint8_t blk_idx[OPS_BLK_SYS];
+};
+
+/*
+ * The counters of a snapshot, in the order of struct ops_slot's counter block so that a
+ * snapshot is one copy (checked by the static assertions below).
+ */
+struct ops_snap {
+	uint64_t ts; /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
+	uint64_t on_ns, blocked_ns, runq_ns, vcsw, ivcsw, syscalls, syscall_ns, faults;
+	uint64_t map_calls, map_bytes, unmap_bytes, migrations;
+	uint64_t blk_ns[OPS_BLK_SYS];
+	uint64_t blk_other_ns, blk_nosys_ns;
+	uint64_t steal_ns;
+};
+
+#define OPS_SNAP_CTR_BYTES (offsetof(struct ops_snap, steal_ns) + 8 - offsetof(struct ops_snap, on_ns))
+_Static_assert(offsetof(struct ops_slot, steal_ns) + 8 - offsetof(struct ops_slot, on_ns) ==
+		       OPS_SNAP_CTR_BYTES, "ops_snap counters must mirror ops_slot");
+_Static_assert(offsetof(struct ops_slot, migrations) - offsetof(struct ops_slot, on_ns) ==
+		       offsetof(struct ops_snap, migrations) - offsetof(struct ops_snap, on_ns),
+	       "ops_snap counters must mirror ops_slot");
+_Static_assert(offsetof(struct ops_slot, blk_ns) - offsetof(struct ops_slot, on_ns) ==
+		       offsetof(struct ops_snap, blk_ns) - offsetof(struct ops_snap, on_ns),
+	       "ops_snap counters must mirror ops_slot");
+
+static inline uint64_t ops_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Register the calling thread with the running collector, if any. Returns 0 (also when
+ * there is no collector: t->slot is then NULL), or -errno when a collector runs but the
+ * thread got no slot (all slots in use). */
+int ops_thread_register(struct ops_thread *t);
+
+/* The operation kind the thread is running now, so the kernel side can tag stacks. */
+static inline void ops_set_kind(struct ops_thread *t, uint32_t kind)
+{
+	if (t->slot)
+		t->slot->op_kind = kind;
+}
+
+static inline void ops_snap_take(const struct ops_thread *t, struct ops_snap *s)
+{
+	const struct ops_slot *sl = (const struct ops_slot *)t->slot;
+
+	s->ts = ops_now_ns();
+	if (!sl)
+		return;
+	/* The slot is stable while its own thread runs in userspace: every kernel write
+	 * for this thread happens while it is in the kernel. */
+	__asm__ __volatile__("" ::: "memory");
+	memcpy(&s->on_ns, &sl->on_ns, OPS_SNAP_CTR_BYTES);
+	/* The current on-CPU interval began at in_ts. */
+	s->on_ns += s->ts - sl->in_ts;
+}
+
+/* Adds the blocked-by-syscall differences into o->blk_ns (zeroed by the caller). */
+void ops_snap_delta_blk(struct ops_thread *t, const struct ops_snap *a, const struct ops_snap *b,
+			struct ops_bd *o);
+
+/* out = b - a, with n = 1 and lat_ns = b.ts - a.ts. Inline: it runs once per operation. */
+static inline void ops_snap_delta(struct ops_thread *t, const struct ops_snap *a,
+				  const struct ops_snap *b, struct ops_bd *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->n = 1;
+	o->lat_ns = b->ts > a->ts ? b->ts - a->ts : 0;
+	if (!t->slot)
+		return;
+	/* A snapshot times the running interval by the wall; a finished one is split into
+	 * the scheduler's run time and steal. Their sum is exact across that boundary, the
+	 * split is not: if on-CPU comes out negative, the deficit belongs to steal. */
+	o->on_ns = b->on_ns - a->on_ns;
+	o->steal_ns = b->steal_ns - a->steal_ns;
+	if ((int64_t)o->on_ns < 0) {
+		uint64_t deficit = -(int64_t)o->on_ns;
+
+		o->steal_ns = o->steal_ns > deficit ? o->steal_ns - deficit : 0;
+		o->on_ns = 0;
+	}
+	o->runq_ns = b->runq_ns - a->runq_ns;
+	o->blocked_ns = b->blocked_ns - a->blocked_ns;
+	o->syscalls = b->syscalls - a->syscalls;
+	o->syscall_ns = b->syscall_ns - a->syscall_ns;
+	o->vcsw = b->vcsw - a->vcsw;
+	o->ivcsw = b->ivcsw - a->ivcsw;
+	o->faults = b->faults - a->faults;
+	o->map_calls = b->map_calls - a->map_calls;
+	o->map_bytes = b->map_bytes - a->map_bytes;
+	o->unmap_bytes = b->unmap_bytes - a->unmap_bytes;
+	o->migrations = b->migrations - a->migrations;
+	if (o->blocked_ns)
+		ops_snap_delta_blk(t, a, b, o);
+}
+
+/* Operation kinds: small integers (1..OPS_MAX_KINDS-1) named once per process. */
+#define OPS_MAX_KINDS 64
+uint32_t ops_kind_id(const char *name); /* registers on first use; 0 when the table is full */
+const char *ops_kind_name(uint32_t id);
+
+#endif

@@ -1,0 +1,776 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* opscope history: append run summaries, print sparklines, write an offline HTML page. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli/commands.h"
+#include "stacks/folded.h"
+#include "util/json.h"
+#include "report/history.h"
+#include "util/jsonparse.h"
+#include "report/writers_ci.h"
+
+static void put_num(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.10g", v);
+	else
+		fputs("null", f);
+}
+
+static bool kind_kept(const char *kind)
+{
+	return !strcmp(kind, "throughput") || !strcmp(kind, "latency") ||
+	       !strcmp(kind, "memory") || !strcmp(kind, "errors");
+}
+
+int history_append(const char *file, const struct cmp_report *r, const char *label, char *err,
+		   size_t errlen)
+{
+	const struct json_value *env = json_get(r->root, "environment");
+	const struct json_value *sc = json_get(r->root, "scenarios");
+	static const char *const env_keys[] = { "hostname", "kernel_release", "cpu_model",
+						"governor" };
+	char when[32], abs[PATH_MAX];
+	char *line = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&line, &len);
+	int fd, rc = 0;
+
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ci_now_rfc3339(when, sizeof(when));
+	if (!realpath(r->path, abs))
+		snprintf(abs, sizeof(abs), "%s", r->path);
+	fprintf(m, "{\"schema\": \"%s\", \"version\": 1, \"created\": ", HISTORY_SCHEMA);
+	json_write_escaped(m, json_get_str(r->root, "created", when));
+	fputs(", \"appended\": ", m);
+	json_write_escaped(m, when);
+	fputs(", \"label\": ", m);
+	if (label)
+		json_write_escaped(m, label);
+	else
+		fputs("null", m);
+	fputs(", \"report\": ", m);
+	json_write_escaped(m, abs);
+	fputs(", \"environment\": {", m);
+	for (size_t i = 0; i < sizeof(env_keys) / sizeof(env_keys[0]); i++) {
+		fprintf(m, "%s\"%s\": ", i ? ", " : "", env_keys[i]);
+		json_write_escaped(m, json_get_str(env, env_keys[i], "unknown"));
+	}
+	fputs(", \"online_cpus\": ", m);
+	put_num(m, json_get_num(env, "online_cpus", NAN));
+	fputs("}, \"scenarios\": {", m);
+	for (size_t i = 0; i < json_len(sc); i++) {
+		const struct json_value *s = json_at(sc, i), *ms = json_get(s, "metrics");
+		bool first = true;
+
+		fputs(i ? ", " : "", m);
+		json_write_escaped(m, json_get_str(s, "id", "?"));
+		fputs(": {\"status\": ", m);
+		json_write_escaped(m, json_get_str(s, "status", "ok"));
+		fputs(", \"metrics\": {", m);
+		for (size_t j = 0; j < json_len(ms); j++) {
+			const struct json_value *mm = json_at(ms, j);
+
+			if (!kind_kept(json_get_str(mm, "kind", "")))
+				continue;
+			fputs(first ? "" : ", ", m);
+			first = false;
+			json_write_escaped(m, json_get_str(mm, "id", "?"));
+			fputs(": {\"median\": ", m);
+			put_num(m, json_get_num(mm, "median", NAN));
+			fputs(", \"cv\": ", m);
+			put_num(m, json_get_num(mm, "cv", NAN));
+			fputs(", \"n\": ", m);
+			put_num(m, json_get_num(mm, "n", NAN));
+			fputs(", \"unit\": ", m);
+			json_write_escaped(m, json_get_str(mm, "unit", ""));
+			fputs(", \"kind\": ", m);
+			json_write_escaped(m, json_get_str(mm, "kind", ""));
+			fputs(", \"better\": ", m);
+			json_write_escaped(m, json_get_str(mm, "better", "none"));
+			fputs("}", m);
+		}
+		fputs("}}", m);
+	}
+	fputs("}}\n", m);
+	if (fclose(m)) {
+		free(line);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	/* one write() of the whole line with O_APPEND: concurrent appenders do not interleave */
+	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open history file %s: %s (create its directory, "
+			 "or choose --file)", file, strerror(errno));
+	} else {
+		ssize_t w = write(fd, line, len);
+
+		if (w != (ssize_t)len) {
+			rc = w < 0 ? -errno : -EIO;
+			snprintf(err, errlen, "cannot append to %s: %s", file,
+				 w < 0 ? strerror(errno) : "short write (disk full?)");
+		}
+		if (close(fd) && !rc) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot append to %s: %s", file, strerror(errno));
+		}
+	}
+	free(line);
+	return rc;
+}
+
+/* ---- reading ---------------------------------------------------------------------- */
+
+struct series {
+	char *scenario, *metric;
+	char unit[16];
+	int better; /* +1 higher, -1 lower, 0 none */
+	double *v;  /* one per run, NaN when missing */
+};
+
+struct run_info {
+	char created[40];
+	char label[80];
+};
+
+struct history {
+	char file[PATH_MAX];
+	struct run_info *runs;
+	int nruns;
+	struct series *ser;
+	int nser, capser;
+	int *hash; /* open addressing over ser indexes, -1 empty */
+	int hcap;
+};
+
+static uint64_t fnv(const char *a, const char *b)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *a; a++)
+		h = (h ^ (unsigned char)*a) * 1099511628211ull;
+	h = (h ^ 0x1f) * 1099511628211ull;
+	for (; *b; b++)
+		h = (h ^ (unsigned char)*b) * 1099511628211ull;
+	return h;
+}
+
+static int grow_hash(struct history *h)
+{
+	int cap = h->hcap ? h->hcap * 2 : 1024;
+	int *t = malloc((size_t)cap * sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (int i = 0; i < cap; i++)
+		t[i] = -1;
+	for (int i = 0; i < h->nser; i++) {
+		uint64_t k = fnv(h->ser[i].scenario, h->ser[i].metric) & (uint64_t)(cap - 1);
+
+		while (t[k] >= 0)
+			k = (k + 1) & (uint64_t)(cap - 1);
+		t[k] = i;
+	}
+	free(h->hash);
+	h->hash = t;
+	h->hcap = cap;
+	return 0;
+}
+
+/* The series of (scenario, metric), created on first use with nruns values, all NaN. */
+static struct series *series_get(struct history *h, const char *sc, const char *metric,
+				 int nruns)
+{
+	uint64_t k;
+
+	if ((h->nser + 1) * 2 > h->hcap && grow_hash(h))
+		return NULL;
+	k = fnv(sc, metric) & (uint64_t)(h->hcap - 1);
+	while (h->hash[k] >= 0) {
+		struct series *s = &h->ser[h->hash[k]];
+
+		if (!strcmp(s->scenario, sc) && !strcmp(s->metric, metric))
+			return s;
+		k = (k + 1) & (uint64_t)(h->hcap - 1);
+	}
+	if (h->nser == h->capser) {
+		int cap = h->capser ? h->capser * 2 : 256;
+		struct series *t = realloc(h->ser, (size_t)cap * sizeof(*t));
+
+		if (!t)
+			return NULL;
+		h->ser = t;
+		h->capser = cap;
+	}
+	struct series *s = &h->ser[h->nser];
+
+	memset(s, 0, sizeof(*s));
+	s->scenario = strdup(sc);
+	s->metric = strdup(metric);
+	s->v = malloc((size_t)(nruns ? nruns : 1) * sizeof(double));
+	if (!s->scenario || !s->metric || !s->v) {
+		free(s->scenario);
+		free(s->metric);
+		free(s->v);
+		return NULL;
+	}
+	for (int i = 0; i < nruns; i++)
+		s->v[i] = NAN;
+	h->hash[k] = h->nser++;
+	return s;
+}
+
+void history_free(struct history *h)
+{
+	if (!h)
+		return;
+	for (int i = 0; i < h->nser; i++) {
+		free(h->ser[i].scenario);
+		free(h->ser[i].metric);
+		free(h->ser[i].v);
+	}
+	free(h->ser);
+	free(h->hash);
+	free(h->runs);
+	free(h);
+}
+
+int history_runs(const struct history *h)
+{
+	return h->nruns;
+}
+
+int history_series(const struct history *h)
+{
+	return h->nser;
+}
+
+struct history *history_load(const char *file, int last, char *err, size_t errlen)
+{
+	struct history *h = NULL;
+	char **lines = NULL, *buf = NULL;
+	size_t nl = 0, cap = 0, bcap = 0;
+	ssize_t n;
+	int lineno = 0, first = 0, maxruns;
+	int *linenos = NULL;
+	FILE *f = fopen(file, "r");
+
+	if (!f) {
+		snprintf(err, errlen, "cannot read history file %s: %s%s", file, strerror(errno),
+			 errno == ENOENT ? " (append runs with: opscope history append RUNDIR)" :
+			 "");
+		return NULL;
+	}
+	/* keep the lines first: --last needs the count before parsing */
+	while ((n = getline(&buf, &bcap, f)) >= 0) {
+		lineno++;
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+			buf[--n] = '\0';
+		if (n == 0)
+			continue;
+		if (nl == cap) {
+			cap = cap ? cap * 2 : 256;
+			char **t = realloc(lines, cap * sizeof(*t));
+			int *u = realloc(linenos, cap * sizeof(*u));
+
+			if (t)
+				lines = t;
+			if (u)
+				linenos = u;
+			if (!t || !u)
+				goto oom;
+		}
+		lines[nl] = strdup(buf);
+		if (!lines[nl])
+			goto oom;
+		linenos[nl++] = lineno;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "cannot read history file %s: %s", file, strerror(errno));
+		goto fail;
+	}
+	fclose(f);
+	f = NULL;
+	if (last > 0 && nl > (size_t)last)
+		first = (int)nl - last;
+	/* every series holds a slot per line that may become a run, NaN until filled */
+	maxruns = (int)nl - first;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		goto oom;
+	snprintf(h->file, sizeof(h->file), "%s", file);
+	h->runs = calloc(maxruns ? (size_t)maxruns : 1, sizeof(*h->runs));
+	if (!h->runs)
+		goto oom;
+	for (size_t i = (size_t)first; i < nl; i++) {
+		struct json_err je;
+		struct json_doc *d = json_parse(lines[i], strlen(lines[i]), 0, &je);
+		const struct json_value *r = json_root(d), *sc;
+		int run = h->nruns;
+
+		if (!d) {
+			fprintf(stderr, "opscope history: %s:%d:%d: skipped a malformed line: %s\n",
+				file, linenos[i], je.col, je.msg);
+			continue;
+		}
+		sc = json_get(r, "scenarios");
+		if (strcmp(json_get_str(r, "schema", ""), HISTORY_SCHEMA) ||
+		    json_get_num(r, "version", 0) != 1 || !json_is(sc, JSON_OBJECT)) {
+			fprintf(stderr, "opscope history: %s:%d: skipped: not an opscope history "
+				"line of version 1\n", file, linenos[i]);
+			json_doc_free(d);
+			continue;
+		}
+		snprintf(h->runs[run].created, sizeof(h->runs[run].created), "%s",
+			 json_get_str(r, "created", "?"));
+		snprintf(h->runs[run].label, sizeof(h->runs[run].label), "%s",
+			 json_get_str(r, "label", ""));
+		h->nruns++;
+		for (size_t k = 0; k < json_len(sc); k++) {
+			const struct json_value *ms = json_get(json_at(sc, k), "metrics");
+
+			/* json_key_at is NULL for an array of metrics: nothing to name them by */
+			for (size_t j = 0; j < json_len(ms) && json_key_at(ms, j); j++) {
+				const struct json_value *mm = json_at(ms, j);
+				struct series *s = series_get(h, json_key_at(sc, k),
+							      json_key_at(ms, j), maxruns);
+				const char *better = json_get_str(mm, "better", "none");
+
+				if (!s) {
+					json_doc_free(d);
+					goto oom;
+				}
+				snprintf(s->unit, sizeof(s->unit), "%s",
+					 json_get_str(mm, "unit", ""));
+				s->better = !strcmp(better, "higher") ? 1 :
+					    !strcmp(better, "lower") ? -1 : 0;
+				s->v[run] = json_get_num(mm, "median", NAN);
+			}
+		}
+		json_doc_free(d);
+	}
+	for (size_t i = 0; i < nl; i++)
+		free(lines[i]);
+	free(lines);
+	free(linenos);
+	free(buf);
+	if (!h->nruns) {
+		snprintf(err, errlen, "%s holds no readable runs; append some with: opscope "
+			 "history append RUNDIR --file %s", file, file);
+		history_free(h);
+		return NULL;
+	}
+	return h;
+oom:
+	snprintf(err, errlen, "out of memory reading %s", file);
+fail:
+	if (f)
+		fclose(f);
+	for (size_t i = 0; i < nl; i++)
+		free(lines[i]);
+	free(lines);
+	free(linenos);
+	free(buf);
+	history_free(h);
+	return NULL;
+}
+
+/* ---- views ------------------------------------------------------------------------ */
+
+static bool default_metric(const char *m)
+{
+	const char *slash = strrchr(m, '/');
+	const char *name = slash ? slash + 1 : m;
+
+	return !strcmp(m, "throughput") || !strcmp(m, "rss_peak_bytes") ||
+	       !strcmp(name, "p50_ns") || !strcmp(name, "p99_ns");
+}
+
+static bool shown(const struct series *s, const struct history_filter *flt)
+{
+	if (flt && flt->scenario && !strstr(s->scenario, flt->scenario))
+		return false;
+	if (flt && flt->metric) {
+		if (!strcmp(flt->metric, "all"))
+			return true;
+		return strstr(s->metric, flt->metric) != NULL;
+	}
+	return default_metric(s->metric);
+}
+
+char *history_sparkline(char *buf, size_t len, const double *v, int n)
+{
+	static const char *const bars[] = { "\u2581", "\u2582", "\u2583", "\u2584",
+					    "\u2585", "\u2586", "\u2587", "\u2588" };
+	double lo = INFINITY, hi = -INFINITY;
+	size_t off = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (isnan(v[i]))
+			continue;
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	buf[0] = '\0';
+	for (int i = 0; i < n && off + 4 < len; i++) {
+		const char *b = " ";
+
+		if (!isnan(v[i])) {
+			int k = hi > lo ? (int)((v[i] - lo) / (hi - lo) * 7.0 + 0.5) : 3;
+
+			b = bars[k < 0 ? 0 : k > 7 ? 7 : k];
+		}
+		off += (size_t)snprintf(buf + off, len - off, "%s", b);
+	}
+	return buf;
+}
+
+static double last_value(const struct series *s, int n, int *idx)
+{
+	for (int i = n - 1; i >= 0; i--)
+		if (!isnan(s->v[i])) {
+			*idx = i;
+			return s->v[i];
+		}
+	*idx = -1;
+	return NAN;
+}
+
+#define SPARK_MAX 40
+
+void history_print(FILE *f, const struct history *h, const struct history_filter *flt)
+{
+	const char *last_sc = NULL;
+	int from = h->nruns > SPARK_MAX ? h->nruns - SPARK_MAX : 0;
+	int nshown = 0;
+
+	fprintf(f, "history %s: %d run%s, %s .. %s\n", h->file, h->nruns,
+		h->nruns == 1 ? "" : "s", h->runs[0].created, h->runs[h->nruns - 1].created);
+	if (from)
+		fprintf(f, "(sparklines show the last %d runs)\n", SPARK_MAX);
+	fprintf(f, "%-34s %-*s %10s %9s %9s\n", "SCENARIO / METRIC", h->nruns - from < 8 ? 8 :
+		h->nruns - from, "TREND", "LAST", "VS PREV", "VS FIRST");
+	for (int i = 0; i < h->nser; i++) {
+		const struct series *s = &h->ser[i];
+		char spark[SPARK_MAX * 4 + 8], val[32], dp[32], df[32];
+		int li, pi, fi = -1;
+		double lv, pv, fv = NAN;
+
+		if (!shown(s, flt))
+			continue;
+		nshown++;
+		if (!last_sc || strcmp(last_sc, s->scenario)) {
+			fprintf(f, "%.100s\n", s->scenario);
+			last_sc = s->scenario;
+		}
+		lv = last_value(s, h->nruns, &li);
+		pv = li > 0 ? last_value(s, li, &pi) : NAN;
+		for (int k = 0; k < h->nruns; k++)
+			if (!isnan(s->v[k])) {
+				fi = k;
+				fv = s->v[k];
+				break;
+			}
+		history_sparkline(spark, sizeof(spark), s->v + from, h->nruns - from);
+		cmp_fmt_value(val, sizeof(val), lv, s->unit);
+		cmp_fmt_delta(dp, sizeof(dp), isnan(pv) || pv == 0 ? NAN :
+			      (lv - pv) / fabs(pv) * 100);
+		cmp_fmt_delta(df, sizeof(df), fi < 0 || fi == li || fv == 0 ? NAN :
+			      (lv - fv) / fabs(fv) * 100);
+		fprintf(f, "  %-32.32s %s%*s %10s %9s %9s\n", s->metric, spark,
+			(h->nruns - from < 8 ? 8 - (h->nruns - from) : 0), "", val, dp, df);
+	}
+	if (!nshown)
+		fprintf(f, "no series match the filter (%d series in the file; --metric all "
+			"shows every one)\n", h->nser);
+}
+
+/* One chart: a polyline per run of present values, a dot per run with a tooltip. */
+static void svg_chart(FILE *f, const struct history *h, const struct series *s)
+{
+	const int W = 360, H = 150, L = 60, R = 10, T = 24, B = 26;
+	double lo = INFINITY, hi = -INFINITY;
+	char a[32], b[32], v[32];
+	bool open = false;
+
+	for (int i = 0; i < h->nruns; i++) {
+		if (isnan(s->v[i]))
+			continue;
+		lo = fmin(lo, s->v[i]);
+		hi = fmax(hi, s->v[i]);
+	}
+	if (!isfinite(lo)) {
+		lo = 0;
+		hi = 1;
+	}
+	/* the y range spans at least 20% of the values' size, so noise of a few percent
+	 * does not fill the whole chart and look like a cliff */
+	double span = 0.2 * fmax(fabs(hi), fabs(lo));
+
+	if (hi - lo < span) {
+		double mid = (hi + lo) / 2;
+
+		bool nonneg = lo >= 0;
+
+		hi = mid + span / 2;
+		lo = mid - span / 2;
+		if (nonneg && lo < 0) { /* values that cannot go negative keep a floor of 0 */
+			hi -= lo;
+			lo = 0;
+		}
+	}
+	if (hi == lo) {
+		hi += 1;
+		lo -= 1;
+	}
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\" role=\"img\">", W, H, W, H);
+	fputs("<text x=\"4\" y=\"15\" class=\"t\">", f);
+	ci_xml_escape(f, s->metric);
+	fprintf(f, "%s</text>", s->better > 0 ? " (higher is better)" : s->better < 0 ?
+		" (lower is better)" : "");
+	cmp_fmt_value(a, sizeof(a), hi, s->unit);
+	cmp_fmt_value(b, sizeof(b), lo, s->unit);
+	fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"ax\"/>", L, T, L,
+		H - B);
+	fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"ax\"/>", L, H - B,
+		W - R, H - B);
+	fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"y\">", L - 4, T + 4);
+	ci_xml_escape(f, a);
+	fprintf(f, "</text><text x=\"%d\" y=\"%d\" class=\"y\">", L - 4, H - B);
+	ci_xml_escape(f, b);
+	fputs("</text>", f);
+	fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"x\">", L, H - 8);
+	ci_xml_escape(f, h->runs[0].created);
+	fprintf(f, "</text><text x=\"%d\" y=\"%d\" class=\"x e\">", W - R, H - 8);
+	ci_xml_escape(f, h->runs[h->nruns - 1].created);
+	fputs("</text>", f);
+#define PX(i) (L + (h->nruns > 1 ? (double)(W - L - R) * (i) / (h->nruns - 1) : (W - L - R) / 2.0))
+#define PY(x) (T + (double)(H - T - B) * (hi - (x)) / (hi - lo))
+	for (int i = 0; i < h->nruns; i++) {
+		if (isnan(s->v[i])) {
+			if (open)
+				fputs("\"/>", f);
+			open = false;
+			continue;
+		}
+		if (!open)
+			fputs("<polyline class=\"l\" points=\"", f);
+		fprintf(f, "%s%.1f,%.1f", open ? " " : "", PX(i), PY(s->v[i]));
+		open = true;
+	}
+	if (open)
+		fputs("\"/>", f);
+	for (int i = 0; i < h->nruns; i++) {
+		if (isnan(s->v[i]))
+			continue;
+		cmp_fmt_value(v, sizeof(v), s->v[i], s->unit);
+		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"><title>", PX(i),
+			PY(s->v[i]));
+		ci_xml_escape(f, h->runs[i].created);
+		if (h->runs[i].label[0]) {
+			fputs(" ", f);
+			ci_xml_escape(f, h->runs[i].label);
+		}
+		fputs(": ", f);
+		ci_xml_escape(f, v);
+		fputs("</title></circle>", f);
+	}
+#undef PX
+#undef PY
+	fputs("</svg>\n", f);
+}
+
+void history_html(FILE *f, const struct history *h, const struct history_filter *flt)
+{
+	const char *last_sc = NULL;
+	int sec = 0;
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<title>opscope history</title>\n<style>\n"
+	      "body{font-family:sans-serif;margin:1em 2em;color:#222}\n"
+	      "h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.5em}\n"
+	      ".g{display:flex;flex-wrap:wrap;gap:8px}\n"
+	      "svg{border:1px solid #ddd;background:#fff}\n"
+	      ".t{font-size:12px;font-weight:bold}\n"
+	      ".y{font-size:10px;text-anchor:end;fill:#555}\n"
+	      ".x{font-size:9px;fill:#777}.e{text-anchor:end}\n"
+	      ".ax{stroke:#999;stroke-width:1}\n"
+	      ".l{fill:none;stroke:#1f6fb4;stroke-width:1.5}\n"
+	      "circle{fill:#1f6fb4}circle:hover{fill:#d33;r:4}\n"
+	      "</style></head><body>\n<h1>opscope history</h1>\n<p>", f);
+	ci_xml_escape(f, h->file);
+	fprintf(f, ": %d run%s from ", h->nruns, h->nruns == 1 ? "" : "s");
+	ci_xml_escape(f, h->runs[0].created);
+	fputs(" to ", f);
+	ci_xml_escape(f, h->runs[h->nruns - 1].created);
+	fputs(". Each dot is one run's median over its repetitions; hover for the date.</p>\n"
+	      "<ul>\n", f);
+	for (int i = 0; i < h->nser; i++) {
+		if (!shown(&h->ser[i], flt))
+			continue;
+		if (last_sc && !strcmp(last_sc, h->ser[i].scenario))
+			continue;
+		last_sc = h->ser[i].scenario;
+		fprintf(f, "<li><a href=\"#s%d\">", sec++);
+		ci_xml_escape(f, last_sc);
+		fputs("</a></li>\n", f);
+	}
+	fputs("</ul>\n", f);
+	last_sc = NULL;
+	sec = 0;
+	for (int i = 0; i < h->nser; i++) {
+		const struct series *s = &h->ser[i];
+
+		if (!shown(s, flt))
+			continue;
+		if (!last_sc || strcmp(last_sc, s->scenario)) {
+			if (last_sc)
+				fputs("</div>\n", f);
+			fprintf(f, "<h2 id=\"s%d\">", sec++);
+			ci_xml_escape(f, s->scenario);
+			fputs("</h2>\n<div class=\"g\">\n", f);
+			last_sc = s->scenario;
+		}
+		svg_chart(f, h, s);
+	}
+	if (last_sc)
+		fputs("</div>\n", f);
+	else
+		fputs("<p>No series match the filter.</p>\n", f);
+	fputs("</body></html>\n", f);
+}
+
+/* ---- command ---------------------------------------------------------------------- */
+
+#define hist_fail(...) cmd_fail("history", __VA_ARGS__)
+
+static void history_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: opscope history append REPORT|RUNDIR [--label TEXT]\n"
+		"       opscope history show [--scenario S] [--metric M|all] [--last N]\n"
+		"       opscope history html -o FILE.html [--scenario S] [--metric M|all] "
+		"[--last N]\n"
+		"options: --file F  the JSON Lines history (default %s)\n"
+		"show/html list throughput, p50, p99 and rss_peak_bytes unless --metric says\n"
+		"otherwise (a substring of the metric id, or all); --scenario filters by "
+		"substring.\n", HISTORY_FILE);
+}
+
+int cmd_history(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "scenario", required_argument, NULL, 's' },
+		{ "metric", required_argument, NULL, 'm' },
+		{ "last", required_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *file = HISTORY_FILE, *label = NULL, *out = NULL, *verb;
+	struct history_filter flt = { 0 };
+	char err[1024];
+	int c, last = 0;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "ho:", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			file = optarg;
+			break;
+		case 'l':
+			label = optarg;
+			break;
+		case 's':
+			flt.scenario = optarg;
+			break;
+		case 'm':
+			flt.metric = optarg;
+			break;
+		case 'n': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 1 || v > 1000000)
+				return hist_fail("--last '%s' must be a number of runs (1 or more)",
+						 optarg);
+			last = (int)v;
+			break;
+		}
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			history_usage(stdout);
+			return 0;
+		default:
+			return hist_fail("unknown or incomplete option '%s'; see opscope history "
+					 "--help", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return hist_fail("which action? append, show or html; see opscope history "
+				 "--help");
+	verb = argv[optind++];
+	if (!strcmp(verb, "append")) {
+		struct cmp_report r;
+
+		if (argc - optind != 1)
+			return hist_fail("append needs one report file or run directory");
+		if (cmp_report_load(&r, argv[optind], err, sizeof(err)))
+			return hist_fail("%s", err);
+		int rc = history_append(file, &r, label, err, sizeof(err));
+
+		cmp_report_free(&r);
+		if (rc)
+			return hist_fail("%s", err);
+		printf("appended %s to %s\n", argv[optind], file);
+		return 0;
+	}
+	if (strcmp(verb, "show") && strcmp(verb, "html"))
+		return hist_fail("unknown action '%s': use append, show or html", verb);
+	if (argc - optind != 0)
+		return hist_fail("%s takes options only, not '%s'", verb, argv[optind]);
+	if (!strcmp(verb, "html") && !out)
+		return hist_fail("html needs -o FILE.html");
+	struct history *h = history_load(file, last, err, sizeof(err));
+
+	if (!h)
+		return hist_fail("%s", err);
+	if (!strcmp(verb, "show")) {
+		history_print(stdout, h, &flt);
+	} else {
+		char tmp[PATH_MAX + 16];
+		FILE *hf = atomic_file_open(out, tmp, sizeof(tmp), err, sizeof(err));
+
+		if (!hf) {
+			history_free(h);
+			return hist_fail("%s", err);
+		}
+		history_html(hf, h, &flt);
+		if (atomic_file_commit(hf, tmp, out, 0, err, sizeof(err))) {
+			history_free(h);
+			return hist_fail("%s", err);
+		}
+		printf("wrote %s (%d runs, %d series)\n", out, h->nruns, h->nser);
+	}
+	history_free(h);
+	return 0;
+}

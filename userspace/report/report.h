@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The in-memory result of one `opscope run` and its views: the text tables, report.json
+ * (docs/REPORT_SCHEMA.md) and Go benchmark lines. The runner adds scenarios and their
+ * repetitions; report_finish() derives every metric, the scaling efficiencies, the
+ * benchmark names and the target verdicts; the writers only read.
+ * No libbpf here: unit tests build reports from synthetic repetitions.
+ */
+#ifndef OPSCOPE_REPORT_H
+#define OPSCOPE_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "report/envinfo.h"
+#include "stats/opagg.h"
+#include "workloads/suite.h"
+#include "workloads/workload.h"
+
+#define REPORT_SCHEMA "opscope-report"
+#define REPORT_VERSION 1
+#define REPORT_WIDTH 100 /* columns of the text report */
+#define KIND_NAME_MAX 48
+
+/* One repetition of one scenario. */
+struct rep_result {
+	int status;          /* 0, or -errno when it failed */
+	bool timed_out;
+	char error[256];
+	double elapsed_s;
+	uint64_t alloc_bytes, allocs, threads, streams_served, sent, received;
+	double occupancy;    /* < 0: not applicable */
+	uint64_t rss_peak, rss_steady;
+	int nkinds;
+	uint32_t kind[WL_MAX_KINDS];
+	struct op_summary sum[WL_MAX_KINDS];
+};
+
+enum scen_status { SCEN_OK, SCEN_ERROR, SCEN_TIMEOUT, SCEN_INTERRUPTED, SCEN_SKIPPED };
+enum metric_kind { MK_THROUGHPUT, MK_LATENCY, MK_MEMORY, MK_ERRORS, MK_KERNEL, MK_INFO };
+enum metric_better { MB_HIGHER, MB_LOWER, MB_NONE };
+
+/* One metric of a scenario: its value per repetition and the aggregate over them. */
+struct metric {
+	char id[96];
+	char name[32];
+	char op[KIND_NAME_MAX]; /* "" for scenario-level metrics */
+	const char *unit;
+	enum metric_kind kind;
+	enum metric_better better;
+	double *v;   /* per repetition */
+	bool *have;  /* v[i] is valid */
+	int n;       /* valid values */
+	double mean, stddev, cv, median, min, max;
+};
+
+struct scen_result {
+	struct scenario sc;
+	enum scen_status status;
+	char error[256];
+	int nreps, cap_reps;
+	struct rep_result *reps;
+	/* aggregated over successful repetitions */
+	int nkinds;
+	uint32_t kind[WL_MAX_KINDS];
+	char kind_name[WL_MAX_KINDS][KIND_NAME_MAX];
+	struct op_agg *agg[WL_MAX_KINDS];
+	struct op_summary sum[WL_MAX_KINDS];
+	int nmetrics;
+	struct metric *metrics;
+	/* scaling efficiency against the 1-worker/1-producer point of the same sweep */
+	bool has_scaling;
+	char scale_param[32];
+	int64_t scale_n;
+	int scale_base;      /* index of the base scenario */
+	double scale_eff;
+	char bench_sub[SCEN_ID_MAX + SUITE_NAME_MAX]; /* "workers=4", "group/workers=4" */
+};
+
+enum target_unit { TU_DURATION, TU_RATE, TU_BYTES, TU_RATIO, TU_COUNT };
+enum target_status { TGT_NA, TGT_PASS, TGT_FAIL };
+
+struct report;
+struct target_def;
+
+struct target {
+	const struct target_def *def;
+	bool enabled;
+	double threshold;
+	/* evaluated by report_finish */
+	enum target_status status;
+	double value;
+	int scenario; /* index of the scenario that gave value, -1 */
+};
+
+#define REPORT_NTARGETS 10
+
+#define REPORT_MAX_PROGS 12
+
+struct report_collector {
+	uint64_t slots_used, slots_full, tid_map_full, late_threads;
+	uint64_t missed_switches, prog_misses;
+	double load_ms;
+	/* with stacks */
+	bool stacks;
+	uint64_t samples, stack_fail, stacks_full, keys_full, missing_stacks;
+	uint64_t stack_files;
+	/* with --bpf-stats: what opscope's own programs cost (kernel BPF stats) */
+	bool bpf_stats;
+	int nprogs;
+	struct {
+		char name[32];
+		uint64_t runs, run_ns;
+	} progs[REPORT_MAX_PROGS];
+};
+
+struct report {
+	struct envinfo env;
+	char created[32];
+	char command[1024];
+	char suite_file[1024]; /* "" for the built-in suite and command-line runs */
+	char suite_name[SUITE_NAME_MAX];
+	struct run_settings settings;
+	bool kernel, quick, interrupted;
+	bool have_collector;
+	struct report_collector coll;
+	double elapsed_s;
+	int nscen, cap_scen;
+	struct scen_result *scen;
+	struct target targets[REPORT_NTARGETS];
+	int scenarios_failed, targets_failed;
+};
+
+struct report *report_new(void);
+void report_free(struct report *r);
+void report_set_command(struct report *r, int argc, char **argv);
+
+struct scen_result *report_add_scenario(struct report *r, const struct scenario *sc);
+/*
+ * Add one repetition: rc is what the workload's run() returned. Summarizes res, merges its
+ * aggregates into the scenario's and frees them (res->agg[] are NULL afterwards).
+ */
+int scen_add_rep(struct scen_result *s, int rc, struct wl_result *res, uint64_t rss_peak,
+		 uint64_t rss_steady, bool timed_out);
+
+/*
+ * Derive metrics, scaling, benchmark names and target verdicts. Call once, at the end.
+ * Returns 0, or -ENOMEM (the report is then incomplete and must not be written).
+ */
+int report_finish(struct report *r);
+
+int report_write_text(const struct report *r, FILE *f);
+int report_write_json(const struct report *r, FILE *f);
+int report_write_bench(const struct report *r, FILE *f);
+
+/* Targets: defaults are set by report_new; name=value overrides ("off" disables). */
+int report_target_set(struct report *r, const char *name, const char *value, char *err,
+		      size_t errlen);
+const char *target_name(const struct target *t);
+void report_target_names(char *buf, size_t len);
+
+/* Arithmetic, exposed for the tests. */
+double scaling_efficiency(double tput_n, double tput_1, int64_t n);
+void metric_aggregate(struct metric *m, int nreps);
+void bench_camel(const char *workload, const char *kind, char *buf, size_t len);
+const char *scen_status_name(enum scen_status s);
+/* Compact human units for the tables: "850ns" "12.3us"; "12.3k"; "8.8M". */
+void fmt_ns(double ns, char *buf, size_t len);
+void fmt_num(double v, char *buf, size_t len);
+void fmt_bytes(double b, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Markdown, JUnit XML and JSON views of a compare result, written atomically. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "stacks/flamegraph.h"
+#include "stacks/folded.h"
+#include "util/json.h"
+#include "stats/signif.h"
+#include "report/writers_ci.h"
+
+void ci_now_rfc3339(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void ci_xml_escape(FILE *f, const char *s)
+{
+	/* svg_escape() does the rest; these three are kept as references, not '?' */
+	while (s && *s) {
+		size_t n = strcspn(s, "\n\t\r");
+
+		svg_escape(f, s, n);
+		s += n;
+		if (*s)
+			fprintf(f, "&#%d;", *s++);
+	}
+}
+
+void ci_md_escape(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\n')
+			fputs("<br>", f);
+		else if (c == '&')
+			fputs("&amp;", f);
+		else if (c == '<')
+			fputs("&lt;", f);
+		else if (c == '>')
+			fputs("&gt;", f);
+		else if (c < 0x20)
+			fputc(' ', f);
+		else if (strchr("\\`*_[]|~", c))
+			fprintf(f, "\\%c", c);
+		else
+			fputc(c, f);
+	}
+}
+
+static void json_num_or_null(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.17g", v);
+	else
+		fputs("null", f);
+}
+
+#define MD_ALL_MAX 120
+
+/* Rows worth a line at the top of a CI comment: decisions, not noise. */
+static bool headline(const struct cmp_row *r)
+{
+	return r->verdict == CMP_REGRESSION || r->verdict == CMP_IMPROVEMENT ||
+	       r->verdict == CMP_FAILED || r->verdict == CMP_NEW || r->verdict == CMP_GONE;
+}
+
+static void md_row(FILE *f, const struct cmp_row *r)
+{
+	char b[32], c[32], d[32], p[32];
+
+	cmp_fmt_value(b, sizeof(b), r->base, r->unit);
+	cmp_fmt_value(c, sizeof(c), r->cur, r->unit);
+	cmp_fmt_delta(d, sizeof(d), r->delta_pct);
+	cmp_fmt_p(p, sizeof(p), r->p);
+	fputs("| ", f);
+	ci_md_escape(f, r->scenario);
+	fputs(" | ", f);
+	ci_md_escape(f, r->metric);
+	fputs(" | ", f);
+	ci_md_escape(f, b);
+	fputs(" | ", f);
+	ci_md_escape(f, c);
+	fputs(" | ", f);
+	ci_md_escape(f, d);
+	fputs(" | ", f);
+	ci_md_escape(f, p);
+	fputs(" | ", f);
+	if (r->verdict == CMP_REGRESSION || r->verdict == CMP_FAILED)
+		fputs("**", f);
+	ci_md_escape(f, cmp_verdict_name(r->verdict));
+	if (r->verdict == CMP_REGRESSION || r->verdict == CMP_FAILED)
+		fputs("**", f);
+	if (r->low_conf && r->nb && r->nc)
+		fputs(" (low confidence: n\\<5)", f);
+	fputs(" |\n", f);
+}
+
+static const char md_head[] =
+	"| Scenario | Metric | Baseline | Current | Delta | p | Verdict |\n"
+	"|---|---|--:|--:|--:|--:|---|\n";
+
+void ci_markdown(FILE *f, const struct cmp_result *res)
+{
+	int n = 0, nhead;
+
+	fprintf(f, "## opscope compare: %s\n\n", res->regressions || res->failed ?
+		"regression" : "no regression");
+	fprintf(f, "%d regression%s, %d improvement%s, %d beyond threshold but not "
+		"significant, %d failed scenario%s.\n\n", res->regressions,
+		res->regressions == 1 ? "" : "s", res->improvements,
+		res->improvements == 1 ? "" : "s", res->noise, res->failed,
+		res->failed == 1 ? "" : "s");
+	if (res->env_differs) {
+		fputs("> **Environment mismatch**: ", f);
+		ci_md_escape(f, res->env_mismatch);
+		fputs("\n\n", f);
+	}
+	for (int i = 0; i < res->nrows; i++)
+		n += headline(&res->rows[i]);
+	nhead = n;
+	if (n) {
+		fputs(md_head, f);
+		for (int i = 0; i < res->nrows; i++)
+			if (headline(&res->rows[i]))
+				md_row(f, &res->rows[i]);
+		fputs("\n", f);
+	}
+	bool why = false;
+
+	for (int i = 0; i < res->nrows; i++) {
+		const struct cmp_row *r = &res->rows[i];
+
+		if (!r->explain && !r->flame)
+			continue;
+		if (!why)
+			fputs("### Why\n\n", f);
+		why = true;
+		fputs("- **", f);
+		ci_md_escape(f, r->scenario);
+		fputs("** ", f);
+		ci_md_escape(f, r->metric);
+		fputs(": ", f);
+		ci_md_escape(f, r->explain ? r->explain : "");
+		if (r->flame) {
+			fputs(" (differential flame graph: `", f);
+			for (const char *s = r->flame; *s; s++)
+				fputc(*s == '`' ? '\'' : *s, f);
+			fputs("`)", f);
+		}
+		fputs("\n", f);
+	}
+	if (why)
+		fputs("\n", f);
+	n = 0;
+	for (int i = 0; i < res->nrows; i++)
+		n += cmp_row_interesting(&res->rows[i]) && !headline(&res->rows[i]);
+	if (n) {
+		fprintf(f, "<details><summary>%d more beyond threshold but not significant, or "
+			"without data</summary>\n\n", n);
+		fputs(md_head, f);
+		for (int i = 0; i < res->nrows; i++)
+			if (cmp_row_interesting(&res->rows[i]) && !headline(&res->rows[i]))
+				md_row(f, &res->rows[i]);
+		fputs("\n</details>\n\n", f);
+	}
+	/* comment size limits (GitHub: 65536 characters): the full table only when small */
+	if (res->nrows <= MD_ALL_MAX) {
+		fprintf(f, "<details><summary>All %d metrics</summary>\n\n", res->nrows);
+		fputs(md_head, f);
+		for (int i = 0; i < res->nrows; i++)
+			md_row(f, &res->rows[i]);
+		fputs("\n</details>\n\n", f);
+	} else {
+		fprintf(f, "The other %d metrics are within their thresholds (all rows: the "
+			"--json or --junit output).\n\n", res->nrows - n - nhead);
+	}
+	fputs("Significance: ", f);
+	ci_md_escape(f, signif_method());
+	fprintf(f, "; alpha %.3g.\n", res->alpha);
+}
+
+static void junit_message(FILE *f, const struct cmp_row *r)
+{
+	char b[32], c[32], d[32], msg[512];
+
+	cmp_fmt_value(b, sizeof(b), r->base, r->unit);
+	cmp_fmt_value(c, sizeof(c), r->cur, r->unit);
+	cmp_fmt_delta(d, sizeof(d), r->delta_pct);
+	snprintf(msg, sizeof(msg), "%s %s (%s -> %s), p=%.3g, threshold %.3g%%",
+		 r->metric, d, b, c, r->p, r->threshold_pct);
+	ci_xml_escape(f, msg);
+}
+
+void ci_junit(FILE *f, const struct cmp_result *res)
+{
+	int fails = 0, errors = 0, skipped = 0;
+
+	for (int i = 0; i < res->nrows; i++) {
+		enum cmp_verdict v = res->rows[i].verdict;
+
+		fails += v == CMP_REGRESSION;
+		errors += v == CMP_FAILED;
+		skipped += v == CMP_NODATA || v == CMP_NEW || v == CMP_GONE;
+	}
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+	fprintf(f, "<testsuites name=\"opscope compare\" tests=\"%d\" failures=\"%d\" "
+		"errors=\"%d\" skipped=\"%d\">\n", res->nrows + 1, fails + res->env_differs,
+		errors, skipped);
+	fprintf(f, "  <testsuite name=\"environment\" tests=\"1\" failures=\"%d\" errors=\"0\" "
+		"skipped=\"0\">\n    <testcase classname=\"opscope.environment\" name=\"same "
+		"kernel, CPU and governor\" time=\"0\">", res->env_differs);
+	if (res->env_differs) {
+		fputs("\n      <failure type=\"environment\" message=\"environment mismatch\">", f);
+		ci_xml_escape(f, res->env_mismatch);
+		fputs("</failure>\n    ", f);
+	}
+	fputs("</testcase>\n  </testsuite>\n", f);
+	for (int i = 0; i < res->nrows;) {
+		const char *sc = res->rows[i].scenario;
+		int j = i, sf = 0, se = 0, ss = 0;
+
+		while (j < res->nrows && !strcmp(res->rows[j].scenario, sc)) {
+			enum cmp_verdict v = res->rows[j].verdict;
+
+			sf += v == CMP_REGRESSION;
+			se += v == CMP_FAILED;
+			ss += v == CMP_NODATA || v == CMP_NEW || v == CMP_GONE;
+			j++;
+		}
+		fputs("  <testsuite name=\"", f);
+		ci_xml_escape(f, sc);
+		fprintf(f, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\">\n",
+			j - i, sf, se, ss);
+		for (int k = i; k < j; k++) {
+			const struct cmp_row *r = &res->rows[k];
+
+			fputs("    <testcase classname=\"opscope.", f);
+			ci_xml_escape(f, sc);
+			fputs("\" name=\"", f);
+			ci_xml_escape(f, r->metric);
+			fputs("\" time=\"0\">", f);
+			switch (r->verdict) {
+			case CMP_REGRESSION:
+				fputs("\n      <failure type=\"regression\" message=\"", f);
+				junit_message(f, r);
+				fputs("\">", f);
+				ci_xml_escape(f, r->explain ? r->explain : "");
+				if (r->flame) {
+					fputs("\ndifferential flame graph: ", f);
+					ci_xml_escape(f, r->flame);
+				}
+				fputs("</failure>\n    ", f);
+				break;
+			case CMP_FAILED:
+				fputs("\n      <error type=\"failed\" message=\"", f);
+				ci_xml_escape(f, r->explain ? r->explain : "scenario failed");
+				fputs("\"/>\n    ", f);
+				break;
+			case CMP_NODATA:
+			case CMP_NEW:
+			case CMP_GONE:
+				fputs("\n      <skipped message=\"", f);
+				ci_xml_escape(f, cmp_verdict_name(r->verdict));
+				fputs("\"/>\n    ", f);
+				break;
+			default:
+				if (r->verdict != CMP_SAME) {
+					fputs("\n      <system-out>", f);
+					junit_message(f, r);
+					fputs(": ", f);
+					ci_xml_escape(f, cmp_verdict_name(r->verdict));
+					fputs("</system-out>\n    ", f);
+				}
+				break;
+			}
+			fputs("</testcase>\n", f);
+		}
+		fputs("  </testsuite>\n", f);
+		i = j;
+	}
+	fputs("</testsuites>\n", f);
+}
+
+void ci_json(FILE *f, const struct cmp_result *res)
+{
+	fputs("{\n  \"schema\": \"opscope-compare\",\n  \"version\": 1,\n  \"baseline\": ", f);
+	json_write_escaped(f, res->base_path);
+	fputs(",\n  \"current\": ", f);
+	json_write_escaped(f, res->cur_path);
+	fputs(",\n  \"method\": ", f);
+	json_write_escaped(f, signif_method());
+	fputs(",\n  \"alpha\": ", f);
+	json_num_or_null(f, res->alpha);
+	fprintf(f, ",\n  \"environment_mismatch\": %s,\n  \"environment_diff\": ",
+		res->env_differs ? "true" : "false");
+	json_write_escaped(f, res->env_mismatch);
+	fprintf(f, ",\n  \"summary\": { \"regressions\": %d, \"improvements\": %d, "
+		"\"not_significant\": %d, \"failed\": %d, \"missing\": %d },\n  \"rows\": [",
+		res->regressions, res->improvements, res->noise, res->failed, res->missing);
+	for (int i = 0; i < res->nrows; i++) {
+		const struct cmp_row *r = &res->rows[i];
+
+		fputs(i ? ",\n    {" : "\n    {", f);
+		fputs("\"scenario\": ", f);
+		json_write_escaped(f, r->scenario);
+		fputs(", \"metric\": ", f);
+		json_write_escaped(f, r->metric);
+		fputs(", \"op\": ", f);
+		if (r->op[0])
+			json_write_escaped(f, r->op);
+		else
+			fputs("null", f);
+		fputs(", \"unit\": ", f);
+		json_write_escaped(f, r->unit);
+		fputs(", \"kind\": ", f);
+		json_write_escaped(f, cmp_kind_name(r->kind));
+		fprintf(f, ", \"better\": \"%s\", \"n_baseline\": %d, \"n_current\": %d, "
+			"\"baseline\": ", r->better > 0 ? "higher" : r->better < 0 ? "lower" :
+			"none", r->nb, r->nc);
+		json_num_or_null(f, r->base);
+		fputs(", \"current\": ", f);
+		json_num_or_null(f, r->cur);
+		fputs(", \"delta_pct\": ", f);
+		json_num_or_null(f, r->delta_pct);
+		fputs(", \"threshold_pct\": ", f);
+		json_num_or_null(f, r->threshold_pct >= 0 ? r->threshold_pct : NAN);
+		fputs(", \"p\": ", f);
+		json_num_or_null(f, r->p);
+		fprintf(f, ", \"exact\": %s, \"significant\": %s, \"low_confidence\": %s, "
+			"\"ci95_diff\": ", r->exact ? "true" : "false",
+			r->significant ? "true" : "false", r->low_conf ? "true" : "false");
+		if (isfinite(r->ci_lo) && isfinite(r->ci_hi)) {
+			fputs("[", f);
+			json_num_or_null(f, r->ci_lo);
+			fputs(", ", f);
+			json_num_or_null(f, r->ci_hi);
+			fputs("]", f);
+		} else {
+			fputs("null", f);
+		}
+		fputs(", \"verdict\": ", f);
+		json_write_escaped(f, cmp_verdict_name(r->verdict));
+		fputs(", \"explanation\": ", f);
+		if (r->explain)
+			json_write_escaped(f, r->explain);
+		else
+			fputs("null", f);
+		fputs(", \"flamegraph\": ", f);
+		if (r->flame)
+			json_write_escaped(f, r->flame);
+		else
+			fputs("null", f);
+		fputs("}", f);
+	}
+	fputs("\n  ]\n}\n", f);
+}
+
+typedef void (*writer_fn)(FILE *f, const struct cmp_result *res);
+
+static int write_with(writer_fn fn, const struct cmp_result *res, const char *path, char *err,
+		      size_t errlen)
+{
+	char tmp[4096 + 16];
+	FILE *f = atomic_file_open(path, tmp, sizeof(tmp), err, errlen);
+
+	if (!f)
+		return -errno;
+	fn(f, res);
+	return atomic_file_commit(f, tmp, path, 0, err, errlen);
+}
+
+int ci_write_markdown(const struct cmp_result *res, const char *path, char *err, size_t errlen)
+{
+	return write_with(ci_markdown, res, path, err, errlen);
+}
+
+int ci_write_junit(const struct cmp_result *res, const char *path, char *err, size_t errlen)
+{
+	return write_with(ci_junit, res, path, err, errlen);
+}
+
+int ci_write_json(const struct cmp_result *res, const char *path, char *err, size_t errlen)
+{
+	return write_with(ci_json, res, path, err, errlen);
+}

@@ -1,0 +1,518 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Folded stacks: a hash table of stack text -> value, written sorted; a parser for
+ * folded files. See folded.h.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "stacks/folded.h"
+#include "stacks/symbols.h"
+
+struct fentry {
+	char *stack; /* NULL: empty slot */
+	uint64_t hash;
+	uint64_t value;
+};
+
+struct folded {
+	struct fentry *tab;
+	size_t cap, nr;
+	uint64_t total;
+	struct fentry **sorted; /* valid when is_sorted */
+	bool is_sorted;
+};
+
+struct folded *folded_new(void)
+{
+	struct folded *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->cap = 256;
+	f->tab = calloc(f->cap, sizeof(*f->tab));
+	if (!f->tab) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+void folded_free(struct folded *f)
+{
+	size_t i;
+
+	if (!f)
+		return;
+	for (i = 0; i < f->cap; i++)
+		free(f->tab[i].stack);
+	free(f->tab);
+	free(f->sorted);
+	free(f);
+}
+
+static uint64_t hash_str(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static struct fentry *folded_slot(struct fentry *tab, size_t cap, const char *s, size_t n,
+				  uint64_t h)
+{
+	size_t i = (size_t)h & (cap - 1);
+
+	for (;; i = (i + 1) & (cap - 1)) {
+		struct fentry *e = &tab[i];
+
+		if (!e->stack)
+			return e;
+		if (e->hash == h && !strncmp(e->stack, s, n) && e->stack[n] == '\0')
+			return e;
+	}
+}
+
+static int folded_grow(struct folded *f)
+{
+	size_t ncap = f->cap * 2, i;
+	struct fentry *nt = calloc(ncap, sizeof(*nt));
+
+	if (!nt)
+		return -ENOMEM;
+	for (i = 0; i < f->cap; i++) {
+		struct fentry *e = &f->tab[i];
+
+		if (e->stack)
+			*folded_slot(nt, ncap, e->stack, strlen(e->stack), e->hash) = *e;
+	}
+	free(f->tab);
+	f->tab = nt;
+	f->cap = ncap;
+	return 0;
+}
+
+/* Add the n bytes at s (no NUL needed) as one stack. */
+static int folded_put(struct folded *f, const char *s, size_t n, uint64_t value)
+{
+	uint64_t h = hash_str(s, n);
+	struct fentry *e;
+	int err;
+
+	if ((f->nr + 1) * 4 > f->cap * 3) {
+		err = folded_grow(f);
+		if (err)
+			return err;
+	}
+	e = folded_slot(f->tab, f->cap, s, n, h);
+	if (e->stack) {
+		if (e->value + value < e->value)
+			return -EOVERFLOW;
+		e->value += value;
+	} else {
+		e->stack = strndup(s, n);
+		if (!e->stack)
+			return -ENOMEM;
+		e->hash = h;
+		e->value = value;
+		f->nr++;
+		f->is_sorted = false;
+	}
+	f->total = f->total + value < f->total ? UINT64_MAX : f->total + value;
+	return 0;
+}
+
+void folded_escape_frame(const char *in, char *out, size_t len)
+{
+	size_t i, w = 0;
+
+	if (!len)
+		return;
+	if (!in || !*in)
+		in = "[unknown]";
+	for (i = 0; in[i] && w + 1 < len; i++) {
+		char c = in[i];
+
+		if (c == ';')
+			c = ':';
+		else if (c == '\n' || c == '\r' || c == '\t')
+			c = ' ';
+		out[w++] = c;
+	}
+	out[w] = '\0';
+}
+
+/* A growable byte buffer for joining frames. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static int sbuf_need(struct sbuf *b, size_t more)
+{
+	if (b->len + more + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *np;
+
+		while (cap < b->len + more + 1)
+			cap *= 2;
+		np = realloc(b->p, cap);
+		if (!np)
+			return -ENOMEM;
+		b->p = np;
+		b->cap = cap;
+	}
+	return 0;
+}
+
+/* Append one escaped frame, with a ';' before it unless it is the first. */
+static int sbuf_frame(struct sbuf *b, const char *name, const char *suffix)
+{
+	size_t n = strlen(name ? name : "") + (suffix ? strlen(suffix) : 0) + 16;
+	int err = sbuf_need(b, n + 1);
+
+	if (err)
+		return err;
+	if (b->len)
+		b->p[b->len++] = ';';
+	folded_escape_frame(name, b->p + b->len, n);
+	b->len += strlen(b->p + b->len);
+	if (suffix) {
+		memcpy(b->p + b->len, suffix, strlen(suffix) + 1);
+		b->len += strlen(suffix);
+	}
+	return 0;
+}
+
+int folded_add(struct folded *f, const char *const *frames, size_t n, uint64_t value)
+{
+	struct sbuf b = { 0 };
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++)
+		err = sbuf_frame(&b, frames[i], NULL);
+	if (!err && !b.len)
+		err = sbuf_frame(&b, NULL, NULL);
+	if (!err)
+		err = folded_put(f, b.p, b.len, value);
+	free(b.p);
+	return err;
+}
+
+int folded_add_stack(struct folded *f, const char *stack, uint64_t value)
+{
+	char *s = strdup(stack && *stack ? stack : "[unknown]"), *p;
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	for (p = s; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	err = folded_put(f, s, strlen(s), value);
+	free(s);
+	return err;
+}
+
+int folded_add_sample(struct folded *f, const struct stack_sample *s, const struct ksyms *ks,
+		      struct syms_cache *sc)
+{
+	struct sbuf b = { 0 };
+	char name[512];
+	int i, err = 0;
+
+	for (i = 0; i < s->ntags && !err; i++)
+		err = sbuf_frame(&b, s->tags[i], NULL);
+	for (i = s->udepth - 1; i >= 0 && !err; i--) {
+		if (!s->uips[i])
+			continue;
+		syms_cache_resolve(sc, s->uips[i], name, sizeof(name));
+		err = sbuf_frame(&b, name, NULL);
+	}
+	for (i = s->kdepth - 1; i >= 0 && !err; i--) {
+		if (!s->kips[i])
+			continue;
+		ksyms_resolve(ks, s->kips[i], name, sizeof(name));
+		err = sbuf_frame(&b, name, FOLDED_KERNEL_SUFFIX);
+	}
+	if (!err && !b.len)
+		err = sbuf_frame(&b, NULL, NULL);
+	if (!err)
+		err = folded_put(f, b.p, b.len, s->value);
+	free(b.p);
+	return err;
+}
+
+size_t folded_count(const struct folded *f)
+{
+	return f->nr;
+}
+
+uint64_t folded_total(const struct folded *f)
+{
+	return f->total;
+}
+
+static int fentry_cmp(const void *a, const void *b)
+{
+	const struct fentry *x = *(struct fentry *const *)a, *y = *(struct fentry *const *)b;
+
+	return strcmp(x->stack, y->stack);
+}
+
+static int folded_sort(struct folded *f)
+{
+	struct fentry **v;
+	size_t i, w = 0;
+
+	if (f->is_sorted)
+		return 0;
+	v = realloc(f->sorted, (f->nr ? f->nr : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	f->sorted = v;
+	for (i = 0; i < f->cap; i++)
+		if (f->tab[i].stack)
+			v[w++] = &f->tab[i];
+	qsort(v, w, sizeof(*v), fentry_cmp);
+	f->is_sorted = true;
+	return 0;
+}
+
+void folded_get(struct folded *f, size_t i, const char **stack, uint64_t *value)
+{
+	if (folded_sort(f) || i >= f->nr) {
+		*stack = NULL;
+		*value = 0;
+		return;
+	}
+	*stack = f->sorted[i]->stack;
+	*value = f->sorted[i]->value;
+}
+
+uint64_t folded_lookup(const struct folded *f, const char *stack)
+{
+	size_t n = strlen(stack);
+	struct fentry *e = folded_slot(f->tab, f->cap, stack, n, hash_str(stack, n));
+
+	return e->stack ? e->value : 0;
+}
+
+int folded_write(struct folded *f, FILE *out)
+{
+	size_t i;
+	int err = folded_sort(f);
+
+	if (err)
+		return err;
+	for (i = 0; i < f->nr; i++)
+		if (fprintf(out, "%s %" PRIu64 "\n", f->sorted[i]->stack, f->sorted[i]->value) < 0)
+			return -EIO;
+	return 0;
+}
+
+FILE *atomic_file_open(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen)
+{
+	FILE *out;
+	int fd, e;
+
+	snprintf(tmp, tmplen, "%s.tmp.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot create a file next to %s: %s; check that the "
+			 "directory exists and is writable", path, strerror(e));
+		errno = e;
+		return NULL;
+	}
+	/* mkstemp makes it 0600; outputs are for everyone to read, like any other file */
+	fchmod(fd, 0644);
+	out = fdopen(fd, "w");
+	if (!out) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(e));
+		errno = e;
+		return NULL;
+	}
+	return out;
+}
+
+int atomic_file_commit(FILE *out, const char *tmp, const char *path, int rc, char *err,
+		       size_t errlen)
+{
+	/* keep the cause (ENOSPC, EDQUOT) when the final flush is what fails */
+	if (fflush(out))
+		rc = rc ? rc : -(errno ? errno : EIO);
+	else if (ferror(out))
+		rc = rc ? rc : -EIO;
+	if (fclose(out) && !rc)
+		rc = -(errno ? errno : EIO);
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc) {
+		unlink(tmp);
+		snprintf(err, errlen, "cannot write %s: %s; check free space and permissions",
+			 path, strerror(-rc));
+	}
+	return rc;
+}
+
+int folded_write_file(struct folded *f, const char *path, char *err, size_t errlen)
+{
+	char tmp[4096];
+	FILE *out = atomic_file_open(path, tmp, sizeof(tmp), err, errlen);
+
+	if (!out)
+		return -errno;
+	return atomic_file_commit(out, tmp, path, folded_write(f, out), err, errlen);
+}
+
+enum frame_kind folded_frame_kind(const char *frame, size_t len)
+{
+	size_t i, sl = strlen(FOLDED_KERNEL_SUFFIX);
+
+	if (len >= sl && !memcmp(frame + len - sl, FOLDED_KERNEL_SUFFIX, sl))
+		return FRAME_KERNEL;
+	for (i = 0; i < len; i++) {
+		char c = frame[i];
+
+		if (c == '=' && i > 0 && i + 1 < len)
+			return FRAME_TAG;
+		if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') && c != '_')
+			break;
+	}
+	for (i = 0; i + 3 < len; i++)
+		if (frame[i] == '+' && frame[i + 1] == '0' && frame[i + 2] == 'x')
+			return FRAME_UNNAMED;
+	if (len == 9 && !memcmp(frame, "[unknown]", 9))
+		return FRAME_UNNAMED;
+	/* "[blocked]", "[on-cpu]": a word in brackets is a marker opscope adds */
+	if (len > 2 && frame[0] == '[' && frame[len - 1] == ']') {
+		for (i = 1; i + 1 < len; i++)
+			if (!(frame[i] >= 'a' && frame[i] <= 'z') && frame[i] != '-' &&
+			    frame[i] != '_')
+				return FRAME_USER;
+		return FRAME_TAG;
+	}
+	return FRAME_USER;
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!n)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+int folded_read(struct folded *f, FILE *in, const char *name, char *err, size_t errlen)
+{
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t n;
+	int rc = 0;
+
+	while (!rc && (n = getline(&line, &cap, in)) >= 0) {
+		char *sp, *end, *prev;
+		unsigned long long v;
+		size_t slen;
+
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
+				 line[n - 1] == ' ' || line[n - 1] == '\t'))
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		sp = strrchr(line, ' ');
+		if (!sp) {
+			snprintf(err, errlen, "%s:%zu: no count at the end of the line; a folded "
+				 "line is 'frame;frame;... COUNT'", name, lineno);
+			rc = -EINVAL;
+			break;
+		}
+		if (!all_digits(sp + 1, strlen(sp + 1))) {
+			snprintf(err, errlen, "%s:%zu: the count '%.40s' is not a whole number; a "
+				 "folded line ends in a space and a count of samples, ns or faults",
+				 name, lineno, sp + 1);
+			rc = -EINVAL;
+			break;
+		}
+		errno = 0;
+		v = strtoull(sp + 1, &end, 10);
+		if (errno == ERANGE || *end) {
+			snprintf(err, errlen, "%s:%zu: the count '%.40s' does not fit in 64 bits",
+				 name, lineno, sp + 1);
+			rc = -EINVAL;
+			break;
+		}
+		slen = (size_t)(sp - line);
+		while (slen && (line[slen - 1] == ' ' || line[slen - 1] == '\t'))
+			slen--;
+		if (!slen) {
+			snprintf(err, errlen, "%s:%zu: empty stack before the count; a folded line is "
+				 "'frame;frame;... COUNT'", name, lineno);
+			rc = -EINVAL;
+			break;
+		}
+		line[slen] = '\0';
+		prev = strrchr(line, ' ');
+		if (prev && all_digits(prev + 1, strlen(prev + 1)) && !strchr(prev + 1, ';')) {
+			snprintf(err, errlen, "%s:%zu: two counts on one line: this looks like the "
+				 "output of a difffolded script; give the two folded files to "
+				 "'opscope flamegraph --diff A.folded B.folded' instead", name,
+				 lineno);
+			rc = -EINVAL;
+			break;
+		}
+		rc = folded_put(f, line, slen, v);
+		if (rc == -EOVERFLOW) {
+			snprintf(err, errlen, "%s:%zu: this stack's counts add up past 2^64", name,
+				 lineno);
+			rc = -EINVAL;
+		} else if (rc) {
+			snprintf(err, errlen, "%s:%zu: cannot store this stack: %s", name, lineno,
+				 strerror(-rc));
+		}
+	}
+	if (!rc && ferror(in)) {
+		rc = -EIO;
+		snprintf(err, errlen, "%s: read error after line %zu; check the device or file "
+			 "system it is on", name, lineno);
+	}
+	free(line);
+	return rc;
+}
+
+int folded_read_file(struct folded *f, const char *path, char *err, size_t errlen)
+{
+	FILE *in = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	int rc;
+
+	if (!in) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open %s: %s; check the path and its permissions",
+			 path, strerror(-rc));
+		return rc;
+	}
+	rc = folded_read(f, in, path, err, errlen);
+	if (in != stdin)
+		fclose(in);
+	return rc;
+}

@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* A run's stacks: grouped per scenario, op kind and type; folded files and flame graphs. */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "stacks/flamegraph.h"
+#include "stacks/folded.h"
+#include "kernel/oprec.h"
+#include "stacks/pprof.h"
+#include "stacks/profile.h"
+#include "stacks/symbols.h"
+
+/* Frames of one stack id, copied out of the kernel's table when first seen. */
+struct frames {
+	uint64_t id;
+	int n;
+	uint64_t *ips;
+};
+
+struct entry {
+	uint32_t group;
+	struct ops_stack_key key;
+	uint64_t value;
+	char thread[16];
+};
+
+struct group {
+	char *scenario;
+	uint32_t kind;
+	uint32_t type;
+	/* CLOCK_REALTIME ns: the scenario's span, from the take before it to its own take */
+	int64_t t0, t1;
+};
+
+struct profile {
+	int pid, sample_hz;
+	int64_t t_last; /* CLOCK_REALTIME ns of profile_new or the last take */
+	struct frames *tab; /* open addressing on id */
+	size_t tab_cap, tab_len;
+	struct entry *ent;
+	size_t nent, cap_ent;
+	struct group *grp;
+	size_t ngrp;
+	struct profile_stats st;
+	/* the target's address space, read at the first take, while it still runs */
+	struct dso_set *ds;
+	struct syms_cache *sc;
+};
+
+const char *profile_type_name(uint32_t type)
+{
+	switch (type) {
+	case OPS_ST_ONCPU: return "oncpu";
+	case OPS_ST_BLOCKED: return "offcpu";
+	case OPS_ST_RUNQ: return "runq";
+	case OPS_ST_WAKER: return "waker";
+	case OPS_ST_FAULT: return "faults";
+	default: return "wall";
+	}
+}
+
+static int64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+static const char *type_unit(uint32_t type)
+{
+	switch (type) {
+	case OPS_ST_ONCPU: return "samples";
+	case OPS_ST_FAULT: return "faults";
+	default: return "ns";
+	}
+}
+
+struct profile *profile_new(int pid, int sample_hz)
+{
+	struct profile *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	p->sample_hz = sample_hz;
+	p->t_last = realtime_ns();
+	p->tab_cap = 4096;
+	p->tab = calloc(p->tab_cap, sizeof(*p->tab));
+	if (!p->tab) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void profile_free(struct profile *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->tab_cap; i++)
+		free(p->tab[i].ips);
+	free(p->tab);
+	syms_cache_free(p->sc);
+	dso_set_free(p->ds);
+	for (size_t i = 0; i < p->ngrp; i++)
+		free(p->grp[i].scenario);
+	free(p->grp);
+	free(p->ent);
+	free(p);
+}
+
+static struct frames *frames_slot(struct frames *tab, size_t cap, uint64_t id)
+{
+	size_t i = (id * 0x9e3779b97f4a7c15ull) & (cap - 1);
+
+	while (tab[i].id && tab[i].id != id)
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+static const struct frames *frames_find(const struct profile *p, uint64_t id)
+{
+	const struct frames *f = frames_slot(p->tab, p->tab_cap, id);
+
+	return f->id ? f : NULL;
+}
+
+static int frames_copy(struct profile *p, struct collector *c, uint64_t id)
+{
+	uint64_t ips[OPS_MAX_FRAMES];
+	struct frames *f;
+	int n;
+
+	if (!id)
+		return 0;
+	if ((p->tab_len + 1) * 2 > p->tab_cap) {
+		size_t cap = p->tab_cap * 2;
+		struct frames *tab = calloc(cap, sizeof(*tab));
+
+		if (!tab)
+			return -ENOMEM;
+		for (size_t i = 0; i < p->tab_cap; i++)
+			if (p->tab[i].id)
+				*frames_slot(tab, cap, p->tab[i].id) = p->tab[i];
+		free(p->tab);
+		p->tab = tab;
+		p->tab_cap = cap;
+	}
+	f = frames_slot(p->tab, p->tab_cap, id);
+	if (f->id)
+		return 0;
+	n = collector_stack_frames(c, id, ips, OPS_MAX_FRAMES);
+	if (n < 0) {
+		p->st.missing_stacks++;
+		return 0;
+	}
+	f->ips = malloc(n * sizeof(*ips) + 1);
+	if (!f->ips)
+		return -ENOMEM;
+	memcpy(f->ips, ips, n * sizeof(*ips));
+	f->n = n;
+	f->id = id;
+	p->tab_len++;
+	return 0;
+}
+
+static int group_of(struct profile *p, const char *scenario, uint32_t kind, uint32_t type)
+{
+	struct group *g;
+
+	for (size_t i = 0; i < p->ngrp; i++) {
+		g = &p->grp[i];
+		if (g->kind == kind && g->type == type && !strcmp(g->scenario, scenario))
+			return (int)i;
+	}
+	g = realloc(p->grp, (p->ngrp + 1) * sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	p->grp = g;
+	g = &p->grp[p->ngrp];
+	g->scenario = strdup(scenario);
+	if (!g->scenario)
+		return -ENOMEM;
+	g->kind = kind;
+	g->type = type;
+	g->t0 = p->t_last;
+	g->t1 = p->t_last;
+	return (int)p->ngrp++;
+}
+
+static void thread_name(struct collector *c, int pid, uint32_t tid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	if (tid == 0xffffffff) {
+		snprintf(buf, len, "[interrupt]");
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task/%u/comm", pid, tid);
+	f = fopen(path, "r");
+	if (f && fgets(buf, (int)len, f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+		return;
+	}
+	if (f)
+		fclose(f);
+	if (collector_thread_name(c, tid, buf, len) == 0)
+		return;
+	snprintf(buf, len, "tid-%u", tid);
+}
+
+int profile_take(struct profile *p, struct collector *c, const char *scenario)
+{
+	struct stack_entry *v;
+	size_t n;
+	int64_t now = realtime_ns();
+	int err;
+
+	collector_reap(c); /* threads that just exited: keep their names */
+	err = collector_stacks_take(c, &v, &n);
+
+	if (err)
+		return err;
+	if (!p->ds)
+		p->ds = dso_set_new(NULL);
+	if (p->ds && !p->sc)
+		p->sc = syms_cache_new(p->ds, p->pid);
+	for (size_t i = 0; i < n && !err; i++) {
+		const struct ops_stack_key *k = &v[i].key;
+		struct entry *e;
+		int g = group_of(p, scenario, k->kind, k->type);
+
+		if (g < 0) {
+			err = g;
+			break;
+		}
+		err = frames_copy(p, c, k->kstack);
+		if (!err)
+			err = frames_copy(p, c, k->ustack);
+		if (err)
+			break;
+		if (p->nent == p->cap_ent) {
+			size_t cap = p->cap_ent ? p->cap_ent * 2 : 1024;
+
+			e = realloc(p->ent, cap * sizeof(*e));
+			if (!e) {
+				err = -ENOMEM;
+				break;
+			}
+			p->ent = e;
+			p->cap_ent = cap;
+		}
+		e = &p->ent[p->nent++];
+		e->group = (uint32_t)g;
+		e->key = *k;
+		e->value = v[i].val.value;
+		thread_name(c, p->pid, k->type == OPS_ST_WAKER ? k->waker : k->tid, e->thread,
+			    sizeof(e->thread));
+		p->st.entries++;
+	}
+	free(v);
+	for (size_t i = 0; i < p->ngrp; i++)
+		if (!strcmp(p->grp[i].scenario, scenario))
+			p->grp[i].t1 = now;
+	p->t_last = now;
+	return err;
+}
+
+/* Add entry e to f, with its root frames. scale multiplies the value (wall view). */
+static int add_entry(struct profile *p, struct folded *f, const struct entry *e, bool wall,
+		     uint64_t scale, const struct ksyms *ks, struct syms_cache *sc, bool note)
+{
+	const struct group *g = &p->grp[e->group];
+	const struct frames *kf = frames_find(p, e->key.kstack);
+	const struct frames *uf = frames_find(p, e->key.ustack);
+	char t_scn[160], t_op[80], t_thr[48], t_extra[48];
+	const char *tags[4] = { t_scn, t_op, t_thr, t_extra };
+	struct stack_sample s = {
+		.tags = tags,
+		.ntags = 3,
+		.kips = kf ? kf->ips : NULL,
+		.kdepth = kf ? kf->n : 0,
+		.uips = uf ? uf->ips : NULL,
+		.udepth = uf ? uf->n : 0,
+		.value = e->value * scale,
+	};
+
+	snprintf(t_scn, sizeof(t_scn), "scenario=%s", g->scenario);
+	snprintf(t_op, sizeof(t_op), "op=%s", ops_kind_name(g->kind));
+	if (e->key.type == OPS_ST_WAKER) {
+		snprintf(t_thr, sizeof(t_thr), "woken_by=%s", e->thread);
+	} else {
+		snprintf(t_thr, sizeof(t_thr), "thread=%s", e->thread);
+		if (wall) {
+			/* in the wall view, say which kind of time a stack stands for */
+			snprintf(t_extra, sizeof(t_extra), "[%s]",
+				 e->key.type == OPS_ST_ONCPU ? "on-cpu" :
+				 e->key.type == OPS_ST_RUNQ ? "runq" : "blocked");
+			s.ntags = 4;
+		}
+	}
+	if (uf && sc && note)
+		syms_cache_note_stack(sc, uf->ips, uf->n);
+	return folded_add_sample(f, &s, ks, sc);
+}
+
+/* DIR/stacks/<scenario>, created; scenario names like pool/workers=4 stay one folder. */
+static int scenario_dir(const char *dir, const char *scenario, char *sub, size_t len,
+			char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int r;
+
+	snprintf(sub, len, "%s/stacks/%s", dir, scenario);
+	for (char *q = sub + strlen(dir) + 8; *q; q++)
+		if (*q == '/')
+			*q = '_';
+	snprintf(path, sizeof(path), "%s/stacks", dir);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		goto fail;
+	if (mkdir(sub, 0755) && errno != EEXIST)
+		goto fail;
+	return 0;
+fail:
+	r = -errno;
+	snprintf(err, errlen, "cannot create %s: %s", sub, strerror(errno));
+	return r;
+}
+
+static int write_group(struct profile *p, const char *dir, const char *scenario, uint32_t kind,
+		       uint32_t type, struct folded *f, char *err, size_t errlen)
+{
+	char path[PATH_MAX], sub[PATH_MAX - 256], title[256];
+	struct flamegraph_opts o = { 0 };
+	struct stat sb;
+	int r;
+
+	r = scenario_dir(dir, scenario, sub, sizeof(sub), err, errlen);
+	if (r)
+		return r;
+	snprintf(path, sizeof(path), "%s/%s.%s.folded", sub, ops_kind_name(kind),
+		 profile_type_name(type));
+	r = folded_write_file(f, path, err, errlen);
+	if (r)
+		return r;
+	if (!stat(path, &sb))
+		p->st.bytes += sb.st_size;
+	snprintf(title, sizeof(title), "%s: %s %s", scenario, ops_kind_name(kind),
+		 type == OPS_ST_ONCPU ? "on-CPU" : type == OPS_ST_BLOCKED ? "off-CPU (blocked)" :
+		 type == OPS_ST_RUNQ ? "run-queue wait" : type == OPS_ST_WAKER ? "wakers" :
+		 type == OPS_ST_FAULT ? "page faults" : "wall clock (on-CPU + off-CPU)");
+	o.title = title;
+	o.unit = type_unit(type);
+	snprintf(path, sizeof(path), "%s/%s.%s.svg", sub, ops_kind_name(kind),
+		 profile_type_name(type));
+	r = flamegraph_write_file(path, f, &o, err, errlen);
+	if (r)
+		return r;
+	if (!stat(path, &sb))
+		p->st.bytes += sb.st_size;
+	p->st.files += 2;
+	return 0;
+}
+
+/* The sample types of a scenario's profile.pb.gz, in the order of the pprof file. */
+static const struct pprof_value_type pp_types[] = {
+	{ "cpu", "samples" },	    /* OPS_ST_ONCPU */
+	{ "offcpu", "nanoseconds" }, /* OPS_ST_BLOCKED */
+	{ "runq", "nanoseconds" },   /* OPS_ST_RUNQ */
+	{ "faults", "count" },	    /* OPS_ST_FAULT */
+	{ "waker", "nanoseconds" },  /* OPS_ST_WAKER */
+};
+
+static int pp_index(uint32_t type)
+{
+	switch (type) {
+	case OPS_ST_ONCPU: return 0;
+	case OPS_ST_BLOCKED: return 1;
+	case OPS_ST_RUNQ: return 2;
+	case OPS_ST_FAULT: return 3;
+	case OPS_ST_WAKER: return 4;
+	default: return -1;
+	}
+}
+
+/*
+ * DIR/stacks/<scenario>/profile.pb.gz: every stack of the scenario, all op kinds and
+ * types, one sample type per stack type; scenario=, op=, thread= (woken_by=) become
+ * labels.
+ */
+static int write_pprof(struct profile *p, const char *dir, const char *scenario,
+		       const struct ksyms *ks, struct syms_cache *sc, char *err, size_t errlen)
+{
+	char path[PATH_MAX], sub[PATH_MAX - 256];
+	int64_t t0 = INT64_MAX, t1 = 0;
+	struct pprof *pp;
+	struct stat sb;
+	int r = 0;
+
+	pp = pprof_new(pp_types, (int)(sizeof(pp_types) / sizeof(pp_types[0])));
+	if (!pp)
+		return -ENOMEM;
+	for (size_t gi = 0; gi < p->ngrp && !r; gi++) {
+		struct group *g = &p->grp[gi];
+		struct folded *f;
+
+		if (pp_index(g->type) < 0 || strcmp(g->scenario, scenario))
+			continue;
+		if (g->t0 < t0)
+			t0 = g->t0;
+		if (g->t1 > t1)
+			t1 = g->t1;
+		f = folded_new();
+		if (!f) {
+			r = -ENOMEM;
+			break;
+		}
+		for (size_t i = 0; i < p->nent && !r; i++)
+			if (p->ent[i].group == gi)
+				r = add_entry(p, f, &p->ent[i], false, 1, ks, sc, false);
+		if (!r)
+			r = pprof_add_folded(pp, f, pp_index(g->type));
+		folded_free(f);
+	}
+	if (!r && pprof_sample_count(pp)) {
+		pprof_set_default_type(pp, 0);
+		if (p->sample_hz > 0)
+			r = pprof_set_period(pp, "cpu", "nanoseconds",
+					     1000000000ll / p->sample_hz);
+		if (t1 > t0)
+			pprof_set_time(pp, t0, t1 - t0);
+		if (!r)
+			r = scenario_dir(dir, scenario, sub, sizeof(sub), err, errlen);
+		if (!r) {
+			snprintf(path, sizeof(path), "%s/profile.pb.gz", sub);
+			r = pprof_write_file(pp, path, err, errlen);
+		}
+		if (!r && !stat(path, &sb)) {
+			p->st.bytes += sb.st_size;
+			p->st.files++;
+		}
+	}
+	pprof_free(pp);
+	return r;
+}
+
+static double ms_now(void)
+{
+	return ops_now_ns() / 1e6;
+}
+
+int profile_write(struct profile *p, const char *dir, char *err, size_t errlen)
+{
+	struct ksyms *ks = ksyms_load();
+	struct syms_cache *sc;
+	double t0 = ms_now();
+	int r = 0;
+
+	if (!p->ds)
+		p->ds = dso_set_new(NULL);
+	if (p->ds && !p->sc)
+		p->sc = syms_cache_new(p->ds, p->pid);
+	sc = p->sc;
+
+	/* one folded per group, plus one wall view per scenario and kind */
+	for (size_t gi = 0; gi < p->ngrp && !r; gi++) {
+		struct group *g = &p->grp[gi];
+		struct folded *f = folded_new();
+
+		if (!f) {
+			r = -ENOMEM;
+			break;
+		}
+		for (size_t i = 0; i < p->nent && !r; i++)
+			if (p->ent[i].group == gi)
+				r = add_entry(p, f, &p->ent[i], false, 1, ks, sc, true);
+		if (!r && folded_count(f))
+			r = write_group(p, dir, g->scenario, g->kind, g->type, f, err, errlen);
+		folded_free(f);
+	}
+	for (size_t gi = 0; gi < p->ngrp && !r; gi++) {
+		struct group *g = &p->grp[gi];
+		struct folded *f;
+		bool first = true;
+
+		/* the first group of each (scenario, kind) builds its wall view */
+		for (size_t gj = 0; gj < gi; gj++)
+			if (p->grp[gj].kind == g->kind && !strcmp(p->grp[gj].scenario, g->scenario))
+				first = false;
+		if (!first)
+			continue;
+		f = folded_new();
+		if (!f) {
+			r = -ENOMEM;
+			break;
+		}
+		for (size_t i = 0; i < p->nent && !r; i++) {
+			const struct entry *e = &p->ent[i];
+			const struct group *eg = &p->grp[e->group];
+			uint64_t scale = 1;
+
+			if (eg->kind != g->kind || strcmp(eg->scenario, g->scenario))
+				continue;
+			if (e->key.type == OPS_ST_ONCPU)
+				scale = p->sample_hz > 0 ? 1000000000ull / p->sample_hz : 0;
+			else if (e->key.type != OPS_ST_BLOCKED && e->key.type != OPS_ST_RUNQ)
+				continue;
+			if (scale)
+				r = add_entry(p, f, e, true, scale, ks, sc, false);
+		}
+		if (!r && folded_count(f))
+			r = write_group(p, dir, g->scenario, g->kind, 0, f, err, errlen);
+		folded_free(f);
+	}
+	/* one pprof per scenario: the first group of each scenario writes it */
+	for (size_t gi = 0; gi < p->ngrp && !r; gi++) {
+		bool first = true;
+
+		for (size_t gj = 0; gj < gi && first; gj++)
+			if (!strcmp(p->grp[gj].scenario, p->grp[gi].scenario))
+				first = false;
+		if (first)
+			r = write_pprof(p, dir, p->grp[gi].scenario, ks, sc, err, errlen);
+	}
+	if (r == -ENOMEM)
+		snprintf(err, errlen, "out of memory while writing stacks");
+	p->st.symbolize_ms += ms_now() - t0;
+	if (sc) {
+		p->st.short_user = syms_cache_short_stacks(sc);
+		p->st.user_seen = syms_cache_stacks_seen(sc);
+	}
+	ksyms_free(ks);
+	return r;
+}
+
+void profile_get_stats(const struct profile *p, struct profile_stats *st)
+{
+	*st = p->st;
+}

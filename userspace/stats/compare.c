@@ -1,0 +1,1441 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * opscope compare. Scenarios are matched by id and metrics by id (docs/REPORT_SCHEMA.md).
+ * Each metric's repetition values are tested with signif_mwu(); the change is the
+ * difference of medians. A regression needs both: beyond the threshold in the worse
+ * direction, and significant at alpha. Every regression is explained from the kernel
+ * breakdown of the op kind's matching latency band.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cli/commands.h"
+#include "stats/compare.h"
+#include "stacks/flamegraph.h"
+#include "stacks/folded.h"
+#include "stats/signif.h"
+#include "report/writers_ci.h"
+
+static const char *const kind_names[CMP_K_NR] = {
+	[CMP_K_THROUGHPUT] = "throughput",
+	[CMP_K_LATENCY] = "latency",
+	[CMP_K_MEMORY] = "memory",
+	[CMP_K_ERRORS] = "errors",
+	[CMP_K_KERNEL] = "kernel",
+	[CMP_K_INFO] = "info",
+};
+
+const char *cmp_kind_name(enum cmp_kind k)
+{
+	return k < CMP_K_NR ? kind_names[k] : "?";
+}
+
+int cmp_kind_parse(const char *s)
+{
+	for (int k = 0; k < CMP_K_NR; k++)
+		if (s && !strcmp(s, kind_names[k]))
+			return k;
+	return -1;
+}
+
+const char *cmp_verdict_name(enum cmp_verdict v)
+{
+	switch (v) {
+	case CMP_SAME: return "ok";
+	case CMP_NOISE: return "not significant";
+	case CMP_REGRESSION: return "REGRESSION";
+	case CMP_IMPROVEMENT: return "improvement";
+	case CMP_NODATA: return "no data";
+	case CMP_NEW: return "new";
+	case CMP_GONE: return "gone";
+	case CMP_FAILED: return "FAILED";
+	case CMP_UNGATED: return "ungated";
+	}
+	return "?";
+}
+
+void cmp_opts_init(struct cmp_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->kind_pct[CMP_K_THROUGHPUT] = 5;
+	o->kind_pct[CMP_K_LATENCY] = 10;
+	o->kind_pct[CMP_K_MEMORY] = 15;
+	o->kind_pct[CMP_K_ERRORS] = 10;
+	o->kind_pct[CMP_K_KERNEL] = -1;
+	o->kind_pct[CMP_K_INFO] = -1;
+	o->alpha = CMP_DEFAULT_ALPHA;
+}
+
+static void seterr(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+/* "5%", "5", "2.5%", "off" -> percent (-1 for off). */
+static int parse_pct(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (!strcmp(s, "off") || !strcmp(s, "none")) {
+		*out = -1;
+		return 0;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno)
+		return -EINVAL;
+	if (*end == '%')
+		end++;
+	if (*end != '\0' || !(v >= 0 && v <= 100000))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int cmp_threshold_add(struct cmp_opts *o, const char *spec, char *err, size_t errlen)
+{
+	const char *eq = strrchr(spec, '=');
+	struct cmp_rule r = { .match = 0 };
+	char left[256];
+	const char *metric;
+	size_t n;
+
+	if (!eq || eq == spec || !eq[1]) {
+		seterr(err, errlen, "threshold '%s' is not of the form [SCENARIO:]METRIC=PCT "
+		       "(for example latency=5%% or pool/workers=4:p99=20%%)", spec);
+		return -EINVAL;
+	}
+	if (parse_pct(eq + 1, &r.pct)) {
+		seterr(err, errlen, "threshold '%s': '%s' is not a percentage (use 5%%, 2.5 or "
+		       "off)", spec, eq + 1);
+		return -EINVAL;
+	}
+	n = (size_t)(eq - spec);
+	if (n >= sizeof(left)) {
+		seterr(err, errlen, "threshold '%s' is too long", spec);
+		return -EINVAL;
+	}
+	memcpy(left, spec, n);
+	left[n] = '\0';
+	char *colon = strrchr(left, ':');
+
+	if (colon) {
+		*colon = '\0';
+		if (!left[0] || strlen(left) >= sizeof(r.scenario)) {
+			seterr(err, errlen, "threshold '%s': the scenario before ':' is empty or "
+			       "too long", spec);
+			return -EINVAL;
+		}
+		if (strcmp(left, "*"))
+			strcpy(r.scenario, left);
+		metric = colon + 1;
+	} else {
+		metric = left;
+	}
+	if (!metric[0] || strlen(metric) >= sizeof(r.metric)) {
+		seterr(err, errlen, "threshold '%s': the metric before '=' is empty or too long",
+		       spec);
+		return -EINVAL;
+	}
+	if (!strcmp(metric, "*")) {
+		r.match = 0;
+	} else if (cmp_kind_parse(metric) >= 0) {
+		r.match = 1;
+		strcpy(r.metric, metric);
+		/* a bare KIND=PCT changes the default of that kind */
+		if (!r.scenario[0]) {
+			o->kind_pct[cmp_kind_parse(metric)] = r.pct;
+			return 0;
+		}
+	} else {
+		r.match = strchr(metric, '/') ? 3 : 2;
+		strcpy(r.metric, metric);
+	}
+	if (o->nrules >= CMP_MAX_RULES) {
+		seterr(err, errlen, "more than %d --threshold rules", CMP_MAX_RULES);
+		return -EINVAL;
+	}
+	o->rules[o->nrules++] = r;
+	return 0;
+}
+
+/* pattern equals s, or pattern + "_ns" equals s (so p99 names p99_ns). */
+static bool metric_eq(const char *pattern, const char *s)
+{
+	size_t n = strlen(pattern);
+
+	if (!strcmp(pattern, s))
+		return true;
+	return !strncmp(pattern, s, n) && !strcmp(s + n, "_ns");
+}
+
+double cmp_threshold_for(const struct cmp_opts *o, const char *scenario, const char *metric_id,
+			 const char *metric_name, enum cmp_kind kind)
+{
+	double pct = kind < CMP_K_NR ? o->kind_pct[kind] : -1;
+	int best = -1;
+
+	for (int i = 0; i < o->nrules; i++) {
+		const struct cmp_rule *r = &o->rules[i];
+		int score;
+
+		if (r->scenario[0] && strcmp(r->scenario, scenario))
+			continue;
+		switch (r->match) {
+		case 0:
+			break;
+		case 1:
+			if (cmp_kind_parse(r->metric) != (int)kind)
+				continue;
+			break;
+		case 2:
+			if (!metric_eq(r->metric, metric_name))
+				continue;
+			break;
+		default:
+			if (!metric_eq(r->metric, metric_id))
+				continue;
+			break;
+		}
+		score = r->match + (r->scenario[0] ? 10 : 0);
+		if (score >= best) {
+			best = score;
+			pct = r->pct;
+		}
+	}
+	return pct;
+}
+
+/* ---- loading ---------------------------------------------------------------------- */
+
+int cmp_report_check(const struct json_value *root, const char *path, char *err, size_t errlen)
+{
+	const struct json_value *schema = json_get(root, "schema");
+	const struct json_value *ver = json_get(root, "version");
+	const struct json_value *sc = json_get(root, "scenarios");
+
+	if (!json_is(root, JSON_OBJECT)) {
+		seterr(err, errlen, "%s: not an opscope report: the top level is a JSON %s, not "
+		       "an object", path, json_type_name(json_type(root)));
+		return -EINVAL;
+	}
+	if (!json_is(schema, JSON_STRING)) {
+		seterr(err, errlen, "%s: not an opscope report: no \"schema\" string (write it "
+		       "with opscope run)", path);
+		return -EINVAL;
+	}
+	if (strcmp(json_str(schema), REPORT_SCHEMA_NAME)) {
+		seterr(err, errlen, "%s: schema is \"%.60s\", not \"%s\": this is not an opscope "
+		       "report", path, json_str(schema), REPORT_SCHEMA_NAME);
+		return -EINVAL;
+	}
+	if (!json_is_int(ver) || json_int(ver) < 1) {
+		seterr(err, errlen, "%s: \"version\" is missing or not a positive integer", path);
+		return -EINVAL;
+	}
+	if (json_int(ver) > REPORT_SCHEMA_VERSION) {
+		seterr(err, errlen, "%s: report version %lld is newer than this opscope reads "
+		       "(%d): use the opscope that wrote it, or upgrade", path,
+		       (long long)json_int(ver), REPORT_SCHEMA_VERSION);
+		return -EINVAL;
+	}
+	if (!json_is(sc, JSON_ARRAY)) {
+		seterr(err, errlen, "%s: no \"scenarios\" array: the report is incomplete", path);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < json_len(sc); i++) {
+		const struct json_value *s = json_at(sc, i);
+		const struct json_value *m = json_get(s, "metrics");
+
+		if (!json_is(json_get(s, "id"), JSON_STRING)) {
+			seterr(err, errlen, "%s: scenario %zu has no \"id\" string", path, i);
+			return -EINVAL;
+		}
+		if (!json_is(m, JSON_ARRAY) && !json_is(m, JSON_NULL) && m) {
+			seterr(err, errlen, "%s: scenario %s: \"metrics\" is not an array", path,
+			       json_get_str(s, "id", "?"));
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < json_len(m); j++) {
+			const struct json_value *e = json_at(m, j);
+			const struct json_value *reps = json_get(e, "reps");
+
+			if (!json_is(json_get(e, "id"), JSON_STRING) ||
+			    !json_is(json_get(e, "kind"), JSON_STRING)) {
+				seterr(err, errlen, "%s: scenario %s: metric %zu lacks an \"id\" or "
+				       "\"kind\" string", path, json_get_str(s, "id", "?"), j);
+				return -EINVAL;
+			}
+			if (reps && !json_is(reps, JSON_ARRAY) && !json_is(reps, JSON_NULL)) {
+				seterr(err, errlen, "%s: scenario %s: metric %s: \"reps\" is not an "
+				       "array", path, json_get_str(s, "id", "?"),
+				       json_get_str(e, "id", "?"));
+				return -EINVAL;
+			}
+			for (size_t k = 0; k < json_len(reps); k++) {
+				enum json_type t = json_type(json_at(reps, k));
+
+				if (t != JSON_NUMBER && t != JSON_NULL) {
+					seterr(err, errlen, "%s: scenario %s: metric %s: reps[%zu] "
+					       "is a %s, not a number or null", path,
+					       json_get_str(s, "id", "?"),
+					       json_get_str(e, "id", "?"), k, json_type_name(t));
+					return -EINVAL;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+int cmp_report_load(struct cmp_report *r, const char *path, char *err, size_t errlen)
+{
+	struct json_err je;
+	struct stat st;
+
+	memset(r, 0, sizeof(*r));
+	if (stat(path, &st)) {
+		int e = errno;
+
+		seterr(err, errlen, "%s: %s", path, e == ENOENT ? "no such file or directory" :
+		       strerror(e));
+		return -e;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (snprintf(r->path, sizeof(r->path), "%s/report.json", path) >=
+		    (int)sizeof(r->path)) {
+			seterr(err, errlen, "%s: path too long", path);
+			return -ENAMETOOLONG;
+		}
+		snprintf(r->dir, sizeof(r->dir), "%s", path);
+		if (access(r->path, F_OK)) {
+			seterr(err, errlen, "%s: a directory without report.json; give a report "
+			       "file or an opscope run output directory", path);
+			return -ENOENT;
+		}
+	} else {
+		const char *slash;
+
+		snprintf(r->path, sizeof(r->path), "%s", path);
+		slash = strrchr(path, '/');
+		if (slash)
+			snprintf(r->dir, sizeof(r->dir), "%.*s", (int)(slash - path), path);
+		else
+			snprintf(r->dir, sizeof(r->dir), ".");
+		if (!r->dir[0])
+			snprintf(r->dir, sizeof(r->dir), "/");
+	}
+	r->doc = json_parse_file(r->path, 0, &je);
+	if (!r->doc) {
+		int e = errno ? errno : EINVAL;
+
+		if (je.line)
+			seterr(err, errlen, "%s:%d:%d: malformed JSON: %s", r->path, je.line,
+			       je.col, je.msg);
+		else
+			seterr(err, errlen, "%s: %s", r->path, je.msg);
+		return -e;
+	}
+	r->root = json_root(r->doc);
+	int rc = cmp_report_check(r->root, r->path, err, errlen);
+
+	if (rc) {
+		cmp_report_free(r);
+		return rc;
+	}
+	return 0;
+}
+
+void cmp_report_free(struct cmp_report *r)
+{
+	json_doc_free(r->doc);
+	r->doc = NULL;
+	r->root = NULL;
+}
+
+/* ---- formatting ------------------------------------------------------------------- */
+
+static void fmt_scaled(char *buf, size_t len, double v, const char *const *units,
+		       const double *scale, int n, const char *suffix)
+{
+	int i = 0;
+
+	while (i + 1 < n && fabs(v) >= scale[i + 1])
+		i++;
+	double x = v / scale[i];
+
+	snprintf(buf, len, fabs(x) >= 100 || x == (long long)x ? "%.0f%s%s" : fabs(x) >= 10 ?
+		 "%.1f%s%s" : "%.2f%s%s", x, units[i], suffix);
+}
+
+void cmp_fmt_value(char *buf, size_t len, double v, const char *unit)
+{
+	if (isnan(v)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (!strcmp(unit, "ns")) {
+		static const char *const u[] = { " ns", " us", " ms", " s" };
+		static const double s[] = { 1, 1e3, 1e6, 1e9 };
+
+		fmt_scaled(buf, len, v, u, s, 4, "");
+	} else if (!strcmp(unit, "bytes")) {
+		static const char *const u[] = { " B", " KiB", " MiB", " GiB" };
+		static const double s[] = { 1, 1024, 1048576, 1073741824.0 };
+
+		fmt_scaled(buf, len, v, u, s, 4, "");
+	} else if (!strcmp(unit, "ops/s")) {
+		static const char *const u[] = { "", "k", "M", "G" };
+		static const double s[] = { 1, 1e3, 1e6, 1e9 };
+
+		fmt_scaled(buf, len, v, u, s, 4, "/s");
+	} else if (!strcmp(unit, "ratio")) {
+		snprintf(buf, len, "%.3g%%", v * 100);
+	} else {
+		static const char *const u[] = { "", "k", "M", "G" };
+		static const double s[] = { 1, 1e3, 1e6, 1e9 };
+
+		fmt_scaled(buf, len, v, u, s, 4, "");
+	}
+}
+
+void cmp_fmt_delta(char *buf, size_t len, double pct)
+{
+	if (isnan(pct))
+		snprintf(buf, len, "-");
+	else if (isinf(pct))
+		snprintf(buf, len, pct > 0 ? "+inf" : "-inf");
+	else
+		snprintf(buf, len, fabs(pct) >= 1000 ? "%+.0f%%" : "%+.1f%%", pct);
+}
+
+/* ---- comparison ------------------------------------------------------------------- */
+
+static const struct json_value *find_by(const struct json_value *arr, const char *key,
+					const char *val)
+{
+	for (size_t i = 0; i < json_len(arr); i++) {
+		const char *s = json_get_str(json_at(arr, i), key, NULL);
+
+		if (s && !strcmp(s, val))
+			return json_at(arr, i);
+	}
+	return NULL;
+}
+
+/* Non-null numbers of a reps array; returns how many (at most max). */
+static int reps_values(const struct json_value *m, double *out, int max)
+{
+	const struct json_value *reps = json_get(m, "reps");
+	int n = 0;
+
+	for (size_t i = 0; i < json_len(reps) && n < max; i++) {
+		const struct json_value *v = json_at(reps, i);
+
+		if (json_is(v, JSON_NUMBER))
+			out[n++] = json_num(v);
+	}
+	return n;
+}
+
+static struct cmp_row *add_row(struct cmp_result *res)
+{
+	if (res->nrows == res->cap) {
+		int cap = res->cap ? res->cap * 2 : 64;
+		struct cmp_row *r = realloc(res->rows, (size_t)cap * sizeof(*r));
+
+		if (!r)
+			return NULL;
+		res->rows = r;
+		res->cap = cap;
+	}
+	struct cmp_row *row = &res->rows[res->nrows++];
+
+	memset(row, 0, sizeof(*row));
+	row->p = NAN;
+	row->ci_lo = row->ci_hi = NAN;
+	row->delta_pct = NAN;
+	row->base = row->cur = NAN;
+	return row;
+}
+
+static void env_check(const struct json_value *be, const struct json_value *ce,
+		      struct cmp_result *res)
+{
+	static const char *const keys[] = { "kernel_release", "cpu_model", "online_cpus",
+					    "governor" };
+	size_t off = 0;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const struct json_value *a = json_get(be, keys[i]), *b = json_get(ce, keys[i]);
+		char va[128], vb[128];
+
+		if (!a || !b || json_is(a, JSON_NULL) || json_is(b, JSON_NULL))
+			continue;
+		if (json_is(a, JSON_NUMBER))
+			snprintf(va, sizeof(va), "%g", json_num(a));
+		else
+			snprintf(va, sizeof(va), "%s", json_str(a) ? json_str(a) : "?");
+		if (json_is(b, JSON_NUMBER))
+			snprintf(vb, sizeof(vb), "%g", json_num(b));
+		else
+			snprintf(vb, sizeof(vb), "%s", json_str(b) ? json_str(b) : "?");
+		if (!strcmp(va, vb))
+			continue;
+		res->env_differs = true;
+		off += (size_t)snprintf(res->env_mismatch + off, sizeof(res->env_mismatch) - off,
+					"%s: %s -> %s\n", keys[i], va, vb);
+		if (off >= sizeof(res->env_mismatch))
+			off = sizeof(res->env_mismatch) - 1;
+	}
+}
+
+/* Growable string for explanations. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (b->len + (size_t)n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+
+		while (cap < b->len + (size_t)n + 1)
+			cap *= 2;
+		char *s = realloc(b->s, cap);
+
+		if (!s)
+			return;
+		b->s = s;
+		b->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* The band of kinds[].bands that holds the operations a latency metric describes. */
+static const char *band_for(const char *name)
+{
+	if (!strcmp(name, "p50_ns"))
+		return "le-p50";
+	if (!strcmp(name, "p95_ns"))
+		return "p90-p99";
+	if (!strcmp(name, "p99_ns"))
+		return "p99-p999";
+	if (!strcmp(name, "p999_ns") || !strcmp(name, "max_ns"))
+		return "gt-p999";
+	return NULL; /* mean, throughput: all operations */
+}
+
+/* Per-operation mean of one breakdown field in a breakdown object, n taken into account. */
+static double bd_mean(const struct json_value *bd, const char *field, bool is_sum)
+{
+	double n = is_sum ? json_get_num(bd, "n", 0) : 1;
+	const struct json_value *v = json_get(bd, field);
+
+	if (!json_is(v, JSON_NUMBER) || n <= 0)
+		return NAN;
+	return json_num(v) / n;
+}
+
+static double blocked_by(const struct json_value *bd, const char *sys, bool is_sum)
+{
+	const struct json_value *arr = json_get(bd, "blocked_by");
+	double n = is_sum ? json_get_num(bd, "n", 0) : 1;
+	const struct json_value *e = find_by(arr, "syscall", sys);
+
+	if (n <= 0)
+		return 0;
+	return json_get_num(e, "ns", 0) / n;
+}
+
+/* The per-op breakdown a metric is explained with: (breakdown, is_sum). */
+static const struct json_value *breakdown_of(const struct json_value *kind, const char *name,
+					     bool *is_sum, const char **label)
+{
+	const char *band = band_for(name);
+
+	if (band) {
+		const struct json_value *b = find_by(json_get(kind, "bands"), "band", band);
+
+		*is_sum = false;
+		*label = band;
+		return json_get(b, "mean");
+	}
+	*is_sum = true;
+	*label = "all ops";
+	return json_get(kind, "total");
+}
+
+static const struct {
+	const char *field, *label;
+} time_parts[] = {
+	{ "blocked_ns", "blocked" },
+	{ "runq_ns", "run-queue wait" },
+	{ "on_ns", "on-CPU" },
+	{ "queued_ns", "queued" },
+	{ "steal_ns", "stolen (steal, interrupts)" },
+};
+
+static const struct {
+	const char *field, *label;
+} count_parts[] = {
+	{ "ivcsw", "involuntary switches" },
+	{ "vcsw", "voluntary switches" },
+	{ "migrations", "migrations" },
+	{ "faults", "page faults" },
+	{ "syscalls", "syscalls" },
+};
+
+static void fmt_ns_delta(char *buf, size_t len, double d)
+{
+	char v[24];
+
+	cmp_fmt_value(v, sizeof(v), fabs(d), "ns");
+	snprintf(buf, len, "%s%s", d < 0 ? "-" : "+", v);
+}
+
+/*
+ * Per-repetition values of one breakdown field for an op kind: the band's mean in each
+ * repetition (band NULL: over all the repetition's operations). Repetitions without a
+ * breakdown, or with no operation in the band, are left out. Returns how many.
+ */
+static int rep_part(const struct json_value *scen, const char *op, const char *band,
+		    const char *field, double *out, int max)
+{
+	const struct json_value *reps = json_get(scen, "repetitions");
+	int n = 0;
+
+	for (size_t i = 0; i < json_len(reps) && n < max; i++) {
+		const struct json_value *k = find_by(json_get(json_at(reps, i), "kinds"), "op", op);
+		const struct json_value *bands = json_get(k, "bands");
+
+		if (!json_is(bands, JSON_ARRAY))
+			continue;
+		if (band) {
+			const struct json_value *b = find_by(bands, "band", band);
+			const struct json_value *v = json_get(json_get(b, "mean"), field);
+
+			if (json_get_num(b, "ops", 0) > 0 && json_is(v, JSON_NUMBER))
+				out[n++] = json_num(v);
+		} else {
+			double sum = 0, ops = 0;
+
+			for (size_t j = 0; j < json_len(bands); j++) {
+				sum += json_get_num(json_get(json_at(bands, j), "sum"), field, 0);
+				ops += json_get_num(json_at(bands, j), "ops", 0);
+			}
+			if (ops > 0)
+				out[n++] = sum / ops;
+		}
+	}
+	return n;
+}
+
+/*
+ * "p99 pool.call +180 us; ops in band p99-p999 took +175 us more on average, of which
+ * blocked +150 us (futex +148 us), run-queue wait +20 us; involuntary switches x3.0".
+ */
+static char *explain_latency(const struct json_value *bs, const struct json_value *cs,
+			     const struct json_value *bk, const struct json_value *ck,
+			     const struct cmp_row *row, const char *op, const char *band_metric)
+{
+	struct sbuf b = { 0 };
+	bool bsum, csum;
+	const char *label;
+	const struct json_value *bb = breakdown_of(bk, band_metric, &bsum, &label);
+	const struct json_value *cb = breakdown_of(ck, band_metric, &csum, &label);
+	char d[32], x[32], y[32];
+	char short_name[64];
+
+	snprintf(short_name, sizeof(short_name), "%s", row->name);
+	if (strlen(short_name) > 3 && !strcmp(short_name + strlen(short_name) - 3, "_ns"))
+		short_name[strlen(short_name) - 3] = '\0';
+	if (!strcmp(row->unit, "ns")) {
+		fmt_ns_delta(d, sizeof(d), row->cur - row->base);
+		sb_printf(&b, "%s %s %s", short_name, op, d);
+	} else {
+		cmp_fmt_value(x, sizeof(x), row->base, row->unit);
+		cmp_fmt_value(y, sizeof(y), row->cur, row->unit);
+		sb_printf(&b, "%s %s -> %s", row->metric, x, y);
+	}
+	if (!json_is(bb, JSON_OBJECT) || !json_is(cb, JSON_OBJECT)) {
+		sb_printf(&b, "; no kernel breakdown in %s (run without --no-kernel to "
+			  "explain it)", !json_is(bb, JSON_OBJECT) && !json_is(cb, JSON_OBJECT) ?
+			  "either report" : !json_is(bb, JSON_OBJECT) ? "the baseline" :
+			  "the current report");
+		return b.s;
+	}
+	double lat_d = bd_mean(cb, "lat_ns", csum) - bd_mean(bb, "lat_ns", bsum);
+	struct {
+		const char *label, *field;
+		double d;
+	} parts[sizeof(time_parts) / sizeof(time_parts[0])];
+	int np = 0;
+
+	fmt_ns_delta(d, sizeof(d), lat_d);
+	if (strcmp(label, "all ops"))
+		sb_printf(&b, "; %s ops in band %s took %s on average (", op, label, d);
+	else
+		sb_printf(&b, "; %s ops took %s on average (", op, d);
+	cmp_fmt_value(x, sizeof(x), bd_mean(bb, "lat_ns", bsum), "ns");
+	cmp_fmt_value(y, sizeof(y), bd_mean(cb, "lat_ns", csum), "ns");
+	sb_printf(&b, "%s -> %s), of which", x, y);
+	for (size_t i = 0; i < sizeof(time_parts) / sizeof(time_parts[0]); i++) {
+		double a = bd_mean(bb, time_parts[i].field, bsum);
+		double c = bd_mean(cb, time_parts[i].field, csum);
+
+		if (isnan(a) || isnan(c))
+			continue;
+		parts[np].label = time_parts[i].label;
+		parts[np].field = time_parts[i].field;
+		parts[np].d = c - a;
+		np++;
+	}
+	/* largest movement first */
+	for (int i = 0; i < np; i++)
+		for (int j = i + 1; j < np; j++)
+			if (fabs(parts[j].d) > fabs(parts[i].d)) {
+				__typeof__(parts[0]) t = parts[i];
+
+				parts[i] = parts[j];
+				parts[j] = t;
+			}
+	int shown = 0;
+
+	for (int i = 0; i < np; i++) {
+		if (shown && fabs(parts[i].d) < 0.1 * fabs(lat_d))
+			break;
+		bool paren = false;
+
+		fmt_ns_delta(d, sizeof(d), parts[i].d);
+		sb_printf(&b, "%s %s %s", shown ? "," : "", parts[i].label, d);
+		if (!strcmp(parts[i].label, "blocked")) {
+			/* the syscall whose blocked time moved most */
+			const struct json_value *arr = json_get(cb, "blocked_by");
+			const char *best = NULL;
+			double bestd = 0;
+
+			for (int side = 0; side < 2; side++) {
+				if (side)
+					arr = json_get(bb, "blocked_by");
+				for (size_t k = 0; k < json_len(arr); k++) {
+					const char *sys = json_get_str(json_at(arr, k), "syscall",
+								       NULL);
+					double dd;
+
+					if (!sys)
+						continue;
+					dd = blocked_by(cb, sys, csum) - blocked_by(bb, sys, bsum);
+					if (fabs(dd) > fabs(bestd)) {
+						bestd = dd;
+						best = sys;
+					}
+				}
+			}
+			if (best) {
+				fmt_ns_delta(d, sizeof(d), bestd);
+				sb_printf(&b, " (in %s %s", best, d);
+			}
+			paren = best != NULL;
+		}
+		/* is the component's move itself significant over the repetitions? */
+		const char *bandname = strcmp(label, "all ops") ? label : NULL;
+		double ra[256], rc[256];
+		int na = rep_part(bs, op, bandname, parts[i].field, ra, 256);
+		int nc = rep_part(cs, op, bandname, parts[i].field, rc, 256);
+		struct mwu t;
+
+		if (na && nc && !signif_mwu(ra, na, rc, nc, &t)) {
+			char pv[16];
+
+			cmp_fmt_p(pv, sizeof(pv), t.p);
+			sb_printf(&b, "%sp %s", paren ? "; " : " (", pv);
+			paren = true;
+		}
+		if (paren)
+			sb_printf(&b, ")");
+		shown++;
+		if (shown == 3)
+			break;
+	}
+	if (!shown)
+		sb_printf(&b, " no time component moved");
+	bool first = true;
+
+	for (size_t i = 0; i < sizeof(count_parts) / sizeof(count_parts[0]); i++) {
+		double a = bd_mean(bb, count_parts[i].field, bsum);
+		double c = bd_mean(cb, count_parts[i].field, csum);
+
+		if (isnan(a) || isnan(c) || (a < 0.05 && c < 0.05))
+			continue;
+		if (a >= 0.05 && c / a < 1.5 && c / a > 1 / 1.5)
+			continue;
+		if (a >= 0.05)
+			sb_printf(&b, "%s %s x%.1f (%.2g -> %.2g per op)", first ? ";" : ",",
+				  count_parts[i].label, c / a, a, c);
+		else
+			sb_printf(&b, "%s %s %.2g -> %.2g per op", first ? ";" : ",",
+				  count_parts[i].label, a, c);
+		first = false;
+	}
+	return b.s;
+}
+
+static char *explain_memory(const struct json_value *bs, const struct json_value *cs,
+			    const struct cmp_row *row)
+{
+	static const char *const related[] = { "faults_per_op", "map_bytes_per_op",
+					       "allocs_per_op", "bytes_per_op" };
+	struct sbuf b = { 0 };
+	char x[32], y[32];
+
+	cmp_fmt_value(x, sizeof(x), row->base, row->unit);
+	cmp_fmt_value(y, sizeof(y), row->cur, row->unit);
+	sb_printf(&b, "%s %s -> %s", row->metric, x, y);
+	for (size_t i = 0; i < sizeof(related) / sizeof(related[0]); i++) {
+		const struct json_value *bm = find_by(json_get(bs, "metrics"), "id", related[i]);
+		const struct json_value *cm = find_by(json_get(cs, "metrics"), "id", related[i]);
+		const char *unit = json_get_str(cm, "unit", "");
+
+		if (!strcmp(related[i], row->metric) || !json_is(json_get(bm, "median"),
+								  JSON_NUMBER) ||
+		    !json_is(json_get(cm, "median"), JSON_NUMBER))
+			continue;
+		cmp_fmt_value(x, sizeof(x), json_get_num(bm, "median", 0), unit);
+		cmp_fmt_value(y, sizeof(y), json_get_num(cm, "median", 0), unit);
+		sb_printf(&b, "; %s %s -> %s", related[i], x, y);
+	}
+	return b.s;
+}
+
+/*
+ * Thread tag frames (thread=tid-8613) name threads of one process: two runs never share
+ * them, so every stack would look new. Fold them away before diffing two runs.
+ */
+static struct folded *folded_without_threads(struct folded *in)
+{
+	struct folded *out = folded_new();
+	char *buf = NULL;
+	size_t cap = 0;
+
+	for (size_t i = 0; out && i < folded_count(in); i++) {
+		const char *stack;
+		uint64_t v;
+		size_t len, o = 0;
+
+		folded_get(in, i, &stack, &v);
+		if (!stack) /* its sorted index could not be allocated */
+			goto fail;
+		len = strlen(stack);
+		if (len + 1 > cap) {
+			char *t = realloc(buf, len + 1);
+
+			if (!t)
+				goto fail;
+			buf = t;
+			cap = len + 1;
+		}
+		for (const char *f = stack; *f;) {
+			const char *semi = strchr(f, ';');
+			size_t n = semi ? (size_t)(semi - f) : strlen(f);
+
+			if (strncmp(f, "thread=", 7)) {
+				if (o)
+					buf[o++] = ';';
+				memcpy(buf + o, f, n);
+				o += n;
+			}
+			f += n + (semi ? 1 : 0);
+		}
+		buf[o] = '\0';
+		if (o && folded_add_stack(out, buf, v))
+			goto fail;
+	}
+	free(buf);
+	return out;
+fail:
+	free(buf);
+	folded_free(out);
+	return NULL;
+}
+
+/*
+ * Differential flame graph of a scenario's op kind: when both reports' directories hold
+ * its folded stacks (DIR/stacks/<scenario, '/' as '_'>/<op>.<type>.folded, as
+ * profile.c writes them), render CUR/stacks/.../<op>.<type>.diff.svg with the flame
+ * graph module: red frames grew from baseline to current. "wall" (the whole latency in
+ * ns) is preferred, then "offcpu". Returns the path (malloc), or NULL.
+ */
+static char *flame_path(const struct cmp_report *base, const struct cmp_report *cur,
+			const char *scenario, const char *op)
+{
+	static const char *const types[] = { "wall", "offcpu" };
+	char sc[512], a[8192], c[8192], err[512], title[768];
+	char *path = NULL;
+
+	if (!op || !op[0])
+		return NULL;
+	snprintf(sc, sizeof(sc), "%s", scenario);
+	for (char *q = sc; *q; q++)
+		if (*q == '/')
+			*q = '_';
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		struct flamegraph_opts fo = { 0 };
+		struct folded *fa, *fc;
+		int rc;
+
+		snprintf(a, sizeof(a), "%s/stacks/%s/%s.%s.folded", base->dir, sc, op, types[i]);
+		snprintf(c, sizeof(c), "%s/stacks/%s/%s.%s.folded", cur->dir, sc, op, types[i]);
+		if (access(a, R_OK) || access(c, R_OK))
+			continue;
+		if (asprintf(&path, "%s/stacks/%s/%s.%s.diff.svg", cur->dir, sc, op,
+			     types[i]) < 0)
+			return NULL;
+		fa = folded_new();
+		fc = folded_new();
+		rc = !fa || !fc ? -ENOMEM : folded_read_file(fa, a, err, sizeof(err));
+		if (!rc)
+			rc = folded_read_file(fc, c, err, sizeof(err));
+		if (!rc) {
+			struct folded *na = folded_without_threads(fa);
+			struct folded *nc = folded_without_threads(fc);
+
+			folded_free(fa);
+			folded_free(fc);
+			fa = na;
+			fc = nc;
+			if (!fa || !fc) {
+				rc = -ENOMEM;
+				snprintf(err, sizeof(err), "out of memory");
+			}
+		}
+		if (!rc) {
+			snprintf(title, sizeof(title), "%s %s: %s time, baseline -> current",
+				 scenario, op, types[i]);
+			fo.title = title;
+			fo.unit = "ns";
+			fo.a_name = "baseline";
+			fo.b_name = "current";
+			rc = flamegraph_write_diff_file(path, fa, fc, &fo, err, sizeof(err));
+		}
+		folded_free(fa);
+		folded_free(fc);
+		if (rc) {
+			fprintf(stderr, "opscope compare: no differential flame graph for %s %s: "
+				"%s\n", scenario, op, err);
+			free(path);
+			return NULL;
+		}
+		return path;
+	}
+	return NULL;
+}
+
+/* One metric of a scenario both reports hold; bm or cm is NULL when only one side has it. */
+static int compare_metric(const struct cmp_report *base, const struct cmp_report *cur,
+			  const struct json_value *bs, const struct json_value *cs,
+			  const struct json_value *bm, const struct json_value *cm,
+			  const struct cmp_opts *o, struct cmp_result *res)
+{
+	const struct json_value *m = cm ? cm : bm;
+	const char *sid = json_get_str(cs, "id", "?");
+	const char *mid = json_get_str(m, "id", "?");
+	const char *name = json_get_str(m, "name", mid);
+	const char *op = json_get_str(m, "op", "");
+	const char *better = json_get_str(m, "better", "none");
+	int kind = cmp_kind_parse(json_get_str(m, "kind", ""));
+	double thr, a[256], c[256];
+	struct cmp_row *row;
+
+	if (kind < 0)
+		kind = CMP_K_INFO; /* a kind this opscope does not know: show, never gate */
+	thr = cmp_threshold_for(o, sid, mid, name, (enum cmp_kind)kind);
+	if ((kind == CMP_K_KERNEL || kind == CMP_K_INFO) && thr < 0)
+		return 0; /* explanatory metrics: rows only when someone gates them */
+	row = add_row(res);
+	if (!row)
+		return -ENOMEM;
+	snprintf(row->scenario, sizeof(row->scenario), "%s", sid);
+	snprintf(row->metric, sizeof(row->metric), "%s", mid);
+	snprintf(row->name, sizeof(row->name), "%s", name);
+	snprintf(row->op, sizeof(row->op), "%s", op);
+	snprintf(row->unit, sizeof(row->unit), "%s", json_get_str(m, "unit", ""));
+	row->kind = (enum cmp_kind)kind;
+	row->better = !strcmp(better, "higher") ? 1 : !strcmp(better, "lower") ? -1 : 0;
+	row->threshold_pct = thr;
+	if (!bm) {
+		row->verdict = CMP_NEW;
+		res->missing++;
+		return 0;
+	}
+	if (!cm) {
+		row->verdict = CMP_GONE;
+		res->missing++;
+		return 0;
+	}
+	row->nb = reps_values(bm, a, 256);
+	row->nc = reps_values(cm, c, 256);
+	row->low_conf = row->nb < SIGNIF_MIN_REPS || row->nc < SIGNIF_MIN_REPS;
+	if (!row->nb || !row->nc) {
+		row->verdict = CMP_NODATA;
+		return 0;
+	}
+	row->base = signif_median(a, row->nb);
+	row->cur = signif_median(c, row->nc);
+	if (row->base == row->cur)
+		row->delta_pct = 0;
+	else if (row->base == 0)
+		row->delta_pct = row->cur > 0 ? INFINITY : -INFINITY;
+	else
+		row->delta_pct = (row->cur - row->base) / fabs(row->base) * 100.0;
+
+	struct mwu t;
+
+	if (signif_mwu(a, row->nb, c, row->nc, &t) == 0) {
+		row->p = t.p;
+		row->exact = t.exact;
+		row->significant = t.p < o->alpha;
+	}
+	signif_boot_median_diff(a, row->nb, c, row->nc, SIGNIF_BOOT_ITERS, 0.95,
+				SIGNIF_BOOT_SEED, &row->ci_lo, &row->ci_hi);
+
+	if (thr < 0 || row->better == 0) {
+		row->verdict = CMP_UNGATED;
+		return 0;
+	}
+	double worse = row->better > 0 ? -row->delta_pct : row->delta_pct;
+
+	if (fabs(row->delta_pct) <= thr || row->delta_pct == 0) {
+		row->verdict = CMP_SAME;
+		return 0;
+	}
+	if (!row->significant) {
+		row->verdict = CMP_NOISE;
+		res->noise++;
+		return 0;
+	}
+	if (worse < 0) {
+		row->verdict = CMP_IMPROVEMENT;
+		res->improvements++;
+		return 0;
+	}
+	row->verdict = CMP_REGRESSION;
+	res->regressions++;
+
+	/* why: the op kind's breakdown (scenario-level metrics use the primary op kind) */
+	const struct json_value *ckinds = json_get(cs, "kinds"), *bkinds = json_get(bs, "kinds");
+	const char *xop = op[0] ? op : json_get_str(json_at(ckinds, 0), "op", "");
+
+	if (kind == CMP_K_MEMORY) {
+		row->explain = explain_memory(bs, cs, row);
+	} else if (kind == CMP_K_LATENCY || kind == CMP_K_THROUGHPUT || kind == CMP_K_KERNEL) {
+		const struct json_value *bk = find_by(bkinds, "op", xop);
+		const struct json_value *ck = find_by(ckinds, "op", xop);
+
+		row->explain = explain_latency(bs, cs, bk, ck, row, xop,
+					       kind == CMP_K_LATENCY ? name : "mean_ns");
+	}
+	/* one diff per scenario and op kind, however many of its metrics regressed */
+	char key[96];
+
+	snprintf(key, sizeof(key), "/%s.", xop);
+	for (int i = 0; i < res->nrows - 1 && xop[0]; i++) {
+		const struct cmp_row *o2 = &res->rows[i];
+
+		if (o2->flame && !strcmp(o2->scenario, sid) && strstr(o2->flame, key)) {
+			row->flame = strdup(o2->flame);
+			return 0;
+		}
+	}
+	row->flame = flame_path(base, cur, sid, xop);
+	return 0;
+}
+
+static int compare_scenario(const struct cmp_report *base, const struct cmp_report *cur,
+			    const struct json_value *bs, const struct json_value *cs,
+			    const struct cmp_opts *o, struct cmp_result *res)
+{
+	const struct json_value *bms = json_get(bs, "metrics"), *cms = json_get(cs, "metrics");
+	int err;
+
+	if (!bs || !cs) {
+		/* a scenario in one report only: one row, not one per metric */
+		struct cmp_row *row = add_row(res);
+
+		if (!row)
+			return -ENOMEM;
+		snprintf(row->scenario, sizeof(row->scenario), "%s",
+			 json_get_str(cs ? cs : bs, "id", "?"));
+		snprintf(row->metric, sizeof(row->metric), "(scenario)");
+		snprintf(row->name, sizeof(row->name), "scenario");
+		row->kind = CMP_K_INFO;
+		row->verdict = cs ? CMP_NEW : CMP_GONE;
+		row->explain = strdup(cs ? "only in the current report: the suite gained it" :
+				      "only in the baseline: the current run did not have it");
+		res->missing++;
+		return 0;
+	}
+	if (strcmp(json_get_str(cs, "status", "ok"), "ok")) {
+		struct cmp_row *row = add_row(res);
+		struct sbuf b = { 0 };
+
+		if (!row)
+			return -ENOMEM;
+		snprintf(row->scenario, sizeof(row->scenario), "%s", json_get_str(cs, "id", "?"));
+		snprintf(row->metric, sizeof(row->metric), "status");
+		snprintf(row->name, sizeof(row->name), "status");
+		row->verdict = CMP_FAILED;
+		row->kind = CMP_K_INFO;
+		sb_printf(&b, "current scenario status is %s: %s", json_get_str(cs, "status", "?"),
+			  json_get_str(cs, "error", "no error recorded"));
+		row->explain = b.s;
+		res->failed++;
+	}
+	/* current metrics in order, then metrics only the baseline has */
+	for (size_t i = 0; i < json_len(cms); i++) {
+		const struct json_value *cm = json_at(cms, i);
+		const struct json_value *bm = find_by(bms, "id", json_get_str(cm, "id", ""));
+
+		err = compare_metric(base, cur, bs, cs, bm, cm, o, res);
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < json_len(bms); i++) {
+		const struct json_value *bm = json_at(bms, i);
+
+		if (find_by(cms, "id", json_get_str(bm, "id", "")))
+			continue;
+		err = compare_metric(base, cur, bs, cs, bm, NULL, o, res);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int cmp_run(const struct cmp_report *base, const struct cmp_report *cur,
+	    const struct cmp_opts *o, struct cmp_result *res, char *err, size_t errlen)
+{
+	const struct json_value *bsc = json_get(base->root, "scenarios");
+	const struct json_value *csc = json_get(cur->root, "scenarios");
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(res->base_path, sizeof(res->base_path), "%s", base->path);
+	snprintf(res->cur_path, sizeof(res->cur_path), "%s", cur->path);
+	res->alpha = o->alpha;
+	env_check(json_get(base->root, "environment"), json_get(cur->root, "environment"), res);
+	for (size_t i = 0; i < json_len(csc); i++) {
+		const struct json_value *cs = json_at(csc, i);
+		const struct json_value *bs = find_by(bsc, "id", json_get_str(cs, "id", ""));
+
+		rc = compare_scenario(base, cur, bs, cs, o, res);
+		if (rc)
+			goto fail;
+	}
+	for (size_t i = 0; i < json_len(bsc); i++) {
+		const struct json_value *bs = json_at(bsc, i);
+
+		if (find_by(csc, "id", json_get_str(bs, "id", "")))
+			continue;
+		rc = compare_scenario(base, cur, bs, NULL, o, res);
+		if (rc)
+			goto fail;
+	}
+	return 0;
+fail:
+	seterr(err, errlen, "out of memory while comparing");
+	return rc;
+}
+
+void cmp_result_free(struct cmp_result *res)
+{
+	for (int i = 0; i < res->nrows; i++) {
+		free(res->rows[i].explain);
+		free(res->rows[i].flame);
+	}
+	free(res->rows);
+	res->rows = NULL;
+	res->nrows = res->cap = 0;
+}
+
+int cmp_exit_status(const struct cmp_result *res, const struct cmp_opts *o)
+{
+	if (res->env_differs && !o->allow_env_mismatch)
+		return 2;
+	return res->regressions || res->failed ? 1 : 0;
+}
+
+/* ---- text output ------------------------------------------------------------------ */
+
+#define TEXT_WIDTH 100
+
+/* Print text wrapped at TEXT_WIDTH, every line indented; the first after a label. */
+static void print_wrapped(FILE *f, const char *indent, const char *label, const char *text)
+{
+	size_t col, ind = strlen(indent);
+
+	fprintf(f, "%s%s", indent, label);
+	col = ind + strlen(label);
+	while (*text) {
+		const char *sp = strchr(text, ' ');
+		size_t w = sp ? (size_t)(sp - text) : strlen(text);
+
+		if (col + w + 1 > TEXT_WIDTH && col > ind + strlen(label)) {
+			fprintf(f, "\n%s%*s", indent, (int)strlen(label), "");
+			col = ind + strlen(label);
+		} else if (col > ind + strlen(label)) {
+			fputc(' ', f);
+			col++;
+		}
+		fprintf(f, "%.*s", (int)w, text);
+		col += w;
+		text += w;
+		while (*text == ' ')
+			text++;
+	}
+	fputc('\n', f);
+}
+
+void cmp_fmt_p(char *buf, size_t len, double p)
+{
+	if (isnan(p))
+		snprintf(buf, len, "-");
+	else if (p < 0.001)
+		snprintf(buf, len, "<0.001");
+	else
+		snprintf(buf, len, "%.3f", p);
+}
+
+bool cmp_row_interesting(const struct cmp_row *r)
+{
+	return r->verdict != CMP_SAME && r->verdict != CMP_UNGATED;
+}
+
+void cmp_print_text(FILE *f, const struct cmp_result *res, bool all)
+{
+	const char *last = NULL;
+	char b[32], c[32], d[32], p[16], v[40];
+	int hidden = 0;
+
+	fprintf(f, "baseline: %s\ncurrent:  %s\n", res->base_path, res->cur_path);
+	if (res->env_differs) {
+		fprintf(f, "ENVIRONMENT MISMATCH: results are not comparable as they stand\n");
+		for (const char *s = res->env_mismatch; *s;) {
+			const char *nl = strchr(s, '\n');
+			int n = nl ? (int)(nl - s) : (int)strlen(s);
+
+			fprintf(f, "  %.*s\n", n, s);
+			s += n + (nl ? 1 : 0);
+		}
+	}
+	print_wrapped(f, "", "significance: ", signif_method());
+	fprintf(f, "alpha %.3g; regression = beyond threshold in the worse direction AND "
+		"significant\n\n", res->alpha);
+	fprintf(f, "%-40s %11s %11s %8s %7s  %s\n", "SCENARIO / METRIC", "BASELINE", "CURRENT",
+		"DELTA", "P", "VERDICT");
+	for (int i = 0; i < res->nrows; i++) {
+		const struct cmp_row *r = &res->rows[i];
+
+		if (!all && !cmp_row_interesting(r)) {
+			hidden++;
+			continue;
+		}
+		if (!last || strcmp(last, r->scenario)) {
+			fprintf(f, "%.*s\n", TEXT_WIDTH, r->scenario);
+			last = r->scenario;
+		}
+		cmp_fmt_value(b, sizeof(b), r->base, r->unit);
+		cmp_fmt_value(c, sizeof(c), r->cur, r->unit);
+		cmp_fmt_delta(d, sizeof(d), r->delta_pct);
+		cmp_fmt_p(p, sizeof(p), r->p);
+		snprintf(v, sizeof(v), "%s%s", cmp_verdict_name(r->verdict),
+			 r->low_conf && r->nb && r->nc ? " n<5" : "");
+		if (strlen(r->metric) > 38)
+			fprintf(f, "  %s\n  %-38s", r->metric, "");
+		else
+			fprintf(f, "  %-38s", r->metric);
+		fprintf(f, " %11s %11s %8s %7s  %s\n", b, c, d, p, v);
+		if (r->explain)
+			print_wrapped(f, "      ", "why: ", r->explain);
+		if (r->flame)
+			print_wrapped(f, "      ", "diff flame graph: ", r->flame);
+	}
+	if (hidden)
+		fprintf(f, "(%d rows within threshold or ungated not shown; --all shows them)\n",
+			hidden);
+	for (int i = 0; i < res->nrows; i++) {
+		const struct cmp_row *r = &res->rows[i];
+
+		if (r->low_conf && r->nb && r->nc) {
+			print_wrapped(f, "", "n<5: ", "low confidence: fewer than 5 repetitions on "
+				      "a side; 3 vs 3 cannot reach p < 0.1, so such rows cannot be "
+				      "significant. Run with --reps 5 or more.");
+			break;
+		}
+	}
+	char sum[512];
+
+	snprintf(sum, sizeof(sum), "%d regression%s, %d improvement%s, %d beyond threshold but "
+		 "not significant, %d failed scenario%s, %d scenario%s or metric%s in one report only",
+		 res->regressions, res->regressions == 1 ? "" : "s", res->improvements,
+		 res->improvements == 1 ? "" : "s", res->noise, res->failed,
+		 res->failed == 1 ? "" : "s", res->missing, res->missing == 1 ? "" : "s",
+		 res->missing == 1 ? "" : "s");
+	fputc('\n', f);
+	print_wrapped(f, "", "summary: ", sum);
+}
+
+/* ---- command ---------------------------------------------------------------------- */
+
+static void compare_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: opscope compare [OPTIONS] BASELINE CURRENT\n"
+		"  BASELINE, CURRENT: report.json files or opscope run output directories\n"
+		"  --threshold [SCENARIO:]METRIC=PCT  e.g. latency=5%%, p99=20%%,\n"
+		"                        pool/workers=4:p99=20%%, max_ns=off (repeatable);\n"
+		"                        defaults throughput 5%%, latency 10%%, memory 15%%, "
+		"errors 10%%\n"
+		"  --alpha P             significance level (default %.2g)\n"
+		"  --allow-env-mismatch  compare across kernel/CPU/governor changes anyway\n"
+		"  --all                 list unchanged metrics too\n"
+		"  --md FILE             markdown summary (for a CI comment)\n"
+		"  --json FILE           machine-readable result\n"
+		"  --junit FILE          JUnit XML, one test case per scenario and metric\n"
+		"exit status: 0 no regression, 1 significant regression beyond threshold or a\n"
+		"failed scenario, 2 bad input or environment mismatch\n", CMP_DEFAULT_ALPHA);
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "threshold", required_argument, NULL, 't' },
+		{ "alpha", required_argument, NULL, 'a' },
+		{ "allow-env-mismatch", no_argument, NULL, 'E' },
+		{ "all", no_argument, NULL, 'A' },
+		{ "md", required_argument, NULL, 'm' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "junit", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *md = NULL, *json = NULL, *junit = NULL;
+	struct cmp_report base = { 0 }, cur = { 0 };
+	struct cmp_result res = { 0 };
+	struct cmp_opts o;
+	char err[1024];
+	bool all = false;
+	int c, status = 2;
+
+	cmp_opts_init(&o);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (cmp_threshold_add(&o, optarg, err, sizeof(err))) {
+				fprintf(stderr, "opscope compare: %s\n", err);
+				return 2;
+			}
+			break;
+		case 'a': {
+			char *end;
+
+			o.alpha = strtod(optarg, &end);
+			if (end == optarg || *end || !(o.alpha > 0 && o.alpha < 1)) {
+				fprintf(stderr, "opscope compare: --alpha '%s' must be a number "
+					"between 0 and 1, e.g. 0.01\n", optarg);
+				return 2;
+			}
+			break;
+		}
+		case 'E':
+			o.allow_env_mismatch = true;
+			break;
+		case 'A':
+			all = true;
+			break;
+		case 'm':
+			md = optarg;
+			break;
+		case 'j':
+			json = optarg;
+			break;
+		case 'u':
+			junit = optarg;
+			break;
+		case 'h':
+			compare_usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "opscope compare: unknown or incomplete option '%s'; see "
+				"opscope compare --help\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, "opscope compare: need exactly two reports, BASELINE and "
+			"CURRENT (got %d); see opscope compare --help\n", argc - optind);
+		return 2;
+	}
+	if (cmp_report_load(&base, argv[optind], err, sizeof(err)) ||
+	    cmp_report_load(&cur, argv[optind + 1], err, sizeof(err))) {
+		fprintf(stderr, "opscope compare: %s\n", err);
+		goto out;
+	}
+	if (cmp_run(&base, &cur, &o, &res, err, sizeof(err))) {
+		fprintf(stderr, "opscope compare: %s\n", err);
+		goto out;
+	}
+	cmp_print_text(stdout, &res, all);
+	status = cmp_exit_status(&res, &o);
+	if ((md && ci_write_markdown(&res, md, err, sizeof(err))) ||
+	    (json && ci_write_json(&res, json, err, sizeof(err))) ||
+	    (junit && ci_write_junit(&res, junit, err, sizeof(err)))) {
+		fprintf(stderr, "opscope compare: %s\n", err);
+		status = 2;
+		goto out;
+	}
+	if (res.env_differs && !o.allow_env_mismatch)
+		fprintf(stderr, "opscope compare: the environments differ (see the top of the "
+			"output); rerun on the baseline's machine setup or pass "
+			"--allow-env-mismatch\n");
+	printf("exit status %d\n", status);
+out:
+	cmp_result_free(&res);
+	cmp_report_free(&base);
+	cmp_report_free(&cur);
+	return status;
+}
