@@ -25,7 +25,9 @@ static int fake_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 	return 0;
 }
 
-static const struct workload fake = { "fake", "a test workload", fake_params, fake_run };
+static const struct workload fake = {
+	.name = "fake", .help = "a test workload", .params = fake_params, .run = fake_run,
+};
 
 START_TEST(test_sizes)
 {

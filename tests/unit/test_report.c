@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "util/fmt.h"
 #include "report/envinfo.h"
 #include "util/json.h"
 #include "util/jsonparse.h"
@@ -36,8 +37,12 @@ static int fake_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 	return 0;
 }
 
-static const struct workload fpool = { "pool", "pool", pool_params, fake_run };
-static const struct workload fchan = { "channel", "channel", chan_params, fake_run };
+static const struct workload fpool = {
+	.name = "pool", .help = "pool", .params = pool_params, .run = fake_run,
+};
+static const struct workload fchan = {
+	.name = "channel", .help = "channel", .params = chan_params, .run = fake_run,
+};
 
 static void make_scenario(struct scenario *sc, const struct workload *wl, const char *group,
 			  const char *sweep_name, const char *sweep_val)

@@ -33,8 +33,12 @@ static int fake_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 	return 0;
 }
 
-static const struct workload fpool = { "pool", "pool", pool_params, fake_run };
-static const struct workload fchan = { "channel", "channel", chan_params, fake_run };
+static const struct workload fpool = {
+	.name = "pool", .help = "pool", .params = pool_params, .run = fake_run,
+};
+static const struct workload fchan = {
+	.name = "channel", .help = "channel", .params = chan_params, .run = fake_run,
+};
 static const struct workload *const fakes[] = { &fpool, &fchan, NULL };
 
 static struct suite *parse(const char *text, char *err, size_t len, int *rc)

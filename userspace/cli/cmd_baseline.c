@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "util/fmt.h"
 #include "cli/commands.h"
 #include "stats/compare.h"
 #include "stacks/folded.h"
@@ -330,12 +331,12 @@ static int describe(const struct bl_opts *o, const char *name, bool verbose)
 				if (!json_is(med, JSON_NUMBER))
 					continue;
 				if (!strcmp(id, "throughput"))
-					cmp_fmt_value(t, sizeof(t), json_num(med), "ops/s");
+					fmt_value(t, sizeof(t), json_num(med), "ops/s");
 			}
 			if (json_is(json_get(k0, "p50_ns"), JSON_NUMBER))
-				cmp_fmt_value(a, sizeof(a), json_get_num(k0, "p50_ns", 0), "ns");
+				fmt_value(a, sizeof(a), json_get_num(k0, "p50_ns", 0), "ns");
 			if (json_is(json_get(k0, "p99_ns"), JSON_NUMBER))
-				cmp_fmt_value(b, sizeof(b), json_get_num(k0, "p99_ns", 0), "ns");
+				fmt_value(b, sizeof(b), json_get_num(k0, "p99_ns", 0), "ns");
 			printf("%-44.44s %5g %12s %12s %12s\n", json_get_str(s, "id", "?"),
 			       json_get_num(s, "reps", 0), t, a, b);
 		}

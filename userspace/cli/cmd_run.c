@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "util/fmt.h"
 #include "kernel/collector.h"
 #include "cli/commands.h"
 #include "report/envinfo.h"

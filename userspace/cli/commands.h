@@ -4,14 +4,13 @@
 #ifndef OPSCOPE_COMMANDS_H
 #define OPSCOPE_COMMANDS_H
 
+#include "util/diag.h"
+
 int cmd_run(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_flamegraph(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_baseline(int argc, char **argv);
 int cmd_history(int argc, char **argv);
-
-/* Print "opscope CMD: <message>" on one line of stderr and return 2 (bad input). */
-int cmd_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* opscope history: append run summaries, print sparklines, write an offline HTML page. */
+/* The run history: append run summaries (JSON Lines), print sparklines, write an offline
+ * HTML page. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "cli/commands.h"
+#include "util/diag.h"
+#include "util/fmt.h"
 #include "stacks/folded.h"
 #include "util/json.h"
 #include "report/history.h"
@@ -322,15 +323,15 @@ struct history *history_load(const char *file, int last, char *err, size_t errle
 		int run = h->nruns;
 
 		if (!d) {
-			fprintf(stderr, "opscope history: %s:%d:%d: skipped a malformed line: %s\n",
-				file, linenos[i], je.col, je.msg);
+			cmd_warn("history", "%s:%d:%d: skipped a malformed line: %s", file,
+				 linenos[i], je.col, je.msg);
 			continue;
 		}
 		sc = json_get(r, "scenarios");
 		if (strcmp(json_get_str(r, "schema", ""), HISTORY_SCHEMA) ||
 		    json_get_num(r, "version", 0) != 1 || !json_is(sc, JSON_OBJECT)) {
-			fprintf(stderr, "opscope history: %s:%d: skipped: not an opscope history "
-				"line of version 1\n", file, linenos[i]);
+			cmd_warn("history", "%s:%d: skipped: not an opscope history line of "
+				 "version 1", file, linenos[i]);
 			json_doc_free(d);
 			continue;
 		}
@@ -485,10 +486,10 @@ void history_print(FILE *f, const struct history *h, const struct history_filter
 				break;
 			}
 		history_sparkline(spark, sizeof(spark), s->v + from, h->nruns - from);
-		cmp_fmt_value(val, sizeof(val), lv, s->unit);
-		cmp_fmt_delta(dp, sizeof(dp), isnan(pv) || pv == 0 ? NAN :
+		fmt_value(val, sizeof(val), lv, s->unit);
+		fmt_delta_pct(dp, sizeof(dp), isnan(pv) || pv == 0 ? NAN :
 			      (lv - pv) / fabs(pv) * 100);
-		cmp_fmt_delta(df, sizeof(df), fi < 0 || fi == li || fv == 0 ? NAN :
+		fmt_delta_pct(df, sizeof(df), fi < 0 || fi == li || fv == 0 ? NAN :
 			      (lv - fv) / fabs(fv) * 100);
 		fprintf(f, "  %-32.32s %s%*s %10s %9s %9s\n", s->metric, spark,
 			(h->nruns - from < 8 ? 8 - (h->nruns - from) : 0), "", val, dp, df);
@@ -542,8 +543,8 @@ static void svg_chart(FILE *f, const struct history *h, const struct series *s)
 	ci_xml_escape(f, s->metric);
 	fprintf(f, "%s</text>", s->better > 0 ? " (higher is better)" : s->better < 0 ?
 		" (lower is better)" : "");
-	cmp_fmt_value(a, sizeof(a), hi, s->unit);
-	cmp_fmt_value(b, sizeof(b), lo, s->unit);
+	fmt_value(a, sizeof(a), hi, s->unit);
+	fmt_value(b, sizeof(b), lo, s->unit);
 	fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"ax\"/>", L, T, L,
 		H - B);
 	fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"ax\"/>", L, H - B,
@@ -577,7 +578,7 @@ static void svg_chart(FILE *f, const struct history *h, const struct series *s)
 	for (int i = 0; i < h->nruns; i++) {
 		if (isnan(s->v[i]))
 			continue;
-		cmp_fmt_value(v, sizeof(v), s->v[i], s->unit);
+		fmt_value(v, sizeof(v), s->v[i], s->unit);
 		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"><title>", PX(i),
 			PY(s->v[i]));
 		ci_xml_escape(f, h->runs[i].created);
@@ -654,123 +655,3 @@ void history_html(FILE *f, const struct history *h, const struct history_filter 
 	fputs("</body></html>\n", f);
 }
 
-/* ---- command ---------------------------------------------------------------------- */
-
-#define hist_fail(...) cmd_fail("history", __VA_ARGS__)
-
-static void history_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: opscope history append REPORT|RUNDIR [--label TEXT]\n"
-		"       opscope history show [--scenario S] [--metric M|all] [--last N]\n"
-		"       opscope history html -o FILE.html [--scenario S] [--metric M|all] "
-		"[--last N]\n"
-		"options: --file F  the JSON Lines history (default %s)\n"
-		"show/html list throughput, p50, p99 and rss_peak_bytes unless --metric says\n"
-		"otherwise (a substring of the metric id, or all); --scenario filters by "
-		"substring.\n", HISTORY_FILE);
-}
-
-int cmd_history(int argc, char **argv)
-{
-	static const struct option lopts[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "scenario", required_argument, NULL, 's' },
-		{ "metric", required_argument, NULL, 'm' },
-		{ "last", required_argument, NULL, 'n' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	const char *file = HISTORY_FILE, *label = NULL, *out = NULL, *verb;
-	struct history_filter flt = { 0 };
-	char err[1024];
-	int c, last = 0;
-
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "ho:", lopts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			file = optarg;
-			break;
-		case 'l':
-			label = optarg;
-			break;
-		case 's':
-			flt.scenario = optarg;
-			break;
-		case 'm':
-			flt.metric = optarg;
-			break;
-		case 'n': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-
-			if (end == optarg || *end || v < 1 || v > 1000000)
-				return hist_fail("--last '%s' must be a number of runs (1 or more)",
-						 optarg);
-			last = (int)v;
-			break;
-		}
-		case 'o':
-			out = optarg;
-			break;
-		case 'h':
-			history_usage(stdout);
-			return 0;
-		default:
-			return hist_fail("unknown or incomplete option '%s'; see opscope history "
-					 "--help", argv[optind - 1]);
-		}
-	}
-	if (optind >= argc)
-		return hist_fail("which action? append, show or html; see opscope history "
-				 "--help");
-	verb = argv[optind++];
-	if (!strcmp(verb, "append")) {
-		struct cmp_report r;
-
-		if (argc - optind != 1)
-			return hist_fail("append needs one report file or run directory");
-		if (cmp_report_load(&r, argv[optind], err, sizeof(err)))
-			return hist_fail("%s", err);
-		int rc = history_append(file, &r, label, err, sizeof(err));
-
-		cmp_report_free(&r);
-		if (rc)
-			return hist_fail("%s", err);
-		printf("appended %s to %s\n", argv[optind], file);
-		return 0;
-	}
-	if (strcmp(verb, "show") && strcmp(verb, "html"))
-		return hist_fail("unknown action '%s': use append, show or html", verb);
-	if (argc - optind != 0)
-		return hist_fail("%s takes options only, not '%s'", verb, argv[optind]);
-	if (!strcmp(verb, "html") && !out)
-		return hist_fail("html needs -o FILE.html");
-	struct history *h = history_load(file, last, err, sizeof(err));
-
-	if (!h)
-		return hist_fail("%s", err);
-	if (!strcmp(verb, "show")) {
-		history_print(stdout, h, &flt);
-	} else {
-		char tmp[PATH_MAX + 16];
-		FILE *hf = atomic_file_open(out, tmp, sizeof(tmp), err, sizeof(err));
-
-		if (!hf) {
-			history_free(h);
-			return hist_fail("%s", err);
-		}
-		history_html(hf, h, &flt);
-		if (atomic_file_commit(hf, tmp, out, 0, err, sizeof(err))) {
-			history_free(h);
-			return hist_fail("%s", err);
-		}
-		printf("wrote %s (%d runs, %d series)\n", out, h->nruns, h->nser);
-	}
-	history_free(h);
-	return 0;
-}

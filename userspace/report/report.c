@@ -8,114 +8,12 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include "util/fmt.h"
 #include "util/json.h"
 #include "kernel/oprec.h"
 #include "workloads/params.h"
 #include "report/report.h"
 #include "kernel/sysnames.h"
-
-/* ---------------------------------------------------------------- formatting */
-
-void fmt_ns(double ns, char *buf, size_t len)
-{
-	if (!isfinite(ns))
-		snprintf(buf, len, "-");
-	else if (ns < 999.5)
-		snprintf(buf, len, "%.0fns", ns);
-	else if (ns < 9995)
-		snprintf(buf, len, "%.2fus", ns / 1e3);
-	else if (ns < 99950)
-		snprintf(buf, len, "%.1fus", ns / 1e3);
-	else if (ns < 999500)
-		snprintf(buf, len, "%.0fus", ns / 1e3);
-	else if (ns < 9.995e6)
-		snprintf(buf, len, "%.2fms", ns / 1e6);
-	else if (ns < 99.95e6)
-		snprintf(buf, len, "%.1fms", ns / 1e6);
-	else if (ns < 999.5e6)
-		snprintf(buf, len, "%.0fms", ns / 1e6);
-	else if (ns < 9.995e9)
-		snprintf(buf, len, "%.2fs", ns / 1e9);
-	else
-		snprintf(buf, len, "%.0fs", ns / 1e9);
-}
-
-void fmt_num(double v, char *buf, size_t len)
-{
-	static const char sfx[] = "kMGT";
-	double a = fabs(v);
-
-	if (!isfinite(v)) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	if (a == 0) {
-		snprintf(buf, len, "0");
-		return;
-	}
-	if (a < 999.5 && v == floor(v)) {
-		snprintf(buf, len, "%.0f", v);
-		return;
-	}
-	if (a < 0.005) {
-		snprintf(buf, len, "%s<.01", v < 0 ? "-" : "");
-		return;
-	}
-	if (a < 9.995) {
-		snprintf(buf, len, "%.2f", v);
-		return;
-	}
-	if (a < 99.95) {
-		snprintf(buf, len, "%.1f", v);
-		return;
-	}
-	if (a < 999.5) {
-		snprintf(buf, len, "%.0f", v);
-		return;
-	}
-	for (int i = 0; i < 4; i++) {
-		v /= 1000;
-		a /= 1000;
-		if (a < 9.995 || (a < 999.5 && i == 3)) {
-			snprintf(buf, len, "%.2f%c", v, sfx[i]);
-			return;
-		}
-		if (a < 99.95) {
-			snprintf(buf, len, "%.1f%c", v, sfx[i]);
-			return;
-		}
-		if (a < 999.5) {
-			snprintf(buf, len, "%.0f%c", v, sfx[i]);
-			return;
-		}
-	}
-	snprintf(buf, len, "%.3g", v * 1000);
-}
-
-void fmt_bytes(double b, char *buf, size_t len)
-{
-	static const char sfx[] = "kMGT";
-
-	if (!isfinite(b)) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	if (b < 1023.5) {
-		snprintf(buf, len, b < 9.95 && b != floor(b) ? "%.1fB" : "%.0fB", b);
-		return;
-	}
-	for (int i = 0; i < 4; i++) {
-		b /= 1024;
-		if (b < 9.95 || i == 3) {
-			snprintf(buf, len, "%.1f%c", b, sfx[i]);
-			return;
-		}
-		if (b < 1023.5) {
-			snprintf(buf, len, "%.0f%c", b, sfx[i]);
-			return;
-		}
-	}
-}
 
 /* Columns of a line: UTF-8 continuation bytes take none. */
 static size_t columns(const char *s, size_t *cut_at, size_t width)

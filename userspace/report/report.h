@@ -164,9 +164,5 @@ double scaling_efficiency(double tput_n, double tput_1, int64_t n);
 void metric_aggregate(struct metric *m, int nreps);
 void bench_camel(const char *workload, const char *kind, char *buf, size_t len);
 const char *scen_status_name(enum scen_status s);
-/* Compact human units for the tables: "850ns" "12.3us"; "12.3k"; "8.8M". */
-void fmt_ns(double ns, char *buf, size_t len);
-void fmt_num(double v, char *buf, size_t len);
-void fmt_bytes(double b, char *buf, size_t len);
 
 #endif

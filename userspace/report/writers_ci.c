@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "util/fmt.h"
 #include "stacks/flamegraph.h"
 #include "stacks/folded.h"
 #include "util/json.h"
@@ -77,10 +78,10 @@ static void md_row(FILE *f, const struct cmp_row *r)
 {
 	char b[32], c[32], d[32], p[32];
 
-	cmp_fmt_value(b, sizeof(b), r->base, r->unit);
-	cmp_fmt_value(c, sizeof(c), r->cur, r->unit);
-	cmp_fmt_delta(d, sizeof(d), r->delta_pct);
-	cmp_fmt_p(p, sizeof(p), r->p);
+	fmt_value(b, sizeof(b), r->base, r->unit);
+	fmt_value(c, sizeof(c), r->cur, r->unit);
+	fmt_delta_pct(d, sizeof(d), r->delta_pct);
+	fmt_p(p, sizeof(p), r->p);
 	fputs("| ", f);
 	ci_md_escape(f, r->scenario);
 	fputs(" | ", f);
@@ -192,9 +193,9 @@ static void junit_message(FILE *f, const struct cmp_row *r)
 {
 	char b[32], c[32], d[32], msg[512];
 
-	cmp_fmt_value(b, sizeof(b), r->base, r->unit);
-	cmp_fmt_value(c, sizeof(c), r->cur, r->unit);
-	cmp_fmt_delta(d, sizeof(d), r->delta_pct);
+	fmt_value(b, sizeof(b), r->base, r->unit);
+	fmt_value(c, sizeof(c), r->cur, r->unit);
+	fmt_delta_pct(d, sizeof(d), r->delta_pct);
 	snprintf(msg, sizeof(msg), "%s %s (%s -> %s), p=%.3g, threshold %.3g%%",
 		 r->metric, d, b, c, r->p, r->threshold_pct);
 	ci_xml_escape(f, msg);

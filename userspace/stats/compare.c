@@ -7,7 +7,6 @@
  * breakdown of the op kind's matching latency band.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -17,12 +16,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "cli/commands.h"
 #include "stats/compare.h"
+#include "util/diag.h"
+#include "util/fmt.h"
 #include "stacks/flamegraph.h"
 #include "stacks/folded.h"
 #include "stats/signif.h"
-#include "report/writers_ci.h"
 
 static const char *const kind_names[CMP_K_NR] = {
 	[CMP_K_THROUGHPUT] = "throughput",
@@ -371,62 +370,6 @@ void cmp_report_free(struct cmp_report *r)
 	r->root = NULL;
 }
 
-/* ---- formatting ------------------------------------------------------------------- */
-
-static void fmt_scaled(char *buf, size_t len, double v, const char *const *units,
-		       const double *scale, int n, const char *suffix)
-{
-	int i = 0;
-
-	while (i + 1 < n && fabs(v) >= scale[i + 1])
-		i++;
-	double x = v / scale[i];
-
-	snprintf(buf, len, fabs(x) >= 100 || x == (long long)x ? "%.0f%s%s" : fabs(x) >= 10 ?
-		 "%.1f%s%s" : "%.2f%s%s", x, units[i], suffix);
-}
-
-void cmp_fmt_value(char *buf, size_t len, double v, const char *unit)
-{
-	if (isnan(v)) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	if (!strcmp(unit, "ns")) {
-		static const char *const u[] = { " ns", " us", " ms", " s" };
-		static const double s[] = { 1, 1e3, 1e6, 1e9 };
-
-		fmt_scaled(buf, len, v, u, s, 4, "");
-	} else if (!strcmp(unit, "bytes")) {
-		static const char *const u[] = { " B", " KiB", " MiB", " GiB" };
-		static const double s[] = { 1, 1024, 1048576, 1073741824.0 };
-
-		fmt_scaled(buf, len, v, u, s, 4, "");
-	} else if (!strcmp(unit, "ops/s")) {
-		static const char *const u[] = { "", "k", "M", "G" };
-		static const double s[] = { 1, 1e3, 1e6, 1e9 };
-
-		fmt_scaled(buf, len, v, u, s, 4, "/s");
-	} else if (!strcmp(unit, "ratio")) {
-		snprintf(buf, len, "%.3g%%", v * 100);
-	} else {
-		static const char *const u[] = { "", "k", "M", "G" };
-		static const double s[] = { 1, 1e3, 1e6, 1e9 };
-
-		fmt_scaled(buf, len, v, u, s, 4, "");
-	}
-}
-
-void cmp_fmt_delta(char *buf, size_t len, double pct)
-{
-	if (isnan(pct))
-		snprintf(buf, len, "-");
-	else if (isinf(pct))
-		snprintf(buf, len, pct > 0 ? "+inf" : "-inf");
-	else
-		snprintf(buf, len, fabs(pct) >= 1000 ? "%+.0f%%" : "%+.1f%%", pct);
-}
-
 /* ---- comparison ------------------------------------------------------------------- */
 
 static const struct json_value *find_by(const struct json_value *arr, const char *key,
@@ -622,7 +565,7 @@ static void fmt_ns_delta(char *buf, size_t len, double d)
 {
 	char v[24];
 
-	cmp_fmt_value(v, sizeof(v), fabs(d), "ns");
+	fmt_value(v, sizeof(v), fabs(d), "ns");
 	snprintf(buf, len, "%s%s", d < 0 ? "-" : "+", v);
 }
 
@@ -686,8 +629,8 @@ static char *explain_latency(const struct json_value *bs, const struct json_valu
 		fmt_ns_delta(d, sizeof(d), row->cur - row->base);
 		sb_printf(&b, "%s %s %s", short_name, op, d);
 	} else {
-		cmp_fmt_value(x, sizeof(x), row->base, row->unit);
-		cmp_fmt_value(y, sizeof(y), row->cur, row->unit);
+		fmt_value(x, sizeof(x), row->base, row->unit);
+		fmt_value(y, sizeof(y), row->cur, row->unit);
 		sb_printf(&b, "%s %s -> %s", row->metric, x, y);
 	}
 	if (!json_is(bb, JSON_OBJECT) || !json_is(cb, JSON_OBJECT)) {
@@ -709,8 +652,8 @@ static char *explain_latency(const struct json_value *bs, const struct json_valu
 		sb_printf(&b, "; %s ops in band %s took %s on average (", op, label, d);
 	else
 		sb_printf(&b, "; %s ops took %s on average (", op, d);
-	cmp_fmt_value(x, sizeof(x), bd_mean(bb, "lat_ns", bsum), "ns");
-	cmp_fmt_value(y, sizeof(y), bd_mean(cb, "lat_ns", csum), "ns");
+	fmt_value(x, sizeof(x), bd_mean(bb, "lat_ns", bsum), "ns");
+	fmt_value(y, sizeof(y), bd_mean(cb, "lat_ns", csum), "ns");
 	sb_printf(&b, "%s -> %s), of which", x, y);
 	for (size_t i = 0; i < sizeof(time_parts) / sizeof(time_parts[0]); i++) {
 		double a = bd_mean(bb, time_parts[i].field, bsum);
@@ -780,7 +723,7 @@ static char *explain_latency(const struct json_value *bs, const struct json_valu
 		if (na && nc && !signif_mwu(ra, na, rc, nc, &t)) {
 			char pv[16];
 
-			cmp_fmt_p(pv, sizeof(pv), t.p);
+			fmt_p(pv, sizeof(pv), t.p);
 			sb_printf(&b, "%sp %s", paren ? "; " : " (", pv);
 			paren = true;
 		}
@@ -821,8 +764,8 @@ static char *explain_memory(const struct json_value *bs, const struct json_value
 	struct sbuf b = { 0 };
 	char x[32], y[32];
 
-	cmp_fmt_value(x, sizeof(x), row->base, row->unit);
-	cmp_fmt_value(y, sizeof(y), row->cur, row->unit);
+	fmt_value(x, sizeof(x), row->base, row->unit);
+	fmt_value(y, sizeof(y), row->cur, row->unit);
 	sb_printf(&b, "%s %s -> %s", row->metric, x, y);
 	for (size_t i = 0; i < sizeof(related) / sizeof(related[0]); i++) {
 		const struct json_value *bm = find_by(json_get(bs, "metrics"), "id", related[i]);
@@ -833,8 +776,8 @@ static char *explain_memory(const struct json_value *bs, const struct json_value
 								  JSON_NUMBER) ||
 		    !json_is(json_get(cm, "median"), JSON_NUMBER))
 			continue;
-		cmp_fmt_value(x, sizeof(x), json_get_num(bm, "median", 0), unit);
-		cmp_fmt_value(y, sizeof(y), json_get_num(cm, "median", 0), unit);
+		fmt_value(x, sizeof(x), json_get_num(bm, "median", 0), unit);
+		fmt_value(y, sizeof(y), json_get_num(cm, "median", 0), unit);
 		sb_printf(&b, "; %s %s -> %s", related[i], x, y);
 	}
 	return b.s;
@@ -953,8 +896,8 @@ static char *flame_path(const struct cmp_report *base, const struct cmp_report *
 		folded_free(fa);
 		folded_free(fc);
 		if (rc) {
-			fprintf(stderr, "opscope compare: no differential flame graph for %s %s: "
-				"%s\n", scenario, op, err);
+			cmd_warn("compare", "no differential flame graph for %s %s: %s", scenario,
+				 op, err);
 			free(path);
 			return NULL;
 		}
@@ -1197,245 +1140,8 @@ int cmp_exit_status(const struct cmp_result *res, const struct cmp_opts *o)
 	return res->regressions || res->failed ? 1 : 0;
 }
 
-/* ---- text output ------------------------------------------------------------------ */
-
-#define TEXT_WIDTH 100
-
-/* Print text wrapped at TEXT_WIDTH, every line indented; the first after a label. */
-static void print_wrapped(FILE *f, const char *indent, const char *label, const char *text)
-{
-	size_t col, ind = strlen(indent);
-
-	fprintf(f, "%s%s", indent, label);
-	col = ind + strlen(label);
-	while (*text) {
-		const char *sp = strchr(text, ' ');
-		size_t w = sp ? (size_t)(sp - text) : strlen(text);
-
-		if (col + w + 1 > TEXT_WIDTH && col > ind + strlen(label)) {
-			fprintf(f, "\n%s%*s", indent, (int)strlen(label), "");
-			col = ind + strlen(label);
-		} else if (col > ind + strlen(label)) {
-			fputc(' ', f);
-			col++;
-		}
-		fprintf(f, "%.*s", (int)w, text);
-		col += w;
-		text += w;
-		while (*text == ' ')
-			text++;
-	}
-	fputc('\n', f);
-}
-
-void cmp_fmt_p(char *buf, size_t len, double p)
-{
-	if (isnan(p))
-		snprintf(buf, len, "-");
-	else if (p < 0.001)
-		snprintf(buf, len, "<0.001");
-	else
-		snprintf(buf, len, "%.3f", p);
-}
-
 bool cmp_row_interesting(const struct cmp_row *r)
 {
 	return r->verdict != CMP_SAME && r->verdict != CMP_UNGATED;
 }
 
-void cmp_print_text(FILE *f, const struct cmp_result *res, bool all)
-{
-	const char *last = NULL;
-	char b[32], c[32], d[32], p[16], v[40];
-	int hidden = 0;
-
-	fprintf(f, "baseline: %s\ncurrent:  %s\n", res->base_path, res->cur_path);
-	if (res->env_differs) {
-		fprintf(f, "ENVIRONMENT MISMATCH: results are not comparable as they stand\n");
-		for (const char *s = res->env_mismatch; *s;) {
-			const char *nl = strchr(s, '\n');
-			int n = nl ? (int)(nl - s) : (int)strlen(s);
-
-			fprintf(f, "  %.*s\n", n, s);
-			s += n + (nl ? 1 : 0);
-		}
-	}
-	print_wrapped(f, "", "significance: ", signif_method());
-	fprintf(f, "alpha %.3g; regression = beyond threshold in the worse direction AND "
-		"significant\n\n", res->alpha);
-	fprintf(f, "%-40s %11s %11s %8s %7s  %s\n", "SCENARIO / METRIC", "BASELINE", "CURRENT",
-		"DELTA", "P", "VERDICT");
-	for (int i = 0; i < res->nrows; i++) {
-		const struct cmp_row *r = &res->rows[i];
-
-		if (!all && !cmp_row_interesting(r)) {
-			hidden++;
-			continue;
-		}
-		if (!last || strcmp(last, r->scenario)) {
-			fprintf(f, "%.*s\n", TEXT_WIDTH, r->scenario);
-			last = r->scenario;
-		}
-		cmp_fmt_value(b, sizeof(b), r->base, r->unit);
-		cmp_fmt_value(c, sizeof(c), r->cur, r->unit);
-		cmp_fmt_delta(d, sizeof(d), r->delta_pct);
-		cmp_fmt_p(p, sizeof(p), r->p);
-		snprintf(v, sizeof(v), "%s%s", cmp_verdict_name(r->verdict),
-			 r->low_conf && r->nb && r->nc ? " n<5" : "");
-		if (strlen(r->metric) > 38)
-			fprintf(f, "  %s\n  %-38s", r->metric, "");
-		else
-			fprintf(f, "  %-38s", r->metric);
-		fprintf(f, " %11s %11s %8s %7s  %s\n", b, c, d, p, v);
-		if (r->explain)
-			print_wrapped(f, "      ", "why: ", r->explain);
-		if (r->flame)
-			print_wrapped(f, "      ", "diff flame graph: ", r->flame);
-	}
-	if (hidden)
-		fprintf(f, "(%d rows within threshold or ungated not shown; --all shows them)\n",
-			hidden);
-	for (int i = 0; i < res->nrows; i++) {
-		const struct cmp_row *r = &res->rows[i];
-
-		if (r->low_conf && r->nb && r->nc) {
-			print_wrapped(f, "", "n<5: ", "low confidence: fewer than 5 repetitions on "
-				      "a side; 3 vs 3 cannot reach p < 0.1, so such rows cannot be "
-				      "significant. Run with --reps 5 or more.");
-			break;
-		}
-	}
-	char sum[512];
-
-	snprintf(sum, sizeof(sum), "%d regression%s, %d improvement%s, %d beyond threshold but "
-		 "not significant, %d failed scenario%s, %d scenario%s or metric%s in one report only",
-		 res->regressions, res->regressions == 1 ? "" : "s", res->improvements,
-		 res->improvements == 1 ? "" : "s", res->noise, res->failed,
-		 res->failed == 1 ? "" : "s", res->missing, res->missing == 1 ? "" : "s",
-		 res->missing == 1 ? "" : "s");
-	fputc('\n', f);
-	print_wrapped(f, "", "summary: ", sum);
-}
-
-/* ---- command ---------------------------------------------------------------------- */
-
-static void compare_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: opscope compare [OPTIONS] BASELINE CURRENT\n"
-		"  BASELINE, CURRENT: report.json files or opscope run output directories\n"
-		"  --threshold [SCENARIO:]METRIC=PCT  e.g. latency=5%%, p99=20%%,\n"
-		"                        pool/workers=4:p99=20%%, max_ns=off (repeatable);\n"
-		"                        defaults throughput 5%%, latency 10%%, memory 15%%, "
-		"errors 10%%\n"
-		"  --alpha P             significance level (default %.2g)\n"
-		"  --allow-env-mismatch  compare across kernel/CPU/governor changes anyway\n"
-		"  --all                 list unchanged metrics too\n"
-		"  --md FILE             markdown summary (for a CI comment)\n"
-		"  --json FILE           machine-readable result\n"
-		"  --junit FILE          JUnit XML, one test case per scenario and metric\n"
-		"exit status: 0 no regression, 1 significant regression beyond threshold or a\n"
-		"failed scenario, 2 bad input or environment mismatch\n", CMP_DEFAULT_ALPHA);
-}
-
-int cmd_compare(int argc, char **argv)
-{
-	static const struct option lopts[] = {
-		{ "threshold", required_argument, NULL, 't' },
-		{ "alpha", required_argument, NULL, 'a' },
-		{ "allow-env-mismatch", no_argument, NULL, 'E' },
-		{ "all", no_argument, NULL, 'A' },
-		{ "md", required_argument, NULL, 'm' },
-		{ "json", required_argument, NULL, 'j' },
-		{ "junit", required_argument, NULL, 'u' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	const char *md = NULL, *json = NULL, *junit = NULL;
-	struct cmp_report base = { 0 }, cur = { 0 };
-	struct cmp_result res = { 0 };
-	struct cmp_opts o;
-	char err[1024];
-	bool all = false;
-	int c, status = 2;
-
-	cmp_opts_init(&o);
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			if (cmp_threshold_add(&o, optarg, err, sizeof(err))) {
-				fprintf(stderr, "opscope compare: %s\n", err);
-				return 2;
-			}
-			break;
-		case 'a': {
-			char *end;
-
-			o.alpha = strtod(optarg, &end);
-			if (end == optarg || *end || !(o.alpha > 0 && o.alpha < 1)) {
-				fprintf(stderr, "opscope compare: --alpha '%s' must be a number "
-					"between 0 and 1, e.g. 0.01\n", optarg);
-				return 2;
-			}
-			break;
-		}
-		case 'E':
-			o.allow_env_mismatch = true;
-			break;
-		case 'A':
-			all = true;
-			break;
-		case 'm':
-			md = optarg;
-			break;
-		case 'j':
-			json = optarg;
-			break;
-		case 'u':
-			junit = optarg;
-			break;
-		case 'h':
-			compare_usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr, "opscope compare: unknown or incomplete option '%s'; see "
-				"opscope compare --help\n", argv[optind - 1]);
-			return 2;
-		}
-	}
-	if (argc - optind != 2) {
-		fprintf(stderr, "opscope compare: need exactly two reports, BASELINE and "
-			"CURRENT (got %d); see opscope compare --help\n", argc - optind);
-		return 2;
-	}
-	if (cmp_report_load(&base, argv[optind], err, sizeof(err)) ||
-	    cmp_report_load(&cur, argv[optind + 1], err, sizeof(err))) {
-		fprintf(stderr, "opscope compare: %s\n", err);
-		goto out;
-	}
-	if (cmp_run(&base, &cur, &o, &res, err, sizeof(err))) {
-		fprintf(stderr, "opscope compare: %s\n", err);
-		goto out;
-	}
-	cmp_print_text(stdout, &res, all);
-	status = cmp_exit_status(&res, &o);
-	if ((md && ci_write_markdown(&res, md, err, sizeof(err))) ||
-	    (json && ci_write_json(&res, json, err, sizeof(err))) ||
-	    (junit && ci_write_junit(&res, junit, err, sizeof(err)))) {
-		fprintf(stderr, "opscope compare: %s\n", err);
-		status = 2;
-		goto out;
-	}
-	if (res.env_differs && !o.allow_env_mismatch)
-		fprintf(stderr, "opscope compare: the environments differ (see the top of the "
-			"output); rerun on the baseline's machine setup or pass "
-			"--allow-env-mismatch\n");
-	printf("exit status %d\n", status);
-out:
-	cmp_result_free(&res);
-	cmp_report_free(&base);
-	cmp_report_free(&cur);
-	return status;
-}

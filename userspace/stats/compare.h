@@ -5,7 +5,8 @@
  * metric kind, and for every regression the kernel breakdown component that moved.
  *
  * The comparison is a pure function of two parsed reports and the options, so the unit
- * tests drive it on synthetic reports; cmd_compare() adds files and output formats.
+ * tests drive it on synthetic reports; cmd_compare() adds files and output formats
+ * (report/compare_text.h, report/writers_ci.h). Prefix: cmp_.
  */
 #ifndef OPSCOPE_COMPARE_H
 #define OPSCOPE_COMPARE_H
@@ -129,15 +130,6 @@ void cmp_result_free(struct cmp_result *res);
 /* The exit status for a result: 0 nothing regressed, 1 regression or failed scenario,
  * 2 environment mismatch without allow. */
 int cmp_exit_status(const struct cmp_result *res, const struct cmp_opts *o);
-
-/* Text table, <= 100 columns. all: also unchanged rows. */
-void cmp_print_text(FILE *f, const struct cmp_result *res, bool all);
-
-/* Value with a unit, human scaled ("41.2 us", "25.3k/s", "8.8 MiB"). */
-void cmp_fmt_value(char *buf, size_t len, double v, const char *unit);
-void cmp_fmt_delta(char *buf, size_t len, double pct);
-/* p-value: "0.008", "<0.001", "-" when no test was possible. */
-void cmp_fmt_p(char *buf, size_t len, double p);
 
 /* A row worth showing by default: neither within threshold nor ungated. */
 bool cmp_row_interesting(const struct cmp_row *r);

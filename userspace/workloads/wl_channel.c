@@ -307,7 +307,7 @@ static int mode_check(int mode, unsigned np, unsigned nc, char *err, size_t len)
 	return 0;
 }
 
-int wl_channel_config_check(const struct wl_config *cfg, char *err, size_t errlen)
+static int channel_config_check(const struct wl_config *cfg, char *err, size_t errlen)
 {
 	return mode_check((int)cfg->iv[P_MODE], (unsigned)cfg->iv[P_PRODUCERS],
 			  (unsigned)cfg->iv[P_CONSUMERS], err, errlen);
@@ -326,7 +326,7 @@ static int channel_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 	char msg[256];
 	int err;
 
-	err = wl_channel_config_check(cfg, msg, sizeof(msg));
+	err = channel_config_check(cfg, msg, sizeof(msg));
 	if (err)
 		return wl_result_fail(res, err, "%s", msg);
 	w = calloc(1, sizeof(*w));
@@ -435,4 +435,5 @@ const struct workload wl_channel = {
 		"or chan.pingpong (a round trip over two channels)",
 	.params = channel_params,
 	.run = channel_run,
+	.config_check = channel_config_check,
 };

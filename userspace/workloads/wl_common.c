@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * What the three workloads share: the workload table, the counting allocator, and the
- * life cycle of one repetition (start gate, warm-up, recorded phase, stop, timeout,
- * per-thread aggregates merged at the end). See the second half of workload.h.
+ * What the workloads share: the counting allocator, and the life cycle of one repetition
+ * (start gate, warm-up, recorded phase, stop, timeout, per-thread aggregates merged at the
+ * end). See the second half of workload.h.
  */
 #include <errno.h>
 #include <limits.h>
@@ -19,31 +19,6 @@
 #include "stats/opagg.h"
 #include "kernel/oprec.h"
 #include "workloads/workload.h"
-
-const struct workload *const wl_all[] = { &wl_pool, &wl_channel, &wl_stream, NULL };
-
-const struct workload *wl_find(const char *name)
-{
-	for (int i = 0; wl_all[i]; i++)
-		if (!strcmp(wl_all[i]->name, name))
-			return wl_all[i];
-	return NULL;
-}
-
-int wl_param_index(const struct workload *wl, const char *name)
-{
-	for (int i = 0; wl->params[i].name; i++)
-		if (!strcmp(wl->params[i].name, name))
-			return i;
-	return -1;
-}
-
-int wl_config_check(const struct wl_config *cfg, char *err, size_t errlen)
-{
-	if (cfg->wl == &wl_channel)
-		return wl_channel_config_check(cfg, err, errlen);
-	return 0;
-}
 
 /*
  * Counting allocator. Each thread counts into its own block (no shared cache line on

@@ -78,6 +78,8 @@ struct workload {
 	const struct wl_param_def *params; /* terminated by an entry with name NULL */
 	/* Run one repetition. Returns 0, or -errno with res->error set. */
 	int (*run)(const struct wl_config *cfg, const struct wl_ctl *ctl, struct wl_result *res);
+	/* Checks across parameters (see wl_config_check), or NULL when there are none. */
+	int (*config_check)(const struct wl_config *cfg, char *err, size_t errlen);
 };
 
 extern const struct workload wl_pool, wl_channel, wl_stream;
@@ -99,7 +101,6 @@ void wl_alloc_totals(uint64_t *bytes, uint64_t *count);
  * input exits 2 up front; run() repeats the check.
  */
 int wl_config_check(const struct wl_config *cfg, char *err, size_t errlen);
-int wl_channel_config_check(const struct wl_config *cfg, char *err, size_t errlen);
 
 /*
  * Helpers for the workload implementations (wl_common.c); the runner needs none of them.

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* opscope compare: two reports, a verdict per metric, and the CI files a job asks for. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "cli/commands.h"
+#include "report/compare_text.h"
+#include "report/writers_ci.h"
+#include "stats/compare.h"
+
+static void compare_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: opscope compare [OPTIONS] BASELINE CURRENT\n"
+		"  BASELINE, CURRENT: report.json files or opscope run output directories\n"
+		"  --threshold [SCENARIO:]METRIC=PCT  e.g. latency=5%%, p99=20%%,\n"
+		"                        pool/workers=4:p99=20%%, max_ns=off (repeatable);\n"
+		"                        defaults throughput 5%%, latency 10%%, memory 15%%, "
+		"errors 10%%\n"
+		"  --alpha P             significance level (default %.2g)\n"
+		"  --allow-env-mismatch  compare across kernel/CPU/governor changes anyway\n"
+		"  --all                 list unchanged metrics too\n"
+		"  --md FILE             markdown summary (for a CI comment)\n"
+		"  --json FILE           machine-readable result\n"
+		"  --junit FILE          JUnit XML, one test case per scenario and metric\n"
+		"exit status: 0 no regression, 1 significant regression beyond threshold or a\n"
+		"failed scenario, 2 bad input or environment mismatch\n", CMP_DEFAULT_ALPHA);
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "threshold", required_argument, NULL, 't' },
+		{ "alpha", required_argument, NULL, 'a' },
+		{ "allow-env-mismatch", no_argument, NULL, 'E' },
+		{ "all", no_argument, NULL, 'A' },
+		{ "md", required_argument, NULL, 'm' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "junit", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *md = NULL, *json = NULL, *junit = NULL;
+	struct cmp_report base = { 0 }, cur = { 0 };
+	struct cmp_result res = { 0 };
+	struct cmp_opts o;
+	char err[1024];
+	bool all = false;
+	int c, status = 2;
+
+	cmp_opts_init(&o);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (cmp_threshold_add(&o, optarg, err, sizeof(err))) {
+				fprintf(stderr, "opscope compare: %s\n", err);
+				return 2;
+			}
+			break;
+		case 'a': {
+			char *end;
+
+			o.alpha = strtod(optarg, &end);
+			if (end == optarg || *end || !(o.alpha > 0 && o.alpha < 1)) {
+				fprintf(stderr, "opscope compare: --alpha '%s' must be a number "
+					"between 0 and 1, e.g. 0.01\n", optarg);
+				return 2;
+			}
+			break;
+		}
+		case 'E':
+			o.allow_env_mismatch = true;
+			break;
+		case 'A':
+			all = true;
+			break;
+		case 'm':
+			md = optarg;
+			break;
+		case 'j':
+			json = optarg;
+			break;
+		case 'u':
+			junit = optarg;
+			break;
+		case 'h':
+			compare_usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "opscope compare: unknown or incomplete option '%s'; see "
+				"opscope compare --help\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, "opscope compare: need exactly two reports, BASELINE and "
+			"CURRENT (got %d); see opscope compare --help\n", argc - optind);
+		return 2;
+	}
+	if (cmp_report_load(&base, argv[optind], err, sizeof(err)) ||
+	    cmp_report_load(&cur, argv[optind + 1], err, sizeof(err))) {
+		fprintf(stderr, "opscope compare: %s\n", err);
+		goto out;
+	}
+	if (cmp_run(&base, &cur, &o, &res, err, sizeof(err))) {
+		fprintf(stderr, "opscope compare: %s\n", err);
+		goto out;
+	}
+	cmp_print_text(stdout, &res, all);
+	status = cmp_exit_status(&res, &o);
+	if ((md && ci_write_markdown(&res, md, err, sizeof(err))) ||
+	    (json && ci_write_json(&res, json, err, sizeof(err))) ||
+	    (junit && ci_write_junit(&res, junit, err, sizeof(err)))) {
+		fprintf(stderr, "opscope compare: %s\n", err);
+		status = 2;
+		goto out;
+	}
+	if (res.env_differs && !o.allow_env_mismatch)
+		fprintf(stderr, "opscope compare: the environments differ (see the top of the "
+			"output); rerun on the baseline's machine setup or pass "
+			"--allow-env-mismatch\n");
+	printf("exit status %d\n", status);
+out:
+	cmp_result_free(&res);
+	cmp_report_free(&base);
+	cmp_report_free(&cur);
+	return status;
+}
+
