@@ -7,7 +7,6 @@
 #include "cli/commands.h"
 #include "report/compare_text.h"
 #include "report/writers_ci.h"
-#include "stats/compare.h"
 
 static void compare_usage(FILE *f)
 {

@@ -8,7 +8,6 @@
 #include "cli/commands.h"
 #include "report/history.h"
 #include "stacks/folded.h"
-#include "stats/compare.h"
 
 #define hist_fail(...) cmd_fail("history", __VA_ARGS__)
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* compare's text table: verdict per scenario and metric, the why, and a summary line. */
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include "report/compare_text.h"
 #include "stats/signif.h"

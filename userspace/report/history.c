@@ -5,17 +5,16 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "util/diag.h"
 #include "util/fmt.h"
-#include "stacks/folded.h"
 #include "util/json.h"
 #include "report/history.h"
-#include "util/jsonparse.h"
 #include "report/writers_ci.h"
 
 static void put_num(FILE *f, double v)

@@ -81,7 +81,18 @@ enum target_unit { TU_DURATION, TU_RATE, TU_BYTES, TU_RATIO, TU_COUNT };
 enum target_status { TGT_NA, TGT_PASS, TGT_FAIL };
 
 struct report;
-struct target_def;
+/* A target's definition (the table is in report_targets.c). */
+struct target_def {
+	const char *name;
+	const char *desc;
+	const char *metric; /* the metric it reads, for readers that look it up */
+	enum target_unit unit;
+	const char *op; /* "<" or ">=" */
+	double def;
+	bool best;      /* the best value over scenarios counts (else the worst) */
+	/* this scenario's value, false when the target does not apply */
+	bool (*value)(const struct report *r, const struct scen_result *s, double *v);
+};
 
 struct target {
 	const struct target_def *def;
@@ -158,6 +169,23 @@ int report_target_set(struct report *r, const char *name, const char *value, cha
 		      size_t errlen);
 const char *target_name(const struct target *t);
 void report_target_names(char *buf, size_t len);
+/* Within report/: the default targets (report_new), their verdicts (report_finish). */
+void targets_init(struct report *r);
+void targets_evaluate(struct report *r);
+
+/* Queries on a finished report, for its writers. */
+const struct metric *metric_find(const struct scen_result *s, const char *op, const char *name);
+/* A metric's mean over repetitions; false when the scenario has no such metric. */
+bool metric_mean(const struct scen_result *s, const char *op, const char *name, double *v);
+/* The summary of op kind `kind` in one repetition, or NULL. */
+const struct op_summary *rep_kind(const struct rep_result *rep, uint32_t kind);
+/* An op kind's name as the scenario's workload spells it. */
+void kind_name_of(const struct scen_result *s, uint32_t kind, char *buf, size_t len);
+/* The Go benchmark name of the scenario's k-th op kind. */
+void bench_name(const struct report *r, const struct scen_result *s, int k, char *buf,
+		size_t len);
+/* The name of a blocked-in syscall index (sysnames.h), or "blkN" when it has none. */
+const char *blk_name(int idx, char *buf, size_t len);
 
 /* Arithmetic, exposed for the tests. */
 double scaling_efficiency(double tput_n, double tput_1, int64_t n);

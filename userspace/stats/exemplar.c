@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Slow-operation exemplars: candidates per thread, sets per run, trace-event JSON. */
+/* Slow-operation exemplars: candidates per thread, sets per run and per scenario; the
+ * trace-event writer is report/trace.c. */
 #include <errno.h>
-#include <inttypes.h>
-#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "stats/exemplar.h"
-#include "stacks/folded.h"
-#include "util/json.h"
-#include "kernel/sysnames.h"
 
 /* ------------------------------------------------------------ per thread, hot side */
 
@@ -398,243 +396,13 @@ size_t ex_trace_ops(const struct ex_trace *t)
 	return n;
 }
 
-/* A slice that takes a whole track of its thread (op or cross-thread run) and its lane. */
-struct ex_top {
-	uint32_t tid;
-	uint64_t b, e;
-	size_t op;
-	int run; /* 0: the op on tid; 1: its run on x_tid */
-	uint32_t lane;
-};
-
-static int cmp_top(const void *a, const void *b)
+size_t ex_trace_nscen(const struct ex_trace *t)
 {
-	const struct ex_top *x = a, *y = b;
-
-	if (x->tid != y->tid)
-		return x->tid < y->tid ? -1 : 1;
-	if (x->b != y->b)
-		return x->b < y->b ? -1 : 1;
-	return x->e > y->e ? -1 : x->e < y->e;
+	return t->n;
 }
 
-#define EX_LANES 64
-#define EX_LANE_TID(tid, lane) ((uint64_t)(tid) + (uint64_t)(lane) * 10000000)
-
-/* microseconds with the ns as three decimals: exact, so nesting survives */
-static void put_us(FILE *f, const char *key, uint64_t ns)
+const struct ex_set *ex_trace_scen(const struct ex_trace *t, size_t i, const char **name)
 {
-	fprintf(f, ",\"%s\":%" PRIu64 ".%03" PRIu64, key, ns / 1000, ns % 1000);
-}
-
-static void slice(FILE *f, uint32_t pid, uint64_t tid, const char *name, const char *cat,
-		  uint64_t b, uint64_t e)
-{
-	fprintf(f, ",\n{\"ph\":\"X\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu64 ",\"name\":", pid, tid);
-	json_write_escaped(f, name);
-	fprintf(f, ",\"cat\":\"%s\"", cat);
-	put_us(f, "ts", b);
-	put_us(f, "dur", e > b ? e - b : 0);
-}
-
-static const char *interval_name(const struct ops_off *o)
-{
-	if (o->sys == OPS_OFF_PREEMPTED)
-		return "preempted";
-	if (o->sys < 0)
-		return o->wake > o->start ? "blocked (no syscall)" : "preempted";
-	return sysnames_of_nr(o->sys);
-}
-
-static void write_intervals(FILE *f, uint32_t pid, uint64_t tid, const struct ex_op *op)
-{
-	for (uint32_t i = 0; i < op->noff; i++) {
-		const struct ops_off *o = &op->off[i];
-		uint64_t b = o->start < op->x_begin ? op->x_begin : o->start;
-		uint64_t e = o->end > op->x_end ? op->x_end : o->end;
-		uint64_t w = o->wake < b ? b : o->wake > e ? e : o->wake;
-
-		if (e <= b)
-			continue;
-		slice(f, pid, tid, interval_name(o), "offcpu", b, e);
-		fprintf(f, ",\"args\":{\"blocked_ns\":%" PRIu64 ",\"runq_ns\":%" PRIu64,
-			w - b, e - w);
-		if (o->sys >= 0)
-			fprintf(f, ",\"syscall\":\"%s\"", sysnames_of_nr(o->sys));
-		if (o->waker)
-			fprintf(f, ",\"waker_tid\":%" PRIu32, o->waker);
-		if (o->kstack)
-			fprintf(f, ",\"kstack_id\":\"0x%016" PRIx64 "\"", (uint64_t)o->kstack);
-		fputs("}}", f);
-		if (w > b) {
-			slice(f, pid, tid, "blocked", "offcpu.blocked", b, w);
-			fputs("}", f);
-		}
-		if (e > w) {
-			slice(f, pid, tid, "runq", "offcpu.runq", w, e);
-			fputs("}", f);
-		}
-	}
-}
-
-static void write_op_args(FILE *f, const struct ex_op *op)
-{
-	const struct ops_bd *d = &op->bd;
-
-	fprintf(f, ",\"args\":{\"exemplar\":\"%s\",\"lat_ns\":%" PRIu64 ",\"on_cpu_ns\":%" PRIu64
-		",\"runq_ns\":%" PRIu64 ",\"blocked_ns\":%" PRIu64 ",\"steal_ns\":%" PRIu64
-		",\"queued_ns\":%" PRIu64 ",\"syscalls\":%" PRIu64 ",\"syscall_ns\":%" PRIu64
-		",\"faults\":%" PRIu64 ",\"voluntary_switches\":%" PRIu64
-		",\"involuntary_switches\":%" PRIu64 ",\"migrations\":%" PRIu64
-		",\"map_calls\":%" PRIu64 ",\"intervals\":%" PRIu32 ",\"intervals_lost\":%" PRIu32,
-		op->top ? "slowest" : "above p99", d->lat_ns, d->on_ns, d->runq_ns,
-		d->blocked_ns, d->steal_ns, d->queued_ns, d->syscalls, d->syscall_ns, d->faults,
-		d->vcsw, d->ivcsw, d->migrations, d->map_calls, op->noff, op->lost);
-	if (op->x_tid != op->tid)
-		fprintf(f, ",\"ran_on_tid\":%" PRIu32, op->x_tid);
-	for (int i = 0; i < OPS_BD_BLK; i++) {
-		const char *nm;
-		char key[80];
-
-		if (!d->blk_ns[i] || !(nm = sysnames_name(i)))
-			continue;
-		snprintf(key, sizeof(key), "blocked_in %s", nm);
-		fputs(",", f);
-		json_write_escaped(f, key);
-		fprintf(f, ":%" PRIu64, d->blk_ns[i]);
-	}
-	fputs("}}", f);
-}
-
-static int write_scenario(FILE *f, const struct ex_scen *sc, uint32_t pid, uint64_t *flow)
-{
-	const struct ex_set *s = sc->set;
-	struct ex_top *tp = calloc(s->n * 2 + 1, sizeof(*tp));
-	size_t nt = 0;
-	char pname[320];
-
-	if (!tp)
-		return -ENOMEM;
-	snprintf(pname, sizeof(pname), "opscope: %s", sc->name);
-	fprintf(f, ",\n{\"ph\":\"M\",\"pid\":%" PRIu32 ",\"tid\":0,\"name\":\"process_name\","
-		"\"args\":{\"name\":", pid);
-	json_write_escaped(f, pname);
-	fprintf(f, "}},\n{\"ph\":\"M\",\"pid\":%" PRIu32 ",\"tid\":0,"
-		"\"name\":\"process_sort_index\",\"args\":{\"sort_index\":%" PRIu32 "}}", pid, pid);
-	if (pid > 1)
-		fprintf(f, ",\n{\"ph\":\"M\",\"pid\":%" PRIu32 ",\"tid\":0,"
-			"\"name\":\"process_labels\",\"args\":{\"labels\":\"opscope\"}}", pid);
-	for (size_t i = 0; i < s->n; i++) {
-		const struct ex_op *op = &s->ops[i];
-
-		tp[nt++] = (struct ex_top){ op->tid, op->begin, op->end, i, 0, 0 };
-		if (op->x_tid != op->tid)
-			tp[nt++] = (struct ex_top){ op->x_tid, op->x_begin, op->x_end, i, 1, 0 };
-	}
-	qsort(tp, nt, sizeof(*tp), cmp_top);
-	/* lanes: per thread, the first lane whose last slice ended before this begins */
-	for (size_t i = 0, j; i < nt; i = j) {
-		uint64_t last[EX_LANES];
-		uint32_t nl = 0;
-
-		for (j = i; j < nt && tp[j].tid == tp[i].tid; j++) {
-			uint32_t l;
-
-			for (l = 0; l < nl && last[l] > tp[j].b; l++)
-				;
-			if (l == nl && nl < EX_LANES)
-				nl++;
-			if (l == EX_LANES)
-				l = EX_LANES - 1; /* never reached with EX_TOP + EX_SAMPLE ops */
-			last[l] = tp[j].e;
-			tp[j].lane = l;
-		}
-		for (uint32_t l = 0; l < nl; l++) {
-			const char *nm = ex_set_thread_name(s, tp[i].tid);
-			char tname[96];
-
-			if (l)
-				snprintf(tname, sizeof(tname), "%s %u (overlap %u)", nm ? nm : "thread",
-					 tp[i].tid, l);
-			else
-				snprintf(tname, sizeof(tname), "%s %u", nm ? nm : "thread", tp[i].tid);
-			fprintf(f, ",\n{\"ph\":\"M\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu64
-				",\"name\":\"thread_name\",\"args\":{\"name\":", pid,
-				EX_LANE_TID(tp[i].tid, l));
-			json_write_escaped(f, tname);
-			fprintf(f, "}},\n{\"ph\":\"M\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu64
-				",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%" PRIu64
-				"}}", pid, EX_LANE_TID(tp[i].tid, l),
-				(uint64_t)tp[i].tid * EX_LANES + l);
-		}
-	}
-	for (size_t i = 0; i < nt; i++) {
-		const struct ex_op *op = &s->ops[tp[i].op];
-		uint64_t tid = EX_LANE_TID(tp[i].tid, tp[i].lane);
-		char name[96];
-
-		if (!tp[i].run) {
-			slice(f, pid, tid, ops_kind_name(op->kind), "op", op->begin, op->end);
-			write_op_args(f, op);
-			if (op->x_tid == op->tid) {
-				write_intervals(f, pid, tid, op);
-				continue;
-			}
-			/* a flow arrow from the op to where it ran */
-			for (size_t j = 0; j < nt; j++) {
-				if (tp[j].op != tp[i].op || !tp[j].run)
-					continue;
-				(*flow)++;
-				fprintf(f, ",\n{\"ph\":\"s\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu64
-					",\"name\":\"runs on\",\"cat\":\"flow\",\"id\":%" PRIu64, pid,
-					tid, *flow);
-				put_us(f, "ts", op->begin);
-				fprintf(f, "},\n{\"ph\":\"f\",\"bp\":\"e\",\"pid\":%" PRIu32
-					",\"tid\":%" PRIu64 ",\"name\":\"runs on\",\"cat\":\"flow\","
-					"\"id\":%" PRIu64, pid, EX_LANE_TID(tp[j].tid, tp[j].lane),
-					*flow);
-				put_us(f, "ts", op->x_begin);
-				fputs("}", f);
-			}
-			continue;
-		}
-		snprintf(name, sizeof(name), "%s (run)", ops_kind_name(op->kind));
-		slice(f, pid, tid, name, "run", op->x_begin, op->x_end);
-		fprintf(f, ",\"args\":{\"for_tid\":%" PRIu32 ",\"intervals\":%" PRIu32
-			",\"intervals_lost\":%" PRIu32 "}}", op->tid, op->noff, op->lost);
-		write_intervals(f, pid, tid, op);
-	}
-	free(tp);
-	return 0;
-}
-
-int ex_trace_write(const struct ex_trace *t, FILE *f)
-{
-	uint64_t flow = 0;
-	int err = 0;
-
-	fputs("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"opscope\","
-	      "\"clock\":\"CLOCK_MONOTONIC\",\"content\":\"slow-operation exemplars\"},\n"
-	      "\"traceEvents\":[\n{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"name\":\"process_labels\","
-	      "\"args\":{\"labels\":\"opscope\"}}", f);
-	for (size_t i = 0; i < t->n && !err; i++)
-		err = write_scenario(f, &t->sc[i], (uint32_t)i + 1, &flow);
-	fputs("\n]}\n", f);
-	if (!err && ferror(f))
-		err = -EIO;
-	return err;
-}
-
-int ex_trace_write_file(const struct ex_trace *t, const char *path, char *err, size_t errlen)
-{
-	char tmp[4096];
-	FILE *f = atomic_file_open(path, tmp, sizeof(tmp), err, errlen);
-	int rc;
-
-	if (!f)
-		return -errno;
-	rc = ex_trace_write(t, f);
-	if (rc == -ENOMEM)
-		snprintf(err, errlen, "out of memory writing %s", path);
-	return atomic_file_commit(f, tmp, path, rc, err, errlen);
+	*name = t->sc[i].name;
+	return t->sc[i].set;
 }

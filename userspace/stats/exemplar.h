@@ -104,6 +104,9 @@ void ex_trace_free(struct ex_trace *t);
 /* Merge s (emptied) into the scenario's set and reduce it per kind. 0 or -ENOMEM. */
 int ex_trace_add(struct ex_trace *t, const char *scenario, struct ex_set *s);
 size_t ex_trace_ops(const struct ex_trace *t);
+/* Scenarios in the order they were added; ex_trace_scen gives the i-th set and name. */
+size_t ex_trace_nscen(const struct ex_trace *t);
+const struct ex_set *ex_trace_scen(const struct ex_trace *t, size_t i, const char **name);
 /*
  * The trace-event JSON: one process per scenario ("opscope: <scenario>"), one track per
  * thread; ops as complete ("X") slices with their breakdown as args, their off-CPU
@@ -114,7 +117,8 @@ size_t ex_trace_ops(const struct ex_trace *t);
  * tracks named "<thread> (overlap N)", so slices on a track always nest.
  */
 int ex_trace_write(const struct ex_trace *t, FILE *f);
-/* Write atomically (temp file + rename); err gets one sentence on failure. */
+/* Write atomically (temp file + rename); err gets one sentence on failure. The writer is
+ * report/trace.c. */
 int ex_trace_write_file(const struct ex_trace *t, const char *path, char *err, size_t errlen);
 
 #endif /* OPSCOPE_EXEMPLAR_H */

@@ -24,6 +24,9 @@
 
 #include "stats/opagg.h"
 
+const char *const ops_band_names[BAND_NR] = { "le-p50", "p50-p90", "p90-p99", "p99-p999",
+					     "gt-p999" };
+
 #define BD_NFIELDS (sizeof(struct ops_bd) / sizeof(uint64_t))
 #define COARSE_FINE (1u << OPAGG_COARSE_SHIFT)
 /* the field loops below rely on these (breakdown.c checks that every field is a u64) */

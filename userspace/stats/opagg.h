@@ -16,6 +16,8 @@
 
 /* Latency bands: [0,p50], (p50,p90], (p90,p99], (p99,p99.9], (p99.9,max] */
 enum ops_band { BAND_P50, BAND_P90, BAND_P99, BAND_P999, BAND_MAX, BAND_NR };
+/* Their names in report.json and the tables: "le-p50", "p50-p90", ... "gt-p999". */
+extern const char *const ops_band_names[BAND_NR];
 
 /* coarse bucket = fine hist bucket >> OPAGG_COARSE_SHIFT */
 #define OPAGG_COARSE_SHIFT 4

@@ -8,6 +8,8 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 #include "stats/exemplar.h"
-#include "stats/hist.h"
-#include "stats/opagg.h"
-#include "kernel/oprec.h"
 #include "workloads/workload.h"
 
 /*

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* opscope record's per-thread table, exposed for its unit test. */
-#ifndef OPSCOPE_RECORD_H
-#define OPSCOPE_RECORD_H
+/* opscope record's per-thread table: one row per thread, 100 columns. */
+#ifndef OPSCOPE_RECORD_TEXT_H
+#define OPSCOPE_RECORD_TEXT_H
 
 #include <stdbool.h>
 #include <stdio.h>

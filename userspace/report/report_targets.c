@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Targets: the table of named goals, overrides, and the verdicts at the end of a run. */
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include "report/report.h"
+#include "workloads/params.h"
+
+
+static bool is_wl(const struct scen_result *s, const char *name)
+{
+	return strcmp(s->sc.wl->name, name) == 0 && s->status == SCEN_OK && s->nkinds > 0;
+}
+
+/* The first of several spellings a workload may use for a parameter. */
+static bool param_any(const struct scen_result *s, const char *const *names, int64_t *v)
+{
+	for (; *names; names++)
+		if (params_get(&s->sc.cfg, *names, v))
+			return true;
+	return false;
+}
+
+static const char *const payload_names[] = { "payload", "payload_bytes", "size", NULL };
+static const char *const worker_names[] = { "workers", "threads", NULL };
+
+static bool tv_pool_p50(const struct report *r, const struct scen_result *s, double *v)
+{
+	int64_t payload;
+
+	if (!is_wl(s, "pool"))
+		return false;
+	if (param_any(s, payload_names, &payload) && payload >= 1024)
+		return false;
+	*v = (double)s->sum[0].p50;
+	return s->sum[0].count > 0;
+}
+
+static bool tv_pool_per_worker(const struct report *r, const struct scen_result *s, double *v)
+{
+	int64_t workers;
+	double tput;
+
+	if (!is_wl(s, "pool") || !param_any(s, worker_names, &workers) || workers <= 0 ||
+	    !metric_mean(s, "", "throughput", &tput))
+		return false;
+	*v = tput / (double)workers;
+	return true;
+}
+
+static bool tv_pool_mem(const struct report *r, const struct scen_result *s, double *v)
+{
+	return is_wl(s, "pool") && metric_mean(s, "", "bytes_per_op", v);
+}
+
+static bool channel_mode(const struct scen_result *s, const char *mode)
+{
+	const char *m;
+
+	if (!is_wl(s, "channel"))
+		return false;
+	m = params_get_enum(&s->sc.cfg, "mode");
+	return m && strcasecmp(m, mode) == 0;
+}
+
+static bool tv_spsc(const struct report *r, const struct scen_result *s, double *v)
+{
+	return channel_mode(s, "spsc") && metric_mean(s, "", "throughput", v);
+}
+
+static bool tv_mpmc(const struct report *r, const struct scen_result *s, double *v)
+{
+	return channel_mode(s, "mpmc") && metric_mean(s, "", "throughput", v);
+}
+
+static bool tv_channel_lat(const struct scen_result *s, bool p99, double *v)
+{
+	bool any = false;
+
+	if (!is_wl(s, "channel"))
+		return false;
+	*v = 0;
+	for (int k = 0; k < s->nkinds; k++) {
+		double x = p99 ? (double)s->sum[k].p99 : s->sum[k].mean;
+
+		if (!s->sum[k].count)
+			continue;
+		if (!any || x > *v)
+			*v = x;
+		any = true;
+	}
+	return any;
+}
+
+static bool tv_channel_mean(const struct report *r, const struct scen_result *s, double *v)
+{
+	return tv_channel_lat(s, false, v);
+}
+
+static bool tv_channel_p99(const struct report *r, const struct scen_result *s, double *v)
+{
+	return tv_channel_lat(s, true, v);
+}
+
+static bool tv_streams(const struct report *r, const struct scen_result *s, double *v)
+{
+	bool any = false;
+
+	if (!is_wl(s, "stream"))
+		return false;
+	/* the repetition that served the fewest streams */
+	for (int i = 0; i < s->nreps; i++) {
+		if (s->reps[i].status)
+			continue;
+		if (!any || (double)s->reps[i].streams_served < *v)
+			*v = (double)s->reps[i].streams_served;
+		any = true;
+	}
+	return any;
+}
+
+static bool tv_rss(const struct report *r, const struct scen_result *s, double *v)
+{
+	return s->status == SCEN_OK && metric_mean(s, "", "rss_steady_bytes", v);
+}
+
+static bool tv_scaling(const struct report *r, const struct scen_result *s, double *v)
+{
+	if (!s->has_scaling || s->status != SCEN_OK || s->scale_n <= 1 ||
+	    s->scale_n > r->env.online_cpus || !isfinite(s->scale_eff))
+		return false;
+	*v = s->scale_eff;
+	return true;
+}
+
+static const struct target_def target_defs[REPORT_NTARGETS] = {
+	{ "pool-p50", "pool p50 latency for payloads under 1 KiB", "pool.call/p50_ns",
+	  TU_DURATION, "<", 1e6, false, tv_pool_p50 },
+	{ "pool-calls-per-worker", "pool calls per second per worker", "throughput",
+	  TU_RATE, ">=", 1000, false, tv_pool_per_worker },
+	{ "pool-mem-per-call", "pool memory allocated per call", "bytes_per_op",
+	  TU_BYTES, "<", 10240, false, tv_pool_mem },
+	{ "spsc-throughput", "SPSC channel messages per second", "throughput",
+	  TU_RATE, ">=", 100000, false, tv_spsc },
+	{ "mpmc-throughput", "MPMC channel messages per second", "throughput",
+	  TU_RATE, ">=", 50000, false, tv_mpmc },
+	{ "channel-mean", "channel mean latency, every op kind", "mean_ns",
+	  TU_DURATION, "<", 10000, false, tv_channel_mean },
+	{ "channel-p99", "channel p99 latency, every op kind", "p99_ns",
+	  TU_DURATION, "<", 100000, false, tv_channel_p99 },
+	{ "streams-served", "concurrent streams served, every stream answered", "streams_served",
+	  TU_COUNT, ">=", 100, true, tv_streams },
+	{ "rss-steady", "steady RSS of the process", "rss_steady_bytes",
+	  TU_BYTES, "<", 50.0 * 1024 * 1024, false, tv_rss },
+	{ "scaling-efficiency", "scaling efficiency up to the online CPUs", "scaling.efficiency",
+	  TU_RATIO, ">=", 0.7, false, tv_scaling },
+};
+
+const char *target_name(const struct target *t)
+{
+	return t->def->name;
+}
+
+void report_target_names(char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < REPORT_NTARGETS && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+					target_defs[i].name);
+}
+
+/* A number with an optional decimal k/M/G suffix: 100k, 1.5M. */
+static int parse_scaled(const char *s, double *out)
+{
+	char buf[64];
+	size_t n = strlen(s);
+	double mult = 1;
+
+	if (n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n + 1);
+	switch (buf[n - 1]) {
+	case 'k': case 'K': mult = 1e3; break;
+	case 'M': mult = 1e6; break;
+	case 'G': mult = 1e9; break;
+	default: break;
+	}
+	if (mult != 1)
+		buf[n - 1] = '\0';
+	if (param_parse_float(buf, out))
+		return -EINVAL;
+	*out *= mult;
+	return 0;
+}
+
+int report_target_set(struct report *r, const char *name, const char *value, char *err,
+		      size_t errlen)
+{
+	struct target *t = NULL;
+	char names[512];
+	int64_t iv;
+	double v;
+	int rc = 0;
+
+	for (int i = 0; i < REPORT_NTARGETS; i++)
+		if (strcmp(r->targets[i].def->name, name) == 0)
+			t = &r->targets[i];
+	if (!t) {
+		report_target_names(names, sizeof(names));
+		snprintf(err, errlen, "unknown target '%s'; use one of %s", name, names);
+		return -ENOENT;
+	}
+	if (strcmp(value, "off") == 0) {
+		t->enabled = false;
+		return 0;
+	}
+	switch (t->def->unit) {
+	case TU_DURATION:
+		rc = param_parse_duration(value, &iv);
+		v = (double)iv;
+		break;
+	case TU_BYTES:
+		rc = param_parse_size(value, &iv);
+		v = (double)iv;
+		break;
+	default:
+		rc = parse_scaled(value, &v);
+		break;
+	}
+	if (rc || v < 0) {
+		static const char *const what[] = {
+			[TU_DURATION] = "a duration such as 2ms",
+			[TU_RATE] = "a rate such as 100k",
+			[TU_BYTES] = "a size such as 10k",
+			[TU_RATIO] = "a ratio such as 0.7",
+			[TU_COUNT] = "a count such as 100",
+		};
+		snprintf(err, errlen, "target %s: '%s' is not usable; use %s, or off", name, value,
+			 what[t->def->unit]);
+		return -EINVAL;
+	}
+	t->enabled = true;
+	t->threshold = v;
+	return 0;
+}
+
+static bool target_holds(const struct target *t, double v)
+{
+	if (strcmp(t->def->op, "<") == 0)
+		return v < t->threshold;
+	return v >= t->threshold;
+}
+
+/* Is a worse than b for this target? */
+static bool target_worse(const struct target *t, double a, double b)
+{
+	bool lower_is_good = t->def->op[0] == '<';
+
+	return lower_is_good ? a > b : a < b;
+}
+
+void targets_evaluate(struct report *r)
+{
+	r->targets_failed = 0;
+	for (int i = 0; i < REPORT_NTARGETS; i++) {
+		struct target *t = &r->targets[i];
+
+		t->status = TGT_NA;
+		t->scenario = -1;
+		t->value = NAN;
+		if (!t->enabled)
+			continue;
+		for (int j = 0; j < r->nscen; j++) {
+			double v;
+
+			if (!t->def->value(r, &r->scen[j], &v) || !isfinite(v))
+				continue;
+			if (t->scenario < 0 || (t->def->best ? target_worse(t, t->value, v) :
+						target_worse(t, v, t->value))) {
+				t->value = v;
+				t->scenario = j;
+			}
+		}
+		if (t->scenario >= 0) {
+			t->status = target_holds(t, t->value) ? TGT_PASS : TGT_FAIL;
+			if (t->status == TGT_FAIL)
+				r->targets_failed++;
+		}
+	}
+}
+
+void targets_init(struct report *r)
+{
+	for (int i = 0; i < REPORT_NTARGETS; i++) {
+		r->targets[i].def = &target_defs[i];
+		r->targets[i].enabled = true;
+		r->targets[i].threshold = target_defs[i].def;
+		r->targets[i].scenario = -1;
+		r->targets[i].value = NAN;
+	}
+}

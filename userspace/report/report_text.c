@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* report.txt: the tables a person reads, 100 columns (the same text is printed on stdout). */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include "report/report.h"
+#include "util/fmt.h"
+
+/* Columns of a line: UTF-8 continuation bytes take none. */
+static size_t columns(const char *s, size_t *cut_at, size_t width)
+{
+	size_t cols = 0, i;
+
+	*cut_at = strlen(s);
+	for (i = 0; s[i]; i++) {
+		if (((unsigned char)s[i] & 0xc0) == 0x80)
+			continue;
+		if (cols == width)
+			*cut_at = i;
+		cols++;
+	}
+	return cols;
+}
+
+/* Print one line, cut to REPORT_WIDTH columns. */
+__attribute__((format(printf, 2, 3)))
+static void out_line(FILE *f, const char *fmt, ...)
+{
+	char buf[1024];
+	size_t cut;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	/* trailing blanks are noise in a table */
+	for (size_t n = strlen(buf); n && buf[n - 1] == ' '; n--)
+		buf[n - 1] = '\0';
+	if (columns(buf, &cut, REPORT_WIDTH) > REPORT_WIDTH)
+		buf[cut] = '\0';
+	fprintf(f, "%s\n", buf);
+}
+
+/* Print text wrapped at spaces to REPORT_WIDTH columns, continuation lines indented. */
+static void out_wrapped(FILE *f, const char *text, int indent)
+{
+	const char *p = text;
+	int first = 1;
+
+	while (*p) {
+		int avail = REPORT_WIDTH - (first ? 0 : indent);
+		int n = (int)strlen(p), cut = n;
+
+		if (n > avail) {
+			cut = avail;
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = avail;
+		}
+		out_line(f, "%*s%.*s", first ? 0 : indent, "", cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+		first = 0;
+	}
+}
+
+
+/* What opscope's programs cost, from the kernel's BPF stats (run --bpf-stats). */
+static void text_prog_cost(const struct report *r, FILE *f)
+{
+	uint64_t total = 0;
+	char line[128];
+	int len = 0;
+
+	for (int i = 0; i < r->coll.nprogs; i++)
+		total += r->coll.progs[i].run_ns;
+	/* 100 columns even for a day-long run on 999 CPUs; then ns per run of each */
+	out_line(f, "cost: opscope's BPF programs ran %.1f ms in %.1f s, %.2f%% of %d CPU%s "
+		 "(BPF stats)", total / 1e6, r->elapsed_s,
+		 r->elapsed_s > 0 && r->env.online_cpus > 0 ?
+		 100.0 * (double)total / (r->elapsed_s * 1e9 * r->env.online_cpus) : 0.0,
+		 r->env.online_cpus, r->env.online_cpus == 1 ? "" : "s");
+	for (int i = 0; i < r->coll.nprogs; i++) {
+		const char *name = r->coll.progs[i].name;
+		char item[64];
+		int n;
+
+		if (!r->coll.progs[i].runs)
+			continue;
+		if (!strncmp(name, "handle_", 7))
+			name += 7;
+		n = snprintf(item, sizeof(item), "  %s %.0f ns x %" PRIu64, name,
+			     (double)r->coll.progs[i].run_ns / (double)r->coll.progs[i].runs,
+			     r->coll.progs[i].runs);
+		if (len && len + n > 96) {
+			out_line(f, "%s", line);
+			len = 0;
+		}
+		len += snprintf(line + len, sizeof(line) - (size_t)len, "%s", item);
+	}
+	if (len)
+		out_line(f, "%s", line);
+}
+
+static void text_header(const struct report *r, FILE *f)
+{
+	const struct envinfo *e = &r->env;
+	char w[32], d[32], mem[32];
+
+	fmt_ns((double)r->settings.warmup_ns, w, sizeof(w));
+	fmt_ns((double)r->settings.duration_ns, d, sizeof(d));
+	fmt_bytes((double)e->mem_total, mem, sizeof(mem));
+	out_line(f, "opscope %s: suite %s, %d scenario%s, %d rep%s of %s after %s warm-up%s",
+		 OPSCOPE_VERSION, r->suite_name, r->nscen, r->nscen == 1 ? "" : "s",
+		 r->settings.reps, r->settings.reps == 1 ? "" : "s", d, w,
+		 r->kernel ? "" : ", no kernel breakdown");
+	out_line(f, "host %s, kernel %s, %d CPU%s (%s), governor %s, %s RAM", e->hostname,
+		 e->kernel_release, e->online_cpus, e->online_cpus == 1 ? "" : "s", e->cpu_model,
+		 e->governor, mem);
+	if (!r->kernel || !r->have_collector)
+		return;
+	out_line(f, "collector: %" PRIu64 " thread slots, %" PRIu64 " late threads "
+		 "(counted from first sight), loaded in %.0f ms", r->coll.slots_used,
+		 r->coll.late_threads, r->coll.load_ms);
+	out_line(f, "lost: %" PRIu64 " threads w/o slot, %" PRIu64 " tid map full, %"
+		 PRIu64 " skipped runs; %" PRIu64 " unseen switches repaired",
+		 r->coll.slots_full, r->coll.tid_map_full, r->coll.prog_misses,
+		 r->coll.missed_switches);
+	if (r->coll.stacks)
+		out_line(f, "stacks: %" PRIu64 " samples; lost: %" PRIu64 " failed walks, %" PRIu64
+			 " table full, %" PRIu64 " counts full, %" PRIu64 " gone", r->coll.samples,
+			 r->coll.stack_fail, r->coll.stacks_full,
+			 r->coll.keys_full, r->coll.missing_stacks);
+	if (r->coll.bpf_stats)
+		text_prog_cost(r, f);
+}
+
+#define T1_FMT "%-28s %9s %6s %7s %7s %7s %7s %7s %7s %6s"
+
+static void text_latency(const struct report *r, FILE *f)
+{
+	fputc('\n', f);
+	out_line(f, "Throughput and latency (percentiles over all repetitions; CV: of throughput "
+		 "across repetitions)");
+	out_line(f, T1_FMT, "SCENARIO / OP", "OPS/S", "CV", "MEAN", "P50", "P95", "P99",
+		 "P99.9", "MAX", "ERR%");
+	for (int i = 0; i < r->nscen; i++) {
+		const struct scen_result *s = &r->scen[i];
+
+		if (s->status == SCEN_OK)
+			out_line(f, "%s", s->sc.id);
+		else
+			out_line(f, "%s  [%s]", s->sc.id, scen_status_name(s->status));
+		for (int k = 0; k < s->nkinds; k++) {
+			const struct op_summary *p = &s->sum[k];
+			const struct metric *tp = metric_find(s, s->kind_name[k], "throughput");
+			char op[40], t[16], cv[16], lat[6][16], err[16];
+			double errs = p->count + p->errors ?
+				100.0 * (double)p->errors / (double)(p->count + p->errors) : 0;
+
+			snprintf(op, sizeof(op), "  %s", s->kind_name[k]);
+			fmt_num(tp && tp->n ? tp->mean : NAN, t, sizeof(t));
+			if (tp && tp->n > 1)
+				snprintf(cv, sizeof(cv), "%.1f%%", 100 * tp->cv);
+			else
+				snprintf(cv, sizeof(cv), "-");
+			fmt_ns(p->count ? p->mean : NAN, lat[0], sizeof(lat[0]));
+			fmt_ns(p->count ? (double)p->p50 : NAN, lat[1], sizeof(lat[1]));
+			fmt_ns(p->count ? (double)p->p95 : NAN, lat[2], sizeof(lat[2]));
+			fmt_ns(p->count ? (double)p->p99 : NAN, lat[3], sizeof(lat[3]));
+			fmt_ns(p->count ? (double)p->p999 : NAN, lat[4], sizeof(lat[4]));
+			fmt_ns(p->count ? (double)p->max : NAN, lat[5], sizeof(lat[5]));
+			snprintf(err, sizeof(err), errs > 0 && errs < 0.1 ? "%.2f" : "%.1f", errs);
+			out_line(f, T1_FMT, op, t, cv, lat[0], lat[1], lat[2], lat[3], lat[4],
+				 lat[5], err);
+		}
+	}
+}
+
+#define T2_FMT "%-28s %8s %8s %8s %8s %8s %8s %4s %5s %5s"
+
+static void text_resources(const struct report *r, FILE *f)
+{
+	fputc('\n', f);
+	out_line(f, "Resources (means over repetitions; per op of the first op kind; SCALE: "
+		 "vs the 1-worker point)");
+	out_line(f, T2_FMT, "SCENARIO", "RSS-PEAK", "RSS-STDY", "B/OP", "ALLOC/OP", "FLT/OP",
+		 "MAPB/OP", "THR", "OCC", "SCALE");
+	for (int i = 0; i < r->nscen; i++) {
+		const struct scen_result *s = &r->scen[i];
+		char c[9][16];
+		double v;
+
+		fmt_bytes(metric_mean(s, "", "rss_peak_bytes", &v) ? v : NAN, c[0], 16);
+		fmt_bytes(metric_mean(s, "", "rss_steady_bytes", &v) ? v : NAN, c[1], 16);
+		fmt_bytes(metric_mean(s, "", "bytes_per_op", &v) ? v : NAN, c[2], 16);
+		fmt_num(metric_mean(s, "", "allocs_per_op", &v) ? v : NAN, c[3], 16);
+		fmt_num(metric_mean(s, "", "faults_per_op", &v) ? v : NAN, c[4], 16);
+		fmt_bytes(metric_mean(s, "", "map_bytes_per_op", &v) ? v : NAN, c[5], 16);
+		if (metric_mean(s, "", "threads", &v))
+			snprintf(c[6], 16, "%.0f", v);
+		else
+			snprintf(c[6], 16, "-");
+		if (metric_mean(s, "", "occupancy", &v))
+			snprintf(c[7], 16, "%.2f", v);
+		else
+			snprintf(c[7], 16, "-");
+		if (s->has_scaling && isfinite(s->scale_eff))
+			snprintf(c[8], 16, "%.2f", s->scale_eff);
+		else
+			snprintf(c[8], 16, "-");
+		if (strlen(s->sc.id) > 28) {
+			out_line(f, "%s", s->sc.id);
+			out_line(f, T2_FMT, "", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+				 c[8]);
+		} else {
+			out_line(f, T2_FMT, s->sc.id, c[0], c[1], c[2], c[3], c[4], c[5], c[6],
+				 c[7], c[8]);
+		}
+	}
+}
+
+#define T3_FMT "  %-8s %7s %7s %7s %7s %7s %-12s %7s %6s %5s %5s %5s"
+
+static void text_bd_row(FILE *f, const char *label, const struct ops_bd *bd, uint64_t ops,
+			double div)
+{
+	char c[11][24], nb[32];
+	int top = -1;
+
+	for (int i = 0; i < OPS_BD_BLK; i++)
+		if (bd->blk_ns[i] && (top < 0 || bd->blk_ns[i] > bd->blk_ns[top]))
+			top = i;
+	fmt_num((double)ops, c[0], 24);
+	if (div <= 0) {
+		for (int i = 1; i < 11; i++)
+			snprintf(c[i], 24, "-");
+	} else {
+		fmt_ns((double)bd->lat_ns / div, c[1], 24);
+		fmt_ns((double)bd->on_ns / div, c[2], 24);
+		fmt_ns((double)bd->runq_ns / div, c[3], 24);
+		fmt_ns((double)bd->blocked_ns / div, c[4], 24);
+		snprintf(c[5], 13, "%.12s", top >= 0 ? blk_name(top, nb, sizeof(nb)) : "-");
+		fmt_ns((double)bd->queued_ns / div, c[6], 24);
+		fmt_num((double)bd->syscalls / div, c[7], 24);
+		fmt_num((double)bd->faults / div, c[8], 24);
+		fmt_num((double)bd->vcsw / div, c[9], 24);
+		fmt_num((double)bd->ivcsw / div, c[10], 24);
+	}
+	out_line(f, T3_FMT, label, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9],
+		 c[10]);
+}
+
+static void text_breakdown(const struct report *r, FILE *f)
+{
+	fputc('\n', f);
+	out_line(f, "Kernel breakdown per op kind: one real p50 and p99 operation, then the "
+		 "mean op of each band");
+	for (int i = 0; i < r->nscen; i++) {
+		const struct scen_result *s = &r->scen[i];
+
+		for (int k = 0; k < s->nkinds; k++) {
+			const struct op_summary *p = &s->sum[k];
+
+			out_line(f, "%s  %s", s->sc.id, s->kind_name[k]);
+			out_line(f, T3_FMT, "BAND", "OPS", "LAT", "ON-CPU", "RUNQ", "BLOCKED",
+				 "TOP-BLOCK-IN", "QUEUED", "SYSC", "FLT", "VCS", "ICS");
+			text_bd_row(f, "ex-p50", &p->ex_p50, p->ex_p50.n, p->ex_p50.n ? 1 : 0);
+			text_bd_row(f, "ex-p99", &p->ex_p99, p->ex_p99.n, p->ex_p99.n ? 1 : 0);
+			for (int b = 0; b < BAND_NR; b++)
+				text_bd_row(f, ops_band_names[b], &p->band[b], p->band[b].n,
+					    (double)p->band[b].n);
+		}
+	}
+}
+
+static void fmt_target_value(const struct target *t, double v, char *buf, size_t len)
+{
+	switch (t->def->unit) {
+	case TU_DURATION:
+		fmt_ns(v, buf, len);
+		break;
+	case TU_BYTES:
+		fmt_bytes(v, buf, len);
+		break;
+	case TU_RATE: {
+		char n[16];
+
+		fmt_num(v, n, sizeof(n));
+		snprintf(buf, len, "%.12s/s", n);
+		break;
+	}
+	case TU_RATIO:
+		snprintf(buf, len, "%.2f", v);
+		break;
+	case TU_COUNT:
+		snprintf(buf, len, "%.0f", v);
+		break;
+	}
+}
+
+/* "1.00ms" -> "1ms", "50.0k/s" -> "50k/s", "0.70" -> "0.7": for thresholds. */
+static void strip_zeros(char *s)
+{
+	char *dot = strchr(s, '.'), *end;
+
+	if (!dot)
+		return;
+	end = dot + 1;
+	while (*end >= '0' && *end <= '9')
+		end++;
+	char *z = end;
+
+	while (z > dot + 1 && z[-1] == '0')
+		z--;
+	if (z == dot + 1)
+		z = dot;
+	memmove(z, end, strlen(end) + 1);
+}
+
+#define T4_FMT "%-22s %-12s %9s  %-6s %s"
+
+static void text_targets(const struct report *r, FILE *f)
+{
+	fputc('\n', f);
+	out_line(f, "Targets (value: the worst scenario the target applies to)");
+	out_line(f, T4_FMT, "TARGET", "CONDITION", "VALUE", "RESULT", "SCENARIO");
+	for (int i = 0; i < REPORT_NTARGETS; i++) {
+		const struct target *t = &r->targets[i];
+		char cond[32], th[16], v[16];
+
+		if (!t->enabled)
+			continue;
+		fmt_target_value(t, t->threshold, th, sizeof(th));
+		strip_zeros(th);
+		snprintf(cond, sizeof(cond), "%s %s", t->def->op, th);
+		if (t->scenario >= 0)
+			fmt_target_value(t, t->value, v, sizeof(v));
+		else
+			snprintf(v, sizeof(v), "-");
+		out_line(f, T4_FMT, t->def->name, cond, v,
+			 t->status == TGT_PASS ? "PASS" : t->status == TGT_FAIL ? "FAIL" : "n/a",
+			 t->scenario >= 0 ? r->scen[t->scenario].sc.id : "(no such scenario)");
+	}
+}
+
+int report_write_text(const struct report *r, FILE *f)
+{
+	char line[600];
+
+	text_header(r, f);
+	text_latency(r, f);
+	text_resources(r, f);
+	if (r->kernel)
+		text_breakdown(r, f);
+	text_targets(r, f);
+	if (r->scenarios_failed || r->interrupted) {
+		fputc('\n', f);
+		int skipped = 0;
+
+		for (int i = 0; i < r->nscen; i++) {
+			const struct scen_result *s = &r->scen[i];
+
+			if (s->status == SCEN_SKIPPED)
+				skipped++;
+			if (s->status == SCEN_OK || s->status == SCEN_SKIPPED)
+				continue;
+			snprintf(line, sizeof(line), "%s %s: %s", scen_status_name(s->status),
+				 s->sc.id, s->error[0] ? s->error : "not completed");
+			out_wrapped(f, line, 4);
+		}
+		if (r->interrupted)
+			out_line(f, "interrupted: %d scenario%s not run (status skipped)", skipped,
+				 skipped == 1 ? "" : "s");
+	}
+	fputc('\n', f);
+	out_line(f, "%d scenario%s, %d failed; %d target%s failed; %.1f s", r->nscen,
+		 r->nscen == 1 ? "" : "s", r->scenarios_failed, r->targets_failed,
+		 r->targets_failed == 1 ? "" : "s", r->elapsed_s);
+	return ferror(f) ? -EIO : 0;
+}
+
