@@ -3,14 +3,18 @@
  * Folded stacks: a hash table of stack text -> value, written sorted; a parser for
  * folded files. See folded.h.
  */
+
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
+#include "util/sbuf.h"
 #include "stacks/folded.h"
 #include "stacks/symbols.h"
 
@@ -152,43 +156,20 @@ void folded_escape_frame(const char *in, char *out, size_t len)
 	out[w] = '\0';
 }
 
-/* A growable byte buffer for joining frames. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static int sbuf_need(struct sbuf *b, size_t more)
-{
-	if (b->len + more + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *np;
-
-		while (cap < b->len + more + 1)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (!np)
-			return -ENOMEM;
-		b->p = np;
-		b->cap = cap;
-	}
-	return 0;
-}
-
 /* Append one escaped frame, with a ';' before it unless it is the first. */
 static int sbuf_frame(struct sbuf *b, const char *name, const char *suffix)
 {
 	size_t n = strlen(name ? name : "") + (suffix ? strlen(suffix) : 0) + 16;
-	int err = sbuf_need(b, n + 1);
+	int err = sbuf_reserve(b, n + 1);
 
 	if (err)
 		return err;
 	if (b->len)
-		b->p[b->len++] = ';';
-	folded_escape_frame(name, b->p + b->len, n);
-	b->len += strlen(b->p + b->len);
+		b->s[b->len++] = ';';
+	folded_escape_frame(name, b->s + b->len, n);
+	b->len += strlen(b->s + b->len);
 	if (suffix) {
-		memcpy(b->p + b->len, suffix, strlen(suffix) + 1);
+		memcpy(b->s + b->len, suffix, strlen(suffix) + 1);
 		b->len += strlen(suffix);
 	}
 	return 0;
@@ -205,8 +186,8 @@ int folded_add(struct folded *f, const char *const *frames, size_t n, uint64_t v
 	if (!err && !b.len)
 		err = sbuf_frame(&b, NULL, NULL);
 	if (!err)
-		err = folded_put(f, b.p, b.len, value);
-	free(b.p);
+		err = folded_put(f, b.s, b.len, value);
+	free(b.s);
 	return err;
 }
 
@@ -249,8 +230,8 @@ int folded_add_sample(struct folded *f, const struct stack_sample *s, const stru
 	if (!err && !b.len)
 		err = sbuf_frame(&b, NULL, NULL);
 	if (!err)
-		err = folded_put(f, b.p, b.len, s->value);
-	free(b.p);
+		err = folded_put(f, b.s, b.len, s->value);
+	free(b.s);
 	return err;
 }
 

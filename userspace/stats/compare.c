@@ -10,17 +10,14 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "stats/compare.h"
-#include "util/diag.h"
-#include "util/fmt.h"
-#include "stacks/flamegraph.h"
-#include "stacks/folded.h"
+#include "stats/compare_explain.h"
+#include "util/sbuf.h"
 #include "stats/signif.h"
 
 static const char *const kind_names[CMP_K_NR] = {
@@ -372,18 +369,6 @@ void cmp_report_free(struct cmp_report *r)
 
 /* ---- comparison ------------------------------------------------------------------- */
 
-static const struct json_value *find_by(const struct json_value *arr, const char *key,
-					const char *val)
-{
-	for (size_t i = 0; i < json_len(arr); i++) {
-		const char *s = json_get_str(json_at(arr, i), key, NULL);
-
-		if (s && !strcmp(s, val))
-			return json_at(arr, i);
-	}
-	return NULL;
-}
-
 /* Non-null numbers of a reps array; returns how many (at most max). */
 static int reps_values(const struct json_value *m, double *out, int max)
 {
@@ -449,461 +434,6 @@ static void env_check(const struct json_value *be, const struct json_value *ce,
 		if (off >= sizeof(res->env_mismatch))
 			off = sizeof(res->env_mismatch) - 1;
 	}
-}
-
-/* Growable string for explanations. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (b->len + (size_t)n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-
-		while (cap < b->len + (size_t)n + 1)
-			cap *= 2;
-		char *s = realloc(b->s, cap);
-
-		if (!s)
-			return;
-		b->s = s;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-/* The band of kinds[].bands that holds the operations a latency metric describes. */
-static const char *band_for(const char *name)
-{
-	if (!strcmp(name, "p50_ns"))
-		return "le-p50";
-	if (!strcmp(name, "p95_ns"))
-		return "p90-p99";
-	if (!strcmp(name, "p99_ns"))
-		return "p99-p999";
-	if (!strcmp(name, "p999_ns") || !strcmp(name, "max_ns"))
-		return "gt-p999";
-	return NULL; /* mean, throughput: all operations */
-}
-
-/* Per-operation mean of one breakdown field in a breakdown object, n taken into account. */
-static double bd_mean(const struct json_value *bd, const char *field, bool is_sum)
-{
-	double n = is_sum ? json_get_num(bd, "n", 0) : 1;
-	const struct json_value *v = json_get(bd, field);
-
-	if (!json_is(v, JSON_NUMBER) || n <= 0)
-		return NAN;
-	return json_num(v) / n;
-}
-
-static double blocked_by(const struct json_value *bd, const char *sys, bool is_sum)
-{
-	const struct json_value *arr = json_get(bd, "blocked_by");
-	double n = is_sum ? json_get_num(bd, "n", 0) : 1;
-	const struct json_value *e = find_by(arr, "syscall", sys);
-
-	if (n <= 0)
-		return 0;
-	return json_get_num(e, "ns", 0) / n;
-}
-
-/* The per-op breakdown a metric is explained with: (breakdown, is_sum). */
-static const struct json_value *breakdown_of(const struct json_value *kind, const char *name,
-					     bool *is_sum, const char **label)
-{
-	const char *band = band_for(name);
-
-	if (band) {
-		const struct json_value *b = find_by(json_get(kind, "bands"), "band", band);
-
-		*is_sum = false;
-		*label = band;
-		return json_get(b, "mean");
-	}
-	*is_sum = true;
-	*label = "all ops";
-	return json_get(kind, "total");
-}
-
-static const struct {
-	const char *field, *label;
-} time_parts[] = {
-	{ "blocked_ns", "blocked" },
-	{ "runq_ns", "run-queue wait" },
-	{ "on_ns", "on-CPU" },
-	{ "queued_ns", "queued" },
-	{ "steal_ns", "stolen (steal, interrupts)" },
-};
-
-static const struct {
-	const char *field, *label;
-} count_parts[] = {
-	{ "ivcsw", "involuntary switches" },
-	{ "vcsw", "voluntary switches" },
-	{ "migrations", "migrations" },
-	{ "faults", "page faults" },
-	{ "syscalls", "syscalls" },
-};
-
-static void fmt_ns_delta(char *buf, size_t len, double d)
-{
-	char v[24];
-
-	fmt_value(v, sizeof(v), fabs(d), "ns");
-	snprintf(buf, len, "%s%s", d < 0 ? "-" : "+", v);
-}
-
-/*
- * Per-repetition values of one breakdown field for an op kind: the band's mean in each
- * repetition (band NULL: over all the repetition's operations). Repetitions without a
- * breakdown, or with no operation in the band, are left out. Returns how many.
- */
-static int rep_part(const struct json_value *scen, const char *op, const char *band,
-		    const char *field, double *out, int max)
-{
-	const struct json_value *reps = json_get(scen, "repetitions");
-	int n = 0;
-
-	for (size_t i = 0; i < json_len(reps) && n < max; i++) {
-		const struct json_value *k = find_by(json_get(json_at(reps, i), "kinds"), "op", op);
-		const struct json_value *bands = json_get(k, "bands");
-
-		if (!json_is(bands, JSON_ARRAY))
-			continue;
-		if (band) {
-			const struct json_value *b = find_by(bands, "band", band);
-			const struct json_value *v = json_get(json_get(b, "mean"), field);
-
-			if (json_get_num(b, "ops", 0) > 0 && json_is(v, JSON_NUMBER))
-				out[n++] = json_num(v);
-		} else {
-			double sum = 0, ops = 0;
-
-			for (size_t j = 0; j < json_len(bands); j++) {
-				sum += json_get_num(json_get(json_at(bands, j), "sum"), field, 0);
-				ops += json_get_num(json_at(bands, j), "ops", 0);
-			}
-			if (ops > 0)
-				out[n++] = sum / ops;
-		}
-	}
-	return n;
-}
-
-/*
- * "p99 pool.call +180 us; ops in band p99-p999 took +175 us more on average, of which
- * blocked +150 us (futex +148 us), run-queue wait +20 us; involuntary switches x3.0".
- */
-static char *explain_latency(const struct json_value *bs, const struct json_value *cs,
-			     const struct json_value *bk, const struct json_value *ck,
-			     const struct cmp_row *row, const char *op, const char *band_metric)
-{
-	struct sbuf b = { 0 };
-	bool bsum, csum;
-	const char *label;
-	const struct json_value *bb = breakdown_of(bk, band_metric, &bsum, &label);
-	const struct json_value *cb = breakdown_of(ck, band_metric, &csum, &label);
-	char d[32], x[32], y[32];
-	char short_name[64];
-
-	snprintf(short_name, sizeof(short_name), "%s", row->name);
-	if (strlen(short_name) > 3 && !strcmp(short_name + strlen(short_name) - 3, "_ns"))
-		short_name[strlen(short_name) - 3] = '\0';
-	if (!strcmp(row->unit, "ns")) {
-		fmt_ns_delta(d, sizeof(d), row->cur - row->base);
-		sb_printf(&b, "%s %s %s", short_name, op, d);
-	} else {
-		fmt_value(x, sizeof(x), row->base, row->unit);
-		fmt_value(y, sizeof(y), row->cur, row->unit);
-		sb_printf(&b, "%s %s -> %s", row->metric, x, y);
-	}
-	if (!json_is(bb, JSON_OBJECT) || !json_is(cb, JSON_OBJECT)) {
-		sb_printf(&b, "; no kernel breakdown in %s (run without --no-kernel to "
-			  "explain it)", !json_is(bb, JSON_OBJECT) && !json_is(cb, JSON_OBJECT) ?
-			  "either report" : !json_is(bb, JSON_OBJECT) ? "the baseline" :
-			  "the current report");
-		return b.s;
-	}
-	double lat_d = bd_mean(cb, "lat_ns", csum) - bd_mean(bb, "lat_ns", bsum);
-	struct {
-		const char *label, *field;
-		double d;
-	} parts[sizeof(time_parts) / sizeof(time_parts[0])];
-	int np = 0;
-
-	fmt_ns_delta(d, sizeof(d), lat_d);
-	if (strcmp(label, "all ops"))
-		sb_printf(&b, "; %s ops in band %s took %s on average (", op, label, d);
-	else
-		sb_printf(&b, "; %s ops took %s on average (", op, d);
-	fmt_value(x, sizeof(x), bd_mean(bb, "lat_ns", bsum), "ns");
-	fmt_value(y, sizeof(y), bd_mean(cb, "lat_ns", csum), "ns");
-	sb_printf(&b, "%s -> %s), of which", x, y);
-	for (size_t i = 0; i < sizeof(time_parts) / sizeof(time_parts[0]); i++) {
-		double a = bd_mean(bb, time_parts[i].field, bsum);
-		double c = bd_mean(cb, time_parts[i].field, csum);
-
-		if (isnan(a) || isnan(c))
-			continue;
-		parts[np].label = time_parts[i].label;
-		parts[np].field = time_parts[i].field;
-		parts[np].d = c - a;
-		np++;
-	}
-	/* largest movement first */
-	for (int i = 0; i < np; i++)
-		for (int j = i + 1; j < np; j++)
-			if (fabs(parts[j].d) > fabs(parts[i].d)) {
-				__typeof__(parts[0]) t = parts[i];
-
-				parts[i] = parts[j];
-				parts[j] = t;
-			}
-	int shown = 0;
-
-	for (int i = 0; i < np; i++) {
-		if (shown && fabs(parts[i].d) < 0.1 * fabs(lat_d))
-			break;
-		bool paren = false;
-
-		fmt_ns_delta(d, sizeof(d), parts[i].d);
-		sb_printf(&b, "%s %s %s", shown ? "," : "", parts[i].label, d);
-		if (!strcmp(parts[i].label, "blocked")) {
-			/* the syscall whose blocked time moved most */
-			const struct json_value *arr = json_get(cb, "blocked_by");
-			const char *best = NULL;
-			double bestd = 0;
-
-			for (int side = 0; side < 2; side++) {
-				if (side)
-					arr = json_get(bb, "blocked_by");
-				for (size_t k = 0; k < json_len(arr); k++) {
-					const char *sys = json_get_str(json_at(arr, k), "syscall",
-								       NULL);
-					double dd;
-
-					if (!sys)
-						continue;
-					dd = blocked_by(cb, sys, csum) - blocked_by(bb, sys, bsum);
-					if (fabs(dd) > fabs(bestd)) {
-						bestd = dd;
-						best = sys;
-					}
-				}
-			}
-			if (best) {
-				fmt_ns_delta(d, sizeof(d), bestd);
-				sb_printf(&b, " (in %s %s", best, d);
-			}
-			paren = best != NULL;
-		}
-		/* is the component's move itself significant over the repetitions? */
-		const char *bandname = strcmp(label, "all ops") ? label : NULL;
-		double ra[256], rc[256];
-		int na = rep_part(bs, op, bandname, parts[i].field, ra, 256);
-		int nc = rep_part(cs, op, bandname, parts[i].field, rc, 256);
-		struct mwu t;
-
-		if (na && nc && !signif_mwu(ra, na, rc, nc, &t)) {
-			char pv[16];
-
-			fmt_p(pv, sizeof(pv), t.p);
-			sb_printf(&b, "%sp %s", paren ? "; " : " (", pv);
-			paren = true;
-		}
-		if (paren)
-			sb_printf(&b, ")");
-		shown++;
-		if (shown == 3)
-			break;
-	}
-	if (!shown)
-		sb_printf(&b, " no time component moved");
-	bool first = true;
-
-	for (size_t i = 0; i < sizeof(count_parts) / sizeof(count_parts[0]); i++) {
-		double a = bd_mean(bb, count_parts[i].field, bsum);
-		double c = bd_mean(cb, count_parts[i].field, csum);
-
-		if (isnan(a) || isnan(c) || (a < 0.05 && c < 0.05))
-			continue;
-		if (a >= 0.05 && c / a < 1.5 && c / a > 1 / 1.5)
-			continue;
-		if (a >= 0.05)
-			sb_printf(&b, "%s %s x%.1f (%.2g -> %.2g per op)", first ? ";" : ",",
-				  count_parts[i].label, c / a, a, c);
-		else
-			sb_printf(&b, "%s %s %.2g -> %.2g per op", first ? ";" : ",",
-				  count_parts[i].label, a, c);
-		first = false;
-	}
-	return b.s;
-}
-
-static char *explain_memory(const struct json_value *bs, const struct json_value *cs,
-			    const struct cmp_row *row)
-{
-	static const char *const related[] = { "faults_per_op", "map_bytes_per_op",
-					       "allocs_per_op", "bytes_per_op" };
-	struct sbuf b = { 0 };
-	char x[32], y[32];
-
-	fmt_value(x, sizeof(x), row->base, row->unit);
-	fmt_value(y, sizeof(y), row->cur, row->unit);
-	sb_printf(&b, "%s %s -> %s", row->metric, x, y);
-	for (size_t i = 0; i < sizeof(related) / sizeof(related[0]); i++) {
-		const struct json_value *bm = find_by(json_get(bs, "metrics"), "id", related[i]);
-		const struct json_value *cm = find_by(json_get(cs, "metrics"), "id", related[i]);
-		const char *unit = json_get_str(cm, "unit", "");
-
-		if (!strcmp(related[i], row->metric) || !json_is(json_get(bm, "median"),
-								  JSON_NUMBER) ||
-		    !json_is(json_get(cm, "median"), JSON_NUMBER))
-			continue;
-		fmt_value(x, sizeof(x), json_get_num(bm, "median", 0), unit);
-		fmt_value(y, sizeof(y), json_get_num(cm, "median", 0), unit);
-		sb_printf(&b, "; %s %s -> %s", related[i], x, y);
-	}
-	return b.s;
-}
-
-/*
- * Thread tag frames (thread=tid-8613) name threads of one process: two runs never share
- * them, so every stack would look new. Fold them away before diffing two runs.
- */
-static struct folded *folded_without_threads(struct folded *in)
-{
-	struct folded *out = folded_new();
-	char *buf = NULL;
-	size_t cap = 0;
-
-	for (size_t i = 0; out && i < folded_count(in); i++) {
-		const char *stack;
-		uint64_t v;
-		size_t len, o = 0;
-
-		folded_get(in, i, &stack, &v);
-		if (!stack) /* its sorted index could not be allocated */
-			goto fail;
-		len = strlen(stack);
-		if (len + 1 > cap) {
-			char *t = realloc(buf, len + 1);
-
-			if (!t)
-				goto fail;
-			buf = t;
-			cap = len + 1;
-		}
-		for (const char *f = stack; *f;) {
-			const char *semi = strchr(f, ';');
-			size_t n = semi ? (size_t)(semi - f) : strlen(f);
-
-			if (strncmp(f, "thread=", 7)) {
-				if (o)
-					buf[o++] = ';';
-				memcpy(buf + o, f, n);
-				o += n;
-			}
-			f += n + (semi ? 1 : 0);
-		}
-		buf[o] = '\0';
-		if (o && folded_add_stack(out, buf, v))
-			goto fail;
-	}
-	free(buf);
-	return out;
-fail:
-	free(buf);
-	folded_free(out);
-	return NULL;
-}
-
-/*
- * Differential flame graph of a scenario's op kind: when both reports' directories hold
- * its folded stacks (DIR/stacks/<scenario, '/' as '_'>/<op>.<type>.folded, as
- * profile.c writes them), render CUR/stacks/.../<op>.<type>.diff.svg with the flame
- * graph module: red frames grew from baseline to current. "wall" (the whole latency in
- * ns) is preferred, then "offcpu". Returns the path (malloc), or NULL.
- */
-static char *flame_path(const struct cmp_report *base, const struct cmp_report *cur,
-			const char *scenario, const char *op)
-{
-	static const char *const types[] = { "wall", "offcpu" };
-	char sc[512], a[8192], c[8192], err[512], title[768];
-	char *path = NULL;
-
-	if (!op || !op[0])
-		return NULL;
-	snprintf(sc, sizeof(sc), "%s", scenario);
-	for (char *q = sc; *q; q++)
-		if (*q == '/')
-			*q = '_';
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		struct flamegraph_opts fo = { 0 };
-		struct folded *fa, *fc;
-		int rc;
-
-		snprintf(a, sizeof(a), "%s/stacks/%s/%s.%s.folded", base->dir, sc, op, types[i]);
-		snprintf(c, sizeof(c), "%s/stacks/%s/%s.%s.folded", cur->dir, sc, op, types[i]);
-		if (access(a, R_OK) || access(c, R_OK))
-			continue;
-		if (asprintf(&path, "%s/stacks/%s/%s.%s.diff.svg", cur->dir, sc, op,
-			     types[i]) < 0)
-			return NULL;
-		fa = folded_new();
-		fc = folded_new();
-		rc = !fa || !fc ? -ENOMEM : folded_read_file(fa, a, err, sizeof(err));
-		if (!rc)
-			rc = folded_read_file(fc, c, err, sizeof(err));
-		if (!rc) {
-			struct folded *na = folded_without_threads(fa);
-			struct folded *nc = folded_without_threads(fc);
-
-			folded_free(fa);
-			folded_free(fc);
-			fa = na;
-			fc = nc;
-			if (!fa || !fc) {
-				rc = -ENOMEM;
-				snprintf(err, sizeof(err), "out of memory");
-			}
-		}
-		if (!rc) {
-			snprintf(title, sizeof(title), "%s %s: %s time, baseline -> current",
-				 scenario, op, types[i]);
-			fo.title = title;
-			fo.unit = "ns";
-			fo.a_name = "baseline";
-			fo.b_name = "current";
-			rc = flamegraph_write_diff_file(path, fa, fc, &fo, err, sizeof(err));
-		}
-		folded_free(fa);
-		folded_free(fc);
-		if (rc) {
-			cmd_warn("compare", "no differential flame graph for %s %s: %s", scenario,
-				 op, err);
-			free(path);
-			return NULL;
-		}
-		return path;
-	}
-	return NULL;
 }
 
 /* One metric of a scenario both reports hold; bm or cm is NULL when only one side has it. */
@@ -1002,12 +532,12 @@ static int compare_metric(const struct cmp_report *base, const struct cmp_report
 	const char *xop = op[0] ? op : json_get_str(json_at(ckinds, 0), "op", "");
 
 	if (kind == CMP_K_MEMORY) {
-		row->explain = explain_memory(bs, cs, row);
+		row->explain = cmp_explain_memory(bs, cs, row);
 	} else if (kind == CMP_K_LATENCY || kind == CMP_K_THROUGHPUT || kind == CMP_K_KERNEL) {
-		const struct json_value *bk = find_by(bkinds, "op", xop);
-		const struct json_value *ck = find_by(ckinds, "op", xop);
+		const struct json_value *bk = json_find_by(bkinds, "op", xop);
+		const struct json_value *ck = json_find_by(ckinds, "op", xop);
 
-		row->explain = explain_latency(bs, cs, bk, ck, row, xop,
+		row->explain = cmp_explain_latency(bs, cs, bk, ck, row, xop,
 					       kind == CMP_K_LATENCY ? name : "mean_ns");
 	}
 	/* one diff per scenario and op kind, however many of its metrics regressed */
@@ -1022,7 +552,7 @@ static int compare_metric(const struct cmp_report *base, const struct cmp_report
 			return 0;
 		}
 	}
-	row->flame = flame_path(base, cur, sid, xop);
+	row->flame = cmp_flame_path(base, cur, sid, xop);
 	return 0;
 }
 
@@ -1061,7 +591,7 @@ static int compare_scenario(const struct cmp_report *base, const struct cmp_repo
 		snprintf(row->name, sizeof(row->name), "status");
 		row->verdict = CMP_FAILED;
 		row->kind = CMP_K_INFO;
-		sb_printf(&b, "current scenario status is %s: %s", json_get_str(cs, "status", "?"),
+		sbuf_printf(&b, "current scenario status is %s: %s", json_get_str(cs, "status", "?"),
 			  json_get_str(cs, "error", "no error recorded"));
 		row->explain = b.s;
 		res->failed++;
@@ -1069,7 +599,7 @@ static int compare_scenario(const struct cmp_report *base, const struct cmp_repo
 	/* current metrics in order, then metrics only the baseline has */
 	for (size_t i = 0; i < json_len(cms); i++) {
 		const struct json_value *cm = json_at(cms, i);
-		const struct json_value *bm = find_by(bms, "id", json_get_str(cm, "id", ""));
+		const struct json_value *bm = json_find_by(bms, "id", json_get_str(cm, "id", ""));
 
 		err = compare_metric(base, cur, bs, cs, bm, cm, o, res);
 		if (err)
@@ -1078,7 +608,7 @@ static int compare_scenario(const struct cmp_report *base, const struct cmp_repo
 	for (size_t i = 0; i < json_len(bms); i++) {
 		const struct json_value *bm = json_at(bms, i);
 
-		if (find_by(cms, "id", json_get_str(bm, "id", "")))
+		if (json_find_by(cms, "id", json_get_str(bm, "id", "")))
 			continue;
 		err = compare_metric(base, cur, bs, cs, bm, NULL, o, res);
 		if (err)
@@ -1101,7 +631,7 @@ int cmp_run(const struct cmp_report *base, const struct cmp_report *cur,
 	env_check(json_get(base->root, "environment"), json_get(cur->root, "environment"), res);
 	for (size_t i = 0; i < json_len(csc); i++) {
 		const struct json_value *cs = json_at(csc, i);
-		const struct json_value *bs = find_by(bsc, "id", json_get_str(cs, "id", ""));
+		const struct json_value *bs = json_find_by(bsc, "id", json_get_str(cs, "id", ""));
 
 		rc = compare_scenario(base, cur, bs, cs, o, res);
 		if (rc)
@@ -1110,7 +640,7 @@ int cmp_run(const struct cmp_report *base, const struct cmp_report *cur,
 	for (size_t i = 0; i < json_len(bsc); i++) {
 		const struct json_value *bs = json_at(bsc, i);
 
-		if (find_by(csc, "id", json_get_str(bs, "id", "")))
+		if (json_find_by(csc, "id", json_get_str(bs, "id", "")))
 			continue;
 		rc = compare_scenario(base, cur, bs, NULL, o, res);
 		if (rc)

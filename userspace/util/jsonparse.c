@@ -871,3 +871,15 @@ const char *json_get_str(const struct json_value *obj, const char *key, const ch
 
 	return json_is(v, JSON_STRING) ? v->s : def;
 }
+
+const struct json_value *json_find_by(const struct json_value *arr, const char *key,
+				      const char *val)
+{
+	for (size_t i = 0; i < json_len(arr); i++) {
+		const char *s = json_get_str(json_at(arr, i), key, NULL);
+
+		if (s && !strcmp(s, val))
+			return json_at(arr, i);
+	}
+	return NULL;
+}

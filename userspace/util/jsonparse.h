@@ -69,5 +69,8 @@ size_t json_str_len(const struct json_value *v);   /* bytes; strings may hold \u
 /* Convenience lookups with a default for a missing or mistyped member. */
 double json_get_num(const struct json_value *obj, const char *key, double def);
 const char *json_get_str(const struct json_value *obj, const char *key, const char *def);
+/* Arrays of objects: the first element whose string member key equals val, or NULL. */
+const struct json_value *json_find_by(const struct json_value *arr, const char *key,
+				      const char *val);
 
 #endif
