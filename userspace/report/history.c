@@ -258,56 +258,145 @@ int history_series(const struct history *h)
 	return h->nser;
 }
 
-struct history *history_load(const char *file, int last, char *err, size_t errlen)
+/* The non-empty lines of a history file, with their line numbers. */
+struct lines {
+	char **v;
+	int *lineno;
+	size_t n, cap;
+};
+
+static void lines_free(struct lines *l)
 {
-	struct history *h = NULL;
-	char **lines = NULL, *buf = NULL;
-	size_t nl = 0, cap = 0, bcap = 0;
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	free(l->lineno);
+}
+
+static int lines_add(struct lines *l, const char *s, int lineno)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		char **t = realloc(l->v, cap * sizeof(*t));
+		int *u;
+
+		if (!t)
+			return -ENOMEM;
+		l->v = t;
+		u = realloc(l->lineno, cap * sizeof(*u));
+		if (!u)
+			return -ENOMEM;
+		l->lineno = u;
+		l->cap = cap;
+	}
+	l->v[l->n] = strdup(s);
+	if (!l->v[l->n])
+		return -ENOMEM;
+	l->lineno[l->n++] = lineno;
+	return 0;
+}
+
+static int read_lines(const char *file, struct lines *l, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t bcap = 0;
 	ssize_t n;
-	int lineno = 0, first = 0, maxruns;
-	int *linenos = NULL;
+	int lineno = 0, rc = 0;
 	FILE *f = fopen(file, "r");
 
 	if (!f) {
-		snprintf(err, errlen, "cannot read history file %s: %s%s", file, strerror(errno),
-			 errno == ENOENT ? " (append runs with: opscope history append RUNDIR)" :
-			 "");
-		return NULL;
+		rc = -errno;
+		snprintf(err, errlen, "cannot read history file %s: %s%s", file, strerror(-rc),
+			 rc == -ENOENT ? " (append runs with: opscope history append RUNDIR)" : "");
+		return rc;
 	}
-	/* keep the lines first: --last needs the count before parsing */
-	while ((n = getline(&buf, &bcap, f)) >= 0) {
+	while (!rc && (n = getline(&buf, &bcap, f)) >= 0) {
 		lineno++;
 		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 			buf[--n] = '\0';
-		if (n == 0)
-			continue;
-		if (nl == cap) {
-			cap = cap ? cap * 2 : 256;
-			char **t = realloc(lines, cap * sizeof(*t));
-			int *u = realloc(linenos, cap * sizeof(*u));
-
-			if (t)
-				lines = t;
-			if (u)
-				linenos = u;
-			if (!t || !u)
-				goto oom;
+		if (n && lines_add(l, buf, lineno)) {
+			snprintf(err, errlen, "out of memory reading %s", file);
+			rc = -ENOMEM;
 		}
-		lines[nl] = strdup(buf);
-		if (!lines[nl])
-			goto oom;
-		linenos[nl++] = lineno;
 	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "cannot read history file %s: %s", file, strerror(errno));
-		goto fail;
+	if (!rc && ferror(f)) {
+		rc = -(errno ? errno : EIO);
+		snprintf(err, errlen, "cannot read history file %s: %s", file, strerror(-rc));
 	}
+	free(buf);
 	fclose(f);
-	f = NULL;
-	if (last > 0 && nl > (size_t)last)
-		first = (int)nl - last;
+	return rc;
+}
+
+/* One line's metrics into run `run` of every series. 0 or -ENOMEM. */
+static int add_run_metrics(struct history *h, const struct json_value *sc, int run,
+			   int maxruns)
+{
+	for (size_t k = 0; k < json_len(sc); k++) {
+		const struct json_value *ms = json_get(json_at(sc, k), "metrics");
+
+		/* json_key_at is NULL for an array of metrics: nothing to name them by */
+		for (size_t j = 0; j < json_len(ms) && json_key_at(ms, j); j++) {
+			const struct json_value *mm = json_at(ms, j);
+			struct series *s = series_get(h, json_key_at(sc, k), json_key_at(ms, j),
+						      maxruns);
+			const char *better = json_get_str(mm, "better", "none");
+
+			if (!s)
+				return -ENOMEM;
+			snprintf(s->unit, sizeof(s->unit), "%s", json_get_str(mm, "unit", ""));
+			s->better = !strcmp(better, "higher") ? 1 : !strcmp(better, "lower") ? -1 : 0;
+			s->v[run] = json_get_num(mm, "median", NAN);
+		}
+	}
+	return 0;
+}
+
+/* Parse one line into the next run; a bad line is skipped with a warning. 0 or -ENOMEM. */
+static int add_run(struct history *h, const char *line, const char *file, int lineno,
+		   int maxruns)
+{
+	struct json_err je;
+	struct json_doc *d = json_parse(line, strlen(line), 0, &je);
+	const struct json_value *r = json_root(d), *sc;
+	int run = h->nruns, rc;
+
+	if (!d) {
+		cmd_warn("history", "%s:%d:%d: skipped a malformed line: %s", file, lineno,
+			 je.col, je.msg);
+		return 0;
+	}
+	sc = json_get(r, "scenarios");
+	if (strcmp(json_get_str(r, "schema", ""), HISTORY_SCHEMA) ||
+	    json_get_num(r, "version", 0) != 1 || !json_is(sc, JSON_OBJECT)) {
+		cmd_warn("history", "%s:%d: skipped: not an opscope history line of version 1",
+			 file, lineno);
+		json_doc_free(d);
+		return 0;
+	}
+	snprintf(h->runs[run].created, sizeof(h->runs[run].created), "%s",
+		 json_get_str(r, "created", "?"));
+	snprintf(h->runs[run].label, sizeof(h->runs[run].label), "%s",
+		 json_get_str(r, "label", ""));
+	h->nruns++;
+	rc = add_run_metrics(h, sc, run, maxruns);
+	json_doc_free(d);
+	return rc;
+}
+
+struct history *history_load(const char *file, int last, char *err, size_t errlen)
+{
+	struct lines l = { 0 };
+	struct history *h = NULL;
+	int first = 0, maxruns;
+
+	/* keep the lines first: --last needs the count before parsing */
+	if (read_lines(file, &l, err, errlen))
+		goto fail;
+	if (last > 0 && l.n > (size_t)last)
+		first = (int)l.n - last;
 	/* every series holds a slot per line that may become a run, NaN until filled */
-	maxruns = (int)nl - first;
+	maxruns = (int)l.n - first;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		goto oom;
@@ -315,58 +404,10 @@ struct history *history_load(const char *file, int last, char *err, size_t errle
 	h->runs = calloc(maxruns ? (size_t)maxruns : 1, sizeof(*h->runs));
 	if (!h->runs)
 		goto oom;
-	for (size_t i = (size_t)first; i < nl; i++) {
-		struct json_err je;
-		struct json_doc *d = json_parse(lines[i], strlen(lines[i]), 0, &je);
-		const struct json_value *r = json_root(d), *sc;
-		int run = h->nruns;
-
-		if (!d) {
-			cmd_warn("history", "%s:%d:%d: skipped a malformed line: %s", file,
-				 linenos[i], je.col, je.msg);
-			continue;
-		}
-		sc = json_get(r, "scenarios");
-		if (strcmp(json_get_str(r, "schema", ""), HISTORY_SCHEMA) ||
-		    json_get_num(r, "version", 0) != 1 || !json_is(sc, JSON_OBJECT)) {
-			cmd_warn("history", "%s:%d: skipped: not an opscope history line of "
-				 "version 1", file, linenos[i]);
-			json_doc_free(d);
-			continue;
-		}
-		snprintf(h->runs[run].created, sizeof(h->runs[run].created), "%s",
-			 json_get_str(r, "created", "?"));
-		snprintf(h->runs[run].label, sizeof(h->runs[run].label), "%s",
-			 json_get_str(r, "label", ""));
-		h->nruns++;
-		for (size_t k = 0; k < json_len(sc); k++) {
-			const struct json_value *ms = json_get(json_at(sc, k), "metrics");
-
-			/* json_key_at is NULL for an array of metrics: nothing to name them by */
-			for (size_t j = 0; j < json_len(ms) && json_key_at(ms, j); j++) {
-				const struct json_value *mm = json_at(ms, j);
-				struct series *s = series_get(h, json_key_at(sc, k),
-							      json_key_at(ms, j), maxruns);
-				const char *better = json_get_str(mm, "better", "none");
-
-				if (!s) {
-					json_doc_free(d);
-					goto oom;
-				}
-				snprintf(s->unit, sizeof(s->unit), "%s",
-					 json_get_str(mm, "unit", ""));
-				s->better = !strcmp(better, "higher") ? 1 :
-					    !strcmp(better, "lower") ? -1 : 0;
-				s->v[run] = json_get_num(mm, "median", NAN);
-			}
-		}
-		json_doc_free(d);
-	}
-	for (size_t i = 0; i < nl; i++)
-		free(lines[i]);
-	free(lines);
-	free(linenos);
-	free(buf);
+	for (size_t i = (size_t)first; i < l.n; i++)
+		if (add_run(h, l.v[i], file, l.lineno[i], maxruns))
+			goto oom;
+	lines_free(&l);
 	if (!h->nruns) {
 		snprintf(err, errlen, "%s holds no readable runs; append some with: opscope "
 			 "history append RUNDIR --file %s", file, file);
@@ -377,13 +418,7 @@ struct history *history_load(const char *file, int last, char *err, size_t errle
 oom:
 	snprintf(err, errlen, "out of memory reading %s", file);
 fail:
-	if (f)
-		fclose(f);
-	for (size_t i = 0; i < nl; i++)
-		free(lines[i]);
-	free(lines);
-	free(linenos);
-	free(buf);
+	lines_free(&l);
 	history_free(h);
 	return NULL;
 }
