@@ -28,6 +28,10 @@ DEPS_STAMP := $(OUT)/.deps
 
 WARN     := -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wundef \
             -Wno-unused-parameter
+# WERROR=1 (CI sets it) turns every warning into an error, for C and BPF alike.
+ifeq ($(WERROR),1)
+WARN     += -Werror
+endif
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -pthread \
             -D_GNU_SOURCE -I$(OUT) -Ibpf -Iuserspace -MMD -MP
@@ -37,7 +41,8 @@ LDLIBS   := -lbpf -lelf -lz -lpthread -lm
 CLANG_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(OUT) -Ibpf \
-              -Ivmlinux/$(ARCH) -mcpu=v3 -Wall -Wno-unused-function -MMD -MP
+              -Ivmlinux/$(ARCH) -mcpu=v3 -Wall -Wno-unused-function -MMD -MP \
+              $(if $(filter 1,$(WERROR)),-Werror)
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -122,8 +127,14 @@ bench: $(OUT)/opscope $(BENCH_BINS)
 vmlinux:
 	bash scripts/gen-vmlinux.sh
 
+# Format the lines you changed since FORMAT_BASE (default HEAD: what is not committed),
+# with the repo's .clang-format. Not the whole tree: some hand-wrapped lines (long format
+# strings, tables) read better than clang-format would wrap them.
+FORMAT_BASE ?= HEAD
 format:
-	clang-format -i bpf/*.c bpf/*.h userspace/*/*.c userspace/*/*.h tests/unit/*.c
+	git diff -U0 --no-color $(FORMAT_BASE) -- bpf userspace tests bench \
+		| clang-format-diff -p1 -i -regex '.*\.(c|h)'
+
 
 clean:
 	rm -rf $(OUT)
