@@ -26,7 +26,7 @@
 #include <time.h>
 #include <linux/types.h>
 #include "opscope.h"
-#include "stats/breakdown.h"
+#include "kernel/breakdown.h"
 
 struct ops_thread {
 	volatile struct ops_slot *slot; /* NULL when there is no kernel collector */

@@ -2,7 +2,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <sys/syscall.h>
-#include "stats/breakdown.h"
+#include "kernel/breakdown.h"
 #include "kernel/sysnames.h"
 
 struct sysname {

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "stats/breakdown.h"
+#include "kernel/breakdown.h"
 #include "kernel/oprec.h"
 
 #define EX_TOP 8    /* slowest ops kept per scenario and op kind */

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "stats/breakdown.h"
+#include "kernel/breakdown.h"
 #include "stats/hist.h"
 
 /* Latency bands: [0,p50], (p50,p90], (p90,p99], (p99,p99.9], (p99.9,max] */

@@ -2,7 +2,7 @@
 /* Sums of struct ops_bd (see breakdown.h). */
 #include <string.h>
 
-#include "stats/breakdown.h"
+#include "kernel/breakdown.h"
 
 /*
  * ops_bd_add treats struct ops_bd as an array of uint64_t counters, which it is: every
