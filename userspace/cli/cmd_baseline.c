@@ -18,7 +18,6 @@
 #include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +39,6 @@ struct bl_opts {
 	char machine[256];
 	bool force;
 };
-
-#define bl_fail(...) cmd_fail("baseline", __VA_ARGS__)
 
 static bool valid_name(const char *s)
 {
@@ -162,8 +159,8 @@ static void rm_rf(const char *path)
 /* Names are at most 64 bytes and machines 255: only --dir can make a path too long. */
 static int dir_too_long(const struct bl_opts *o)
 {
-	return bl_fail("--dir %s makes the baseline paths longer than PATH_MAX; choose a shorter "
-		       "directory", o->dir);
+	return cmd_fail("baseline", "--dir %s makes the baseline paths longer than PATH_MAX; "
+			"choose a shorter directory", o->dir);
 }
 
 static int baseline_path(const struct bl_opts *o, const char *name, char *buf, size_t len)
@@ -184,10 +181,10 @@ static int do_save(const struct bl_opts *o, const char *name, const char *src)
 	int rc;
 
 	if (!valid_name(name))
-		return bl_fail("'%s' is not a baseline name: use letters, digits, '.', '_' and "
-			       "'-' (up to 64, not starting with '.' or '-')", name);
+		return cmd_fail("baseline", "'%s' is not a baseline name: use letters, digits, "
+				"'.', '_' and '-' (up to 64, not starting with '.' or '-')", name);
 	if (cmp_report_load(&r, src, err, sizeof(err)))
-		return bl_fail("%s", err);
+		return cmd_fail("baseline", "%s", err);
 	if (baseline_path(o, name, final, sizeof(final)) ||
 	    snprintf(tmp, sizeof(tmp), "%s/%s/.%s.new.%d", o->dir, o->machine, name,
 		     (int)getpid()) >= (int)sizeof(tmp) ||
@@ -198,19 +195,19 @@ static int do_save(const struct bl_opts *o, const char *name, const char *src)
 	}
 	if (!stat(final, &st) && !o->force) {
 		cmp_report_free(&r);
-		return bl_fail("baseline '%s' already exists for machine %s (%s); pass --force "
-			       "to replace it", name, o->machine, final);
+		return cmd_fail("baseline", "baseline '%s' already exists for machine %s (%s); "
+				"pass --force to replace it", name, o->machine, final);
 	}
 	const char *host = json_get_str(json_path(r.root, "environment"), "hostname", NULL);
 
 	if (host && strcmp(host, o->machine))
-		fprintf(stderr, "opscope baseline: warning: the report was made on %s, saved "
-			"as a baseline of %s\n", host, o->machine);
+		cmd_warn("baseline", "warning: the report was made on %s, saved as a baseline "
+			 "of %s", host, o->machine);
 	rc = mkdir_p(tmp);
 	if (rc) {
 		cmp_report_free(&r);
-		return bl_fail("cannot create %s: %s (run as root, or choose --dir)", tmp,
-			       strerror(-rc));
+		return cmd_fail("baseline", "cannot create %s: %s (run as root, or choose --dir)",
+				tmp, strerror(-rc));
 	}
 	snprintf(p, sizeof(p), "%s/report.json", tmp);
 	rc = copy_file(r.path, p);
@@ -236,7 +233,7 @@ static int do_save(const struct bl_opts *o, const char *name, const char *src)
 	if (rc) {
 		rm_rf(tmp);
 		cmp_report_free(&r);
-		return bl_fail("cannot copy %s into %s: %s", src, tmp, strerror(-rc));
+		return cmd_fail("baseline", "cannot copy %s into %s: %s", src, tmp, strerror(-rc));
 	}
 	if (!realpath(src, abs_src))
 		snprintf(abs_src, sizeof(abs_src), "%s", src);
@@ -261,7 +258,7 @@ static int do_save(const struct bl_opts *o, const char *name, const char *src)
 	cmp_report_free(&r);
 	if (rc) {
 		rm_rf(tmp);
-		return bl_fail("%s", err);
+		return cmd_fail("baseline", "%s", err);
 	}
 	/* swap: the old baseline moves aside, the new one in, then the old one goes */
 	bool had_old = !rename(final, old);
@@ -272,7 +269,7 @@ static int do_save(const struct bl_opts *o, const char *name, const char *src)
 		if (had_old)
 			rename(old, final);
 		rm_rf(tmp);
-		return bl_fail("cannot move %s to %s: %s", tmp, final, strerror(e));
+		return cmd_fail("baseline", "cannot move %s to %s: %s", tmp, final, strerror(e));
 	}
 	if (had_old)
 		rm_rf(old);
@@ -293,8 +290,8 @@ static int describe(const struct bl_opts *o, const char *name, bool verbose)
 	if (cmp_report_load(&r, path, err, sizeof(err))) {
 		if (!verbose)
 			return 2;
-		return bl_fail("no usable baseline '%s' for machine %s: %s (list them with: "
-			       "opscope baseline list)", name, o->machine, err);
+		return cmd_fail("baseline", "no usable baseline '%s' for machine %s: %s (list them "
+				"with: opscope baseline list)", name, o->machine, err);
 	}
 	snprintf(mpath, sizeof(mpath), "%s/meta.json", path);
 	meta = json_parse_file(mpath, 0, &je);
@@ -367,7 +364,7 @@ static int do_list(const struct bl_opts *o)
 			printf("no baselines for %s under %s\n", o->machine, o->dir);
 			return 0;
 		}
-		return bl_fail("cannot read %s: %s", path, strerror(errno));
+		return cmd_fail("baseline", "cannot read %s: %s", path, strerror(errno));
 	}
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || !valid_name(de->d_name))
@@ -404,7 +401,7 @@ oom:
 	while (n)
 		free(names[--n]);
 	free(names);
-	return bl_fail("out of memory listing the baselines in %s", path);
+	return cmd_fail("baseline", "out of memory listing the baselines in %s", path);
 }
 
 static void baseline_usage(FILE *f)
@@ -420,6 +417,65 @@ static void baseline_usage(FILE *f)
 		"RUNDIR\n", BASELINE_DIR);
 }
 
+static int baseline_save(int argc, char **argv, const void *opts)
+{
+	if (argc != 3)
+		return cmd_fail("baseline", "save needs NAME and a report file or run directory");
+	return do_save(opts, argv[1], argv[2]);
+}
+
+/* show and path take one operand, the baseline's name. */
+static int check_name_operand(int argc, char **argv)
+{
+	if (argc != 2)
+		return cmd_fail("baseline", "%s needs the baseline's NAME", argv[0]);
+	if (!valid_name(argv[1]))
+		return cmd_fail("baseline", "'%s' is not a baseline name", argv[1]);
+	return 0;
+}
+
+static int baseline_show(int argc, char **argv, const void *opts)
+{
+	int rc = check_name_operand(argc, argv);
+
+	return rc ? rc : describe(opts, argv[1], true);
+}
+
+static int baseline_print_path(int argc, char **argv, const void *opts)
+{
+	const struct bl_opts *o = opts;
+	char path[PATH_MAX], err[1024];
+	struct cmp_report r;
+	int rc = check_name_operand(argc, argv);
+
+	if (rc)
+		return rc;
+	if (baseline_path(o, argv[1], path, sizeof(path)))
+		return dir_too_long(o);
+	if (cmp_report_load(&r, path, err, sizeof(err)))
+		return cmd_fail("baseline", "no usable baseline '%s' for machine %s: %s; save one "
+				"with: opscope baseline save %s RUNDIR", argv[1], o->machine, err,
+				argv[1]);
+	cmp_report_free(&r);
+	printf("%s\n", path);
+	return 0;
+}
+
+static int baseline_list(int argc, char **argv, const void *opts)
+{
+	if (argc != 1)
+		return cmd_fail("baseline", "list takes no arguments");
+	return do_list(opts);
+}
+
+static const struct cmd_verb baseline_verbs[] = {
+	{ "save", baseline_save },
+	{ "show", baseline_show },
+	{ "path", baseline_print_path },
+	{ "list", baseline_list },
+	{ NULL },
+};
+
 int cmd_baseline(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -430,7 +486,6 @@ int cmd_baseline(int argc, char **argv)
 		{ 0 }
 	};
 	struct bl_opts o = { .dir = BASELINE_DIR };
-	const char *verb;
 	int c;
 
 	if (gethostname(o.machine, sizeof(o.machine) - 1))
@@ -444,8 +499,8 @@ int cmd_baseline(int argc, char **argv)
 			break;
 		case 'm':
 			if (!valid_name(optarg))
-				return bl_fail("--machine '%s': use letters, digits, '.', '_', '-'",
-					       optarg);
+				return cmd_fail("baseline", "--machine '%s': use letters, digits, "
+						"'.', '_', '-'", optarg);
 			snprintf(o.machine, sizeof(o.machine), "%s", optarg);
 			break;
 		case 'f':
@@ -455,45 +510,9 @@ int cmd_baseline(int argc, char **argv)
 			baseline_usage(stdout);
 			return 0;
 		default:
-			return bl_fail("unknown or incomplete option '%s'; see opscope baseline "
-				       "--help", argv[optind - 1]);
+			return cmd_fail("baseline", "unknown or incomplete option '%s'; see "
+					"opscope baseline --help", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
-		return bl_fail("which action? save, show, path or list; see opscope baseline "
-			       "--help");
-	verb = argv[optind++];
-	int rest = argc - optind;
-
-	if (!strcmp(verb, "save")) {
-		if (rest != 2)
-			return bl_fail("save needs NAME and a report file or run directory");
-		return do_save(&o, argv[optind], argv[optind + 1]);
-	}
-	if (!strcmp(verb, "show") || !strcmp(verb, "path")) {
-		char path[PATH_MAX], err[1024];
-		struct cmp_report r;
-
-		if (rest != 1)
-			return bl_fail("%s needs the baseline's NAME", verb);
-		if (!valid_name(argv[optind]))
-			return bl_fail("'%s' is not a baseline name", argv[optind]);
-		if (!strcmp(verb, "show"))
-			return describe(&o, argv[optind], true);
-		if (baseline_path(&o, argv[optind], path, sizeof(path)))
-			return dir_too_long(&o);
-		if (cmp_report_load(&r, path, err, sizeof(err)))
-			return bl_fail("no usable baseline '%s' for machine %s: %s; save one "
-				       "with: opscope baseline save %s RUNDIR", argv[optind],
-				       o.machine, err, argv[optind]);
-		cmp_report_free(&r);
-		printf("%s\n", path);
-		return 0;
-	}
-	if (!strcmp(verb, "list")) {
-		if (rest)
-			return bl_fail("list takes no arguments");
-		return do_list(&o);
-	}
-	return bl_fail("unknown action '%s': use save, show, path or list", verb);
+	return cmd_select("baseline", baseline_verbs, argc - optind, argv + optind, &o);
 }

@@ -54,20 +54,16 @@ int cmd_compare(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			if (cmp_threshold_add(&o, optarg, err, sizeof(err))) {
-				fprintf(stderr, "opscope compare: %s\n", err);
-				return 2;
-			}
+			if (cmp_threshold_add(&o, optarg, err, sizeof(err)))
+				return cmd_fail("compare", "%s", err);
 			break;
 		case 'a': {
 			char *end;
 
 			o.alpha = strtod(optarg, &end);
-			if (end == optarg || *end || !(o.alpha > 0 && o.alpha < 1)) {
-				fprintf(stderr, "opscope compare: --alpha '%s' must be a number "
-					"between 0 and 1, e.g. 0.01\n", optarg);
-				return 2;
-			}
+			if (end == optarg || *end || !(o.alpha > 0 && o.alpha < 1))
+				return cmd_fail("compare", "--alpha '%s' must be a number between 0 "
+						"and 1, e.g. 0.01", optarg);
 			break;
 		}
 		case 'E':
@@ -89,23 +85,17 @@ int cmd_compare(int argc, char **argv)
 			compare_usage(stdout);
 			return 0;
 		default:
-			fprintf(stderr, "opscope compare: unknown or incomplete option '%s'; see "
-				"opscope compare --help\n", argv[optind - 1]);
-			return 2;
+			return cmd_fail("compare", "unknown or incomplete option '%s'; see opscope "
+					"compare --help", argv[optind - 1]);
 		}
 	}
-	if (argc - optind != 2) {
-		fprintf(stderr, "opscope compare: need exactly two reports, BASELINE and "
-			"CURRENT (got %d); see opscope compare --help\n", argc - optind);
-		return 2;
-	}
+	if (argc - optind != 2)
+		return cmd_fail("compare", "need exactly two reports, BASELINE and CURRENT (got %d); "
+				"see opscope compare --help", argc - optind);
 	if (cmp_report_load(&base, argv[optind], err, sizeof(err)) ||
-	    cmp_report_load(&cur, argv[optind + 1], err, sizeof(err))) {
-		fprintf(stderr, "opscope compare: %s\n", err);
-		goto out;
-	}
-	if (cmp_run(&base, &cur, &o, &res, err, sizeof(err))) {
-		fprintf(stderr, "opscope compare: %s\n", err);
+	    cmp_report_load(&cur, argv[optind + 1], err, sizeof(err)) ||
+	    cmp_run(&base, &cur, &o, &res, err, sizeof(err))) {
+		status = cmd_fail("compare", "%s", err);
 		goto out;
 	}
 	cmp_print_text(stdout, &res, all);
@@ -113,14 +103,12 @@ int cmd_compare(int argc, char **argv)
 	if ((md && ci_write_markdown(&res, md, err, sizeof(err))) ||
 	    (json && ci_write_json(&res, json, err, sizeof(err))) ||
 	    (junit && ci_write_junit(&res, junit, err, sizeof(err)))) {
-		fprintf(stderr, "opscope compare: %s\n", err);
-		status = 2;
+		status = cmd_fail("compare", "%s", err);
 		goto out;
 	}
 	if (res.env_differs && !o.allow_env_mismatch)
-		fprintf(stderr, "opscope compare: the environments differ (see the top of the "
-			"output); rerun on the baseline's machine setup or pass "
-			"--allow-env-mismatch\n");
+		cmd_warn("compare", "the environments differ (see the top of the output); rerun on "
+			 "the baseline's machine setup or pass --allow-env-mismatch");
 	printf("exit status %d\n", status);
 out:
 	cmp_result_free(&res);

@@ -10,8 +10,8 @@
  * Exit status: 0 written, 2 bad arguments or input (one line on stderr says which).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +29,10 @@ static const char usage[] =
 	"--unit names what the counts are: samples (default), ns, faults.\n"
 	"--diff: widths from B; red frames grew from A to B, blue ones shrank.\n";
 
-#define fail(...) cmd_fail("flamegraph", __VA_ARGS__)
+struct fg_args {
+	struct flamegraph_opts o;
+	const char *in, *diff_a, *diff_b, *outp;
+};
 
 static struct folded *load(const char *path, int *rc)
 {
@@ -37,114 +40,139 @@ static struct folded *load(const char *path, int *rc)
 	struct folded *f = folded_new();
 
 	if (!f) {
-		*rc = fail("out of memory reading %s", path);
+		*rc = cmd_fail("flamegraph", "out of memory reading %s", path);
 		return NULL;
 	}
 	if (folded_read_file(f, path, err, sizeof(err))) {
 		folded_free(f);
-		*rc = fail("%s", err);
+		*rc = cmd_fail("flamegraph", "%s", err);
 		return NULL;
 	}
 	if (!folded_count(f)) {
 		folded_free(f);
-		*rc = fail("%s has no stacks, so there is nothing to draw; a folded line is "
-			   "'frame;frame;... COUNT'", path);
+		*rc = cmd_fail("flamegraph", "%s has no stacks, so there is nothing to draw; a "
+			       "folded line is 'frame;frame;... COUNT'", path);
 		return NULL;
 	}
 	return f;
 }
 
+/*
+ * Options may come before or after the input file. --diff takes two values: getopt hands
+ * over A, and B is the next word, whatever it looks like (GNU getopt keeps it with its
+ * option when it moves the operands to the end).
+ */
+static int parse_args(int argc, char **argv, struct fg_args *a)
+{
+	static const struct option lopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "title", required_argument, NULL, 't' },
+		{ "subtitle", required_argument, NULL, 's' },
+		{ "unit", required_argument, NULL, 'u' },
+		{ "width", required_argument, NULL, 'w' },
+		{ "diff", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	char *end;
+	long w;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ho:", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		case 'o': a->outp = optarg; break;
+		case 't': a->o.title = optarg; break;
+		case 's': a->o.subtitle = optarg; break;
+		case 'u': a->o.unit = optarg; break;
+		case 'w':
+			errno = 0;
+			w = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || w < 200 || w > 100000)
+				return cmd_fail("flamegraph", "--width '%s' is not a width in pixels "
+						"between 200 and 100000", optarg);
+			a->o.width = (int)w;
+			break;
+		case 'D':
+			if (optind >= argc)
+				return cmd_fail("flamegraph", "--diff needs two folded files: --diff "
+						"A.folded B.folded");
+			a->diff_a = optarg;
+			a->diff_b = argv[optind++];
+			break;
+		case ':':
+			if (optopt == 'w')
+				return cmd_fail("flamegraph", "--width needs a value in pixels");
+			if (optopt == 'D')
+				return cmd_fail("flamegraph", "--diff needs two folded files: --diff "
+						"A.folded B.folded");
+			return cmd_fail("flamegraph", "%s needs a value; see 'opscope flamegraph "
+					"--help'", argv[optind - 1]);
+		default:
+			return cmd_fail("flamegraph", "unknown option '%s'; see 'opscope flamegraph "
+					"--help'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1)
+		return cmd_fail("flamegraph", "one folded file at a time (got '%s' and '%s'); use "
+				"--diff A B to compare two", argv[optind], argv[optind + 1]);
+	a->in = optind < argc ? argv[optind] : NULL;
+	if (!a->outp)
+		return cmd_fail("flamegraph", "no output file; add -o FILE.svg");
+	if (a->diff_a && a->in)
+		return cmd_fail("flamegraph", "give either one folded file or --diff A B, not both "
+				"('%s')", a->in);
+	if (!a->diff_a && !a->in)
+		return cmd_fail("flamegraph", "no input; give a folded file, or --diff A.folded "
+				"B.folded");
+	return 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
 int cmd_flamegraph(int argc, char **argv)
 {
-	struct flamegraph_opts o = { 0 };
-	const char *in = NULL, *diff_a = NULL, *diff_b = NULL, *outp = NULL;
+	struct fg_args g = { 0 };
 	struct folded *a = NULL, *b = NULL;
 	char err[512];
-	int i, rc = 0;
+	int rc;
 
-	for (i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		const char **val = NULL;
-
-		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
-			fputs(usage, stdout);
-			return 0;
-		}
-		if (!strcmp(arg, "-o") || !strcmp(arg, "--output"))
-			val = &outp;
-		else if (!strcmp(arg, "--title"))
-			val = &o.title;
-		else if (!strcmp(arg, "--subtitle"))
-			val = &o.subtitle;
-		else if (!strcmp(arg, "--unit"))
-			val = &o.unit;
-		if (val) {
-			if (i + 1 >= argc)
-				return fail("%s needs a value; see 'opscope flamegraph --help'",
-					    arg);
-			*val = argv[++i];
-			continue;
-		}
-		if (!strcmp(arg, "--width")) {
-			char *end;
-			long w;
-
-			if (i + 1 >= argc)
-				return fail("--width needs a value in pixels");
-			errno = 0;
-			w = strtol(argv[++i], &end, 10);
-			if (errno || *end || end == argv[i] || w < 200 || w > 100000)
-				return fail("--width '%s' is not a width in pixels between 200 "
-					    "and 100000", argv[i]);
-			o.width = (int)w;
-			continue;
-		}
-		if (!strcmp(arg, "--diff")) {
-			if (i + 2 >= argc)
-				return fail("--diff needs two folded files: --diff A.folded "
-					    "B.folded");
-			diff_a = argv[++i];
-			diff_b = argv[++i];
-			continue;
-		}
-		if (arg[0] == '-' && arg[1])
-			return fail("unknown option '%s'; see 'opscope flamegraph --help'", arg);
-		if (in)
-			return fail("one folded file at a time (got '%s' and '%s'); use --diff "
-				    "A B to compare two", in, arg);
-		in = arg;
-	}
-	if (!outp)
-		return fail("no output file; add -o FILE.svg");
-	if (diff_a && in)
-		return fail("give either one folded file or --diff A B, not both ('%s')", in);
-	if (!diff_a && !in)
-		return fail("no input; give a folded file, or --diff A.folded B.folded");
-
-	if (diff_a) {
-		a = load(diff_a, &rc);
+	rc = parse_args(argc, argv, &g);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	if (g.diff_a) {
+		a = load(g.diff_a, &rc);
 		if (a)
-			b = load(diff_b, &rc);
+			b = load(g.diff_b, &rc);
 		if (!a || !b)
 			goto out;
-		o.a_name = strrchr(diff_a, '/') ? strrchr(diff_a, '/') + 1 : diff_a;
-		o.b_name = strrchr(diff_b, '/') ? strrchr(diff_b, '/') + 1 : diff_b;
-		if (flamegraph_write_diff_file(outp, a, b, &o, err, sizeof(err))) {
-			rc = fail("%s", err);
+		g.o.a_name = base_name(g.diff_a);
+		g.o.b_name = base_name(g.diff_b);
+		if (flamegraph_write_diff_file(g.outp, a, b, &g.o, err, sizeof(err))) {
+			rc = cmd_fail("flamegraph", "%s", err);
 			goto out;
 		}
-		printf("wrote %s: %zu stacks in %s, %zu in %s\n", outp, folded_count(b), diff_b,
-		       folded_count(a), diff_a);
+		printf("wrote %s: %zu stacks in %s, %zu in %s\n", g.outp, folded_count(b), g.diff_b,
+		       folded_count(a), g.diff_a);
 	} else {
-		a = load(in, &rc);
+		a = load(g.in, &rc);
 		if (!a)
 			goto out;
-		if (flamegraph_write_file(outp, a, &o, err, sizeof(err))) {
-			rc = fail("%s", err);
+		if (flamegraph_write_file(g.outp, a, &g.o, err, sizeof(err))) {
+			rc = cmd_fail("flamegraph", "%s", err);
 			goto out;
 		}
-		printf("wrote %s: %zu stacks, total %" PRIu64 " %s\n", outp, folded_count(a),
-		       folded_total(a), o.unit ? o.unit : "samples");
+		printf("wrote %s: %zu stacks, total %" PRIu64 " %s\n", g.outp, folded_count(a),
+		       folded_total(a), g.o.unit ? g.o.unit : "samples");
 	}
 out:
 	folded_free(a);
