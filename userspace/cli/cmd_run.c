@@ -2,28 +2,24 @@
 /*
  * opscope run: the scenario runner. Reads a suite (the built-in default, a file, or one
  * workload from the command line), starts the kernel collector, runs every scenario's
- * repetitions, and writes report.json, report.txt and bench.txt into the output directory.
+ * repetitions, and writes report.json, report.txt, bench.txt and trace.json into the output
+ * directory.
  *
- * Life cycle: parse and check everything (bad input: one sentence, exit 2, nothing
- * written) -> start the collector -> run, with a progress line on a terminal and a
- * watchdog per repetition -> derive metrics and targets -> assemble the output directory
- * in a temp directory next to it and rename it into place.
+ * Life cycle, one function per step (cmd_run, at the end, is the list): parse_args ->
+ * load_suite -> plan_run (everything checked before anything runs or is written; bad
+ * input: one sentence, exit 2) -> start_collector -> run_scenarios (a progress line on a
+ * terminal, a watchdog per repetition) -> stop_collector -> write_outputs (metrics and
+ * targets derived; report/outdir.c assembles the output directory in a temp directory
+ * next to it and renames it into place) -> run_exit_status.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "util/fmt.h"
@@ -34,6 +30,7 @@
 #include "kernel/oprec.h"
 #include "workloads/params.h"
 #include "stacks/profile.h"
+#include "report/outdir.h"
 #include "report/report.h"
 #include "workloads/suite.h"
 #include "workloads/workload.h"
@@ -139,8 +136,6 @@ static void usage(FILE *f)
 	}
 }
 
-#define bad(...) cmd_fail("run", __VA_ARGS__)
-
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
@@ -183,12 +178,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case 'w': o->workload = optarg; break;
 		case 'p':
 			if (o->nparams == MAX_CLI_ITEMS)
-				return bad("too many --param options; put them in a suite file");
+				return cmd_fail("run", "too many --param options; put them in a "
+						"suite file");
 			o->params[o->nparams++] = optarg;
 			break;
 		case 't':
 			if (o->ntargets == MAX_CLI_ITEMS)
-				return bad("too many --target options; put them in a suite file");
+				return cmd_fail("run", "too many --target options; put them in a "
+						"suite file");
 			o->targets[o->ntargets++] = optarg;
 			break;
 		case 'r': key = "reps"; break;
@@ -204,16 +201,16 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			int64_t hz;
 
 			if (param_parse_int(optarg, &hz) || hz < 0 || hz > 10000)
-				return bad("--freq: '%s' is not a sampling rate; use 0 (off) "
-					   "to 10000 Hz", optarg);
+				return cmd_fail("run", "--freq: '%s' is not a sampling rate; use "
+						"0 (off) to 10000 Hz", optarg);
 			o->sample_hz = (int)hz;
 			break;
 		}
 		case 'B':
 			if (param_parse_duration(optarg, &o->min_block_ns) ||
 			    o->min_block_ns < 0)
-				return bad("--min-block: '%s' is not a duration; use for "
-					   "example 1ms", optarg);
+				return cmd_fail("run", "--min-block: '%s' is not a duration; use "
+						"for example 1ms", optarg);
 			break;
 		case 'q': o->quick = true; break;
 		case 'v': o->verbose = true; break;
@@ -221,28 +218,31 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			usage(stdout);
 			return 1;
 		case ':':
-			return bad("%s needs a value; see opscope run --help", argv[optind - 1]);
+			return cmd_fail("run", "%s needs a value; see opscope run --help",
+					argv[optind - 1]);
 		default:
-			return bad("unknown option '%s'; see opscope run --help", argv[optind - 1]);
+			return cmd_fail("run", "unknown option '%s'; see opscope run --help",
+					argv[optind - 1]);
 		}
 		/* err reads "KEY: ...": name the option as the user wrote it */
 		if (key && run_settings_set(&o->cli, key, optarg, err, sizeof(err)))
-			return bad("--%s%s", strcmp(key, "max_ops") ? key : "max-ops",
-				   err + strlen(key));
+			return cmd_fail("run", "--%s%s", strcmp(key, "max_ops") ? key : "max-ops",
+					err + strlen(key));
 	}
 	if (optind < argc)
-		return bad("unexpected argument '%s'; options start with -- (see --help)",
-			   argv[optind]);
+		return cmd_fail("run", "unexpected argument '%s'; options start with -- (see "
+				"--help)", argv[optind]);
 	if (o->suite_file && o->workload)
-		return bad("--suite and --workload exclude each other; put the workload in the "
-			   "suite file, or drop --suite");
+		return cmd_fail("run", "--suite and --workload exclude each other; put the "
+				"workload in the suite file, or drop --suite");
 	if (o->stacks && o->no_kernel)
-		return bad("--stacks needs the kernel collector; drop --no-kernel");
+		return cmd_fail("run", "--stacks needs the kernel collector; drop --no-kernel");
 	if (o->hooks_only && (o->no_kernel || o->stacks))
-		return bad("--hooks-only measures the bare hooks; drop --no-kernel and --stacks");
+		return cmd_fail("run", "--hooks-only measures the bare hooks; drop --no-kernel and "
+				"--stacks");
 	if (o->nparams && !o->workload)
-		return bad("--param needs --workload; in a suite file, set parameters in its "
-			   "[scenario] sections");
+		return cmd_fail("run", "--param needs --workload; in a suite file, set parameters "
+				"in its [scenario] sections");
 	if (o->quick) {
 		struct run_settings q = { .reps = 1, .warmup_ns = 20000000,
 					  .duration_ns = 100000000, .timeout_ns = -1,
@@ -264,13 +264,13 @@ static int cli_suite(const struct run_opts *o, struct suite **out)
 
 	*out = NULL;
 	if (!s)
-		return bad("out of memory");
+		return cmd_fail("run", "out of memory");
 	/* the suite functions leave err alone when they run out of memory */
 	snprintf(err, sizeof(err), "out of memory");
 	if (suite_add_group(s, o->workload, 0, &g, err, sizeof(err)) ||
 	    suite_group_set(s, g, "workload", o->workload, 0, err, sizeof(err))) {
 		suite_free(s);
-		return bad("%s", err);
+		return cmd_fail("run", "%s", err);
 	}
 	for (int i = 0; i < o->nparams; i++) {
 		const char *kv = o->params[i], *eq = strchr(kv, '=');
@@ -278,220 +278,19 @@ static int cli_suite(const struct run_opts *o, struct suite **out)
 
 		if (!eq || eq == kv || (size_t)(eq - kv) + 7 > sizeof(key)) {
 			suite_free(s);
-			return bad("--param %s: not NAME=VALUE; write for example "
-				   "--param workers=4", kv);
+			return cmd_fail("run", "--param %s: not NAME=VALUE; write for example "
+					"--param workers=4", kv);
 		}
 		/* a list of values is a sweep */
 		snprintf(key, sizeof(key), "%s%.*s", strchr(eq + 1, ',') ? "sweep " : "",
 			 (int)(eq - kv), kv);
 		if (suite_group_set(s, g, key, eq + 1, 0, err, sizeof(err))) {
 			suite_free(s);
-			return bad("--param %s: %s", kv, err);
+			return cmd_fail("run", "--param %s: %s", kv, err);
 		}
 	}
 	*out = s;
 	return 0;
-}
-
-/* ---------------------------------------------------------------- output directory */
-
-struct outdir {
-	char path[PATH_MAX];   /* final, without trailing slash */
-	char parent[PATH_MAX];
-	char tmp[PATH_MAX];    /* the temp directory being assembled, "" when none */
-	bool exists;
-};
-
-static int outdir_check(const char *out, struct outdir *d)
-{
-	struct stat st;
-	char probe[PATH_MAX + 16];
-	size_t n;
-	char *slash;
-
-	memset(d, 0, sizeof(*d));
-	if (!*out)
-		return bad("--out is empty; give a directory path");
-	/* room for the temp directory's name next to it: ".NAME.tmp-XXXXXX" */
-	if (strlen(out) + 16 >= sizeof(d->path))
-		return bad("--out %s: the path is too long; choose a shorter one", out);
-	snprintf(d->path, sizeof(d->path), "%s", out);
-	n = strlen(d->path);
-	while (n > 1 && d->path[n - 1] == '/')
-		d->path[--n] = '\0';
-	snprintf(d->parent, sizeof(d->parent), "%s", d->path);
-	slash = strrchr(d->parent, '/');
-	if (!slash)
-		snprintf(d->parent, sizeof(d->parent), ".");
-	else if (slash == d->parent)
-		d->parent[1] = '\0';
-	else
-		*slash = '\0';
-	if (stat(d->parent, &st) != 0 || !S_ISDIR(st.st_mode))
-		return bad("the parent of --out %s does not exist; create %s or choose another "
-			   "directory", d->path, d->parent);
-	if (access(d->parent, W_OK | X_OK) != 0)
-		return bad("cannot write in %s (%s); choose another --out", d->parent,
-			   strerror(errno));
-	if (lstat(d->path, &st) == 0) {
-		if (!S_ISDIR(st.st_mode))
-			return bad("--out %s exists and is not a directory; choose another path",
-				   d->path);
-		snprintf(probe, sizeof(probe), "%s/report.json", d->path);
-		if (access(probe, F_OK) != 0) {
-			/* an empty directory is fine to replace; anything else is not ours */
-			int fd = open(d->path, O_RDONLY | O_DIRECTORY);
-			bool empty = true;
-
-			if (fd >= 0) {
-				DIR *dir = fdopendir(fd);
-				struct dirent *de;
-
-				while (dir && (de = readdir(dir)))
-					if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-						empty = false;
-				if (dir)
-					closedir(dir);
-				else
-					close(fd);
-			}
-			if (!empty)
-				return bad("--out %s exists and holds no report.json, so it "
-					   "is not an earlier opscope output; remove it or "
-					   "choose another path", d->path);
-		}
-		d->exists = true;
-	}
-	return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void rm_tree(const char *path)
-{
-	if (*path)
-		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Write one file of the output directory. */
-static int write_file(const char *dir, const char *name, const struct report *r,
-		      int (*writer)(const struct report *, FILE *))
-{
-	char path[PATH_MAX + 64];
-	FILE *f;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (!f) {
-		rc = -errno;
-		fprintf(stderr, "opscope run: cannot create %s: %s\n", path, strerror(-rc));
-		return rc;
-	}
-	rc = writer(r, f);
-	if (fclose(f) != 0 && !rc)
-		rc = -errno;
-	if (rc)
-		fprintf(stderr, "opscope run: writing %s failed: %s\n", path, strerror(-rc));
-	return rc;
-}
-
-static int outdir_commit(struct outdir *d, struct report *r, struct profile *prof,
-			 const struct ex_trace *trace)
-{
-	char base[PATH_MAX];
-	const char *b = strrchr(d->path, '/');
-	int rc;
-
-	snprintf(base, sizeof(base), "%s", b ? b + 1 : d->path);
-	/* cannot overflow: outdir_check left room for the prefix and suffix */
-	if (snprintf(d->tmp, sizeof(d->tmp), "%s/.%s.tmp-XXXXXX", d->parent, base) >=
-	    (int)sizeof(d->tmp) || !mkdtemp(d->tmp)) {
-		fprintf(stderr, "opscope run: cannot create a temp directory in %s: %s\n",
-			d->parent, strerror(errno));
-		d->tmp[0] = '\0';
-		return -EIO;
-	}
-	chmod(d->tmp, 0755);
-	if (prof) {
-		struct profile_stats ps;
-		char err[512];
-
-		rc = profile_write(prof, d->tmp, err, sizeof(err));
-		if (rc) {
-			fprintf(stderr, "opscope run: %s\n", err);
-			goto fail;
-		}
-		profile_get_stats(prof, &ps);
-		r->coll.missing_stacks = ps.missing_stacks;
-		r->coll.stack_files = ps.files;
-		if (ps.short_user)
-			fprintf(stderr, "opscope run: %" PRIu64 " of %" PRIu64 " user stacks look "
-				"cut short: a library on them was built without frame pointers\n",
-				ps.short_user, ps.user_seen);
-	}
-	if (trace) {
-		char path[PATH_MAX + 16], err[512];
-
-		snprintf(path, sizeof(path), "%s/trace.json", d->tmp);
-		rc = ex_trace_write_file(trace, path, err, sizeof(err));
-		if (rc) {
-			fprintf(stderr, "opscope run: %s\n", err);
-			goto fail;
-		}
-	}
-	rc = write_file(d->tmp, "report.json", r, report_write_json);
-	if (!rc)
-		rc = write_file(d->tmp, "report.txt", r, report_write_text);
-	if (!rc)
-		rc = write_file(d->tmp, "bench.txt", r, report_write_bench);
-	if (rc)
-		goto fail;
-
-	if (d->exists) {
-		/* swap atomically, then delete the earlier output now at the temp path */
-		if (syscall(SYS_renameat2, AT_FDCWD, d->tmp, AT_FDCWD, d->path,
-			    2 /* RENAME_EXCHANGE */) == 0) {
-			rm_tree(d->tmp);
-			d->tmp[0] = '\0';
-			return 0;
-		}
-		/* no RENAME_EXCHANGE on this file system: move the old one aside first */
-		char old[PATH_MAX + 32];
-
-		snprintf(old, sizeof(old), "%s.old", d->tmp);
-		if (rename(d->path, old) != 0) {
-			rc = -errno;
-			fprintf(stderr, "opscope run: cannot replace %s: %s\n", d->path,
-				strerror(-rc));
-			goto fail;
-		}
-		if (rename(d->tmp, d->path) != 0) {
-			rc = -errno;
-			rename(old, d->path);
-			fprintf(stderr, "opscope run: cannot rename %s to %s: %s\n", d->tmp,
-				d->path, strerror(-rc));
-			goto fail;
-		}
-		rm_tree(old);
-		d->tmp[0] = '\0';
-		return 0;
-	}
-	if (rename(d->tmp, d->path) != 0) {
-		rc = -errno;
-		fprintf(stderr, "opscope run: cannot rename %s to %s: %s\n", d->tmp, d->path,
-			strerror(-rc));
-		goto fail;
-	}
-	d->tmp[0] = '\0';
-	return 0;
-fail:
-	rm_tree(d->tmp);
-	d->tmp[0] = '\0';
-	return rc;
 }
 
 /* ---------------------------------------------------------------- one repetition */
@@ -556,9 +355,10 @@ static void *monitor_main(void *arg)
 		}
 		if (m->timed_out && since > m->timeout_ns + STOP_GRACE_NS + ABANDON_NS) {
 			/* the workload ignores its stop flag: nothing left but to give up */
-			fprintf(stderr, "\nopscope run: scenario %s did not stop %.0f s after its "
-				"timeout; giving up without writing a report\n", m->id,
-				(double)(STOP_GRACE_NS + ABANDON_NS) / 1e9);
+			fputc('\n', stderr); /* off the progress line */
+			cmd_fail("run", "scenario %s did not stop %.0f s after its timeout; giving "
+				 "up without writing a report", m->id,
+				 (double)(STOP_GRACE_NS + ABANDON_NS) / 1e9);
 			_exit(2);
 		}
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -571,6 +371,34 @@ static void *monitor_main(void *arg)
 	}
 	pthread_mutex_unlock(&m->lock);
 	return NULL;
+}
+
+static void monitor_free(struct monitor *m)
+{
+	if (!m)
+		return;
+	ex_trace_free(m->trace);
+	pthread_mutex_destroy(&m->lock);
+	pthread_cond_destroy(&m->cond);
+	free(m);
+}
+
+static struct monitor *monitor_new(int nscenarios)
+{
+	struct monitor *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->cond, NULL);
+	m->tty = isatty(STDERR_FILENO);
+	m->n = nscenarios;
+	m->trace = ex_trace_new();
+	if (!m->trace) {
+		monitor_free(m);
+		return NULL;
+	}
+	return m;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -618,8 +446,8 @@ static int run_rep(struct scen_result *s, struct monitor *m, uint64_t *ops_total
 	rc = sc->wl->run(&sc->cfg, &ctl, &res);
 	if (res.ex) {
 		if (m->trace && ex_trace_add(m->trace, sc->id, res.ex))
-			fprintf(stderr, "opscope run: out of memory keeping the slow operations "
-				"of %s for trace.json\n", sc->id);
+			cmd_warn("run", "out of memory keeping the slow operations of %s for "
+				 "trace.json", sc->id);
 		ex_set_free(res.ex);
 		res.ex = NULL;
 	}
@@ -651,7 +479,42 @@ static int run_rep(struct scen_result *s, struct monitor *m, uint64_t *ops_total
 	return scen_add_rep(s, rc, &res, peak, steady, m->timed_out || rc == -ETIMEDOUT);
 }
 
-/* ---------------------------------------------------------------- cmd_run */
+/* ---------------------------------------------------------------- the run's steps */
+
+/* Everything one `opscope run` holds from parsing to exit, released in one place. */
+struct run_session {
+	struct run_opts o;
+	struct suite *suite;
+	struct scenario *scs;        /* the suite expanded */
+	int n;                       /* scenarios in scs */
+	struct report *r;
+	struct outdir od;
+	struct collector *coll;      /* none with --no-kernel, and once stopped */
+	struct profile *prof;        /* --stacks only */
+	struct monitor *mon;
+	struct sigaction old_int, old_term;
+	bool catching_signals;
+};
+
+/* The suite from --suite FILE, from --workload and its --param options, or the default. */
+static int load_suite(struct run_session *s)
+{
+	char err[1024];
+
+	if (s->o.suite_file) {
+		if (suite_load(s->o.suite_file, wl_all, &s->suite, err, sizeof(err)))
+			return cmd_fail("run", "%s", err);
+		return 0;
+	}
+	if (s->o.workload)
+		return cli_suite(&s->o, &s->suite);
+	s->suite = suite_new(NULL, "default", wl_all);
+	if (!s->suite)
+		return cmd_fail("run", "out of memory");
+	if (suite_parse(s->suite, suite_default_text, err, sizeof(err)))
+		return cmd_fail("run", "the built-in default suite is broken: %s", err);
+	return 0;
+}
 
 static int apply_targets(struct report *r, const struct suite *s, const struct run_opts *o)
 {
@@ -660,256 +523,276 @@ static int apply_targets(struct report *r, const struct suite *s, const struct r
 	for (int i = 0; i < s->ntargets; i++) {
 		if (report_target_set(r, s->targets[i].name, s->targets[i].value, err,
 				      sizeof(err)))
-			return bad("%s:%d: %s", s->file ? s->file : "suite", s->targets[i].line,
-				   err);
+			return cmd_fail("run", "%s:%d: %s", s->file ? s->file : "suite",
+					s->targets[i].line, err);
 	}
 	for (int i = 0; i < o->ntargets; i++) {
 		const char *kv = o->targets[i], *eq = strchr(kv, '=');
 		char name[128];
 
 		if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(name))
-			return bad("--target %s: not NAME=VALUE; write for example "
-				   "--target pool-p50=2ms", kv);
+			return cmd_fail("run", "--target %s: not NAME=VALUE; write for example "
+					"--target pool-p50=2ms", kv);
 		snprintf(name, sizeof(name), "%.*s", (int)(eq - kv), kv);
 		if (report_target_set(r, name, eq + 1, err, sizeof(err)))
-			return bad("%s", err);
+			return cmd_fail("run", "%s", err);
 	}
 	return 0;
 }
 
-int cmd_run(int argc, char **argv)
+/*
+ * Everything the user gave, checked before anything runs or is written: the scenarios,
+ * the targets and the output directory; then the report's header (command, suite,
+ * settings, machine).
+ */
+static int plan_run(struct run_session *s, int argc, char **argv)
 {
-	struct run_opts o;
-	struct suite *suite = NULL;
-	struct scenario *scs = NULL;
-	struct report *r = NULL;
-	struct collector *coll = NULL;
-	struct profile *prof = NULL;
-	struct monitor *mon = NULL;
-	struct outdir od;
-	struct sigaction sa = { 0 }, old_int, old_term;
+	const struct run_opts *o = &s->o;
+	struct report *r;
 	char err[1024];
-	uint64_t t0, ops_total = 0;
-	int n = 0, rc;
-	bool shown;
 
-	rc = parse_args(argc, argv, &o);
-	if (rc)
-		return rc == 1 ? 0 : rc;
-
-	/* 1. Everything the user gave, checked before anything runs or is written. */
-	if (o.suite_file) {
-		if (suite_load(o.suite_file, wl_all, &suite, err, sizeof(err)))
-			return bad("%s", err);
-	} else if (o.workload) {
-		if (cli_suite(&o, &suite))
-			return 2;
-	} else {
-		suite = suite_new(NULL, "default", wl_all);
-		if (!suite)
-			return bad("out of memory");
-		if (suite_parse(suite, suite_default_text, err, sizeof(err))) {
-			suite_free(suite);
-			return bad("the built-in default suite is broken: %s", err);
-		}
-	}
-	if (suite_expand(suite, &o.cli, &scs, &n, err, sizeof(err))) {
-		rc = bad("%s", err);
-		goto out;
-	}
-	r = report_new();
-	if (!r) {
-		rc = bad("out of memory");
-		goto out;
-	}
-	if (apply_targets(r, suite, &o)) {
-		rc = 2;
-		goto out;
-	}
-	if (outdir_check(o.out ? o.out : DEFAULT_OUT, &od)) {
-		rc = 2;
-		goto out;
-	}
+	if (suite_expand(s->suite, &o->cli, &s->scs, &s->n, err, sizeof(err)))
+		return cmd_fail("run", "%s", err);
+	r = s->r = report_new();
+	if (!r)
+		return cmd_fail("run", "out of memory");
+	if (apply_targets(r, s->suite, o))
+		return 2;
+	if (outdir_check(o->out ? o->out : DEFAULT_OUT, &s->od, err, sizeof(err)))
+		return cmd_fail("run", "%s", err);
 	report_set_command(r, argc, argv);
-	snprintf(r->suite_file, sizeof(r->suite_file), "%s", suite->file ? suite->file : "");
-	snprintf(r->suite_name, sizeof(r->suite_name), "%s", suite->name);
+	snprintf(r->suite_file, sizeof(r->suite_file), "%s", s->suite->file ? s->suite->file : "");
+	snprintf(r->suite_name, sizeof(r->suite_name), "%s", s->suite->name);
 	run_settings_unset(&r->settings);
-	run_settings_merge(&r->settings, &suite->set);
-	run_settings_merge(&r->settings, &o.cli);
+	run_settings_merge(&r->settings, &s->suite->set);
+	run_settings_merge(&r->settings, &o->cli);
 	run_settings_resolve(&r->settings);
 	/* hooks only: the programs are attached, but nothing is accounted */
-	r->kernel = !o.no_kernel && !o.hooks_only;
-	r->quick = o.quick;
+	r->kernel = !o->no_kernel && !o->hooks_only;
+	r->quick = o->quick;
 	envinfo_collect(&r->env);
+	return 0;
+}
 
-	/* 2. The kernel collector: the workloads' threads register with it themselves. */
-	if (!o.no_kernel) {
-		struct collector_opts copts = { .tgid = 0, .verbose = o.verbose,
-						.bpf_stats = o.bpf_stats,
-						.hooks_only = o.hooks_only };
+/* The kernel collector (unless --no-kernel): the workloads' threads register themselves. */
+static int start_collector(struct run_session *s)
+{
+	const struct run_opts *o = &s->o;
+	struct collector_opts copts = { .tgid = 0, .verbose = o->verbose,
+					.bpf_stats = o->bpf_stats,
+					.hooks_only = o->hooks_only };
+	char err[1024];
 
-		if (o.stacks) {
-			copts.stacks = copts.fault_stacks = copts.waker_stacks = true;
-			copts.sample_hz = o.sample_hz;
-			copts.min_block_ns = (uint64_t)o.min_block_ns;
-			prof = profile_new(getpid(), o.sample_hz);
-			if (!prof) {
-				rc = bad("out of memory");
-				goto out;
-			}
-		}
-
-		coll = collector_start(&copts, err, sizeof(err));
-		if (!coll) {
-			rc = bad("%s, or pass --no-kernel for latency without the breakdown",
-				 err);
-			goto out;
-		}
+	if (o->no_kernel)
+		return 0;
+	if (o->stacks) {
+		copts.stacks = copts.fault_stacks = copts.waker_stacks = true;
+		copts.sample_hz = o->sample_hz;
+		copts.min_block_ns = (uint64_t)o->min_block_ns;
+		s->prof = profile_new(getpid(), o->sample_hz);
+		if (!s->prof)
+			return cmd_fail("run", "out of memory");
 	}
+	s->coll = collector_start(&copts, err, sizeof(err));
+	if (!s->coll)
+		return cmd_fail("run", "%s, or pass --no-kernel for latency without the breakdown",
+				err);
+	return 0;
+}
 
-	/* 3. Run. */
-	mon = calloc(1, sizeof(*mon));
-	if (!mon) {
-		rc = bad("out of memory");
-		goto out;
-	}
-	pthread_mutex_init(&mon->lock, NULL);
-	pthread_cond_init(&mon->cond, NULL);
-	mon->tty = isatty(STDERR_FILENO);
-	mon->trace = ex_trace_new();
-	if (!mon->trace) {
-		rc = bad("out of memory");
-		goto out;
-	}
-	mon->n = n;
+/* SIGINT and SIGTERM end the current repetition and skip the rest; kept until exit. */
+static void catch_signals(struct run_session *s)
+{
+	struct sigaction sa = { 0 };
+
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGINT, &sa, &s->old_int);
+	sigaction(SIGTERM, &sa, &s->old_term);
+	s->catching_signals = true;
 	interrupted = 0;
-	t0 = ops_now_ns();
-	mon->run_start_ns = t0;
-	for (int i = 0; i < n; i++) {
-		struct scen_result *s = report_add_scenario(r, &scs[i]);
+}
 
-		if (!s) {
-			rc = bad("out of memory");
-			goto out_signals;
+/* One scenario's repetitions. Returns 0, or -ENOMEM when its results could not be kept. */
+static int run_scenario(struct run_session *s, int i, struct scen_result *sr,
+			uint64_t *ops_total)
+{
+	const struct scenario *sc = &s->scs[i];
+	struct monitor *mon = s->mon;
+
+	mon->id = sc->id;
+	mon->idx = i;
+	mon->reps = sc->set.reps;
+	for (int j = 0; j < sc->set.reps && !interrupted; j++) {
+		mon->rep = j;
+		if (run_rep(sr, mon, ops_total) == -ENOMEM)
+			return -ENOMEM;
+		/* drained after every repetition so the stack tables never fill up */
+		if (s->prof) {
+			int e = profile_take(s->prof, s->coll, sc->id);
+
+			if (e)
+				cmd_warn("run", "could not read the stacks of %s (%s); its flame "
+					 "graphs lack them", sc->id, strerror(-e));
 		}
+		/* a timed-out workload may leave threads behind: do not pile up more */
+		if (sr->status == SCEN_TIMEOUT)
+			break;
+	}
+	if (interrupted) {
+		sr->status = SCEN_INTERRUPTED;
+		snprintf(sr->error, sizeof(sr->error), "interrupted by a signal");
+	}
+	return 0;
+}
+
+/* Every scenario in order, with a progress line on a terminal; a signal skips the rest. */
+static int run_scenarios(struct run_session *s)
+{
+	uint64_t t0, ops_total = 0;
+
+	s->mon = monitor_new(s->n);
+	if (!s->mon)
+		return cmd_fail("run", "out of memory");
+	catch_signals(s);
+	t0 = ops_now_ns();
+	s->mon->run_start_ns = t0;
+	for (int i = 0; i < s->n; i++) {
+		struct scen_result *sr = report_add_scenario(s->r, &s->scs[i]);
+
+		if (!sr)
+			return cmd_fail("run", "out of memory");
 		if (interrupted) {
-			s->status = SCEN_SKIPPED;
+			sr->status = SCEN_SKIPPED;
 			continue;
 		}
-		mon->id = scs[i].id;
-		mon->idx = i;
-		mon->reps = scs[i].set.reps;
-		for (int j = 0; j < scs[i].set.reps && !interrupted; j++) {
-			mon->rep = j;
-			if (run_rep(s, mon, &ops_total) == -ENOMEM) {
-				rc = bad("out of memory");
-				goto out_signals;
-			}
-			/* drained after every repetition so the stack tables never fill up */
-			if (prof) {
-				int e = profile_take(prof, coll, scs[i].id);
-
-				if (e)
-					fprintf(stderr, "opscope run: could not read the stacks of "
-						"%s (%s); its flame graphs lack them\n", scs[i].id,
-						strerror(-e));
-			}
-			/* a timed-out workload may leave threads behind: do not pile up more */
-			if (s->status == SCEN_TIMEOUT)
-				break;
-		}
-		if (interrupted) {
-			s->status = SCEN_INTERRUPTED;
-			snprintf(s->error, sizeof(s->error), "interrupted by a signal");
-		}
+		if (run_scenario(s, i, sr, &ops_total))
+			return cmd_fail("run", "out of memory");
 	}
-	if (mon->tty)
+	if (s->mon->tty)
 		fprintf(stderr, "\r\033[K");
-	r->interrupted = interrupted;
-	r->elapsed_s = (double)(ops_now_ns() - t0) / 1e9;
+	s->r->interrupted = interrupted;
+	s->r->elapsed_s = (double)(ops_now_ns() - t0) / 1e9;
+	return 0;
+}
 
-	if (coll) {
-		struct collector_stats st;
+/* What each of opscope's BPF programs cost (--bpf-stats), into the report. */
+static void keep_prog_stats(struct report *r, struct collector *coll)
+{
+	struct prog_stat ps[REPORT_MAX_PROGS];
+	int np = collector_prog_stats(coll, ps, REPORT_MAX_PROGS);
 
-		collector_get_stats(coll, &st);
-		r->have_collector = true;
-		r->coll.slots_used = st.slots_used;
-		r->coll.slots_full = st.slots_full;
-		r->coll.tid_map_full = st.tid_map_full;
-		r->coll.late_threads = st.late_threads;
-		r->coll.missed_switches = st.missed_switches;
-		r->coll.prog_misses = st.prog_misses;
-		r->coll.load_ms = st.load_ms;
-		r->coll.stacks = prof != NULL;
-		r->coll.samples = st.samples;
-		r->coll.stack_fail = st.stack_fail;
-		r->coll.stacks_full = st.stacks_full;
-		r->coll.keys_full = st.keys_full;
-		if (o.bpf_stats) {
-			struct prog_stat ps[REPORT_MAX_PROGS];
-			int np = collector_prog_stats(coll, ps, REPORT_MAX_PROGS);
+	r->coll.bpf_stats = true;
+	for (int i = 0; i < np; i++) {
+		snprintf(r->coll.progs[i].name, sizeof(r->coll.progs[i].name), "%.31s",
+			 ps[i].name);
+		r->coll.progs[i].runs = ps[i].run_cnt;
+		r->coll.progs[i].run_ns = ps[i].run_time_ns;
+	}
+	r->coll.nprogs = np;
+}
 
-			r->coll.bpf_stats = true;
-			for (int i = 0; i < np; i++) {
-				snprintf(r->coll.progs[i].name, sizeof(r->coll.progs[i].name), "%.31s",
-					 ps[i].name);
-				r->coll.progs[i].runs = ps[i].run_cnt;
-				r->coll.progs[i].run_ns = ps[i].run_time_ns;
-			}
-			r->coll.nprogs = np;
-		}
-		if (st.slots_full || st.tid_map_full || st.prog_misses)
-			fprintf(stderr, "opscope run: the collector lost accounting: %" PRIu64
-				" threads without a slot, %" PRIu64 " tid map full, %" PRIu64
-				" skipped program runs; breakdowns are incomplete\n",
-				st.slots_full, st.tid_map_full, st.prog_misses);
-		collector_stop(coll);
-		coll = NULL;
-	}
+/* The collector's own counts and losses into the report, then detach its programs. */
+static void stop_collector(struct run_session *s)
+{
+	struct report *r = s->r;
+	struct collector_stats st;
 
-	/* 4. Derive, write, show. */
-	if (report_finish(r)) {
-		rc = bad("out of memory deriving the metrics; no report written");
-		goto out_signals;
-	}
-	if (outdir_commit(&od, r, prof, mon->trace)) {
-		rc = 2;
-		goto out_signals;
-	}
-	shown = report_write_text(r, stdout) == 0 && fflush(stdout) == 0;
-	fprintf(stderr, "opscope run: wrote %s/ (report.json, report.txt, bench.txt, "
-		"trace.json%s)\n", od.path, prof ? ", stacks/" : "");
-	if (!shown) {
-		rc = bad("the tables could not be written to standard output; read them in "
-			 "%s/report.txt", od.path);
-		goto out_signals;
-	}
+	if (!s->coll)
+		return;
+	collector_get_stats(s->coll, &st);
+	r->have_collector = true;
+	r->coll.slots_used = st.slots_used;
+	r->coll.slots_full = st.slots_full;
+	r->coll.tid_map_full = st.tid_map_full;
+	r->coll.late_threads = st.late_threads;
+	r->coll.missed_switches = st.missed_switches;
+	r->coll.prog_misses = st.prog_misses;
+	r->coll.load_ms = st.load_ms;
+	r->coll.stacks = s->prof != NULL;
+	r->coll.samples = st.samples;
+	r->coll.stack_fail = st.stack_fail;
+	r->coll.stacks_full = st.stacks_full;
+	r->coll.keys_full = st.keys_full;
+	if (s->o.bpf_stats)
+		keep_prog_stats(r, s->coll);
+	if (st.slots_full || st.tid_map_full || st.prog_misses)
+		cmd_warn("run", "the collector lost accounting: %" PRIu64 " threads without a "
+			 "slot, %" PRIu64 " tid map full, %" PRIu64 " skipped program runs; "
+			 "breakdowns are incomplete", st.slots_full, st.tid_map_full,
+			 st.prog_misses);
+	collector_stop(s->coll);
+	s->coll = NULL;
+}
+
+/* Derive the metrics, assemble the output directory, print the tables. */
+static int write_outputs(struct run_session *s)
+{
+	char err[1024];
+	bool shown;
+
+	if (report_finish(s->r))
+		return cmd_fail("run", "out of memory deriving the metrics; no report written");
+	if (outdir_commit(&s->od, s->r, s->prof, s->mon->trace, err, sizeof(err)))
+		return cmd_fail("run", "%s", err);
+	shown = report_write_text(s->r, stdout) == 0 && fflush(stdout) == 0;
+	cmd_warn("run", "wrote %s/ (report.json, report.txt, bench.txt, trace.json%s)",
+		 s->od.path, s->prof ? ", stacks/" : "");
+	if (!shown)
+		return cmd_fail("run", "the tables could not be written to standard output; read "
+				"them in %s/report.txt", s->od.path);
+	return 0;
+}
+
+/* 0: all passed; 1: a target failed; 2: a scenario failed or the run was interrupted. */
+static int run_exit_status(const struct report *r)
+{
 	if (r->interrupted || r->scenarios_failed)
-		rc = 2;
-	else if (r->targets_failed)
-		rc = 1;
-	else
-		rc = 0;
+		return 2;
+	return r->targets_failed ? 1 : 0;
+}
 
-out_signals:
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-out:
-	if (coll)
-		collector_stop(coll);
-	profile_free(prof);
-	if (mon) {
-		ex_trace_free(mon->trace);
-		pthread_mutex_destroy(&mon->lock);
-		pthread_cond_destroy(&mon->cond);
-		free(mon);
+static void end_session(struct run_session *s)
+{
+	if (s->catching_signals) {
+		sigaction(SIGINT, &s->old_int, NULL);
+		sigaction(SIGTERM, &s->old_term, NULL);
 	}
-	report_free(r);
-	free(scs);
-	suite_free(suite);
+	if (s->coll)
+		collector_stop(s->coll);
+	profile_free(s->prof);
+	monitor_free(s->mon);
+	report_free(s->r);
+	free(s->scs);
+	suite_free(s->suite);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_session s = { 0 };
+	int rc;
+
+	rc = parse_args(argc, argv, &s.o);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	rc = load_suite(&s);
+	if (rc)
+		goto out;
+	rc = plan_run(&s, argc, argv);
+	if (rc)
+		goto out;
+	rc = start_collector(&s);
+	if (rc)
+		goto out;
+	rc = run_scenarios(&s);
+	if (rc)
+		goto out;
+	stop_collector(&s);
+	rc = write_outputs(&s);
+	if (rc)
+		goto out;
+	rc = run_exit_status(s.r);
+out:
+	end_session(&s);
 	return rc;
 }
