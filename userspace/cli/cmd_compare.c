@@ -62,8 +62,8 @@ int cmd_compare(int argc, char **argv)
 
 			o.alpha = strtod(optarg, &end);
 			if (end == optarg || *end || !(o.alpha > 0 && o.alpha < 1))
-				return cmd_fail("compare", "--alpha '%s' must be a number between 0 "
-						"and 1, e.g. 0.01", optarg);
+				return cmd_fail("compare", "--alpha '%s' must be a number between "
+						"0 and 1, e.g. 0.01", optarg);
 			break;
 		}
 		case 'E':
@@ -90,8 +90,8 @@ int cmd_compare(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2)
-		return cmd_fail("compare", "need exactly two reports, BASELINE and CURRENT (got %d); "
-				"see opscope compare --help", argc - optind);
+		return cmd_fail("compare", "need exactly two reports, BASELINE and CURRENT (got "
+				"%d); see opscope compare --help", argc - optind);
 	if (cmp_report_load(&base, argv[optind], err, sizeof(err)) ||
 	    cmp_report_load(&cur, argv[optind + 1], err, sizeof(err)) ||
 	    cmp_run(&base, &cur, &o, &res, err, sizeof(err))) {

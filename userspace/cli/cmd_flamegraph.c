@@ -93,14 +93,14 @@ static int parse_args(int argc, char **argv, struct fg_args *a)
 			errno = 0;
 			w = strtol(optarg, &end, 10);
 			if (errno || *end || end == optarg || w < 200 || w > 100000)
-				return cmd_fail("flamegraph", "--width '%s' is not a width in pixels "
-						"between 200 and 100000", optarg);
+				return cmd_fail("flamegraph", "--width '%s' is not a width in "
+						"pixels between 200 and 100000", optarg);
 			a->o.width = (int)w;
 			break;
 		case 'D':
 			if (optind >= argc)
-				return cmd_fail("flamegraph", "--diff needs two folded files: --diff "
-						"A.folded B.folded");
+				return cmd_fail("flamegraph", "--diff needs two folded files: "
+						"--diff A.folded B.folded");
 			a->diff_a = optarg;
 			a->diff_b = argv[optind++];
 			break;
@@ -108,13 +108,13 @@ static int parse_args(int argc, char **argv, struct fg_args *a)
 			if (optopt == 'w')
 				return cmd_fail("flamegraph", "--width needs a value in pixels");
 			if (optopt == 'D')
-				return cmd_fail("flamegraph", "--diff needs two folded files: --diff "
-						"A.folded B.folded");
+				return cmd_fail("flamegraph", "--diff needs two folded files: "
+						"--diff A.folded B.folded");
 			return cmd_fail("flamegraph", "%s needs a value; see 'opscope flamegraph "
 					"--help'", argv[optind - 1]);
 		default:
-			return cmd_fail("flamegraph", "unknown option '%s'; see 'opscope flamegraph "
-					"--help'", argv[optind - 1]);
+			return cmd_fail("flamegraph", "unknown option '%s'; see 'opscope "
+					"flamegraph --help'", argv[optind - 1]);
 		}
 	}
 	if (argc - optind > 1)

@@ -5,6 +5,11 @@
  *
  *	opscope record -p PID [-d 10s] [-o DIR]
  *	opscope record [-d 10s] [-o DIR] -- CMD ARGS...
+ *
+ * Life cycle, one function per step on a struct rec_session (cmd_record, at the end, is
+ * the list): parse_args -> start_target (check -p PID, or fork CMD and hold it before
+ * exec) -> start_collector -> start_recording (CMD may exec now) -> record_until_done ->
+ * print_prog_stats (-b) -> collect_threads -> print_summary -> write_outputs (-o).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,32 +78,6 @@ static void read_comm(int pid, uint32_t tid, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-static int write_outputs(const char *dir, struct rec_thread *t, size_t n, double secs,
-			 int sys_mode)
-{
-	char tmp[PATH_MAX], path[PATH_MAX];
-	FILE *f;
-
-	if (mkdir(dir, 0755) && errno != EEXIST) {
-		fprintf(stderr, "opscope record: cannot create %s: %s\n", dir, strerror(errno));
-		return -errno;
-	}
-	snprintf(path, sizeof(path), "%s/record.txt", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.record.txt.tmp", dir);
-	f = fopen(tmp, "w");
-	if (!f) {
-		fprintf(stderr, "opscope record: cannot write %s: %s\n", tmp, strerror(errno));
-		return -errno;
-	}
-	rec_table_print(f, t, n, secs, sys_mode);
-	if (fclose(f) || rename(tmp, path)) {
-		fprintf(stderr, "opscope record: cannot write %s: %s\n", path, strerror(errno));
-		unlink(tmp);
-		return -EIO;
-	}
-	return 0;
-}
-
 static long self_peak_rss_kb(void)
 {
 	char line[256];
@@ -152,7 +131,48 @@ static void usage(FILE *f)
 		   "  -v, --verbose      show libbpf's messages\n");
 }
 
-int cmd_record(int argc, char **argv)
+/* Everything one `opscope record` holds from parsing to exit, released in one place. */
+struct rec_session {
+	/* the command line */
+	struct collector_opts opts;
+	const char *out;             /* -o DIR, or NULL */
+	int64_t duration;            /* -d, ns; 0: until the target exits or a signal */
+	char **cmd;                  /* -- CMD ARGS..., or NULL with -p */
+	/* the target */
+	int pid;
+	int child;                   /* the command we started, until it is reaped; or 0 */
+	int go_fd;                   /* a byte written here lets the child exec */
+	int exec_err_fd;             /* closes on a good exec, or carries exec's errno */
+	/* the recording */
+	struct exited ex;            /* final slots of threads that exited meanwhile */
+	struct collector *c;         /* until stopped */
+	struct profile *prof;        /* -s only */
+	struct sigaction old_int, old_term;
+	bool catching_signals;
+	uint64_t t0;
+	double secs;
+	uint64_t prog_ns;            /* -b: the programs' run time in all */
+	struct collector_stats st;
+	struct rec_thread *rows;     /* one per thread: live ones, then exited ones */
+	size_t nrows;
+	/*
+	 * Issue #9 adds here what the recorded program marked as its own operations, and a
+	 * step after collect_threads that turns them into run-like outputs (report.json,
+	 * bench.txt, trace.json; see report/outdir.h).
+	 */
+};
+
+static int parse_int_arg(const char *arg, long min, long max, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(arg, &end, 10);
+	return errno || *end || *v < min || *v > max ? -EINVAL : 0;
+}
+
+/* Returns 0, 1 after --help (exit 0), or 2 after a message. */
+static int parse_args(int argc, char **argv, struct rec_session *s)
 {
 	static const struct option lo[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -169,102 +189,59 @@ int cmd_record(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	struct exited ex = { .lock = PTHREAD_MUTEX_INITIALIZER };
-	struct collector_opts opts = { .on_exit = on_thread_exit, .on_exit_arg = &ex };
-	struct collector_stats st;
-	struct collector *c = NULL;
-	struct rec_thread *rows = NULL;
-	struct profile *prof = NULL;
-	const char *out = NULL;
-	int64_t duration = 0;
-	uint64_t t0;
-	int pid = 0, child = 0, go[2] = { -1, -1 }, ex_err[2] = { -1, -1 }, ret = 2, opt;
-	int status = 0;
-	size_t nrows = 0;
-	uint64_t prog_ns = 0;
-	char err[512];
-	double secs;
+	struct collector_opts *opts = &s->opts;
+	int64_t mb;
+	long v;
+	int opt;
 
 	optind = 1;
-	opts.sample_hz = 99;
-	opts.min_block_ns = 50000;
+	opts->sample_hz = 99;
+	opts->min_block_ns = 50000;
 	while ((opt = getopt_long(argc, argv, "+:p:d:o:vhsF:m:bT", lo, NULL)) != -1) {
-		char *end;
-		long v;
-
 		switch (opt) {
 		case 'p':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v <= 0 || v > INT_MAX) {
-				fprintf(stderr, "opscope record: -p wants a process id, not '%s'\n",
-					optarg);
-				return 2;
-			}
-			pid = (int)v;
+			if (parse_int_arg(optarg, 1, INT_MAX, &v))
+				return cmd_fail("record", "-p wants a process id, not '%s'",
+						optarg);
+			s->pid = (int)v;
 			break;
 		case 'd':
-			if (param_parse_duration(optarg, &duration) || duration <= 0) {
-				fprintf(stderr, "opscope record: -d wants a duration such as 500ms or "
-						"10s, not '%s'\n", optarg);
-				return 2;
-			}
+			if (param_parse_duration(optarg, &s->duration) || s->duration <= 0)
+				return cmd_fail("record", "-d wants a duration such as 500ms or "
+						"10s, not '%s'", optarg);
 			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'v':
-			opts.verbose = true;
-			break;
-		case 's':
-			opts.stacks = opts.fault_stacks = opts.waker_stacks = true;
-			break;
+		case 'o': s->out = optarg; break;
+		case 'v': opts->verbose = true; break;
+		case 's': opts->stacks = opts->fault_stacks = opts->waker_stacks = true; break;
 		case 'F':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v < 0 || v > 10000) {
-				fprintf(stderr, "opscope record: -F wants a sampling rate from 0 to "
-						"10000 Hz, not '%s'\n", optarg);
-				return 2;
-			}
-			opts.sample_hz = (int)v;
+			if (parse_int_arg(optarg, 0, 10000, &v))
+				return cmd_fail("record", "-F wants a sampling rate from 0 to "
+						"10000 Hz, not '%s'", optarg);
+			opts->sample_hz = (int)v;
 			break;
-		case 'm': {
-			int64_t mb;
-
-			if (param_parse_duration(optarg, &mb) || mb < 0) {
-				fprintf(stderr, "opscope record: --min-block wants a duration such as "
-						"0, 50us or 1ms, not '%s'\n", optarg);
-				return 2;
-			}
-			opts.min_block_ns = (uint64_t)mb;
+		case 'm':
+			if (param_parse_duration(optarg, &mb) || mb < 0)
+				return cmd_fail("record", "--min-block wants a duration such as 0, "
+						"50us or 1ms, not '%s'", optarg);
+			opts->min_block_ns = (uint64_t)mb;
 			break;
-		}
-		case 'b':
-			opts.bpf_stats = true;
-			break;
+		case 'b': opts->bpf_stats = true; break;
 		case 'S':
-			if (!strcmp(optarg, "time")) {
-				opts.sys_mode = OPS_SYS_TIME;
-			} else if (!strcmp(optarg, "count")) {
-				opts.sys_mode = OPS_SYS_COUNT;
-			} else if (!strcmp(optarg, "off")) {
-				opts.sys_mode = OPS_SYS_OFF;
-			} else {
-				fprintf(stderr, "opscope record: --syscalls wants time, count or off, "
-						"not '%s'\n", optarg);
-				return 2;
-			}
+			if (!strcmp(optarg, "time"))
+				opts->sys_mode = OPS_SYS_TIME;
+			else if (!strcmp(optarg, "count"))
+				opts->sys_mode = OPS_SYS_COUNT;
+			else if (!strcmp(optarg, "off"))
+				opts->sys_mode = OPS_SYS_OFF;
+			else
+				return cmd_fail("record", "--syscalls wants time, count or off, "
+						"not '%s'", optarg);
 			break;
-		case 'T':
-			opts.sys_mode = OPS_SYS_COUNT;
-			break;
-		case 'H':
-			opts.hooks_only = true;
-			break;
+		case 'T': opts->sys_mode = OPS_SYS_COUNT; break;
+		case 'H': opts->hooks_only = true; break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return 1;
 		case ':':
 			return cmd_fail("record", "%s needs a value; see opscope record --help",
 					argv[optind - 1]);
@@ -273,192 +250,333 @@ int cmd_record(int argc, char **argv)
 					argv[optind - 1]);
 		}
 	}
-	if (!!pid == (optind < argc)) {
-		fprintf(stderr, "opscope record: give either -p PID or -- CMD ARGS (one of them)\n");
-		return 2;
-	}
-	if (pid && kill(pid, 0) && errno == ESRCH) {
-		fprintf(stderr, "opscope record: no process %d; check the id with ps\n", pid);
-		return 2;
-	}
-	if (!pid) {
-		/* Fork now, exec only once the collector runs, so nothing is missed. */
-		if (pipe2(go, O_CLOEXEC) || pipe2(ex_err, O_CLOEXEC)) {
-			fprintf(stderr, "opscope record: pipe: %s\n", strerror(errno));
-			return 2;
-		}
-		child = fork();
-		if (child < 0) {
-			fprintf(stderr, "opscope record: fork: %s\n", strerror(errno));
-			return 2;
-		}
-		if (child == 0) {
-			char b;
+	if (!!s->pid == (optind < argc))
+		return cmd_fail("record", "give either -p PID or -- CMD ARGS (one of them)");
+	if (optind < argc)
+		s->cmd = argv + optind;
+	return 0;
+}
 
-			int e;
+/* -p PID: check that it exists. -- CMD: fork now, exec only once the collector runs. */
+static int start_target(struct rec_session *s)
+{
+	int go[2], exec_err[2], e;
 
-			close(go[1]);
-			close(ex_err[0]);
-			if (read(go[0], &b, 1) != 1)
-				_exit(127);
-			execvp(argv[optind], argv + optind);
-			e = errno;
-			if (write(ex_err[1], &e, sizeof(e)) != sizeof(e))
-				_exit(127);
-			_exit(127);
-		}
+	if (s->pid) {
+		if (kill(s->pid, 0) && errno == ESRCH)
+			return cmd_fail("record", "no process %d; check the id with ps", s->pid);
+		return 0;
+	}
+	if (pipe2(go, O_CLOEXEC))
+		return cmd_fail("record", "pipe: %s", strerror(errno));
+	if (pipe2(exec_err, O_CLOEXEC)) {
+		e = errno;
 		close(go[0]);
-		close(ex_err[1]);
-		pid = child;
-	}
-	opts.tgid = pid;
-	c = collector_start(&opts, err, sizeof(err));
-	if (!c) {
-		fprintf(stderr, "opscope record: %s\n", err);
-		if (child) {
-			kill(child, SIGKILL);
-			waitpid(child, NULL, 0);
-		}
-		return 2;
-	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	t0 = ops_now_ns();
-	if (child) {
-		int e = 0;
-
-		if (write(go[1], "g", 1) != 1)
-			stop_flag = 1;
 		close(go[1]);
-		/* The error pipe closes on a successful exec, or carries exec's errno. */
-		if (read(ex_err[0], &e, sizeof(e)) == sizeof(e)) {
-			fprintf(stderr, "opscope record: cannot run '%s': %s; check the command "
-					"name and PATH\n", argv[optind], strerror(e));
-			close(ex_err[0]);
-			collector_stop(c);
-			waitpid(child, NULL, 0);
-			return 2;
-		}
-		close(ex_err[0]);
+		return cmd_fail("record", "pipe: %s", strerror(e));
 	}
-	if (opts.stacks)
-		prof = profile_new(pid, opts.sample_hz);
+	s->child = fork();
+	if (s->child < 0) {
+		e = errno;
+		s->child = 0;
+		close(go[0]);
+		close(go[1]);
+		close(exec_err[0]);
+		close(exec_err[1]);
+		return cmd_fail("record", "fork: %s", strerror(e));
+	}
+	if (s->child == 0) {
+		char b;
+
+		close(go[1]);
+		close(exec_err[0]);
+		if (read(go[0], &b, 1) != 1)
+			_exit(127);
+		execvp(s->cmd[0], s->cmd);
+		e = errno;
+		if (write(exec_err[1], &e, sizeof(e)) != sizeof(e))
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(exec_err[1]);
+	s->go_fd = go[1];
+	s->exec_err_fd = exec_err[0];
+	s->pid = s->child;
+	return 0;
+}
+
+static int start_collector(struct rec_session *s)
+{
+	char err[512];
+
+	s->opts.tgid = s->pid;
+	s->opts.on_exit = on_thread_exit;
+	s->opts.on_exit_arg = &s->ex;
+	s->c = collector_start(&s->opts, err, sizeof(err));
+	if (!s->c) {
+		/* the command has not run yet: nothing of it to keep */
+		if (s->child) {
+			kill(s->child, SIGKILL);
+			waitpid(s->child, NULL, 0);
+			s->child = 0;
+		}
+		return cmd_fail("record", "%s", err);
+	}
+	return 0;
+}
+
+/* SIGINT and SIGTERM end the recording (which still prints); kept until exit. */
+static void catch_signals(struct rec_session *s)
+{
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &s->old_int);
+	sigaction(SIGTERM, &sa, &s->old_term);
+	s->catching_signals = true;
+}
+
+/* The clock starts; a command we started may exec now. */
+static int start_recording(struct rec_session *s)
+{
+	int e = 0;
+
+	catch_signals(s);
+	s->t0 = ops_now_ns();
+	if (!s->child)
+		return 0;
+	if (write(s->go_fd, "g", 1) != 1)
+		stop_flag = 1;
+	close(s->go_fd);
+	s->go_fd = -1;
+	/* The error pipe closes on a successful exec, or carries exec's errno. */
+	if (read(s->exec_err_fd, &e, sizeof(e)) == sizeof(e)) {
+		/* the child has exited: reap it here, there is nothing to stop */
+		waitpid(s->child, NULL, 0);
+		s->child = 0;
+		return cmd_fail("record", "cannot run '%s': %s; check the command name and PATH",
+				s->cmd[0], strerror(e));
+	}
+	close(s->exec_err_fd);
+	s->exec_err_fd = -1;
+	return 0;
+}
+
+/* Until the target exits, the duration passes or a signal comes; stacks drained as it goes. */
+static void record_until_done(struct rec_session *s)
+{
+	if (s->opts.stacks)
+		s->prof = profile_new(s->pid, s->opts.sample_hz);
 	for (unsigned tick = 0; !stop_flag; tick++) {
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 
 		/* drain stacks early (the target's maps are read then) and every second */
-		if (prof && (tick == 5 || tick % 50 == 49))
-			profile_take(prof, c, "record");
-		if (duration && ops_now_ns() - t0 >= (uint64_t)duration)
+		if (s->prof && (tick == 5 || tick % 50 == 49))
+			profile_take(s->prof, s->c, "record");
+		if (s->duration && ops_now_ns() - s->t0 >= (uint64_t)s->duration)
 			break;
-		if (child) {
-			if (waitpid(child, &status, WNOHANG) == child) {
-				child = 0;
+		if (s->child) {
+			if (waitpid(s->child, NULL, WNOHANG) == s->child) {
+				s->child = 0;
 				break;
 			}
-		} else if (kill(pid, 0) && errno == ESRCH) {
+		} else if (kill(s->pid, 0) && errno == ESRCH) {
 			break;
 		}
 		nanosleep(&ts, NULL);
 	}
-	secs = (ops_now_ns() - t0) / 1e9;
-	if (prof && profile_take(prof, c, "record"))
-		fprintf(stderr, "opscope record: could not read the stacks: out of memory\n");
-	if (opts.bpf_stats)
-		prog_ns = print_prog_stats(c);
+	s->secs = (ops_now_ns() - s->t0) / 1e9;
+	if (s->prof && profile_take(s->prof, s->c, "record"))
+		cmd_warn("record", "could not read the stacks: out of memory");
+}
 
-	/* Live threads first (their slots), then stop, which reports the rest as exited. */
-	{
-		volatile struct ops_slot *sl = collector_slots(c);
-		uint32_t used = collector_slots_used(c);
+/* Live threads first (their slots), then stop, which reports the rest as exited. */
+static int collect_threads(struct rec_session *s)
+{
+	volatile struct ops_slot *sl = collector_slots(s->c);
+	uint32_t used = collector_slots_used(s->c);
+	struct rec_thread *rows;
 
-		rows = calloc(used + 1, sizeof(*rows));
-		for (uint32_t i = 0; rows && i < used; i++) {
-			if (!sl[i].tid || sl[i].tgid != (uint32_t)pid || sl[i].state == OPS_T_EXITED)
-				continue;
-			rows[nrows].s = *(const struct ops_slot *)&sl[i];
-			if (rows[nrows].s.state == OPS_T_RUNNING)
-				rows[nrows].s.on_ns += ops_now_ns() - rows[nrows].s.in_ts;
-			read_comm(pid, rows[nrows].s.tid, rows[nrows].comm, sizeof(rows[nrows].comm));
-			nrows++;
+	rows = s->rows = calloc(used + 1, sizeof(*rows));
+	for (uint32_t i = 0; rows && i < used; i++) {
+		struct rec_thread *t = &rows[s->nrows];
+
+		if (!sl[i].tid || sl[i].tgid != (uint32_t)s->pid || sl[i].state == OPS_T_EXITED)
+			continue;
+		t->s = *(const struct ops_slot *)&sl[i];
+		if (t->s.state == OPS_T_RUNNING)
+			t->s.on_ns += ops_now_ns() - t->s.in_ts;
+		read_comm(s->pid, t->s.tid, t->comm, sizeof(t->comm));
+		s->nrows++;
+	}
+	collector_get_stats(s->c, &s->st);
+	collector_stop(s->c);
+	s->c = NULL;
+	if (!rows)
+		return cmd_fail("record", "out of memory");
+	if (s->ex.n) {
+		rows = realloc(s->rows, (s->nrows + s->ex.n) * sizeof(*rows));
+		if (!rows)
+			return 0;
+		s->rows = rows;
+		for (size_t i = 0; i < s->ex.n; i++, s->nrows++) {
+			rows[s->nrows].s = s->ex.v[i];
+			rows[s->nrows].exited = true;
+			snprintf(rows[s->nrows].comm, sizeof(rows[s->nrows].comm), "%.15s",
+				 (const char *)s->ex.v[i].comm);
 		}
 	}
-	collector_get_stats(c, &st);
-	collector_stop(c);
-	if (rows && ex.n) {
-		struct rec_thread *r = realloc(rows, (nrows + ex.n) * sizeof(*rows));
+	return 0;
+}
 
-		if (r) {
-			rows = r;
-			for (size_t i = 0; i < ex.n; i++, nrows++) {
-				rows[nrows].s = ex.v[i];
-				rows[nrows].exited = true;
-				snprintf(rows[nrows].comm, sizeof(rows[nrows].comm), "%.15s",
-					 (const char *)ex.v[i].comm);
-			}
-		}
-	}
-	if (!rows) {
-		fprintf(stderr, "opscope record: out of memory\n");
-		goto out;
-	}
-	rec_table_print(stdout, rows, nrows, secs, opts.sys_mode);
-	if (opts.hooks_only)
-		printf("hooks only: the programs ran and returned at once, nothing was accounted\n");
-	if (opts.bpf_stats) {
+/* The per-thread table, then what it cost and what was lost. */
+static void print_summary(const struct rec_session *s)
+{
+	const struct collector_stats *st = &s->st;
+
+	rec_table_print(stdout, s->rows, s->nrows, s->secs, s->opts.sys_mode);
+	if (s->opts.hooks_only)
+		printf("hooks only: the programs ran and returned at once, nothing was "
+		       "accounted\n");
+	if (s->opts.bpf_stats) {
 		uint64_t on = 0;
 
-		for (size_t i = 0; i < nrows; i++)
-			on += rows[i].s.on_ns;
+		for (size_t i = 0; i < s->nrows; i++)
+			on += s->rows[i].s.on_ns;
 		/* the programs also run, and return early, for every other process's events */
 		printf("cost: opscope's programs ran %.2f ms in all (every process's events), "
-		       "%.1f%% of the target's %.1f ms on-CPU\n", prog_ns / 1e6,
-		       on ? 100.0 * (double)prog_ns / (double)on : 0.0, on / 1e6);
+		       "%.1f%% of the target's %.1f ms on-CPU\n", s->prog_ns / 1e6,
+		       on ? 100.0 * (double)s->prog_ns / (double)on : 0.0, on / 1e6);
 	}
 	printf("losses: %lu threads found no slot, %lu tid-map failures, %lu program runs "
 	       "skipped; %lu unseen switches repaired\n",
-	       (unsigned long)st.slots_full, (unsigned long)st.tid_map_full,
-	       (unsigned long)st.prog_misses, (unsigned long)st.missed_switches);
+	       (unsigned long)st->slots_full, (unsigned long)st->tid_map_full,
+	       (unsigned long)st->prog_misses, (unsigned long)st->missed_switches);
 	printf("opscope itself: load+attach %.1f ms, peak RSS %.1f MiB; %lu threads were already "
-	       "running (counted from first sight)\n", st.load_ms, self_peak_rss_kb() / 1024.0,
-	       (unsigned long)st.late_threads);
-	if (prof) {
+	       "running (counted from first sight)\n", st->load_ms, self_peak_rss_kb() / 1024.0,
+	       (unsigned long)st->late_threads);
+	if (s->prof) {
 		struct profile_stats ps;
 
-		profile_get_stats(prof, &ps);
+		profile_get_stats(s->prof, &ps);
 		printf("stacks: %lu counted, %lu on-CPU samples; lost: %lu walks failed, %lu "
 		       "(stack table full), %lu (count table full), %lu missing\n",
-		       (unsigned long)ps.entries, (unsigned long)st.samples,
-		       (unsigned long)st.stack_fail, (unsigned long)st.stacks_full,
-		       (unsigned long)st.keys_full, (unsigned long)ps.missing_stacks);
+		       (unsigned long)ps.entries, (unsigned long)st->samples,
+		       (unsigned long)st->stack_fail, (unsigned long)st->stacks_full,
+		       (unsigned long)st->keys_full, (unsigned long)ps.missing_stacks);
 	}
-	ret = 0;
-	if (out && write_outputs(out, rows, nrows, secs, opts.sys_mode))
-		ret = 2;
-	if (out && prof && ret == 0) {
-		if (profile_write(prof, out, err, sizeof(err))) {
-			fprintf(stderr, "opscope record: %s\n", err);
-			ret = 2;
-		} else {
-			struct profile_stats ps;
+}
 
-			profile_get_stats(prof, &ps);
-			printf("stacks: %lu files, %lu bytes in %s/stacks/, symbolized in %.1f ms\n",
-			       (unsigned long)ps.files, (unsigned long)ps.bytes, out,
-			       ps.symbolize_ms);
-			if (ps.short_user)
-				printf("note: %lu of %lu user stacks look cut short: a library on "
-				       "them was built without frame pointers\n",
-				       (unsigned long)ps.short_user, (unsigned long)ps.user_seen);
-		}
+/* DIR/record.txt, written to a temp file and renamed into place. */
+static int write_record_txt(const struct rec_session *s)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	FILE *f;
+	int rc;
+
+	if (mkdir(s->out, 0755) && errno != EEXIST) {
+		rc = -errno;
+		cmd_fail("record", "cannot create %s: %s", s->out, strerror(-rc));
+		return rc;
 	}
+	snprintf(path, sizeof(path), "%s/record.txt", s->out);
+	snprintf(tmp, sizeof(tmp), "%s/.record.txt.tmp", s->out);
+	f = fopen(tmp, "w");
+	if (!f) {
+		rc = -errno;
+		cmd_fail("record", "cannot write %s: %s", tmp, strerror(-rc));
+		return rc;
+	}
+	rec_table_print(f, s->rows, s->nrows, s->secs, s->opts.sys_mode);
+	if (fclose(f) || rename(tmp, path)) {
+		rc = -errno;
+		cmd_fail("record", "cannot write %s: %s", path, strerror(-rc));
+		unlink(tmp);
+		return rc;
+	}
+	return 0;
+}
+
+/* -o DIR: record.txt, and with -s the stacks under DIR/stacks/. */
+static int write_outputs(const struct rec_session *s)
+{
+	struct profile_stats ps;
+	char err[512];
+
+	if (!s->out)
+		return 0;
+	if (write_record_txt(s))
+		return 2;
+	if (!s->prof)
+		return 0;
+	if (profile_write(s->prof, s->out, err, sizeof(err)))
+		return cmd_fail("record", "%s", err);
+	profile_get_stats(s->prof, &ps);
+	printf("stacks: %lu files, %lu bytes in %s/stacks/, symbolized in %.1f ms\n",
+	       (unsigned long)ps.files, (unsigned long)ps.bytes, s->out, ps.symbolize_ms);
+	if (ps.short_user)
+		printf("note: %lu of %lu user stacks look cut short: a library on them was built "
+		       "without frame pointers\n", (unsigned long)ps.short_user,
+		       (unsigned long)ps.user_seen);
+	return 0;
+}
+
+static void end_session(struct rec_session *s)
+{
+	if (s->catching_signals) {
+		sigaction(SIGINT, &s->old_int, NULL);
+		sigaction(SIGTERM, &s->old_term, NULL);
+	}
+	if (s->go_fd >= 0)
+		close(s->go_fd);
+	if (s->exec_err_fd >= 0)
+		close(s->exec_err_fd);
+	if (s->c)
+		collector_stop(s->c);
+	/* a command still running when the recording ended (-d, Ctrl-C) */
+	if (s->child) {
+		kill(s->child, SIGTERM);
+		waitpid(s->child, NULL, 0);
+	}
+	profile_free(s->prof);
+	free(s->rows);
+	free(s->ex.v);
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct rec_session s = {
+		.go_fd = -1,
+		.exec_err_fd = -1,
+		.ex = { .lock = PTHREAD_MUTEX_INITIALIZER },
+	};
+	int rc;
+
+	rc = parse_args(argc, argv, &s);
+	if (rc) {
+		rc = rc == 1 ? 0 : rc;
+		goto out;
+	}
+	rc = start_target(&s);
+	if (rc)
+		goto out;
+	rc = start_collector(&s);
+	if (rc)
+		goto out;
+	rc = start_recording(&s);
+	if (rc)
+		goto out;
+	record_until_done(&s);
+	if (s.opts.bpf_stats)
+		s.prog_ns = print_prog_stats(s.c);
+	rc = collect_threads(&s);
+	if (rc)
+		goto out;
+	print_summary(&s);
+	/* issue #9: the program's own operations become run-like outputs here */
+	rc = write_outputs(&s);
 out:
-	if (child) {
-		kill(child, SIGTERM);
-		waitpid(child, &status, 0);
-	}
-	profile_free(prof);
-	free(rows);
-	free(ex.v);
-	return ret;
+	end_session(&s);
+	return rc;
 }

@@ -136,6 +136,33 @@ static void usage(FILE *f)
 	}
 }
 
+/* Options that exclude or need each other; then --quick's settings under explicit ones. */
+static int check_options(struct run_opts *o)
+{
+	if (o->suite_file && o->workload)
+		return cmd_fail("run", "--suite and --workload exclude each other; put the "
+				"workload in the suite file, or drop --suite");
+	if (o->stacks && o->no_kernel)
+		return cmd_fail("run", "--stacks needs the kernel collector; drop --no-kernel");
+	if (o->hooks_only && (o->no_kernel || o->stacks))
+		return cmd_fail("run", "--hooks-only measures the bare hooks; drop --no-kernel and "
+				"--stacks");
+	if (o->nparams && !o->workload)
+		return cmd_fail("run", "--param needs --workload; in a suite file, set parameters "
+				"in its [scenario] sections");
+	if (o->quick) {
+		struct run_settings q = { .reps = 1, .warmup_ns = 20000000,
+					  .duration_ns = 100000000, .timeout_ns = -1,
+					  .max_ops = -1 };
+
+		/* explicit options win over --quick */
+		run_settings_merge(&q, &o->cli);
+		o->cli = q;
+	}
+	return 0;
+}
+
+/* Returns 0, 1 after --help (exit 0), or 2 after a message. */
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
@@ -232,27 +259,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	if (optind < argc)
 		return cmd_fail("run", "unexpected argument '%s'; options start with -- (see "
 				"--help)", argv[optind]);
-	if (o->suite_file && o->workload)
-		return cmd_fail("run", "--suite and --workload exclude each other; put the "
-				"workload in the suite file, or drop --suite");
-	if (o->stacks && o->no_kernel)
-		return cmd_fail("run", "--stacks needs the kernel collector; drop --no-kernel");
-	if (o->hooks_only && (o->no_kernel || o->stacks))
-		return cmd_fail("run", "--hooks-only measures the bare hooks; drop --no-kernel and "
-				"--stacks");
-	if (o->nparams && !o->workload)
-		return cmd_fail("run", "--param needs --workload; in a suite file, set parameters "
-				"in its [scenario] sections");
-	if (o->quick) {
-		struct run_settings q = { .reps = 1, .warmup_ns = 20000000,
-					  .duration_ns = 100000000, .timeout_ns = -1,
-					  .max_ops = -1 };
-
-		/* explicit options win over --quick */
-		run_settings_merge(&q, &o->cli);
-		o->cli = q;
-	}
-	return 0;
+	return check_options(o);
 }
 
 /* The suite of a --workload run: one group named after the workload. */
