@@ -3,10 +3,17 @@
 # Idempotent: when everything is present it only runs dpkg-query and exits.
 set -euo pipefail
 
-build_pkgs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev check pkg-config make gcc)
+# libiberty-dev: the demangler binutils and perf use (cplus_demangle, with Rust), so
+# C++ and Rust frames read as names in folded files, SVGs and pprof.
+build_pkgs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libiberty-dev check pkg-config
+	    make gcc g++)
+# The real clients the tests open opscope's outputs with: `go tool pprof` (golang-go)
+# for the pprof files, headless chromium for the SVG flame graphs, python3 for the
+# format checks.
+client_pkgs=(golang-go chromium python3)
 bench_pkgs=(linux-perf libbpf-tools libck-dev)
 
-want=("${build_pkgs[@]}")
+want=("${build_pkgs[@]}" "${client_pkgs[@]}")
 if [ "${1:-}" = "--bench" ]; then
 	want+=("${bench_pkgs[@]}")
 fi

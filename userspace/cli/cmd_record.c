@@ -515,6 +515,9 @@ static int write_outputs(const struct rec_session *s)
 	profile_get_stats(s->prof, &ps);
 	printf("stacks: %lu files, %lu bytes in %s/stacks/, symbolized in %.1f ms\n",
 	       (unsigned long)ps.files, (unsigned long)ps.bytes, s->out, ps.symbolize_ms);
+	printf("stacks lost: %lu of %lu user stacks cut at a frame outside executable code "
+	       "(%lu frames dropped)\n", (unsigned long)ps.cut_stacks,
+	       (unsigned long)ps.user_stacks, (unsigned long)ps.cut_frames);
 	if (ps.short_user)
 		printf("note: %lu of %lu user stacks look cut short: a library on them was built "
 		       "without frame pointers\n", (unsigned long)ps.short_user,

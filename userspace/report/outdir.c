@@ -157,6 +157,9 @@ static int write_files(struct outdir *d, struct report *r, struct profile *prof,
 			return rc;
 		profile_get_stats(prof, &ps);
 		r->coll.missing_stacks = ps.missing_stacks;
+		r->coll.user_stacks = ps.user_stacks;
+		r->coll.cut_stacks = ps.cut_stacks;
+		r->coll.cut_frames = ps.cut_frames;
 		r->coll.stack_files = ps.files;
 		if (ps.short_user)
 			cmd_warn("run", "%" PRIu64 " of %" PRIu64 " user stacks look cut short: a "

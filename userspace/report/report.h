@@ -115,6 +115,8 @@ struct report_collector {
 	/* with stacks */
 	bool stacks;
 	uint64_t samples, stack_fail, stacks_full, keys_full, missing_stacks;
+		/* user stacks, and those cut at a frame outside executable code */
+		uint64_t user_stacks, cut_stacks, cut_frames;
 	uint64_t stack_files;
 	/* with --bpf-stats: what opscope's own programs cost (kernel BPF stats) */
 	bool bpf_stats;

@@ -413,6 +413,9 @@ int report_write_json(const struct report *r, FILE *f)
 			jsonw_uint_field(jw, "stacks_full", r->coll.stacks_full);
 			jsonw_uint_field(jw, "keys_full", r->coll.keys_full);
 			jsonw_uint_field(jw, "missing_stacks", r->coll.missing_stacks);
+			jsonw_uint_field(jw, "user_stacks", r->coll.user_stacks);
+			jsonw_uint_field(jw, "user_stacks_cut", r->coll.cut_stacks);
+			jsonw_uint_field(jw, "user_frames_cut", r->coll.cut_frames);
 			jsonw_uint_field(jw, "files", r->coll.stack_files);
 			jsonw_end_object(jw);
 		} else {

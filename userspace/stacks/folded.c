@@ -206,33 +206,108 @@ int folded_add_stack(struct folded *f, const char *stack, uint64_t value)
 	return err;
 }
 
-int folded_add_sample(struct folded *f, const struct stack_sample *s, const struct ksyms *ks,
-		      struct syms_cache *sc)
+static int sf_add(struct stack_frames *sf, uint64_t addr, bool kernel, bool named,
+		  const char *name)
 {
-	struct sbuf b = { 0 };
-	char name[512];
-	int i, err = 0;
+	size_t n = strlen(name) + 1;
 
-	for (i = 0; i < s->ntags && !err; i++)
-		err = sbuf_frame(&b, s->tags[i], NULL);
-	for (i = s->udepth - 1; i >= 0 && !err; i--) {
+	if (sf->n == sf->cap) {
+		size_t cap = sf->cap ? sf->cap * 2 : 128;
+		struct stack_frame *nf = realloc(sf->f, cap * sizeof(*nf));
+
+		if (!nf)
+			return -ENOMEM;
+		sf->f = nf;
+		sf->cap = cap;
+	}
+	if (sf->plen + n > sf->pcap) {
+		size_t cap = sf->pcap ? sf->pcap : 4096;
+		char *np;
+
+		while (cap < sf->plen + n)
+			cap *= 2;
+		np = realloc(sf->pool, cap);
+		if (!np)
+			return -ENOMEM;
+		sf->pool = np;
+		sf->pcap = cap;
+	}
+	memcpy(sf->pool + sf->plen, name, n);
+	sf->f[sf->n++] = (struct stack_frame){ addr, kernel, named, sf->plen };
+	sf->plen += n;
+	return 0;
+}
+
+int stack_frames_resolve(struct stack_frames *out, const struct stack_sample *s,
+			 const struct ksyms *ks, struct syms_cache *sc)
+{
+	char name[1024];
+	int i, keep = s->udepth, err = 0;
+
+	out->n = 0;
+	out->plen = 0;
+	/* a frame-pointer walk that left the code reads data as return addresses: what is
+	 * past the first frame outside executable memory is not a caller */
+	if (sc && s->udepth > 0)
+		keep = syms_cache_code_depth(sc, s->uips, s->udepth);
+	out->cut = 0;
+	for (i = keep; i < s->udepth; i++)
+		out->cut += s->uips[i] != 0;
+	for (i = keep - 1; i >= 0 && !err; i--) {
+		int rc;
+
 		if (!s->uips[i])
 			continue;
-		syms_cache_resolve(sc, s->uips[i], name, sizeof(name));
-		err = sbuf_frame(&b, name, NULL);
+		rc = syms_cache_resolve(sc, s->uips[i], name, sizeof(name));
+		err = sf_add(out, s->uips[i], false, rc == SYM_NAMED, name);
 	}
 	for (i = s->kdepth - 1; i >= 0 && !err; i--) {
+		int rc;
+
 		if (!s->kips[i])
 			continue;
-		ksyms_resolve(ks, s->kips[i], name, sizeof(name));
-		err = sbuf_frame(&b, name, FOLDED_KERNEL_SUFFIX);
+		rc = ksyms_resolve(ks, s->kips[i], name, sizeof(name));
+		err = sf_add(out, s->kips[i], true, rc == 1, name);
 	}
+	return err;
+}
+
+void stack_frames_free(struct stack_frames *sf)
+{
+	free(sf->f);
+	free(sf->pool);
+	memset(sf, 0, sizeof(*sf));
+}
+
+int folded_add_sample_cut(struct folded *f, const struct stack_sample *s,
+			  const struct ksyms *ks, struct syms_cache *sc, int *cut)
+{
+	struct stack_frames sf = { 0 };
+	struct sbuf b = { 0 };
+	size_t k;
+	int i, err;
+
+	err = stack_frames_resolve(&sf, s, ks, sc);
+	for (i = 0; i < s->ntags && !err; i++)
+		err = sbuf_frame(&b, s->tags[i], NULL);
+	for (k = 0; k < sf.n && !err; k++)
+		err = sbuf_frame(&b, stack_frames_name(&sf, k),
+				 sf.f[k].kernel ? FOLDED_KERNEL_SUFFIX : NULL);
 	if (!err && !b.len)
 		err = sbuf_frame(&b, NULL, NULL);
 	if (!err)
 		err = folded_put(f, b.s, b.len, s->value);
+	if (cut)
+		*cut = sf.cut;
+	stack_frames_free(&sf);
 	free(b.s);
 	return err;
+}
+
+int folded_add_sample(struct folded *f, const struct stack_sample *s, const struct ksyms *ks,
+		      struct syms_cache *sc)
+{
+	return folded_add_sample_cut(f, s, ks, sc, NULL);
 }
 
 size_t folded_count(const struct folded *f)

@@ -59,12 +59,48 @@ struct stack_sample {
 };
 
 /*
- * Symbolize and add one sample: tags, then user frames outermost first, then kernel
- * frames outermost first with the "_[k]" suffix. ks and sc may be NULL (the frames are
- * then written as addresses). Zero addresses (unused stack slots) are skipped.
+ * A sample's frames resolved to names, root first: user frames outermost first, then
+ * kernel frames outermost first (tags are not frames). The one place where a stack
+ * becomes frames, for every output (folded, SVG, pprof): user frames that are not
+ * plausible code (syms_cache_code_depth: outside every executable mapping) are cut here,
+ * together with every frame outside them (what a walk reads past garbage is garbage),
+ * and counted in `cut`. Zero addresses (unused stack slots) are skipped. Names are raw (no "_[k]", no
+ * escaping). A struct stack_frames is reused across calls; free it with
+ * stack_frames_free.
+ */
+struct stack_frame {
+	uint64_t addr;
+	bool kernel;
+	bool named;  /* a symbol; else "module+0x..", "[kernel]+0x.." */
+	size_t name; /* offset into the pool: stack_frames_name() */
+};
+
+struct stack_frames {
+	struct stack_frame *f;
+	size_t n, cap;
+	char *pool;
+	size_t plen, pcap;
+	int cut; /* user frames dropped by the last resolve */
+};
+
+int stack_frames_resolve(struct stack_frames *out, const struct stack_sample *s,
+			 const struct ksyms *ks, struct syms_cache *sc);
+static inline const char *stack_frames_name(const struct stack_frames *sf, size_t i)
+{
+	return sf->pool + sf->f[i].name;
+}
+void stack_frames_free(struct stack_frames *sf);
+
+/*
+ * Symbolize and add one sample: tags, then the frames of stack_frames_resolve, kernel
+ * ones with the "_[k]" suffix. ks and sc may be NULL (the frames are then written as
+ * addresses, and without sc no user frame is cut). When cut is not NULL it gets the
+ * number of user frames cut.
  */
 int folded_add_sample(struct folded *f, const struct stack_sample *s, const struct ksyms *ks,
 		      struct syms_cache *sc);
+int folded_add_sample_cut(struct folded *f, const struct stack_sample *s,
+			  const struct ksyms *ks, struct syms_cache *sc, int *cut);
 
 size_t folded_count(const struct folded *f); /* distinct stacks */
 uint64_t folded_total(const struct folded *f); /* sum of values (saturates) */

@@ -42,7 +42,11 @@
 #define L_NUM_UNIT 4
 /* Mapping */
 #define M_ID 1
+#define M_MEMORY_START 2
+#define M_MEMORY_LIMIT 3
+#define M_FILE_OFFSET 4
 #define M_FILENAME 5
+#define M_BUILD_ID 6
 #define M_HAS_FUNCTIONS 7
 /* Location */
 #define LOC_ID 1
@@ -236,6 +240,11 @@ struct pfunc {
 	uint64_t name, file; /* string indexes */
 };
 
+struct pmap {
+	uint64_t start, limit, offset, file, build_id; /* strings as indexes */
+	uint64_t has_functions;
+};
+
 struct ploc {
 	uint64_t mapping, address, function;
 };
@@ -261,7 +270,7 @@ struct pprof {
 	size_t nfn;
 	struct ploc *loc;
 	size_t nloc;
-	uint64_t *map_file; /* mapping id - 1 -> filename string index */
+	struct pmap *map; /* mapping id - 1 -> the mapping */
 	size_t nmap;
 	struct psample *samples;
 	size_t nsamples;
@@ -350,7 +359,7 @@ void pprof_free(struct pprof *p)
 	intern_free(&p->maps);
 	free(p->fn);
 	free(p->loc);
-	free(p->map_file);
+	free(p->map);
 	free(p->type_str);
 	free(p->unit_str);
 	free(p);
@@ -386,23 +395,42 @@ size_t pprof_sample_count(const struct pprof *p)
 }
 
 /* The ids below start at 1; 0 means out of memory (or, for a mapping, no module). */
-static uint64_t mapping_id(struct pprof *p, const char *module)
+static uint64_t mapping_id(struct pprof *p, const struct pprof_frame *fr)
 {
+	const struct pprof_mapping *fm = fr->map;
+	struct pmap m = { 0 };
 	const struct ientry *e;
-	uint64_t file;
 	int added;
 
-	if (!module || !*module)
+	if (!fm && (!fr->module || !*fr->module))
 		return 0;
-	file = str_index(p, module);
-	if (file == (uint64_t)-1 || grow((void **)&p->map_file, p->nmap, sizeof(*p->map_file)))
+	if (fm) {
+		m.start = fm->start;
+		m.limit = fm->limit;
+		m.offset = fm->offset;
+		m.file = str_index(p, fm->file);
+		m.build_id = str_index(p, fm->build_id);
+		m.has_functions = fm->has_functions;
+	} else {
+		m.file = str_index(p, fr->module);
+		m.has_functions = 1;
+	}
+	if (m.file == (uint64_t)-1 || m.build_id == (uint64_t)-1 ||
+	    grow((void **)&p->map, p->nmap, sizeof(*p->map)))
 		return 0;
-	e = intern_get(&p->maps, module, strlen(module), p->nmap + 1, &added);
+	e = intern_get(&p->maps, &m, sizeof(m), p->nmap + 1, &added);
 	if (!e)
 		return 0;
 	if (added)
-		p->map_file[p->nmap++] = file;
+		p->map[p->nmap++] = m;
 	return e->id;
+}
+
+int pprof_add_mapping(struct pprof *p, const struct pprof_mapping *m)
+{
+	struct pprof_frame fr = { .function = "", .map = m };
+
+	return mapping_id(p, &fr) ? 0 : -ENOMEM;
 }
 
 static uint64_t function_id(struct pprof *p, const char *name, const char *module)
@@ -433,10 +461,11 @@ static uint64_t location_id(struct pprof *p, const struct pprof_frame *fr)
 	uint64_t key[3];
 	int added;
 
-	key[0] = mapping_id(p, fr->module);
+	key[0] = mapping_id(p, fr);
 	key[1] = fr->address;
-	key[2] = function_id(p, fr->function ? fr->function : "[unknown]", fr->module);
-	if ((fr->module && *fr->module && !key[0]) || !key[2] ||
+	key[2] = function_id(p, fr->function ? fr->function : "[unknown]",
+			     fr->map ? NULL : fr->module);
+	if (((fr->map || (fr->module && *fr->module)) && !key[0]) || !key[2] ||
 	    grow((void **)&p->loc, p->nloc, sizeof(*p->loc)))
 		return 0;
 	e = intern_get(&p->locs, key, sizeof(key), p->nloc + 1, &added);
@@ -595,8 +624,12 @@ int pprof_encode(struct pprof *p, uint8_t **out, size_t *outlen)
 	}
 	for (i = 0; i < p->nmap; i++) {
 		put_int(&m, M_ID, i + 1);
-		put_int(&m, M_FILENAME, p->map_file[i]);
-		put_int(&m, M_HAS_FUNCTIONS, 1);
+		put_int(&m, M_MEMORY_START, p->map[i].start);
+		put_int(&m, M_MEMORY_LIMIT, p->map[i].limit);
+		put_int(&m, M_FILE_OFFSET, p->map[i].offset);
+		put_int(&m, M_FILENAME, p->map[i].file);
+		put_int(&m, M_BUILD_ID, p->map[i].build_id);
+		put_int(&m, M_HAS_FUNCTIONS, p->map[i].has_functions);
 		put_msg(&b, P_MAPPING, &m);
 	}
 	for (i = 0; i < p->nloc; i++) {

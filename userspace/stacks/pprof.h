@@ -12,6 +12,7 @@
 #ifndef OPSCOPE_PPROF_H
 #define OPSCOPE_PPROF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,10 +23,24 @@ struct pprof_value_type {
 	const char *unit; /* "samples", "nanoseconds", "count" */
 };
 
+/*
+ * Where a frame's code was mapped: one line of /proc/<pid>/maps (an executable one), or
+ * the kernel. With has_functions the profile's names stand and pprof does not look at
+ * the file; without, pprof symbolizes the frames of this mapping from the file itself
+ * (and so knows their source lines: -list, -disasm).
+ */
+struct pprof_mapping {
+	uint64_t start, limit, offset; /* memory range and its file offset */
+	const char *file;              /* "/usr/bin/x", "[kernel.kallsyms]", "[vdso]" */
+	const char *build_id;          /* hex, or NULL / "" */
+	bool has_functions;
+};
+
 struct pprof_frame {
 	const char *function; /* name, never NULL */
-	const char *module;   /* binary it is in, or NULL when unknown */
+	const char *module;   /* binary it is in, or NULL when unknown (ignored with map) */
 	uint64_t address;     /* 0 when unknown */
+	const struct pprof_mapping *map; /* NULL: a mapping named by module alone */
 };
 
 struct pprof_label {
@@ -47,6 +62,10 @@ int pprof_set_period(struct pprof *p, const char *type, const char *unit, int64_
 int pprof_set_default_type(struct pprof *p, int type_index);
 /* Wall-clock start of the profile and its length. */
 void pprof_set_time(struct pprof *p, int64_t time_nanos, int64_t duration_nanos);
+
+/* Add a mapping before any sample refers to it: pprof takes the first mapping for the
+ * main binary ("File:" in its reports), so the profiled program's goes first. */
+int pprof_add_mapping(struct pprof *p, const struct pprof_mapping *m);
 
 /* One sample: frames leaf first, values[ntypes]. 0 or -errno. */
 int pprof_add_sample(struct pprof *p, const struct pprof_frame *frames, int nframes,

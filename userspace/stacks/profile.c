@@ -47,9 +47,12 @@ struct profile {
 	struct group *grp;
 	size_t ngrp;
 	struct profile_stats st;
-	/* the target's address space, read at the first take, while it still runs */
+	/* the target's address space, read at the first take, while it still runs; and
+	 * kallsyms, read then too, while opscope's own BPF programs are listed there */
 	struct dso_set *ds;
 	struct syms_cache *sc;
+	struct ksyms *ks;
+	struct stack_frames sf; /* reused by every pprof sample */
 };
 
 const char *profile_type_name(uint32_t type)
@@ -108,6 +111,8 @@ void profile_free(struct profile *p)
 	free(p->tab);
 	syms_cache_free(p->sc);
 	dso_set_free(p->ds);
+	ksyms_free(p->ks);
+	stack_frames_free(&p->sf);
 	for (size_t i = 0; i < p->ngrp; i++)
 		free(p->grp[i].scenario);
 	free(p->grp);
@@ -233,6 +238,8 @@ int profile_take(struct profile *p, struct collector *c, const char *scenario)
 		p->ds = dso_set_new(NULL);
 	if (p->ds && !p->sc)
 		p->sc = syms_cache_new(p->ds, p->pid);
+	if (!p->ks)
+		p->ks = ksyms_load();
 	for (size_t i = 0; i < n && !err; i++) {
 		const struct ops_stack_key *k = &v[i].key;
 		struct entry *e;
@@ -307,9 +314,19 @@ static int add_entry(struct profile *p, struct folded *f, const struct entry *e,
 			s.ntags = 4;
 		}
 	}
+	int cut = 0, err;
+
 	if (uf && sc && note)
 		syms_cache_note_stack(sc, uf->ips, uf->n);
-	return folded_add_sample(f, &s, ks, sc);
+	err = folded_add_sample_cut(f, &s, ks, sc, &cut);
+	if (note && uf && sc) {
+		p->st.user_stacks++;
+		if (cut) {
+			p->st.cut_stacks++;
+			p->st.cut_frames += (uint64_t)cut;
+		}
+	}
+	return err;
 }
 
 /* DIR/stacks/<scenario>, created; scenario names like pool/workers=4 stay one folder. */
@@ -370,77 +387,163 @@ static int write_group(struct profile *p, const char *dir, const char *scenario,
 	return 0;
 }
 
-/* The sample types of a scenario's profile.pb.gz, in the order of the pprof file. */
-static const struct pprof_value_type pp_types[] = {
-	{ "cpu", "samples" },	    /* OPS_ST_ONCPU */
-	{ "offcpu", "nanoseconds" }, /* OPS_ST_BLOCKED */
-	{ "runq", "nanoseconds" },   /* OPS_ST_RUNQ */
-	{ "faults", "count" },	    /* OPS_ST_FAULT */
-	{ "waker", "nanoseconds" },  /* OPS_ST_WAKER */
+/*
+ * pprof, one file per kind of stack, so that every sample of a file has a value in each
+ * of its sample types (pprof's -traces lists every sample, zero or not):
+ * profile.pb.gz on-CPU (samples/count and cpu/nanoseconds, as Go's own CPU profiles),
+ * offcpu.pb.gz, runq.pb.gz, waker.pb.gz (nanoseconds) and faults.pb.gz (count).
+ */
+struct pp_kind {
+	uint32_t type;
+	const char *file;
+	struct pprof_value_type vt[2];
+	int ntypes;
 };
 
-static int pp_index(uint32_t type)
-{
-	switch (type) {
-	case OPS_ST_ONCPU: return 0;
-	case OPS_ST_BLOCKED: return 1;
-	case OPS_ST_RUNQ: return 2;
-	case OPS_ST_FAULT: return 3;
-	case OPS_ST_WAKER: return 4;
-	default: return -1;
-	}
-}
+static const struct pp_kind pp_kinds[] = {
+	{ OPS_ST_ONCPU, "profile.pb.gz", { { "samples", "count" }, { "cpu", "nanoseconds" } }, 2 },
+	{ OPS_ST_BLOCKED, "offcpu.pb.gz", { { "offcpu", "nanoseconds" } }, 1 },
+	{ OPS_ST_RUNQ, "runq.pb.gz", { { "runq", "nanoseconds" } }, 1 },
+	{ OPS_ST_WAKER, "waker.pb.gz", { { "waker", "nanoseconds" } }, 1 },
+	{ OPS_ST_FAULT, "faults.pb.gz", { { "faults", "count" } }, 1 },
+};
+
+/* The kernel as one mapping: its frames are named here, so pprof leaves them be. */
+static const struct pprof_mapping pp_kernel_map = {
+	.start = 0xffff800000000000ull, .limit = UINT64_MAX, .file = "[kernel.kallsyms]",
+	.has_functions = true,
+};
 
 /*
- * DIR/stacks/<scenario>/profile.pb.gz: every stack of the scenario, all op kinds and
- * types, one sample type per stack type; scenario=, op=, thread= (woken_by=) become
- * labels.
+ * One entry as a pprof sample: the frames of stack_frames_resolve (the same cut as the
+ * folded files), leaf first, each with its mapping: user frames with the executable
+ * mapping of /proc/<pid>/maps that holds them (file, range, offset, build id). pprof
+ * may symbolize a binary with DWARF line tables itself (source lines for -list); other
+ * frames keep opscope's names.
  */
-static int write_pprof(struct profile *p, const char *dir, const char *scenario,
-		       const struct ksyms *ks, struct syms_cache *sc, char *err, size_t errlen)
+static int pp_add_entry(struct profile *p, struct pprof *pp, const struct entry *e,
+			const int64_t *values, struct syms_cache *sc)
 {
+	const struct group *g = &p->grp[e->group];
+	const struct frames *kf = frames_find(p, e->key.kstack);
+	const struct frames *uf = frames_find(p, e->key.ustack);
+	struct stack_sample s = {
+		.kips = kf ? kf->ips : NULL, .kdepth = kf ? kf->n : 0,
+		.uips = uf ? uf->ips : NULL, .udepth = uf ? uf->n : 0,
+	};
+	struct pprof_label lb[3] = {
+		{ .key = "scenario", .str = g->scenario },
+		{ .key = "op", .str = ops_kind_name(g->kind) },
+		{ .key = e->key.type == OPS_ST_WAKER ? "woken_by" : "thread", .str = e->thread },
+	};
+	struct pprof_frame *fr;
+	struct pprof_mapping *mp;
+	char *names;
+	size_t n, i;
+	int err;
+
+	err = stack_frames_resolve(&p->sf, &s, p->ks, sc);
+	if (err)
+		return err;
+	n = p->sf.n;
+	fr = calloc(n + 1, sizeof(*fr));
+	mp = calloc(n + 1, sizeof(*mp));
+	names = malloc(p->sf.plen + n * sizeof(FOLDED_KERNEL_SUFFIX) + 1);
+	if (!fr || !mp || !names) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0, err = 0; i < n; i++) {
+		const struct stack_frame *f = &p->sf.f[n - 1 - i];
+		char *nm = names + f->name + (n - 1 - i) * sizeof(FOLDED_KERNEL_SUFFIX);
+		struct sym_map m;
+
+		sprintf(nm, "%s%s", stack_frames_name(&p->sf, n - 1 - i),
+			f->kernel ? FOLDED_KERNEL_SUFFIX : "");
+		fr[i].function = nm;
+		fr[i].address = f->addr;
+		fr[i].map = &pp_kernel_map;
+		if (f->kernel)
+			continue;
+		mp[i] = (struct pprof_mapping){ .file = "[unknown]", .has_functions = true };
+		if (syms_cache_map_of(sc, f->addr, &m) == 0) {
+			mp[i].start = m.start;
+			mp[i].limit = m.end;
+			mp[i].offset = m.pgoff;
+			mp[i].file = m.path[0] ? m.path : "[anon]";
+			mp[i].build_id = m.build_id;
+			mp[i].has_functions = !(m.path[0] == '/' && m.has_lines);
+		}
+		fr[i].map = &mp[i];
+	}
+	err = pprof_add_sample(pp, fr, (int)n, values, lb, 3);
+out:
+	free(fr);
+	free(mp);
+	free(names);
+	return err;
+}
+
+/* The program's own binary first: pprof reports it as the profile's "File". */
+static int pp_main_mapping(struct pprof *pp, struct syms_cache *sc)
+{
+	struct pprof_mapping mp = { 0 };
+	struct sym_map m;
+
+	if (syms_cache_exe_map(sc, &m))
+		return 0;
+	mp.start = m.start;
+	mp.limit = m.end;
+	mp.offset = m.pgoff;
+	mp.file = m.path;
+	mp.build_id = m.build_id;
+	mp.has_functions = !m.has_lines;
+	return pprof_add_mapping(pp, &mp);
+}
+
+/* DIR/stacks/<scenario>/<file> for one kind of stack, when the scenario has such. */
+static int write_pprof_kind(struct profile *p, const char *dir, const char *scenario,
+			    const struct pp_kind *k, struct syms_cache *sc, char *err,
+			    size_t errlen)
+{
+	int64_t period = p->sample_hz > 0 ? 1000000000ll / p->sample_hz : 0;
 	char path[PATH_MAX], sub[PATH_MAX - 256];
-	int64_t t0 = INT64_MAX, t1 = 0;
+	int64_t t0 = INT64_MAX, t1 = 0, vals[2];
 	struct pprof *pp;
 	struct stat sb;
 	int r = 0;
 
-	pp = pprof_new(pp_types, (int)(sizeof(pp_types) / sizeof(pp_types[0])));
+	if (k->type == OPS_ST_ONCPU && !period)
+		return 0;
+	pp = pprof_new(k->vt, k->ntypes);
 	if (!pp)
 		return -ENOMEM;
+	r = pp_main_mapping(pp, sc);
 	for (size_t gi = 0; gi < p->ngrp && !r; gi++) {
 		struct group *g = &p->grp[gi];
-		struct folded *f;
 
-		if (pp_index(g->type) < 0 || strcmp(g->scenario, scenario))
+		if (g->type != k->type || strcmp(g->scenario, scenario))
 			continue;
-		if (g->t0 < t0)
-			t0 = g->t0;
-		if (g->t1 > t1)
-			t1 = g->t1;
-		f = folded_new();
-		if (!f) {
-			r = -ENOMEM;
-			break;
+		t0 = g->t0 < t0 ? g->t0 : t0;
+		t1 = g->t1 > t1 ? g->t1 : t1;
+		for (size_t i = 0; i < p->nent && !r; i++) {
+			if (p->ent[i].group != gi || !p->ent[i].value)
+				continue;
+			vals[0] = (int64_t)p->ent[i].value;
+			vals[1] = vals[0] * period;
+			r = pp_add_entry(p, pp, &p->ent[i], vals, sc);
 		}
-		for (size_t i = 0; i < p->nent && !r; i++)
-			if (p->ent[i].group == gi)
-				r = add_entry(p, f, &p->ent[i], false, 1, ks, sc, false);
-		if (!r)
-			r = pprof_add_folded(pp, f, pp_index(g->type));
-		folded_free(f);
 	}
 	if (!r && pprof_sample_count(pp)) {
-		pprof_set_default_type(pp, 0);
-		if (p->sample_hz > 0)
-			r = pprof_set_period(pp, "cpu", "nanoseconds",
-					     1000000000ll / p->sample_hz);
+		pprof_set_default_type(pp, k->ntypes - 1);
+		if (k->type == OPS_ST_ONCPU)
+			r = pprof_set_period(pp, "cpu", "nanoseconds", period);
 		if (t1 > t0)
 			pprof_set_time(pp, t0, t1 - t0);
 		if (!r)
 			r = scenario_dir(dir, scenario, sub, sizeof(sub), err, errlen);
 		if (!r) {
-			snprintf(path, sizeof(path), "%s/profile.pb.gz", sub);
+			snprintf(path, sizeof(path), "%s/%s", sub, k->file);
 			r = pprof_write_file(pp, path, err, errlen);
 		}
 		if (!r && !stat(path, &sb)) {
@@ -452,6 +555,16 @@ static int write_pprof(struct profile *p, const char *dir, const char *scenario,
 	return r;
 }
 
+static int write_pprof(struct profile *p, const char *dir, const char *scenario,
+		       struct syms_cache *sc, char *err, size_t errlen)
+{
+	int r = 0;
+
+	for (size_t k = 0; k < sizeof(pp_kinds) / sizeof(pp_kinds[0]) && !r; k++)
+		r = write_pprof_kind(p, dir, scenario, &pp_kinds[k], sc, err, errlen);
+	return r;
+}
+
 static double ms_now(void)
 {
 	return ops_now_ns() / 1e6;
@@ -459,7 +572,7 @@ static double ms_now(void)
 
 int profile_write(struct profile *p, const char *dir, char *err, size_t errlen)
 {
-	struct ksyms *ks = ksyms_load();
+	struct ksyms *ks;
 	struct syms_cache *sc;
 	double t0 = ms_now();
 	int r = 0;
@@ -469,6 +582,9 @@ int profile_write(struct profile *p, const char *dir, char *err, size_t errlen)
 	if (p->ds && !p->sc)
 		p->sc = syms_cache_new(p->ds, p->pid);
 	sc = p->sc;
+	if (!p->ks)
+		p->ks = ksyms_load();
+	ks = p->ks;
 
 	/* one folded per group, plus one wall view per scenario and kind */
 	for (size_t gi = 0; gi < p->ngrp && !r; gi++) {
@@ -528,7 +644,7 @@ int profile_write(struct profile *p, const char *dir, char *err, size_t errlen)
 			if (!strcmp(p->grp[gj].scenario, p->grp[gi].scenario))
 				first = false;
 		if (first)
-			r = write_pprof(p, dir, p->grp[gi].scenario, ks, sc, err, errlen);
+			r = write_pprof(p, dir, p->grp[gi].scenario, sc, err, errlen);
 	}
 	if (r == -ENOMEM)
 		snprintf(err, errlen, "out of memory while writing stacks");
@@ -537,7 +653,6 @@ int profile_write(struct profile *p, const char *dir, char *err, size_t errlen)
 		p->st.short_user = syms_cache_short_stacks(sc);
 		p->st.user_seen = syms_cache_stacks_seen(sc);
 	}
-	ksyms_free(ks);
 	return r;
 }
 

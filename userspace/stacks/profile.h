@@ -37,6 +37,9 @@ struct profile_stats {
 	uint64_t missing_stacks; /* stack ids no longer in the stack table */
 	uint64_t short_user;     /* user stacks that look cut short (no frame pointers) */
 	uint64_t user_seen;
+	uint64_t user_stacks;    /* samples with a user stack */
+	uint64_t cut_stacks;     /* of them, cut at a frame outside executable code */
+	uint64_t cut_frames;     /* frames dropped by those cuts */
 	uint64_t files;          /* files written */
 	uint64_t bytes;          /* their size */
 	double symbolize_ms;

@@ -3,9 +3,11 @@
  * Symbols for kernel and user stack addresses: /proc/kallsyms for the kernel, libelf
  * for user binaries mapped through /proc/<pid>/maps. See symbols.h for the contract.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <libiberty/demangle.h>
 #include <inttypes.h>
 #include <libelf.h>
 #include <limits.h>
@@ -48,9 +50,15 @@ static long strpool_add(struct strpool *p, const char *s)
 
 /* ---- kernel ---- */
 
+/* How far the last symbol of a module, or of the BPF programs, reaches at most. */
+#define KSYM_TAIL_CAP (64 * 1024)
+
+enum ksym_kind { KSYM_CORE, KSYM_MODULE, KSYM_BPF };
+
 struct ksym {
-	uint64_t addr;
-	size_t name; /* offset into strs */
+	uint64_t addr, end; /* [addr, end): end set once the table is sorted */
+	size_t name;        /* offset into strs */
+	uint8_t kind;       /* enum ksym_kind */
 };
 
 struct ksyms {
@@ -78,6 +86,98 @@ static int ksym_cmp(const void *a, const void *b)
 	return x->name < y->name ? -1 : x->name > y->name;
 }
 
+/* "bpf_prog_<16 hex>_<name>" (a BPF program's kallsyms entry) as "bpf:<name>". */
+static void ksym_display_name(const char *name, const char *module, char *out, size_t len)
+{
+	size_t i;
+
+	snprintf(out, len, "%s", name);
+	if (strcmp(module, "bpf") || strncmp(name, "bpf_prog_", 9))
+		return;
+	for (i = 0; i < 16; i++)
+		if (!isxdigit((unsigned char)name[9 + i]))
+			return;
+	if (name[25] == '_' && name[26])
+		snprintf(out, len, "bpf:%s", name + 26);
+}
+
+static int ksyms_add(struct ksyms *ks, uint64_t addr, const char *name, const char *module)
+{
+	char disp[600];
+	long off;
+
+	if (ks->nr == ks->cap) {
+		size_t ncap = ks->cap ? ks->cap * 2 : 65536;
+		struct ksym *n = realloc(ks->syms, ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		ks->syms = n;
+		ks->cap = ncap;
+	}
+	ksym_display_name(name, module, disp, sizeof(disp));
+	off = strpool_add(&ks->strs, disp);
+	if (off < 0)
+		return (int)off;
+	ks->syms[ks->nr].addr = addr;
+	ks->syms[ks->nr].end = addr;
+	ks->syms[ks->nr].name = (size_t)off;
+	ks->syms[ks->nr].kind = !module[0] ? KSYM_CORE :
+				!strcmp(module, "bpf") ? KSYM_BPF : KSYM_MODULE;
+	ks->nr++;
+	return 0;
+}
+
+/* Address of a core symbol by name, 0 when absent. */
+static uint64_t ksyms_marker(const struct ksyms *ks, const char *name)
+{
+	for (size_t i = 0; i < ks->nr; i++)
+		if (ks->syms[i].kind == KSYM_CORE && !strcmp(ks->strs.buf + ks->syms[i].name, name))
+			return ks->syms[i].addr;
+	return 0;
+}
+
+/*
+ * Give every symbol its end: the next symbol's address, cut at the end of the core
+ * kernel's text regions, and at most KSYM_TAIL_CAP after the last symbol of a module or
+ * of the BPF area. A core symbol outside both text regions (the markers themselves, and
+ * what follows _einittext up to the modules) covers nothing: above _einittext lie the
+ * freed init pages, data and the module area, and naming such an address after the last
+ * init function (_einittext) would be a lie. Without the markers (a partial file), the
+ * next symbol is the only bound.
+ */
+static void ksyms_bound(struct ksyms *ks)
+{
+	uint64_t stext = ksyms_marker(ks, "_stext"), etext = ksyms_marker(ks, "_etext");
+	uint64_t sinit = ksyms_marker(ks, "_sinittext"), einit = ksyms_marker(ks, "_einittext");
+	bool regions = stext && etext > stext;
+	size_t i, j;
+
+	for (i = 0; i < ks->nr; i = j) {
+		struct ksym *s = &ks->syms[i];
+		uint64_t end;
+
+		for (j = i + 1; j < ks->nr && ks->syms[j].addr == s->addr; j++)
+			;
+		end = j < ks->nr ? ks->syms[j].addr : UINT64_MAX;
+		if (s->kind != KSYM_CORE || !regions) {
+			if (s->kind != KSYM_CORE && (j == ks->nr || ks->syms[j].kind != s->kind ||
+						     end - s->addr > KSYM_TAIL_CAP))
+				end = s->addr + KSYM_TAIL_CAP < end ? s->addr + KSYM_TAIL_CAP : end;
+			if (s->kind == KSYM_CORE && j == ks->nr)
+				end = s->addr + KSYM_TAIL_CAP;
+		} else if (s->addr >= stext && s->addr < etext) {
+			end = end < etext ? end : etext;
+		} else if (sinit && einit > sinit && s->addr >= sinit && s->addr < einit) {
+			end = end < einit ? end : einit;
+		} else {
+			end = s->addr;
+		}
+		for (size_t k = i; k < j; k++)
+			ks->syms[k].end = end;
+	}
+}
+
 struct ksyms *ksyms_load_file(const char *path)
 {
 	struct ksyms *ks;
@@ -96,37 +196,18 @@ struct ksyms *ksyms_load_file(const char *path)
 		errno = ENOMEM;
 		return NULL;
 	}
-	while (getline(&line, &cap, f) > 0) {
-		char type, name[512];
+	while (!err && getline(&line, &cap, f) > 0) {
+		char type, name[512], module[128] = "";
 		unsigned long long addr;
-		long off;
 
-		if (sscanf(line, "%llx %c %511s", &addr, &type, name) != 3)
+		if (sscanf(line, "%llx %c %511s [%127[^]]]", &addr, &type, name, module) < 3)
 			continue;
 		if (addr)
 			any_nonzero = true;
 		/* text symbols only: stacks hold code addresses */
 		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
 			continue;
-		if (ks->nr == ks->cap) {
-			size_t ncap = ks->cap ? ks->cap * 2 : 65536;
-			struct ksym *n = realloc(ks->syms, ncap * sizeof(*n));
-
-			if (!n) {
-				err = -ENOMEM;
-				break;
-			}
-			ks->syms = n;
-			ks->cap = ncap;
-		}
-		off = strpool_add(&ks->strs, name);
-		if (off < 0) {
-			err = (int)off;
-			break;
-		}
-		ks->syms[ks->nr].addr = addr;
-		ks->syms[ks->nr].name = (size_t)off;
-		ks->nr++;
+		err = ksyms_add(ks, addr, name, module);
 	}
 	free(line);
 	fclose(f);
@@ -138,6 +219,7 @@ struct ksyms *ksyms_load_file(const char *path)
 		return NULL;
 	}
 	qsort(ks->syms, ks->nr, sizeof(*ks->syms), ksym_cmp);
+	ksyms_bound(ks);
 	return ks;
 }
 
@@ -172,6 +254,8 @@ const char *ksyms_find(const struct ksyms *ks, uint64_t addr, uint64_t *off)
 	/* among aliases at one address, the first one sorted */
 	while (s > ks->syms && s[-1].addr == s->addr)
 		s--;
+	if (addr >= s->end)
+		return NULL;
 	if (off)
 		*off = addr - s->addr;
 	return ks->strs.buf + s->name;
@@ -204,6 +288,8 @@ struct seg {
 struct dso {
 	char *path;
 	uint64_t ino;
+	char build_id[41]; /* lowercase hex of the GNU build id (at most 20 bytes), or "" */
+	bool has_lines;    /* the file itself carries DWARF line tables (.debug_line) */
 	bool tried; /* open attempted */
 	struct seg *segs; /* PT_LOAD segments; none when the ELF file could not be read */
 	int nsegs;
@@ -271,6 +357,27 @@ static int usym_cmp(const void *a, const void *b)
 	return x->name < y->name ? -1 : x->name > y->name;
 }
 
+/*
+ * A symbol's name into d's pool, demangled when it is a C++ or Rust one: libiberty's
+ * demangler (the one binutils and perf use), first with its Rust option (both Rust
+ * manglings; legacy Rust names look like C++ ones with a hash), then as C++. Parameter
+ * lists are kept: overloads stay apart.
+ */
+static long dso_add_name(struct dso *d, const char *name)
+{
+	char *dm = NULL;
+	long off;
+
+	if (name[0] == '_' && (name[1] == 'Z' || name[1] == 'R')) {
+		dm = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_RUST);
+		if (!dm && name[1] == 'Z')
+			dm = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_GNU_V3);
+	}
+	off = strpool_add(&d->strs, dm ? dm : name);
+	free(dm);
+	return off;
+}
+
 /* Add the FUNC symbols of every SYMTAB / DYNSYM section. Returns how many were added,
  * or -errno. */
 static long dso_read_symbols(struct dso *d, Elf *elf)
@@ -316,7 +423,7 @@ static long dso_read_symbols(struct dso *d, Elf *elf)
 					return -ENOMEM;
 				d->syms = ns;
 			}
-			off = strpool_add(&d->strs, name);
+			off = dso_add_name(d, name);
 			if (off < 0)
 				return off;
 			d->syms[d->nsyms].addr = s.st_value;
@@ -380,6 +487,26 @@ static void elf_build_id(Elf *elf, char *hex, size_t len)
 			}
 		}
 	}
+}
+
+static bool elf_has_section(Elf *elf, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *sname;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		sname = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (sname && !strcmp(sname, name))
+			return true;
+	}
+	return false;
 }
 
 /* The file name in .gnu_debuglink, or "". */
@@ -512,6 +639,8 @@ static void dso_load(struct dso_set *ds, struct dso *d, int pid, uint64_t start,
 	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nph))
 		goto out;
 	ds->opened++;
+	elf_build_id(elf, d->build_id, sizeof(d->build_id));
+	d->has_lines = elf_has_section(elf, ".debug_line");
 	d->segs = calloc(nph ? nph : 1, sizeof(*d->segs));
 	if (!d->segs)
 		goto out;
@@ -610,6 +739,8 @@ struct umap {
 	uint64_t start, end, pgoff, ino;
 	char *path; /* "" for anonymous memory */
 	bool is_lib;
+	bool exec; /* mapped executable: where code, and so return addresses, can be */
+	bool is_exe; /* the main program's file */
 	struct dso *dso;
 };
 
@@ -703,6 +834,7 @@ static struct syms_cache *syms_cache_read(struct dso_set *dsos, const char *maps
 		m->end = end;
 		m->pgoff = pgoff;
 		m->ino = ino;
+		m->exec = perms[2] == 'x';
 		m->path = strdup(path);
 		if (!m->path) {
 			err = -ENOMEM;
@@ -719,6 +851,7 @@ static struct syms_cache *syms_cache_read(struct dso_set *dsos, const char *maps
 
 		m->is_lib = m->path[0] == '/' && strcmp(m->path, exe) &&
 			    strstr(base_name(m->path), ".so");
+		m->is_exe = m->path[0] == '/' && !strcmp(m->path, exe);
 	}
 out:
 	free(line);
@@ -833,14 +966,66 @@ uint64_t syms_cache_refreshes(const struct syms_cache *sc)
 	return sc ? sc->refreshes : 0;
 }
 
-int syms_cache_resolve(struct syms_cache *sc, uint64_t addr, char *buf, size_t len)
+/* The mapping of addr, re-reading a live process's maps when the snapshot has none. */
+static struct umap *syms_cache_map(struct syms_cache *sc, uint64_t addr)
 {
 	struct umap *m = sc ? syms_cache_find_map(sc, addr) : NULL;
-	uint64_t off, vaddr;
-	const char *name;
 
 	if (!m && sc && syms_cache_refresh(sc))
 		m = syms_cache_find_map(sc, addr);
+	return m;
+}
+
+int syms_cache_code_depth(struct syms_cache *sc, const uint64_t *ips, int depth)
+{
+	int i;
+
+	for (i = 0; i < depth; i++) {
+		struct umap *m;
+
+		if (!ips[i])
+			continue;
+		m = syms_cache_map(sc, ips[i]);
+		if (!m || !m->exec)
+			break;
+	}
+	return i;
+}
+
+int syms_cache_exe_map(struct syms_cache *sc, struct sym_map *out)
+{
+	for (size_t i = 0; sc && i < sc->nmaps; i++)
+		if (sc->maps[i].is_exe && sc->maps[i].exec)
+			return syms_cache_map_of(sc, sc->maps[i].start, out);
+	return -ENOENT;
+}
+
+int syms_cache_map_of(struct syms_cache *sc, uint64_t addr, struct sym_map *out)
+{
+	struct umap *m = syms_cache_map(sc, addr);
+
+	if (!m)
+		return -ENOENT;
+	if (m->path[0] == '/' && !m->dso)
+		m->dso = dso_set_get(sc->dsos, m->path, m->ino);
+	if (m->dso && !m->dso->tried)
+		dso_load(sc->dsos, m->dso, sc->pid, m->start, m->end);
+	out->start = m->start;
+	out->end = m->end;
+	out->pgoff = m->pgoff;
+	out->path = m->path;
+	out->build_id = m->dso ? m->dso->build_id : "";
+	out->has_lines = m->dso && m->dso->has_lines;
+	out->exec = m->exec;
+	return 0;
+}
+
+int syms_cache_resolve(struct syms_cache *sc, uint64_t addr, char *buf, size_t len)
+{
+	struct umap *m = syms_cache_map(sc, addr);
+	uint64_t off, vaddr;
+	const char *name;
+
 	if (!m) {
 		snprintf(buf, len, "[unknown]+0x%" PRIx64, addr);
 		return SYM_UNMAPPED;

@@ -15,7 +15,12 @@
  *
  * A frame that cannot be named is written as module+0xoffset, never dropped. The offset
  * is the ELF virtual address when the file could be read (so `addr2line -e module
- * 0xoffset` works), otherwise the file offset.
+ * 0xoffset` works), otherwise the file offset. C++ and Rust names are demangled when a
+ * binary is read (libiberty's cplus_demangle).
+ *
+ * What is not code is another matter: a user frame outside every executable mapping is
+ * not a return address but whatever a broken frame-pointer walk read off the stack
+ * (syms_cache_code_depth), and callers cut such stacks there and count the loss.
  */
 #ifndef OPSCOPE_SYMBOLS_H
 #define OPSCOPE_SYMBOLS_H
@@ -29,14 +34,20 @@
 struct ksyms;
 
 /* Load /proc/kallsyms. NULL plus errno on failure; EPERM when every address reads as
- * zero (kptr_restrict: run as root). */
+ * zero (kptr_restrict: run as root). BPF programs are listed there only while they are
+ * loaded: load this while the programs whose addresses are wanted still are.
+ *
+ * Every symbol is bounded: by the next symbol, by the end of its text region (_etext,
+ * _einittext) for the core kernel, and by 64 KiB after the last symbol of a module or
+ * of the BPF programs. An address past every bound has no symbol. BPF programs
+ * ("bpf_prog_<tag>_<name> [bpf]") are named "bpf:<name>". */
 struct ksyms *ksyms_load(void);
 /* Same from any file in kallsyms format ("ffffffff81000000 T name [module]"). */
 struct ksyms *ksyms_load_file(const char *path);
 void ksyms_free(struct ksyms *ks);
 size_t ksyms_count(const struct ksyms *ks);
-/* The symbol containing addr (the last one at or below it), or NULL; *off gets
- * addr - symbol start when off is not NULL. */
+/* The symbol containing addr (the last one at or below it, within its bound), or NULL;
+ * *off gets addr - symbol start when off is not NULL. */
 const char *ksyms_find(const struct ksyms *ks, uint64_t addr, uint64_t *off);
 /* Write the frame name for addr into buf: the symbol name, or "[kernel]+0xADDR".
  * Returns 1 when named, 0 when written as an address. */
@@ -80,6 +91,27 @@ enum sym_result {
 int syms_cache_resolve(struct syms_cache *sc, uint64_t addr, char *buf, size_t len);
 /* How many times the maps were re-read that way. */
 uint64_t syms_cache_refreshes(const struct syms_cache *sc);
+
+/*
+ * How many of a user stack's frames (innermost first) are plausible code: the frames
+ * before the first one that lies outside every executable mapping of the process (the
+ * snapshot, re-read like syms_cache_resolve does). Zero entries count as frames.
+ */
+int syms_cache_code_depth(struct syms_cache *sc, const uint64_t *ips, int depth);
+
+/* The mapping that holds a user address, for outputs that carry mappings (pprof). */
+struct sym_map {
+	uint64_t start, end, pgoff;
+	const char *path;     /* as in the maps file: "/usr/lib/..", "[vdso]", "" anonymous */
+	const char *build_id; /* lowercase hex, "" when unknown or not an ELF file */
+	bool exec;
+	bool has_lines;       /* the file has DWARF line tables (built with -g, not stripped) */
+};
+/* 0, or -ENOENT when no mapping holds addr. The strings live as long as sc. */
+int syms_cache_map_of(struct syms_cache *sc, uint64_t addr, struct sym_map *out);
+/* The main program's executable mapping (its /proc/<pid>/exe, else the first file
+ * mapped). 0, or -ENOENT. */
+int syms_cache_exe_map(struct syms_cache *sc, struct sym_map *out);
 
 /*
  * The frame-pointer hint. A user stack of depth <= 2 whose outermost frame (the last
