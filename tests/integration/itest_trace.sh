@@ -31,17 +31,19 @@ run() { # DIR ARGS...: exit 0 or 1 (a target may fail) is a completed run
 # check.py TRACE MODE: prints "ok ..." / "FAIL ..." lines
 cat >"$tmp/check.py" <<'EOF'
 import json, sys
+from decimal import Decimal
 path, mode = sys.argv[1], sys.argv[2]
 def out(good, msg):
     print(("ok   " if good else "FAIL ") + msg)
 try:
-    d = json.load(open(path))
+    # numbers as the exact decimals written, not as binary floats
+    d = json.load(open(path), parse_float=Decimal)
 except Exception as e:
     out(False, "trace.json does not parse: %s" % e); sys.exit(0)
 ev = d.get("traceEvents", [])
 xs = [e for e in ev if e.get("ph") == "X"]
 ms = [e for e in ev if e.get("ph") == "M"]
-num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+num = lambda v: isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
 bad_x = [e for e in xs if not (num(e.get("ts")) and num(e.get("dur")) and num(e.get("pid"))
                                and num(e.get("tid")) and isinstance(e.get("name"), str)
                                and e["dur"] >= 0)]
@@ -57,23 +59,40 @@ if mode == "format":
     out(any(p.startswith("opscope: pool") for p in procs), "process names: %s" % procs)
     named = {(e["pid"], e["tid"]) for e in ms if e["name"] == "thread_name"}
     out(all((e["pid"], e["tid"]) in named for e in xs), "every track has a thread name")
-# nesting, per track, in integer ns
-tracks = {}
+# nesting, per track, in integer ns: ts and dur read exactly as written
+def overlaps(tracks):
+    n = 0
+    for t, sl in tracks.items():
+        sl.sort(key=lambda s: (s[0], -s[1]))
+        stack = []
+        for b, en in sl:
+            while stack and stack[-1] <= b:
+                stack.pop()
+            if stack and en > stack[-1]:
+                n += 1
+            stack.append(en)
+    return n
+tracks, inexact = {}, 0
 for e in xs:
-    b = round(e["ts"] * 1000); tracks.setdefault((e["pid"], e["tid"]), []).append(
-        (b, b + round(e["dur"] * 1000), e))
-broken = 0
-for t, sl in tracks.items():
-    sl.sort(key=lambda s: (s[0], -s[1]))
-    stack = []
-    for b, en, e in sl:
-        while stack and stack[-1] <= b:
-            stack.pop()
-        if stack and en > stack[-1]:
-            broken += 1
-        stack.append(en)
+    b, du = e["ts"] * 1000, e["dur"] * 1000
+    inexact += b != int(b) or du != int(du)
+    tracks.setdefault((e["pid"], e["tid"]), []).append((int(b), int(b) + int(du)))
+broken = overlaps(tracks)
+# and as a JavaScript reader computes it (speedscope): binary doubles, the track's first
+# ts subtracted, then end = ts + dur
+ftracks = {}
+for e in xs:
+    ftracks.setdefault((e["pid"], e["tid"]), []).append(e)
+fl = {}
+for t, sl in ftracks.items():
+    first = min(float(e["ts"]) for e in sl)
+    fl[t] = [(float(e["ts"]) - first, (float(e["ts"]) - first) + float(e["dur"])) for e in sl]
+fbroken = overlaps(fl)
 if mode == "format":
-    out(broken == 0, "slices on %d tracks nest or are apart (%d overlaps)" % (len(tracks), broken))
+    out(inexact == 0, "every ts and dur is a whole number of ns (%d not)" % inexact)
+    out(broken == 0, "slices on %d tracks nest or are apart in integer ns (%d overlaps)"
+        % (len(tracks), broken))
+    out(fbroken == 0, "and in a JavaScript reader's double arithmetic (%d overlaps)" % fbroken)
 
 def children(parent, name=None, cat=None):
     pb = round(parent["ts"] * 1000); pe = pb + round(parent["dur"] * 1000)
@@ -117,7 +136,8 @@ if mode == "channel":
     inner = sum(1 for o in ops if children(o, cat="offcpu"))
     out(len(ops) >= 8 and inner >= 4, "channel: %d ops, %d with off-CPU slices nested in "
         "the op on its own track" % (len(ops), inner))
-    out(broken == 0, "channel: slices nest or are apart (%d overlaps)" % broken)
+    out(broken == 0 and fbroken == 0, "channel: slices nest or are apart, in integer ns "
+        "and in double arithmetic (%d, %d overlaps)" % (broken, fbroken))
 if mode == "nokernel":
     ops = [e for e in xs if e.get("cat") == "op"]
     off = [e for e in xs if e.get("cat") == "offcpu"]

@@ -33,12 +33,32 @@ static int cmp_top(const void *a, const void *b)
 #define EX_LANES 64
 #define EX_LANE_TID(tid, lane) ((uint64_t)(tid) + (uint64_t)(lane) * 10000000)
 
-/* microseconds with the ns as three decimals: exact, so nesting survives */
+/*
+ * Where slices are drawn: on a grid of 125 ns. The format's times are microseconds, and
+ * a reader adds ts + dur in binary floating point (speedscope, after subtracting the
+ * track's first ts) or rounds each of ts and dur to ns on its own (Perfetto). A child
+ * that ends where its parent ends must still do so after that arithmetic, or the
+ * reader sees it end after its parent and misdraws the track. 125 ns = 1/8 us is the
+ * finest step that is exact both as three decimals and as a binary fraction, so every
+ * ts and dur printed is an exact double, their sums and differences are exact, and
+ * ts * 1000 is a whole number: each reader gets the integer nesting computed here.
+ * Rounding to the nearest step keeps order (a <= b gives q(a) <= q(b)), so nesting
+ * survives the grid; the args keep the exact nanoseconds.
+ */
+#define TRACE_GRID_NS 125
+
+static uint64_t grid(uint64_t ns)
+{
+	return (ns + TRACE_GRID_NS / 2) / TRACE_GRID_NS * TRACE_GRID_NS;
+}
+
+/* microseconds with the ns as three decimals, from an integer on the grid */
 static void put_us(FILE *f, const char *key, uint64_t ns)
 {
 	fprintf(f, ",\"%s\":%" PRIu64 ".%03" PRIu64, key, ns / 1000, ns % 1000);
 }
 
+/* A complete event from b to e (ns, already on the grid): ts and dur from integers. */
 static void slice(FILE *f, uint32_t pid, uint64_t tid, const char *name, const char *cat,
 		  uint64_t b, uint64_t e)
 {
@@ -65,10 +85,12 @@ static void write_intervals(FILE *f, uint32_t pid, uint64_t tid, const struct ex
 		uint64_t b = o->start < op->x_begin ? op->x_begin : o->start;
 		uint64_t e = o->end > op->x_end ? op->x_end : o->end;
 		uint64_t w = o->wake < b ? b : o->wake > e ? e : o->wake;
+		/* drawn on the grid, inside the op's own (gridded) window */
+		uint64_t gb = grid(b), ge = grid(e), gw = grid(w);
 
-		if (e <= b)
+		if (e <= b || ge <= gb)
 			continue;
-		slice(f, pid, tid, interval_name(o), "offcpu", b, e);
+		slice(f, pid, tid, interval_name(o), "offcpu", gb, ge);
 		fprintf(f, ",\"args\":{\"blocked_ns\":%" PRIu64 ",\"runq_ns\":%" PRIu64,
 			w - b, e - w);
 		if (o->sys >= 0)
@@ -78,12 +100,12 @@ static void write_intervals(FILE *f, uint32_t pid, uint64_t tid, const struct ex
 		if (o->kstack)
 			fprintf(f, ",\"kstack_id\":\"0x%016" PRIx64 "\"", (uint64_t)o->kstack);
 		fputs("}}", f);
-		if (w > b) {
-			slice(f, pid, tid, "blocked", "offcpu.blocked", b, w);
+		if (gw > gb) {
+			slice(f, pid, tid, "blocked", "offcpu.blocked", gb, gw);
 			fputs("}", f);
 		}
-		if (e > w) {
-			slice(f, pid, tid, "runq", "offcpu.runq", w, e);
+		if (ge > gw) {
+			slice(f, pid, tid, "runq", "offcpu.runq", gw, ge);
 			fputs("}", f);
 		}
 	}
@@ -140,9 +162,10 @@ static int write_scenario(FILE *f, const char *scenario, const struct ex_set *s,
 	for (size_t i = 0; i < nops; i++) {
 		const struct ex_op *op = ex_set_get(s, i);
 
-		tp[nt++] = (struct ex_top){ op->tid, op->begin, op->end, i, 0, 0 };
+		tp[nt++] = (struct ex_top){ op->tid, grid(op->begin), grid(op->end), i, 0, 0 };
 		if (op->x_tid != op->tid)
-			tp[nt++] = (struct ex_top){ op->x_tid, op->x_begin, op->x_end, i, 1, 0 };
+			tp[nt++] = (struct ex_top){ op->x_tid, grid(op->x_begin), grid(op->x_end), i,
+						    1, 0 };
 	}
 	qsort(tp, nt, sizeof(*tp), cmp_top);
 	/* lanes: per thread, the first lane whose last slice ended before this begins */
@@ -187,7 +210,7 @@ static int write_scenario(FILE *f, const char *scenario, const struct ex_set *s,
 		char name[96];
 
 		if (!tp[i].run) {
-			slice(f, pid, tid, ops_kind_name(op->kind), "op", op->begin, op->end);
+			slice(f, pid, tid, ops_kind_name(op->kind), "op", tp[i].b, tp[i].e);
 			write_op_args(f, op);
 			if (op->x_tid == op->tid) {
 				write_intervals(f, pid, tid, op);
@@ -201,18 +224,18 @@ static int write_scenario(FILE *f, const char *scenario, const struct ex_set *s,
 				fprintf(f, ",\n{\"ph\":\"s\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu64
 					",\"name\":\"runs on\",\"cat\":\"flow\",\"id\":%" PRIu64, pid,
 					tid, *flow);
-				put_us(f, "ts", op->begin);
+				put_us(f, "ts", tp[i].b);
 				fprintf(f, "},\n{\"ph\":\"f\",\"bp\":\"e\",\"pid\":%" PRIu32
 					",\"tid\":%" PRIu64 ",\"name\":\"runs on\",\"cat\":\"flow\","
 					"\"id\":%" PRIu64, pid, EX_LANE_TID(tp[j].tid, tp[j].lane),
 					*flow);
-				put_us(f, "ts", op->x_begin);
+				put_us(f, "ts", tp[j].b);
 				fputs("}", f);
 			}
 			continue;
 		}
 		snprintf(name, sizeof(name), "%s (run)", ops_kind_name(op->kind));
-		slice(f, pid, tid, name, "run", op->x_begin, op->x_end);
+		slice(f, pid, tid, name, "run", tp[i].b, tp[i].e);
 		fprintf(f, ",\"args\":{\"for_tid\":%" PRIu32 ",\"intervals\":%" PRIu32
 			",\"intervals_lost\":%" PRIu32 "}}", op->tid, op->noff, op->lost);
 		write_intervals(f, pid, tid, op);
