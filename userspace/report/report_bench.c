@@ -7,6 +7,41 @@
 #include "report/report.h"
 
 
+/*
+ * The values of one line. benchstat compares a benchmark's lines unit by unit and
+ * tidies each unit ("blocked-ns/op" to "blocked-sec/op"): every line of a benchmark
+ * carries the same units in the same order, and every value of a unit is written the
+ * same way (an -ns/op value always with one decimal, 0 as "0.0" like any other), so
+ * its repetitions stay one row of one table.
+ */
+static void bench_values(FILE *f, const struct report *r, const struct rep_result *rep,
+			 const struct op_summary *p, double n)
+{
+	const struct {
+		const char *unit;
+		double v;
+		int prec;
+	} col[] = {
+		{ "ns/op", rep->elapsed_s * 1e9 / n, 1 },
+		{ "B/op", (double)rep->alloc_bytes / n, 1 },
+		{ "allocs/op", (double)rep->allocs / n, 3 },
+		{ "mean-ns/op", p->mean, 1 },
+		{ "p50-ns/op", (double)p->p50, 1 },
+		{ "p95-ns/op", (double)p->p95, 1 },
+		{ "p99-ns/op", (double)p->p99, 1 },
+		{ "p999-ns/op", (double)p->p999, 1 },
+		/* with the collector only: the same for every line of a report */
+		{ "faults/op", (double)p->total.faults / n, 4 },
+		{ "runq-ns/op", (double)p->total.runq_ns / n, 1 },
+		{ "blocked-ns/op", (double)p->total.blocked_ns / n, 1 },
+		{ "on-ns/op", (double)p->total.on_ns / n, 1 },
+	};
+	size_t ncol = r->kernel ? sizeof(col) / sizeof(col[0]) : 8;
+
+	for (size_t i = 0; i < ncol; i++)
+		fprintf(f, "\t%.*f %s", col[i].prec, col[i].v, col[i].unit);
+}
+
 int report_write_bench(const struct report *r, FILE *f)
 {
 	const struct envinfo *e = &r->env;
@@ -33,19 +68,8 @@ int report_write_bench(const struct report *r, FILE *f)
 				if (rep->status || !p || !p->count || !(rep->elapsed_s > 0))
 					continue;
 				n = (double)p->count;
-				fprintf(f, "%s\t%" PRIu64 "\t%.1f ns/op\t%.1f B/op\t%.3f allocs/op",
-					name, p->count, rep->elapsed_s * 1e9 / n,
-					(double)rep->alloc_bytes / n, (double)rep->allocs / n);
-				fprintf(f, "\t%.0f mean-ns/op\t%" PRIu64 " p50-ns/op\t%" PRIu64
-					" p95-ns/op\t%" PRIu64 " p99-ns/op\t%" PRIu64 " p999-ns/op",
-					p->mean, p->p50, p->p95, p->p99, p->p999);
-				if (r->kernel)
-					fprintf(f, "\t%.4f faults/op\t%.0f runq-ns/op\t%.0f "
-						"blocked-ns/op\t%.0f on-ns/op",
-						(double)p->total.faults / n,
-						(double)p->total.runq_ns / n,
-						(double)p->total.blocked_ns / n,
-						(double)p->total.on_ns / n);
+				fprintf(f, "%s\t%" PRIu64, name, p->count);
+				bench_values(f, r, rep, p, n);
 				fputc('\n', f);
 			}
 		}
