@@ -132,13 +132,6 @@ static int parse_args(int argc, char **argv, struct fg_args *a)
 	return 0;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
 int cmd_flamegraph(int argc, char **argv)
 {
 	struct fg_args g = { 0 };
@@ -155,8 +148,9 @@ int cmd_flamegraph(int argc, char **argv)
 			b = load(g.diff_b, &rc);
 		if (!a || !b)
 			goto out;
-		g.o.a_name = base_name(g.diff_a);
-		g.o.b_name = base_name(g.diff_b);
+		/* the paths as given: two runs' files of one name stay apart */
+		g.o.a_name = g.diff_a;
+		g.o.b_name = g.diff_b;
 		if (flamegraph_write_diff_file(g.outp, a, b, &g.o, err, sizeof(err))) {
 			rc = cmd_fail("flamegraph", "%s", err);
 			goto out;

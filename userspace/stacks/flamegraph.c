@@ -22,7 +22,9 @@
 #define FRAME_H 16  /* px per level */
 #define FONT_PX 12
 #define CHAR_W 7.2  /* monospace glyph width at FONT_PX (0.6 em) */
-#define TOP_H 76    /* title, subtitle, legend, buttons */
+#define TITLE_Y 24  /* baseline of the title (and of the buttons beside it) */
+#define LINE_H 16   /* px per line of subtitle or legend */
+#define BUTTON_W 100 /* room kept beside the title for "Reset zoom" and "Search" */
 #define BOTTOM_H 36 /* details line */
 
 struct rec {
@@ -321,9 +323,9 @@ static void frame_color(const struct fnode *n, int *r, int *g, int *b)
 static const char *const svg_css =
 	"<style type=\"text/css\">\n"
 	"text { font-family: monospace; font-size: 12px; fill: rgb(0,0,0); }\n"
-	"#title { text-anchor: middle; font-size: 17px; }\n"
-	"#subtitle { text-anchor: middle; fill: rgb(70,70,70); }\n"
-	"#legend { text-anchor: middle; font-size: 11px; fill: rgb(100,100,100); }\n"
+	"#title, .title { text-anchor: middle; font-size: 17px; }\n"
+	"#subtitle, .subtitle { text-anchor: middle; fill: rgb(70,70,70); }\n"
+	"#legend, .legend { text-anchor: middle; font-size: 11px; fill: rgb(100,100,100); }\n"
 	"#search, #matched { text-anchor: end; }\n"
 	"#unzoom, #search { cursor: pointer; fill: rgb(0,0,160); }\n"
 	"#frames g:hover rect { stroke: rgb(0,0,0); stroke-width: 0.5; }\n"
@@ -444,6 +446,68 @@ static const char *const svg_js =
 	"}\n"
 	"]]></script>\n";
 
+/*
+ * Text centred across the image, wrapped at spaces so that no line is wider than
+ * max_w px at cw px per character: a centred line wider than the image would be cut at
+ * both ends. Each line is a <text> (the first with the id, the others id-N). Returns
+ * the baseline of the last line.
+ */
+static double put_wrapped(FILE *out, const char *id, double cx, double y, double max_w,
+			  double cw, const char *s)
+{
+	size_t max = max_w / cw > 8 ? (size_t)(max_w / cw) : 8, len = strlen(s);
+	int line = 0;
+
+	do {
+		size_t chars = 0, i = 0, cut = 0;
+
+		/* take code points up to max; break after the last space within */
+		while (i < len && chars < max) {
+			if (s[i] == ' ')
+				cut = i;
+			i++;
+			while (i < len && ((unsigned char)s[i] & 0xc0) == 0x80)
+				i++;
+			chars++;
+		}
+		if (i < len && cut && s[i] != ' ')
+			i = cut;
+		if (line)
+			fprintf(out, "<text id=\"%s-%d\" class=\"%s\" x=\"%.2f\" y=\"%.2f\">", id,
+				line, id, cx, y);
+		else
+			fprintf(out, "<text id=\"%s\" x=\"%.2f\" y=\"%.2f\">", id, cx, y);
+		svg_escape(out, s, i);
+		fputs("</text>\n", out);
+		while (i < len && s[i] == ' ')
+			i++;
+		s += i;
+		len -= i;
+		if (len)
+			y += LINE_H;
+		line++;
+	} while (len);
+	return y;
+}
+
+/* Lines put_wrapped would take, for the height of the image. */
+static int wrapped_lines(const char *s, double max_w, double cw)
+{
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *m = open_memstream(&buf, &blen);
+	int n = 1;
+
+	if (!m)
+		return 1;
+	put_wrapped(m, "x", 0, 0, max_w, cw, s);
+	fclose(m);
+	for (size_t i = 0; i < blen; i++)
+		n += !strncmp(buf + i, "<text id=\"x-", 12);
+	free(buf);
+	return n;
+}
+
 static void put_text(FILE *out, const char *id, double x, double y, const char *cls,
 		     const char *s)
 {
@@ -510,9 +574,14 @@ static int render(FILE *out, struct ftree *t, struct render *r, struct flamegrap
 	int width = o->width > 0 ? o->width : 1200;
 	double minw = o->min_width > 0 ? o->min_width : 0.1;
 	double scale = t->n[0].v ? (double)(width - 2 * PAD) / (double)t->n[0].v : 0;
-	int height = TOP_H + (t->max_depth + 1) * FRAME_H + BOTTOM_H;
 	const char *title = o->title ? o->title :
 			    r->diff ? "Differential Flame Graph" : "Flame Graph";
+	double title_w = width - 2 * PAD - 2 * BUTTON_W, text_w = width - 2 * PAD;
+	int top = TITLE_Y + (wrapped_lines(title, title_w, 10.2) - 1) * LINE_H +
+		  (wrapped_lines(r->subtitle, text_w, CHAR_W) +
+		   wrapped_lines(r->legend, text_w, 6.6)) * LINE_H + 18;
+	int height = top + (t->max_depth + 1) * FRAME_H + BOTTOM_H;
+	double ty;
 	struct flamegraph_stats s = { 0 };
 	char *skip = calloc(t->nr ? t->nr : 1, 1);
 	size_t i;
@@ -533,11 +602,12 @@ static int render(FILE *out, struct ftree *t, struct render *r, struct flamegrap
 		r->diff ? "#e0e0e0" : "#eeeeb0");
 	fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"url(#bg)\"/>\n",
 		width, height);
-	put_text(out, "title", width / 2.0, 24, NULL, title);
-	put_text(out, "subtitle", width / 2.0, 44, NULL, r->subtitle);
-	put_text(out, "legend", width / 2.0, 62, NULL, r->legend);
-	put_text(out, "unzoom", PAD, 24, "hide", "Reset zoom");
-	put_text(out, "search", width - PAD, 24, NULL, "Search");
+	ty = put_wrapped(out, "title", width / 2.0, TITLE_Y, title_w, 10.2, title);
+	ty = put_wrapped(out, "subtitle", width / 2.0, ty + LINE_H + 4, text_w, CHAR_W,
+			 r->subtitle);
+	put_wrapped(out, "legend", width / 2.0, ty + LINE_H, text_w, 6.6, r->legend);
+	put_text(out, "unzoom", PAD, TITLE_Y, "hide", "Reset zoom");
+	put_text(out, "search", width - PAD, TITLE_Y, NULL, "Search");
 	put_text(out, "details", PAD, height - 14, NULL, " ");
 	put_text(out, "matched", width - PAD, height - 14, NULL, " ");
 	fputs("<g id=\"frames\">\n", out);
