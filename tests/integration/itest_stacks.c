@@ -304,24 +304,34 @@ int main(void)
 		CHECK(access(path, R_OK) == 0, "flame graph written: %s", path);
 	}
 	{
-		struct ppcheck pc;
+		struct ppcheck pc, po, pf;
 		uint64_t want = (uint64_t)NSLEEP * SLEEP_MS * 1000 * 1000;
 
+		/* one pprof file per kind of stack: on-CPU (samples and cpu ns), off-CPU ns,
+		 * faults; every sample has a value in each type of its file */
 		snprintf(path, sizeof(path), "%s/stacks/itest/profile.pb.gz", dir);
 		pprof_check(path, &pc);
-		CHECK(pc.ok && pc.samples > 0, "pprof: %s gunzips and parses as protobuf, "
-		      "%lu samples, %lu strings", path, (unsigned long)pc.samples,
-		      (unsigned long)pc.strings);
-		CHECK(pc.has_types == 4 && pc.has_labels == 2 && pc.has_func == 1,
-		      "pprof: sample types cpu, offcpu, runq, faults; scenario and thread labels; "
-		      "itest_sleep_caller among the functions");
+		snprintf(path, sizeof(path), "%s/stacks/itest/offcpu.pb.gz", dir);
+		pprof_check(path, &po);
+		snprintf(path, sizeof(path), "%s/stacks/itest/faults.pb.gz", dir);
+		pprof_check(path, &pf);
+		CHECK(pc.ok && pc.samples > 0 && po.ok && po.samples > 0 && pf.ok && pf.samples > 0,
+		      "pprof: profile.pb.gz, offcpu.pb.gz and faults.pb.gz gunzip and parse as "
+		      "protobuf, %lu, %lu and %lu samples", (unsigned long)pc.samples,
+		      (unsigned long)po.samples, (unsigned long)pf.samples);
+		CHECK(pc.has_types == 1 && po.has_types == 1 && pf.has_types == 1 &&
+			      pc.has_labels == 2 && po.has_func == 1,
+		      "pprof: sample types cpu, offcpu, faults; scenario and thread labels; "
+		      "itest_sleep_caller among the off-CPU functions");
 		/* off-CPU also holds the collector's reaper thread, asleep all along, so
 		 * the upper bound is the test's own length: nothing from before it */
-		CHECK(pc.sum[0] >= 150 && pc.sum[1] >= want * 95 / 100 &&
-			      pc.sum[1] < 30 * 1000000000ull && pc.sum[3] >= NPAGES - 2,
-		      "pprof totals: %lu on-CPU samples, %.1f ms off-CPU (slept %.1f), %lu faults "
-		      "(touched %d pages)", (unsigned long)pc.sum[0], pc.sum[1] / 1e6, want / 1e6,
-		      (unsigned long)pc.sum[3], NPAGES);
+		CHECK(pc.sum[0] >= 150 && pc.sum[1] == pc.sum[0] * (1000000000ull / 997) &&
+			      po.sum[0] >= want * 95 / 100 && po.sum[0] < 30 * 1000000000ull &&
+			      pf.sum[0] >= NPAGES - 2,
+		      "pprof totals: %lu on-CPU samples (%.1f ms of CPU), %.1f ms off-CPU (slept "
+		      "%.1f), %lu faults (touched %d pages)", (unsigned long)pc.sum[0],
+		      pc.sum[1] / 1e6, po.sum[0] / 1e6, want / 1e6, (unsigned long)pf.sum[0],
+		      NPAGES);
 	}
 	CHECK(st.stacks_full == 0 && st.keys_full == 0 && ps.missing_stacks == 0,
 	      "losses: %lu stacks lost (table full), %lu counts lost, %lu missing, %lu walk errors",

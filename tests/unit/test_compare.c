@@ -752,9 +752,12 @@ static void check_jenkins_junit(const char *s)
 		}
 		name = s + 1;
 		n = strcspn(name, " />");
-		for (size_t i = 0; i < sizeof(jenkins_junit) / sizeof(jenkins_junit[0]); i++)
-			if (strlen(jenkins_junit[i].name) == n && !strncmp(name, jenkins_junit[i].name, n))
+		for (size_t i = 0; i < sizeof(jenkins_junit) / sizeof(jenkins_junit[0]); i++) {
+			const char *jn = jenkins_junit[i].name;
+
+			if (strlen(jn) == n && !strncmp(name, jn, n))
 				el = &jenkins_junit[i];
+		}
 		ck_assert_msg(el, "element <%.*s> is not in Jenkins' JUnit schema", (int)n, name);
 		ck_assert_msg(depth ? word_in(el->parent, stack[depth - 1], lens[depth - 1]) :
 				      !strcmp(el->name, "testsuites"),

@@ -113,8 +113,8 @@ struct dfn {
 };
 
 struct dmap {
-	uint64_t id;
-	int64_t filename;
+	uint64_t id, start, limit, offset;
+	int64_t filename, build_id;
 	int has_functions;
 };
 
@@ -204,8 +204,16 @@ static void decode(const uint8_t *buf, size_t len, struct dprof *d)
 				ck_assert(g.wire == 0);
 				if (g.field == 1)
 					m->id = g.v;
+				else if (g.field == 2)
+					m->start = g.v;
+				else if (g.field == 3)
+					m->limit = g.v;
+				else if (g.field == 4)
+					m->offset = g.v;
 				else if (g.field == 5)
 					m->filename = (int64_t)g.v;
+				else if (g.field == 6)
+					m->build_id = (int64_t)g.v;
 				else if (g.field == 7)
 					m->has_functions = (int)g.v;
 				else
@@ -378,13 +386,13 @@ static const struct pprof_value_type types3[] = {
 START_TEST(test_round_trip_samples)
 {
 	struct pprof *p = pprof_new(types3, 3);
-	struct pprof_frame s1[] = { { "leaf_fn", "/usr/bin/app", 0x1234 },
-				    { "mid_fn", "/usr/bin/app", 0x1100 },
-				    { "main", "/usr/bin/app", 0x1000 } };
-	struct pprof_frame s2[] = { { "memcpy", "/lib/libc.so.6", 0x9abc },
-				    { "mid_fn", "/usr/bin/app", 0x1100 },
-				    { "main", "/usr/bin/app", 0x1000 } };
-	struct pprof_frame s3[] = { { "schedule_[k]", NULL, 0 } };
+	struct pprof_frame s1[] = { { "leaf_fn", "/usr/bin/app", 0x1234, NULL },
+				    { "mid_fn", "/usr/bin/app", 0x1100, NULL },
+				    { "main", "/usr/bin/app", 0x1000, NULL } };
+	struct pprof_frame s2[] = { { "memcpy", "/lib/libc.so.6", 0x9abc, NULL },
+				    { "mid_fn", "/usr/bin/app", 0x1100, NULL },
+				    { "main", "/usr/bin/app", 0x1000, NULL } };
+	struct pprof_frame s3[] = { { "schedule_[k]", NULL, 0, NULL } };
 	struct pprof_label l1[] = { { "scenario", "pool", 0, NULL }, { "op", "submit", 0, NULL },
 				    { "thread", "worker-1", 0, NULL },
 				    { "bytes", NULL, 4096, "bytes" } };
@@ -467,6 +475,54 @@ START_TEST(test_round_trip_samples)
 	ck_assert_int_eq(D.nl, 5); /* leaf_fn, mid_fn, main, memcpy, schedule */
 	ck_assert_int_eq(D.nf, 5);
 	free_strings(&D);
+	pprof_free(p);
+}
+END_TEST
+
+/*
+ * Real mappings: the range, file offset, path and build id of the /proc/<pid>/maps line
+ * a frame is in; the first mapping added is the first in the file (pprof's main
+ * binary); frames of one mapping share it; has_functions as given.
+ */
+START_TEST(test_mappings)
+{
+	struct pprof *p = pprof_new(types3, 3);
+	struct pprof_mapping exe = { 0x555500001000, 0x555500009000, 0x1000, "/usr/bin/app",
+				     "0123456789abcdef0123456789abcdef01234567", false };
+	struct pprof_mapping libc = { 0x7f0000028000, 0x7f000019d000, 0x28000,
+				      "/lib/x86_64-linux-gnu/libc.so.6", "93ac61ec", true };
+	struct pprof_mapping kern = { 0xffff800000000000ULL, UINT64_MAX, 0, "[kernel.kallsyms]",
+				      NULL, true };
+	struct pprof_frame fr[] = {
+		{ "schedule_[k]", NULL, 0xffffffff81000150ULL, &kern },
+		{ "syscall", NULL, 0x7f0000030010, &libc },
+		{ "worker", NULL, 0x555500002345, &exe },
+		{ "main", NULL, 0x555500001100, &exe },
+	};
+	int64_t v[] = { 1, 0, 0 };
+	uint8_t *buf;
+	size_t len;
+
+	ck_assert_int_eq(pprof_add_mapping(p, &exe), 0);
+	ck_assert_int_eq(pprof_add_sample(p, fr, 4, v, NULL, 0), 0);
+	ck_assert_int_eq(pprof_encode(p, &buf, &len), 0);
+	decode(buf, len, &D);
+	ck_assert_int_eq(D.nm, 3);
+	ck_assert_str_eq(S(&D, D.m[0].filename), "/usr/bin/app");
+	ck_assert_uint_eq(D.m[0].start, 0x555500001000);
+	ck_assert_uint_eq(D.m[0].limit, 0x555500009000);
+	ck_assert_uint_eq(D.m[0].offset, 0x1000);
+	ck_assert_str_eq(S(&D, D.m[0].build_id), "0123456789abcdef0123456789abcdef01234567");
+	ck_assert_int_eq(D.m[0].has_functions, 0);
+	ck_assert_uint_eq(loc_by_id(&D, D.s[0].loc[2])->mapping_id, 1);
+	ck_assert_uint_eq(loc_by_id(&D, D.s[0].loc[3])->mapping_id, 1);
+	ck_assert_uint_eq(loc_by_id(&D, D.s[0].loc[3])->address, 0x555500001100);
+	ck_assert_str_eq(S(&D, D.m[loc_by_id(&D, D.s[0].loc[0])->mapping_id - 1].filename),
+			 "[kernel.kallsyms]");
+	ck_assert_int_eq(D.m[loc_by_id(&D, D.s[0].loc[1])->mapping_id - 1].has_functions, 1);
+	ck_assert_str_eq(S(&D, D.m[loc_by_id(&D, D.s[0].loc[1])->mapping_id - 1].build_id),
+			 "93ac61ec");
+	free(buf);
 	pprof_free(p);
 }
 END_TEST
@@ -554,7 +610,7 @@ static void gunzip(const uint8_t *in, size_t inlen, uint8_t **out, size_t *outle
 START_TEST(test_gzip_and_file)
 {
 	struct pprof *p = pprof_new(types3, 1);
-	struct pprof_frame fr[] = { { "f", "m", 1 } };
+	struct pprof_frame fr[] = { { "f", "m", 1, NULL } };
 	int64_t v[] = { 1 };
 	char dir[] = "/tmp/opscope-pprof-XXXXXX", path[128], err[256];
 	uint8_t *raw, *gz, *back, *file;
@@ -633,6 +689,7 @@ static Suite *pprof_suite(void)
 
 	tcase_add_test(tc, test_round_trip_samples);
 	tcase_add_test(tc, test_folded_tags_become_labels);
+	tcase_add_test(tc, test_mappings);
 	tcase_add_test(tc, test_gzip_and_file);
 	tcase_add_test(tc, test_bad_arguments);
 	tcase_add_test(tc, test_gzip_too_large);

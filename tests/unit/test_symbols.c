@@ -3,7 +3,8 @@
  * The symbolizer against ELF files built here at run time from tests/fixtures: a PIE and
  * a non-PIE program linked with a shared library, a stripped copy, a stripped copy with
  * a separate debug file (by build id and by .gnu_debuglink), and the library mapped at a
- * made-up address through a synthetic maps file. Each program writes the run-time
+ * made-up address through a synthetic maps file, and a C++ program with C++ and Rust
+ * symbol names (demangling). Each program writes the run-time
  * addresses of known functions and a copy of its /proc/self/maps, then exits: the test
  * symbolizes a process that is gone, as opscope does.
  */
@@ -567,11 +568,132 @@ static void build_fixtures(void)
 	       "strip --remove-section=.note.gnu.build-id linked && "
 	       "objcopy --add-gnu-debuglink=linked.dbg linked", t))
 		return;
-	if (sh("cd %s && for p in pie nopie stripped byid linked; do ./$p $p.addrs $p.maps "
+	if (sh("g++ -O1 -g -o %s/cxx %s/symcxx.cpp", t, fixtures) ||
+	    sh("cd %s && for p in pie nopie stripped byid linked cxx; do ./$p $p.addrs $p.maps "
 	       "|| exit 1; done", t))
 		return;
 	build_ok = 1;
 }
+
+/* "name address" lines of a fixture's address file. */
+static uint64_t addr_of(const char *file, const char *key)
+{
+	char path[4200], k[64];
+	unsigned long long v;
+	uint64_t r = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmp, file);
+	f = fopen(path, "r");
+	ck_assert_msg(f, "no address file %s", path);
+	while (fscanf(f, "%63s %lli", k, &v) == 2)
+		if (!strcmp(k, key))
+			r = v;
+	fclose(f);
+	ck_assert_msg(r, "no %s in %s", key, path);
+	return r;
+}
+
+/* C++ and Rust names come out demangled, parameters kept (libiberty). */
+START_TEST(test_demangled_cxx_and_rust)
+{
+	struct dso_set *ds;
+	struct syms_cache *sc;
+
+	ck_assert(build_ok);
+	ds = dso_set_new(NULL);
+	sc = cache_for(ds, "cxx");
+	expect(sc, addr_of("cxx.addrs", "spin") + 1, "opsfix::Widget::spin(int)", SYM_NAMED);
+	expect(sc, addr_of("cxx.addrs", "twice"), "long opsfix::twice<long>(long)", SYM_NAMED);
+	expect(sc, addr_of("cxx.addrs", "over_i"), "opsfix::over(int)", SYM_NAMED);
+	expect(sc, addr_of("cxx.addrs", "over_s"), "opsfix::over(char const*)", SYM_NAMED);
+	expect(sc, addr_of("cxx.addrs", "rust_legacy"), "mycrate::main", SYM_NAMED);
+	expect(sc, addr_of("cxx.addrs", "rust_v0"), "mycrate::example", SYM_NAMED);
+	syms_cache_free(sc);
+	dso_set_free(ds);
+}
+END_TEST
+
+/* A frame outside executable memory ends what a stack walk can be trusted for. */
+START_TEST(test_code_depth_and_mappings)
+{
+	struct dso_set *ds;
+	struct syms_cache *sc;
+	struct sym_map m;
+	struct addrs a;
+
+	ck_assert(build_ok);
+	read_addrs("pie", &a);
+	ds = dso_set_new(NULL);
+	sc = cache_for(ds, "pie");
+	{
+		uint64_t all[] = { a.fix_leaf, a.lib_entry, a.main_fn };
+		uint64_t data[] = { a.fix_leaf, a.fix_data, a.main_fn };
+		uint64_t wild[] = { a.fix_leaf, 0x687361622f6e69ULL, a.main_fn };
+		uint64_t none[] = { 0x10, a.fix_leaf };
+
+		ck_assert_int_eq(syms_cache_code_depth(sc, all, 3), 3);
+		/* a data address (read-write mapping) is not a return address */
+		ck_assert_int_eq(syms_cache_code_depth(sc, data, 3), 1);
+		/* "/bin/bash" read off the stack as an address */
+		ck_assert_int_eq(syms_cache_code_depth(sc, wild, 3), 1);
+		ck_assert_int_eq(syms_cache_code_depth(sc, none, 2), 0);
+	}
+	ck_assert_int_eq(syms_cache_map_of(sc, a.fix_leaf, &m), 0);
+	ck_assert(m.exec && m.start <= a.fix_leaf && a.fix_leaf < m.end);
+	ck_assert_msg(strlen(m.path) > 4 && !strcmp(m.path + strlen(m.path) - 4, "/pie"),
+		      "path %s", m.path);
+	ck_assert_uint_eq(strlen(m.build_id), 40); /* the toolchain's sha1 build id */
+	ck_assert(m.has_lines);                    /* built with -g */
+	ck_assert_int_eq(syms_cache_exe_map(sc, &m), 0);
+	ck_assert(m.exec && m.start <= a.fix_leaf && a.fix_leaf < m.end);
+	ck_assert_int_eq(syms_cache_map_of(sc, 0x10, &m), -ENOENT);
+	syms_cache_free(sc);
+	dso_set_free(ds);
+}
+END_TEST
+
+/*
+ * Every kernel symbol has an end: _einittext does not swallow what lies above it, BPF
+ * programs are named after the program, and what no symbol covers is [kernel]+0x...
+ */
+START_TEST(test_ksyms_bounds)
+{
+	char path[4200], buf[128];
+	struct ksyms *ks;
+
+	snprintf(path, sizeof(path), "%s/kallsyms-bounds", tmp);
+	write_file(path, "ffffffff81000000 T _stext\n"
+			 "ffffffff81000100 T schedule\n"
+			 "ffffffff81200000 T _etext\n"
+			 "ffffffff83000000 T _sinittext\n"
+			 "ffffffff83000100 t init_fn\n"
+			 "ffffffff83100000 T _einittext\n"
+			 "ffffffffa0000000 t mod_fn\t[mymod]\n"
+			 "ffffffffc0025c30 t bpf_prog_ab0340066ace5b09_handle_switch\t[bpf]\n"
+			 "ffffffffc0026808 t bpf_prog_847bc0d3deee947f_slot_new\t[bpf]\n"
+			 "ffffffffc0030000 t bpf_trampoline_6442\t[bpf]\n");
+	ks = ksyms_load_file(path);
+	ck_assert_ptr_nonnull(ks);
+	ck_assert_str_eq(ksyms_find(ks, 0xffffffff81000150ULL, NULL), "schedule");
+	/* the last function of the core text ends at _etext */
+	ck_assert_ptr_null(ksyms_find(ks, 0xffffffff81200010ULL, NULL));
+	ck_assert_str_eq(ksyms_find(ks, 0xffffffff83000110ULL, NULL), "init_fn");
+	/* above _einittext: not init code, whatever the next symbol */
+	ck_assert_ptr_null(ksyms_find(ks, 0xffffffff83100000ULL, NULL));
+	ck_assert_ptr_null(ksyms_find(ks, 0xffffffff9f000000ULL, NULL));
+	ck_assert_int_eq(ksyms_resolve(ks, 0xffffffff83100040ULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "[kernel]+0xffffffff83100040");
+	ck_assert_str_eq(ksyms_find(ks, 0xffffffffa0000010ULL, NULL), "mod_fn");
+	ck_assert_ptr_null(ksyms_find(ks, 0xffffffffa0100000ULL, NULL));
+	ck_assert_str_eq(ksyms_find(ks, 0xffffffffc0025c40ULL, NULL), "bpf:handle_switch");
+	ck_assert_str_eq(ksyms_find(ks, 0xffffffffc0026900ULL, NULL), "bpf:slot_new");
+	ck_assert_str_eq(ksyms_find(ks, 0xffffffffc0030004ULL, NULL), "bpf_trampoline_6442");
+	/* past the last BPF symbol by more than any program's length */
+	ck_assert_ptr_null(ksyms_find(ks, 0xffffffffc0130000ULL, NULL));
+	ksyms_free(ks);
+}
+END_TEST
 
 static Suite *symbols_suite(void)
 {
@@ -591,6 +713,9 @@ static Suite *symbols_suite(void)
 	tcase_add_test(tc, test_maps_file_missing);
 	tcase_add_test(tc, test_ksyms_file);
 	tcase_add_test(tc, test_ksyms_proc);
+	tcase_add_test(tc, test_ksyms_bounds);
+	tcase_add_test(tc, test_demangled_cxx_and_rust);
+	tcase_add_test(tc, test_code_depth_and_mappings);
 	suite_add_tcase(s, tc);
 	return s;
 }
