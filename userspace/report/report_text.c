@@ -132,13 +132,15 @@ static void text_header(const struct report *r, FILE *f)
 		 PRIu64 " skipped runs; %" PRIu64 " unseen switches repaired",
 		 r->coll.slots_full, r->coll.tid_map_full, r->coll.prog_misses,
 		 r->coll.missed_switches);
-	if (r->coll.stacks)
+	if (r->coll.stacks) {
 		out_line(f, "stacks: %" PRIu64 " samples; lost: %" PRIu64 " failed walks, %" PRIu64
-			 " table full, %" PRIu64 " counts full, %" PRIu64 " gone, %" PRIu64 " of %"
-			 PRIu64 " user stacks cut at a non-code frame (%" PRIu64 " frames)",
-			 r->coll.samples, r->coll.stack_fail, r->coll.stacks_full,
-			 r->coll.keys_full, r->coll.missing_stacks, r->coll.cut_stacks,
+			 " table full, %" PRIu64 " counts full, %" PRIu64 " gone", r->coll.samples,
+			 r->coll.stack_fail, r->coll.stacks_full,
+			 r->coll.keys_full, r->coll.missing_stacks);
+		out_line(f, "stacks lost: %" PRIu64 " of %" PRIu64 " user stacks cut at a frame "
+			 "outside executable code (%" PRIu64 " frames dropped)", r->coll.cut_stacks,
 			 r->coll.user_stacks, r->coll.cut_frames);
+	}
 	if (r->coll.bpf_stats)
 		text_prog_cost(r, f);
 }
