@@ -15,6 +15,8 @@
 #ifndef OPSCOPE_STACKS_BPF_H
 #define OPSCOPE_STACKS_BPF_H
 
+#include "slots.bpf.h"
+
 #define PF_KTHREAD 0x00200000
 
 const volatile bool stacks_on = false;
@@ -213,4 +215,4 @@ static __always_inline void waker_note(void *ctx, struct ops_slot *s, __u64 now)
 		s->wake_pid = 0xffffffff; /* woken from interrupt context on an idle CPU */
 }
 
-#endif
+#endif /* OPSCOPE_STACKS_BPF_H */

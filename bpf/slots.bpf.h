@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Slots: which threads are accounted, and where. One slot per thread of the target
+ * process in an mmapable array the driver's threads read without a syscall; a
+ * tid-to-slot hash; a per-CPU cache of the slot of the thread running on each CPU, so
+ * the programs that run in a thread's own context skip the hash; the queues through
+ * which exited threads' slots go to userspace and come back; and the loss counters
+ * (enum ops_stat). Slots are handed out in the kernel on a thread's first sight.
+ */
+#ifndef OPSCOPE_SLOTS_BPF_H
+#define OPSCOPE_SLOTS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "opscope.h"
+
+#define PF_EXITING 0x00000004
+/* exec_last of a thread first seen while running: its first interval is timed by the wall */
+#define EXEC_UNKNOWN (~0ull)
+
+/* Set by the loader before load. */
+const volatile __u32 targ_tgid = 0;
+/* Every program returns at once: what the kernel's hooks cost before opscope does any
+ * work (record --hooks-only, for overhead measurements). */
+const volatile bool hooks_only = false;
+
+/* Next never-used slot; recycled slots come from free_slots first. */
+__u32 next_slot = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, OPS_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ops_slot);
+} slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OPS_MAX_SLOTS);
+	__type(key, __u32);   /* tid */
+	__type(value, __u32); /* slot index */
+} tid_slot SEC(".maps");
+
+/* Slots of exited threads, for userspace to read one last time and recycle. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, OPS_MAX_SLOTS);
+	__type(value, __u32);
+} dead_slots SEC(".maps");
+
+/* Slots userspace has read one last time, ready for new threads (slot_new clears them). */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, OPS_MAX_SLOTS);
+	__type(value, __u32);
+} free_slots SEC(".maps");
+
+/* Per CPU: the slot of the target thread that last ran here, so the programs that run
+ * in a thread's own context (syscalls, faults, its switch-out) skip the hash lookup, and
+ * so does the switch-in of a thread that runs again where it ran last. */
+struct cur_slot {
+	__u32 tid;
+	__u32 idx;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cur_slot);
+} cur SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, OPS_STAT_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void stat_inc(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &which);
+
+	if (v)
+		(*v)++;
+}
+
+/*
+ * The current thread's tid when it belongs to the profiled process, else 0 (the idle
+ * task is tid 0 and never a target). The first thing every program that runs in a
+ * thread's own context does; with hooks_only it is all they do.
+ */
+static __always_inline __u32 target_tid(void)
+{
+	__u64 pid_tgid;
+
+	if (hooks_only)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	if ((__u32)(pid_tgid >> 32) != targ_tgid)
+		return 0;
+	return (__u32)pid_tgid;
+}
+
+static __always_inline void cur_set(__u32 tid, __u32 idx)
+{
+	__u32 zero = 0;
+	struct cur_slot *c = bpf_map_lookup_elem(&cur, &zero);
+
+	if (c) {
+		c->tid = tid;
+		c->idx = idx;
+	}
+}
+
+static __always_inline struct ops_slot *slot_of(__u32 tid)
+{
+	__u32 *idx = bpf_map_lookup_elem(&tid_slot, &tid);
+
+	if (!idx)
+		return NULL;
+	return bpf_map_lookup_elem(&slots, idx);
+}
+
+/* The slot of tid, which is running (or is being switched in) on this CPU: from the
+ * per-CPU cache when it holds this thread (the slot's own tid and state confirm it), else
+ * from the hash, and then the cache holds it. */
+static __always_inline struct ops_slot *running_slot(__u32 tid)
+{
+	__u32 zero = 0, *idx;
+	struct cur_slot *c = bpf_map_lookup_elem(&cur, &zero);
+	struct ops_slot *s;
+
+	if (c && c->tid == tid) {
+		__u32 i = c->idx;
+
+		s = bpf_map_lookup_elem(&slots, &i);
+		if (s && s->tid == tid && s->state != OPS_T_EXITED)
+			return s;
+	}
+	idx = bpf_map_lookup_elem(&tid_slot, &tid);
+	if (!idx)
+		return NULL;
+	if (c) {
+		c->tid = tid;
+		c->idx = *idx;
+	}
+	return bpf_map_lookup_elem(&slots, idx);
+}
+
+/*
+ * Give a slot to a thread seen for the first time. Returns NULL (and counts why) when
+ * none is left. The caller sets state and timestamps.
+ */
+static __noinline struct ops_slot *slot_new(__u32 tid, bool late)
+{
+	struct ops_slot *s;
+	__u32 idx, gen;
+
+	if (bpf_map_pop_elem(&free_slots, &idx)) {
+		idx = __sync_fetch_and_add(&next_slot, 1);
+		if (idx >= OPS_MAX_SLOTS) {
+			stat_inc(OPS_STAT_SLOTS_FULL);
+			return NULL;
+		}
+	}
+	s = bpf_map_lookup_elem(&slots, &idx);
+	if (!s)
+		return NULL;
+	gen = s->gen;
+	/* the off-CPU ring keeps older entries: their times predate the new thread */
+	__builtin_memset(s, 0, __builtin_offsetof(struct ops_slot, off_seq));
+	s->off_seq = 0;
+	for (int i = 0; i < OPS_BLK_SYS; i++)
+		s->blk_nr[i] = -1;
+	s->sys_nr = -1;
+	s->blk_sys = -1;
+	s->tid = tid;
+	s->tgid = targ_tgid;
+	s->gen = gen + 1;
+	s->cpu = bpf_get_smp_processor_id();
+	if (bpf_map_update_elem(&tid_slot, &tid, &idx, BPF_NOEXIST)) {
+		stat_inc(OPS_STAT_TID_MAP_FULL);
+		s->state = OPS_T_EXITED;
+		bpf_map_push_elem(&free_slots, &idx, 0);
+		return NULL;
+	}
+	if (late)
+		stat_inc(OPS_STAT_LATE_THREAD);
+	if (tid == (__u32)bpf_get_current_pid_tgid())
+		cur_set(tid, idx);
+	return s;
+}
+
+/*
+ * The slot of the current thread tid (a target thread, running), created on first
+ * sight unless the thread is exiting (past sched_process_exit its slot is gone). now is
+ * the moment of first sight when the caller has read the clock already, else 0: its
+ * first interval on the CPU starts then and is timed by the wall, since the scheduler
+ * charges its run time only at ticks and switches and the figure now may be stale.
+ */
+static __always_inline struct ops_slot *current_slot(__u32 tid, __u64 now)
+{
+	struct ops_slot *s = running_slot(tid);
+
+	if (s || (bpf_get_current_task_btf()->flags & PF_EXITING))
+		return s;
+	s = slot_new(tid, true);
+	if (s) {
+		s->state = OPS_T_RUNNING;
+		s->in_ts = now ? now : bpf_ktime_get_ns();
+		s->exec_last = EXEC_UNKNOWN;
+	}
+	return s;
+}
+
+#endif /* OPSCOPE_SLOTS_BPF_H */
