@@ -8,8 +8,9 @@
  * This file holds the programs, one per tracepoint, each a few lines that hand the event
  * to the headers that own its concern: slots.bpf.h (which threads, where their counters
  * are), sched.bpf.h (switches, wakeups, exit), syscalls.bpf.h, faults.bpf.h,
- * stacks.bpf.h (all stack collection). They are headers, not separate objects, so that
- * each tracepoint still runs one program.
+ * stacks.bpf.h (all stack collection), and compat.bpf.h (every kernel field that
+ * differs across versions, configurations or architectures). They are headers, not
+ * separate objects, so that each tracepoint still runs one program.
  *
  * Every program is tp_btf (no tracefs), except on-CPU sampling (perf_event). Each
  * returns after one compare for tasks of other processes, which is the common case on a
@@ -19,6 +20,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "opscope.h"
+#include "compat.bpf.h"
 #include "slots.bpf.h"
 #include "stacks.bpf.h"
 #include "syscalls.bpf.h"
@@ -27,9 +29,10 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* Three arguments on every kernel: prev_state, the fourth since 5.18, is read through
+ * compat.bpf.h, which knows whether this kernel has it. */
 SEC("tp_btf/sched_switch")
-int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
-	     unsigned int prev_state)
+int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	__u64 now = 0;
 
@@ -37,7 +40,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 		return 0;
 	if (prev->tgid == targ_tgid) {
 		now = bpf_ktime_get_ns();
-		switch_out(prev, preempt, prev_state, now);
+		switch_out(prev, preempt, switch_prev_state(ctx, prev), now);
 	}
 	if (next->tgid == targ_tgid)
 		switch_in(next, now ? now : bpf_ktime_get_ns());

@@ -12,6 +12,7 @@
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include "compat.bpf.h"
 #include "slots.bpf.h"
 #include "stacks.bpf.h"
 #include "syscalls.bpf.h"
@@ -75,7 +76,7 @@ static __always_inline void repair_unseen_switch_in(struct ops_slot *s, struct t
 		__u64 gap = now - since - exec, w = gap;
 
 		if (s->state == OPS_T_BLOCKED) {
-			w = prev->sched_info.run_delay - s->rd_out;
+			w = task_run_delay(prev) - s->rd_out;
 			if (w > gap)
 				w = gap;
 			account_blocked(s, now - exec - w);
@@ -108,7 +109,7 @@ static __always_inline void switch_out(struct task_struct *prev, bool preempt,
 		repair_unseen_switch_in(s, prev, now, exec);
 	}
 	s->out_ts = now;
-	s->rd_out = prev->sched_info.run_delay;
+	s->rd_out = task_run_delay(prev);
 	/* The kernel counts a switch as voluntary when the task gave up the CPU in a
 	 * sleeping state and was not preempted (__schedule()). */
 	if (!preempt && prev_state) {
@@ -133,13 +134,12 @@ static __always_inline void switch_out(struct task_struct *prev, bool preempt,
 static __always_inline void end_block(struct ops_slot *s, struct task_struct *next, __u64 now)
 {
 	__u64 off = now - s->out_ts;
-	__u64 lq = next->sched_info.last_queued;
-	/* the run queue it is on (this CPU's), through its entity */
-	__u64 clk = next->se.cfs_rq->rq->clock;
+	__u64 lq = task_last_queued(next);
+	__u64 clk = switch_in_rq_clock(next);
 	/* A wait that a migration ended (woken on one CPU, moved to another before it
 	 * ran) the kernel has already added to run_delay, and last_queued only holds the
 	 * wait since. */
-	__u64 wait = next->sched_info.run_delay - s->rd_out;
+	__u64 wait = task_run_delay(next) - s->rd_out;
 
 	if (lq && clk > lq)
 		wait += clk - lq;
@@ -215,7 +215,7 @@ static __always_inline void wakeup(void *ctx, struct task_struct *p, bool new_ta
 		s->state = OPS_T_RUNNABLE;
 		s->out_ts = now;
 		s->wake_ts = now;
-		s->cpu = p->thread_info.cpu;
+		s->cpu = task_cpu_of(p);
 		return;
 	}
 	/* Only loaded for waker stacks: the accounting itself needs no wakeup event. */

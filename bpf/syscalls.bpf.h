@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include "compat.bpf.h"
 #include "slots.bpf.h"
 
 #if defined(__TARGET_ARCH_x86)
@@ -139,24 +140,6 @@ static __always_inline void sys_at_exit(struct ops_slot *s, long ret)
 		break;
 	}
 	s->sys_nr = -1;
-}
-
-/*
- * The syscall a task switched out in, from the registers saved at its entry to the
- * kernel: orig_ax holds the syscall number, and -1 after an interrupt or exception (a
- * task preempted in user mode, or blocked in a page fault). Needs no syscall program.
- */
-static __always_inline __s32 task_syscall(struct task_struct *t)
-{
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
-
-	if (!regs)
-		return -1;
-#if defined(__TARGET_ARCH_x86)
-	return (__s32)regs->orig_ax;
-#else
-	return regs->syscallno; /* NO_SYSCALL (-1) outside a syscall */
-#endif
 }
 
 /* The syscall prev is blocking in, at its switch-out: sys_enter's note when syscalls are

@@ -16,8 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "kernel/collector.h"
+#include "kernel/kcompat.h"
 #include "opscope.skel.h"
 
 #ifndef ENOTSUPP
@@ -205,6 +207,23 @@ static void explain(const char *stage, int err, char *buf, size_t len)
 	collector_explain(&e, buf, len);
 }
 
+/*
+ * What bpf/compat.bpf.h cannot decide by CO-RE, from the kernel's BTF before load: sets
+ * its .rodata knobs, or returns -ENOTSUP with the sentence in err when the kernel lacks
+ * what the counters need.
+ */
+static int kernel_fit(struct opscope_bpf *skel, const struct btf *vmlinux, char *err,
+		      size_t errlen)
+{
+	struct kcompat kc;
+	int e = kcompat_check(vmlinux, &kc, err, errlen);
+
+	if (e)
+		return e;
+	skel->rodata->switch_has_prev_state = kc.switch_has_prev_state;
+	return 0;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -292,6 +311,7 @@ static void *reaper_main(void *arg)
 struct collector *collector_start(const struct collector_opts *opts, char *err, size_t errlen)
 {
 	struct collector *c;
+	struct btf *vmlinux;
 	const char *stage = "open";
 	int e = 0;
 	double t0 = now_ms();
@@ -316,6 +336,16 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 		e = -errno;
 		goto fail;
 	}
+	stage = "read the kernel's BTF for";
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		e = -errno;
+		goto fail;
+	}
+	e = kernel_fit(c->skel, vmlinux, err, errlen);
+	btf__free(vmlinux);
+	if (e)
+		goto refused; /* err says why */
 	c->skel->rodata->targ_tgid = opts->tgid ? (__u32)opts->tgid : (__u32)getpid();
 	c->skel->rodata->sys_mode = (__u32)opts->sys_mode;
 	c->skel->rodata->hooks_only = opts->hooks_only;
@@ -388,6 +418,7 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 
 fail:
 	explain(stage, e, err, errlen);
+refused:
 	collector_stop(c);
 	errno = -e;
 	return NULL;
