@@ -167,9 +167,15 @@ void collector_explain(const struct load_env *e, char *buf, size_t len)
 			 "this kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing): opscope "
 			 "needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
 	} else if (e->verifier_tail) {
-		/* the kernel said why: quote it */
-		snprintf(buf, len, "the kernel verifier rejected %s at %s: %s", what, e->stage,
-			 e->verifier_tail);
+		/* the kernel said why: quote it, and name the usual cause of a helper or
+		 * instruction it does not know: a kernel older than the programs need */
+		bool too_old = strstr(e->verifier_tail, "unknown func") ||
+			       strstr(e->verifier_tail, "invalid func") ||
+			       strstr(e->verifier_tail, "unknown opcode");
+
+		snprintf(buf, len, "the kernel verifier rejected %s at %s: %s%s", what, e->stage,
+			 e->verifier_tail,
+			 too_old ? " (opscope needs Linux " KCOMPAT_MIN_KERNEL "+)" : "");
 	} else if (e->err == -EPERM || e->err == -EACCES) {
 		snprintf(buf, len,
 			 "permission denied while trying to %s %s: check that the BPF syscall is "
@@ -178,8 +184,9 @@ void collector_explain(const struct load_env *e, char *buf, size_t len)
 	} else if (e->err == -ENOTSUPP || e->err == -EOPNOTSUPP || e->err == -ENOENT ||
 		   e->err == -ESRCH) {
 		snprintf(buf, len,
-			 "this kernel cannot %s %s (%s): tp_btf programs on sched_switch, "
-			 "sys_enter and page_fault_user need Linux 5.5+ with BTF",
+			 "this kernel cannot %s %s (%s): opscope needs Linux "
+			 KCOMPAT_MIN_KERNEL "+ with BTF, for tp_btf programs on sched_switch, "
+			 "sys_enter and page_fault_user",
 			 e->stage, what, strerror(-e->err));
 	} else if (e->err == -ENOMEM || e->err == -E2BIG) {
 		snprintf(buf, len,
