@@ -174,6 +174,10 @@ void report_target_names(char *buf, size_t len);
 /* Within report/: the default targets (report_new), their verdicts (report_finish). */
 void targets_init(struct report *r);
 void targets_evaluate(struct report *r);
+/* A target's value as the tables print it ("1.20ms", "50.0k/s"), and its condition
+ * ("< 1ms", ">= 50k/s"). */
+void target_format_value(const struct target *t, double v, char *buf, size_t len);
+void target_condition(const struct target *t, char *buf, size_t len);
 
 /* Queries on a finished report, for its writers. */
 const struct metric *metric_find(const struct scen_result *s, const char *op, const char *name);

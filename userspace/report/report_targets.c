@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include "report/report.h"
+#include "util/fmt.h"
 #include "workloads/params.h"
 
 
@@ -304,4 +305,57 @@ void targets_init(struct report *r)
 		r->targets[i].scenario = -1;
 		r->targets[i].value = NAN;
 	}
+}
+
+void target_format_value(const struct target *t, double v, char *buf, size_t len)
+{
+	switch (t->def->unit) {
+	case TU_DURATION:
+		fmt_ns(v, buf, len);
+		break;
+	case TU_BYTES:
+		fmt_bytes(v, buf, len);
+		break;
+	case TU_RATE: {
+		char n[16];
+
+		fmt_num(v, n, sizeof(n));
+		snprintf(buf, len, "%.12s/s", n);
+		break;
+	}
+	case TU_RATIO:
+		snprintf(buf, len, "%.2f", v);
+		break;
+	case TU_COUNT:
+		snprintf(buf, len, "%.0f", v);
+		break;
+	}
+}
+
+/* "1.00ms" -> "1ms", "50.0k/s" -> "50k/s", "0.70" -> "0.7": for thresholds. */
+static void strip_zeros(char *s)
+{
+	char *dot = strchr(s, '.'), *end;
+
+	if (!dot)
+		return;
+	end = dot + 1;
+	while (*end >= '0' && *end <= '9')
+		end++;
+	char *z = end;
+
+	while (z > dot + 1 && z[-1] == '0')
+		z--;
+	if (z == dot + 1)
+		z = dot;
+	memmove(z, end, strlen(end) + 1);
+}
+
+void target_condition(const struct target *t, char *buf, size_t len)
+{
+	char th[16];
+
+	target_format_value(t, t->threshold, th, sizeof(th));
+	strip_zeros(th);
+	snprintf(buf, len, "%s %s", t->def->op, th);
 }

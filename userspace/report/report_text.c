@@ -284,50 +284,6 @@ static void text_breakdown(const struct report *r, FILE *f)
 	}
 }
 
-static void fmt_target_value(const struct target *t, double v, char *buf, size_t len)
-{
-	switch (t->def->unit) {
-	case TU_DURATION:
-		fmt_ns(v, buf, len);
-		break;
-	case TU_BYTES:
-		fmt_bytes(v, buf, len);
-		break;
-	case TU_RATE: {
-		char n[16];
-
-		fmt_num(v, n, sizeof(n));
-		snprintf(buf, len, "%.12s/s", n);
-		break;
-	}
-	case TU_RATIO:
-		snprintf(buf, len, "%.2f", v);
-		break;
-	case TU_COUNT:
-		snprintf(buf, len, "%.0f", v);
-		break;
-	}
-}
-
-/* "1.00ms" -> "1ms", "50.0k/s" -> "50k/s", "0.70" -> "0.7": for thresholds. */
-static void strip_zeros(char *s)
-{
-	char *dot = strchr(s, '.'), *end;
-
-	if (!dot)
-		return;
-	end = dot + 1;
-	while (*end >= '0' && *end <= '9')
-		end++;
-	char *z = end;
-
-	while (z > dot + 1 && z[-1] == '0')
-		z--;
-	if (z == dot + 1)
-		z = dot;
-	memmove(z, end, strlen(end) + 1);
-}
-
 #define T4_FMT "%-22s %-12s %9s  %-6s %s"
 
 static void text_targets(const struct report *r, FILE *f)
@@ -337,15 +293,13 @@ static void text_targets(const struct report *r, FILE *f)
 	out_line(f, T4_FMT, "TARGET", "CONDITION", "VALUE", "RESULT", "SCENARIO");
 	for (int i = 0; i < REPORT_NTARGETS; i++) {
 		const struct target *t = &r->targets[i];
-		char cond[32], th[16], v[16];
+		char cond[32], v[16];
 
 		if (!t->enabled)
 			continue;
-		fmt_target_value(t, t->threshold, th, sizeof(th));
-		strip_zeros(th);
-		snprintf(cond, sizeof(cond), "%s %s", t->def->op, th);
+		target_condition(t, cond, sizeof(cond));
 		if (t->scenario >= 0)
-			fmt_target_value(t, t->value, v, sizeof(v));
+			target_format_value(t, t->value, v, sizeof(v));
 		else
 			snprintf(v, sizeof(v), "-");
 		out_line(f, T4_FMT, t->def->name, cond, v,
