@@ -2,8 +2,8 @@
 /*
  * opscope run: the scenario runner. Reads a suite (the built-in default, a file, or one
  * workload from the command line), starts the kernel collector, runs every scenario's
- * repetitions, and writes report.json, report.txt, bench.txt and trace.json into the output
- * directory.
+ * repetitions, and writes report.json, report.txt, report.html, bench.txt and trace.json
+ * into the output directory.
  *
  * Life cycle, one function per step (cmd_run, at the end, is the list): parse_args ->
  * load_suite -> plan_run (everything checked before anything runs or is written; bad
@@ -79,9 +79,9 @@ static void usage(FILE *f)
 "\n"
 "Without --suite or --workload, runs the default suite\n"
 "(userspace/workloads/suites/default.suite, about a minute). Writes DIR/report.json,\n"
-"report.txt, bench.txt and trace.json (the slowest ops' timelines, for ui.perfetto.dev;\n"
-"default DIR ./%s/) and prints the tables. Exit 0: all passed; 1: a target failed;\n"
-"2: bad input or failure.\n"
+"report.txt, report.html (the tables and charts, one page for a browser), bench.txt and\n"
+"trace.json (the slowest ops' timelines, for ui.perfetto.dev; default DIR ./%s/) and\n"
+"prints the tables. Exit 0: all passed; 1: a target failed; 2: bad input or failure.\n"
 "\n"
 "  -s, --suite FILE        scenarios from a suite file (docs/SUITES.md)\n"
 "  -w, --workload W        one workload; -p NAME=V1,V2,... sweeps a parameter\n"
@@ -743,7 +743,7 @@ static int write_outputs(struct run_session *s)
 	if (outdir_commit(&s->od, s->r, s->prof, s->mon->trace, err, sizeof(err)))
 		return cmd_fail("run", "%s", err);
 	shown = report_write_text(s->r, stdout) == 0 && fflush(stdout) == 0;
-	cmd_warn("run", "wrote %s/ (report.json, report.txt, bench.txt, trace.json%s)",
+	cmd_warn("run", "wrote %s/ (report.json, report.txt, report.html, bench.txt, trace.json%s)",
 		 s->od.path, s->prof ? ", stacks/" : "");
 	if (!shown)
 		return cmd_fail("run", "the tables could not be written to standard output; read "

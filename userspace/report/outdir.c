@@ -179,6 +179,7 @@ static int write_files(struct outdir *d, struct report *r, struct profile *prof,
 		rc = write_file(d->tmp, "report.txt", r, report_write_text, err, errlen);
 	if (!rc)
 		rc = write_file(d->tmp, "bench.txt", r, report_write_bench, err, errlen);
+	rc = rc ? rc : report_write_html_dir(r, d->tmp, err, errlen);
 	return rc;
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * A run's output directory (`run --out DIR`): checked before anything runs, then
- * assembled whole in a temp directory next to it (report.json, report.txt, bench.txt,
- * trace.json, stacks/) and renamed into place, so DIR holds the earlier output or the
+ * assembled whole in a temp directory next to it (report.json, report.txt, report.html,
+ * bench.txt, trace.json, stacks/) and renamed into place, so DIR holds the earlier output or the
  * complete new one, never a mix. A DIR that exists is replaced only when it is empty or
  * holds a report.json. Errors come back as one sentence in err (functions prefixed
  * outdir_).

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The in-memory result of one `opscope run` and its views: the text tables, report.json
- * (docs/REPORT_SCHEMA.md) and Go benchmark lines. The runner adds scenarios and their
+ * (docs/REPORT_SCHEMA.md), report.html and Go benchmark lines. The runner adds scenarios and their
  * repetitions; report_finish() derives every metric, the scaling efficiencies, the
  * benchmark names and the target verdicts; the writers only read.
  * No libbpf here: unit tests build reports from synthetic repetitions.
@@ -165,6 +165,14 @@ int report_finish(struct report *r);
 int report_write_text(const struct report *r, FILE *f);
 int report_write_json(const struct report *r, FILE *f);
 int report_write_bench(const struct report *r, FILE *f);
+/*
+ * report.html: one self-contained page (inline CSS, SVG and a little script; no network).
+ * dir, when not NULL, is the output directory the page will sit in: it links the
+ * trace.json and stacks/<scenario>/ files found there. report_write_html_dir() writes
+ * DIR/report.html after those files; returns 0 or -errno with err set.
+ */
+int report_write_html(const struct report *r, const char *dir, FILE *f);
+int report_write_html_dir(const struct report *r, const char *dir, char *err, size_t errlen);
 
 /* Targets: defaults are set by report_new; name=value overrides ("off" disables). */
 int report_target_set(struct report *r, const char *name, const char *value, char *err,
