@@ -8,8 +8,8 @@ set -euo pipefail
 build_pkgs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libiberty-dev check pkg-config
 	    make gcc g++)
 # The real clients the tests open opscope's outputs with: `go tool pprof` (golang-go)
-# for the pprof files, headless chromium for the SVG flame graphs, python3 for the
-# format checks.
+# for the pprof files, headless chromium for the SVG flame graphs and report.html,
+# python3 for the format checks (and chromium's DevTools protocol).
 client_pkgs=(golang-go chromium python3)
 bench_pkgs=(linux-perf libbpf-tools libck-dev)
 
