@@ -2,7 +2,7 @@
 # Open one page in headless chromium and say what a user's browser would see, through the
 # DevTools protocol (standard library only: a minimal WebSocket client on loopback).
 # usage: cdp_page.py CHROMIUM URL [--eval JS] [--screenshot OUT.png [--clip Y,H]]
-#                    [--at CSS-SELECTOR] [--width 1400]
+#                    [--at CSS-SELECTOR] [--until CSS-SELECTOR] [--width 1400]
 # Prints one JSON object: console messages and log entries of level error or warning,
 # uncaught exceptions, every request the page made (a self-contained page makes none but
 # its own file), and the value of the --eval expression (JSON-serializable) after load.
@@ -151,6 +151,11 @@ def main():
                     "document.querySelector(%s).getBoundingClientRect().top + scrollY"
                     % json.dumps(opts["at"])))
                 y += int(r["result"]["value"])
+            if "until" in opts:  # the clip ends 10 px below that element
+                r = p.call("Runtime.evaluate", returnByValue=True, expression=(
+                    "document.querySelector(%s).getBoundingClientRect().bottom + scrollY"
+                    % json.dumps(opts["until"])))
+                h = int(r["result"]["value"]) + 10 - y
             r = p.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
                        clip={"x": 0, "y": y, "width": width, "height": h, "scale": 1})
             with open(opts["screenshot"], "wb") as f:

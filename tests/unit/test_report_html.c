@@ -179,8 +179,8 @@ START_TEST(test_sections_and_charts)
 	ck_assert_int_eq(count(page, "<g class=\"bdrow\">"), 4 * 7);
 	ck_assert_int_eq(count(page, "<svg class=\"lh\""), 4);
 	/* the breakdown's named segments, with the blocked-in names */
-	ck_assert(strstr(page, "blocked in (other)"));
-	ck_assert(strstr(page, "blocked in (no syscall)"));
+	ck_assert(strstr(page, "blocked in other syscalls"));
+	ck_assert(strstr(page, "blocked outside a syscall"));
 	ck_assert(strstr(page, "queued (waiting for another thread"));
 	free(page);
 	report_free(r);
@@ -279,6 +279,41 @@ START_TEST(test_links)
 }
 END_TEST
 
+/* A cross product (workers x payload): workers on the axis, one line per payload. */
+START_TEST(test_cross_sweep)
+{
+	static const char *const payload[] = { "64", "4k" };
+	struct report *r = report_new();
+	struct scenario sc;
+	char err[256], *page;
+
+	ck_assert_ptr_nonnull(r);
+	for (int p = 0; p < 2; p++)
+		for (int w = 1; w <= 4; w *= 2) {
+			char ws[8];
+
+			snprintf(ws, sizeof(ws), "%d", w);
+			make_scenario(&sc, "cross", ws);
+			ck_assert_int_eq(params_set(&sc.cfg, "payload", payload[p], err,
+						    sizeof(err)), 0);
+			sc.swept[sc.nswept++] = wl_param_index(&fpool, "payload");
+			snprintf(sc.id, sizeof(sc.id), "cross/workers=%d/payload=%s", w, payload[p]);
+			add_rep(report_add_scenario(r, &sc), 1000 * w, 20000, 0);
+		}
+	ck_assert_int_eq(report_finish(r), 0);
+	page = render(r, NULL);
+	ck_assert_int_eq(count(page, "<div class=\"sweep\">"), 1);
+	ck_assert(strstr(page, "against workers</span>"));
+	ck_assert_int_eq(count(page, "pool.call · payload=64</span>"), 2);
+	ck_assert_int_eq(count(page, "pool.call · payload=4k</span>"), 2);
+	ck_assert_int_eq(count(page, "<span><i style=\"background:#d8452b\"></i>payload=64"), 1);
+	/* 3 workers x 2 payloads in throughput, p99 and efficiency */
+	ck_assert_int_eq(count(page, "<circle class=\"pt\""), 3 * 6);
+	free(page);
+	report_free(r);
+}
+END_TEST
+
 START_TEST(test_href_encoding)
 {
 	char *buf = NULL;
@@ -318,6 +353,7 @@ int main(void)
 	tcase_add_test(tc, test_escaping);
 	tcase_add_test(tc, test_balanced);
 	tcase_add_test(tc, test_links);
+	tcase_add_test(tc, test_cross_sweep);
 	tcase_add_test(tc, test_href_encoding);
 	tcase_add_test(tc, test_no_kernel);
 	suite_add_tcase(s, tc);

@@ -34,7 +34,7 @@ static const char *const seg_colour[SEG_NR] = {
 };
 static const char *const seg_desc[SEG_NR] = {
 	"on-CPU", "steal (on a CPU, run time not charged: hypervisor, IRQs)",
-	"run queue (runnable, waiting for a CPU)", "", "", "", "blocked in other syscalls",
+	"run queue (runnable, waiting for a CPU)", "", "", "", "blocked elsewhere (the rest)",
 	"queued (waiting for another thread to pick it up)", "not accounted",
 };
 #define SYS_COLOUR "#4a4a4a"
@@ -77,7 +77,11 @@ static void bd_top(struct bd_chart *c, const struct op_summary *p)
 				best = i;
 		}
 		c->top[t] = best;
-		if (best >= 0)
+		if (best == OPS_BLK_NOSYS)
+			snprintf(c->topname[t], sizeof(c->topname[t]), "blocked outside a syscall");
+		else if (best == OPS_BLK_OTHER)
+			snprintf(c->topname[t], sizeof(c->topname[t]), "blocked in other syscalls");
+		else if (best >= 0)
 			snprintf(c->topname[t], sizeof(c->topname[t]), "blocked in %s",
 				 blk_name(best, nb, sizeof(nb)));
 	}
@@ -308,20 +312,22 @@ void chart_breakdown(FILE *f, const struct scen_result *s, int k)
 
 void chart_breakdown_legend(FILE *f)
 {
-	fputs("<div class=\"legend\">", f);
+	fputs("<div class=\"legend\"><b>Bars</b>", f);
 	for (int i = 0; i < SEG_NR; i++) {
-		if (i >= SEG_BLK1 && i <= SEG_BLK3)
+		if (i >= SEG_BLK2 && i <= SEG_BLKO)
 			continue;
 		fprintf(f, "<span><i style=\"background:%s\"></i>%s</span>", seg_colour[i],
-			i == SEG_BLKO ? "blocked in a syscall (shades: the op kind's top "
+			i == SEG_BLK1 ? "blocked in a syscall (lighter: the op kind's next "
 			"syscalls)" : seg_desc[i]);
 	}
 	fprintf(f, "<span><i class=\"strip\" style=\"background:%s\"></i>time inside syscalls "
-		"(overlaps on-CPU and blocked)</span>", SYS_COLOUR);
+		"(overlaps on-CPU and blocked)</span></div>\n<div class=\"legend\"><b>Bands</b>",
+		SYS_COLOUR);
 	for (int b = 0; b < BAND_NR; b++)
-		fprintf(f, "<span><i style=\"background:%s\"></i>band %s</span>",
-			chart_band_colour[b], ops_band_names[b]);
-	fputs("</div>\n", f);
+		fprintf(f, "<span><i style=\"background:%s\"></i>%s</span>", chart_band_colour[b],
+			ops_band_names[b]);
+	fputs("<span><i style=\"background:#fff;border:1px solid #333\"></i>one real op"
+	      "</span></div>\n", f);
 }
 
 /* ---------------------------------------------------------------- latency histogram */
@@ -369,7 +375,7 @@ static void lh_axes(FILE *f, const struct lh *l)
 {
 	double lo = pow(2, (double)l->b0 / LH_PER_OCT);
 	double hi = pow(2, (double)(l->b1 + 1) / LH_PER_OCT);
-	bool fine = hi / lo < 200;
+	bool fine = hi / lo < 1000; /* up to 3 decades: 2x and 5x ticks too */
 	char t[24];
 
 	fputs("<g class=\"axis\">", f);

@@ -86,14 +86,33 @@ static void sw_params(struct sweep *w)
 }
 
 /* Does parameter p take one value for each value of x (swept together with it)? */
-static bool sw_follows(const struct sweep *w, int p)
+static bool sw_follows(const struct sweep *w, int x, int p)
 {
 	for (int a = 0; a < w->nscen; a++)
 		for (int b = a + 1; b < w->nscen; b++)
-			if (same_val(sw_sc(w, a), sw_sc(w, b), w->xp) &&
+			if (same_val(sw_sc(w, a), sw_sc(w, b), x) &&
 			    !same_val(sw_sc(w, a), sw_sc(w, b), p))
 				return false;
 	return true;
+}
+
+/* The x axis: the varying parameter that most others follow, the first on a tie (in
+ * mode/producers/consumers = mpmc/2/2, mpmc/4/4 that is producers, not mode). */
+static int sw_pick_x(const struct sweep *w)
+{
+	int best = w->par[0], most = -1;
+
+	for (int i = 0; i < w->npar; i++) {
+		int n = 0;
+
+		for (int j = 0; j < w->npar; j++)
+			n += sw_follows(w, w->par[i], w->par[j]);
+		if (n > most) {
+			most = n;
+			best = w->par[i];
+		}
+	}
+	return best;
 }
 
 static void sw_text(const struct sweep *w, const struct scenario *sc, bool with_x, char *buf,
@@ -165,7 +184,7 @@ static int sw_points(struct sweep *w)
 
 	w->numeric = xd->type != WL_P_ENUM;
 	for (int i = 0; i < w->npar; i++) {
-		w->with_x[i] = w->par[i] == w->xp || sw_follows(w, w->par[i]);
+		w->with_x[i] = w->par[i] == w->xp || sw_follows(w, w->xp, w->par[i]);
 		if (w->with_x[i]) {
 			const char *name = sw_sc(w, 0)->wl->params[w->par[i]].name;
 
@@ -194,7 +213,7 @@ static int sw_points(struct sweep *w)
 			;
 		if (k == w->nkeys) {
 			if (w->nkeys == SW_MAXSER)
-				return -1;
+				return -E2BIG;
 			snprintf(w->key[k], sizeof(w->key[k]), "%s", key);
 			w->nkeys++;
 		}
@@ -202,7 +221,7 @@ static int sw_points(struct sweep *w)
 		w->key_of[i] = k;
 	}
 	sw_positions(w);
-	return w->npts >= 2 ? 0 : -1;
+	return w->npts >= 2 ? 0 : -EINVAL;
 }
 
 /* ---------------------------------------------------------------- one chart */
@@ -382,10 +401,14 @@ static void sw_plot(FILE *f, const struct sweep *w, const char *title, enum sw_u
 
 /* ---------------------------------------------------------------- one sweep */
 
-/* Series of one op kind name per key: throughput (which == 0) or p99 (which == 1). */
-static int sw_kind_series(const struct sweep *w, int which, struct sw_series *ser, int max)
+/* Series of one op kind name per key: throughput (which == 0) or p99 (which == 1).
+ * *dropped counts the series beyond max. */
+static int sw_kind_series(const struct sweep *w, int which, struct sw_series *ser, int max,
+			  int *dropped)
 {
 	int n = 0;
+
+	*dropped = 0;
 
 	for (int i = 0; i < w->nscen; i++) {
 		const struct scen_result *s = &w->r->scen[w->scen[i]];
@@ -400,8 +423,10 @@ static int sw_kind_series(const struct sweep *w, int which, struct sw_series *se
 			for (j = 0; j < n && strcmp(ser[j].name, name); j++)
 				;
 			if (j == n) {
-				if (n == max)
+				if (n == max) {
+					(*dropped)++;
 					continue;
+				}
 				memset(&ser[n], 0, sizeof(ser[n]));
 				snprintf(ser[n].name, sizeof(ser[n].name), "%s", name);
 				n++;
@@ -430,17 +455,17 @@ static void sw_draw(FILE *f, const struct sweep *w, struct sw_series *ser)
 	const struct scen_result *s0 = &w->r->scen[w->scen[0]];
 	const char *scale = NULL;
 	char title[160];
-	int n;
+	int n, dropped;
 
 	fputs("<div class=\"sweep\"><h3>", f);
 	html_esc(f, s0->sc.group);
 	fputs(" <span class=\"sub\">", f);
 	html_escf(f, "%s, %d scenarios, against %s", s0->sc.wl->name, w->nscen, w->xname);
 	fputs("</span></h3><div class=\"charts\">", f);
-	n = sw_kind_series(w, 0, ser, SW_MAXSER);
+	n = sw_kind_series(w, 0, ser, SW_MAXSER, &dropped);
 	sw_plot(f, w, "Throughput (ops/s, mean; bars: range over repetitions)", SU_RATE, ser, n,
 		0);
-	n = sw_kind_series(w, 1, ser, SW_MAXSER);
+	n = sw_kind_series(w, 1, ser, SW_MAXSER, &dropped);
 	sw_plot(f, w, "p99 latency", SU_NS, ser, n, 0);
 	for (int i = 0; i < w->nscen; i++)
 		if (w->r->scen[w->scen[i]].has_scaling)
@@ -464,7 +489,12 @@ static void sw_draw(FILE *f, const struct sweep *w, struct sw_series *ser)
 		snprintf(title, sizeof(title), "Scaling efficiency against %s=1", scale);
 		sw_plot(f, w, title, SU_RATIO, ser, w->nkeys, 1.0);
 	}
-	fputs("</div></div>\n", f);
+	fputs("</div>", f);
+	if (dropped)
+		fprintf(f, "<p class=\"note\">%d more line%s (op kind and value of the other swept "
+			"parameters) not drawn: the charts keep %d; the tables have them all.</p>",
+			dropped, dropped == 1 ? "" : "s", SW_MAXSER);
+	fputs("</div>\n", f);
 }
 
 int chart_sweeps(FILE *f, const struct report *r)
@@ -472,7 +502,7 @@ int chart_sweeps(FILE *f, const struct report *r)
 	struct sw_series *ser = calloc(SW_MAXSER, sizeof(*ser));
 	bool *done = calloc(r->nscen ? r->nscen : 1, sizeof(*done));
 	struct sweep *w = calloc(1, sizeof(*w));
-	int drawn = 0;
+	int drawn = 0, members, rc;
 
 	if (!ser || !done || !w)
 		drawn = -ENOMEM;
@@ -483,19 +513,30 @@ int chart_sweeps(FILE *f, const struct report *r)
 			continue;
 		memset(w, 0, sizeof(*w));
 		w->r = r;
-		for (int j = i; j < r->nscen && w->nscen < SW_MAXPTS; j++) {
+		members = 0;
+		for (int j = i; j < r->nscen; j++) {
 			if (r->scen[j].sc.wl != sc->wl || strcmp(r->scen[j].sc.group, sc->group))
 				continue;
 			done[j] = true;
-			w->scen[w->nscen++] = j;
+			if (members++ < SW_MAXPTS)
+				w->scen[w->nscen++] = j;
 		}
 		if (w->nscen < 2)
 			continue;
 		sw_params(w);
 		if (!w->npar)
 			continue;
-		w->xp = w->par[0];
-		if (sw_points(w))
+		w->xp = sw_pick_x(w);
+		rc = sw_points(w);
+		if (rc == -E2BIG || members > SW_MAXPTS) {
+			fputs("<p class=\"note\">", f);
+			html_escf(f, "%s: not charted: its sweep has %s; see the tables.",
+				  sc->group, rc == -E2BIG ? "more than 8 combinations of the "
+				  "other swept parameters" : "more than 64 scenarios");
+			fputs("</p>\n", f);
+			continue;
+		}
+		if (rc)
 			continue;
 		sw_draw(f, w, ser);
 		drawn++;
