@@ -96,6 +96,9 @@ static struct report *html_report(bool kernel)
 	r->have_collector = kernel;
 	r->coll.slots_used = 9;
 	r->coll.slots_full = 2;
+	r->coll.stacks = kernel;
+	r->coll.user_stacks = 40;
+	r->coll.cut_stacks = 3;
 	r->env.online_cpus = 2;
 	snprintf(r->env.hostname, sizeof(r->env.hostname), "host" EVIL);
 	snprintf(r->env.cpu_model, sizeof(r->env.cpu_model), "CPU \x01 \"quoted\"");
@@ -167,7 +170,9 @@ START_TEST(test_sections_and_charts)
 		"<svg class=\"sw\"", "<circle class=\"pt\"", "Scaling efficiency against workers=1",
 		"<svg class=\"ts\"", "class=\"badge pass\">PASS", "class=\"badge fail\">FAIL",
 		"class=\"badge fail\">error", "No flame graphs", "No trace.json",
-		"threads without a slot</td><td class=\"n bad\">2<", "</html>\n",
+		"threads without a slot</td><td class=\"n bad\">2<",
+		"user stacks cut</td><td class=\"n bad\">3<", "user stacks</td><td class=\"n\">40<",
+		"</html>\n",
 	};
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)

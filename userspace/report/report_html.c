@@ -691,6 +691,10 @@ static void section_losses(const struct report *r, FILE *f)
 		loss_row(f, "stack table full", c->stacks_full, true, "stacks not stored");
 		loss_row(f, "count table full", c->keys_full, true, "samples not counted");
 		loss_row(f, "stacks gone", c->missing_stacks, true, "ids missing at symbolization");
+		loss_row(f, "user stacks cut", c->cut_stacks, true,
+			 "cut at a frame outside executable code (of the user stacks below)");
+		loss_row(f, "user frames dropped", c->cut_frames, true, "by those cuts");
+		loss_row(f, "user stacks", c->user_stacks, false, "seen in all");
 	}
 	for (int i = 0; i < r->nscen; i++)
 		for (int k = 0; k < r->scen[i].nkinds; k++) {
