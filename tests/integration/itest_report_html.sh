@@ -123,8 +123,9 @@ out(not bad_links, "%s: %d links, %d to files, every one resolves (%s)"
 if mode == "kernel":
     svgs = [h for h in v["hrefs"] if h.startswith("stacks/") and h.endswith(".svg")]
     out(len(svgs) >= kinds and "trace.json" in v["hrefs"] and
-        any(h.endswith("profile.pb.gz") for h in v["hrefs"]),
-        "links to %d flame graphs, pprof and trace.json" % len(svgs))
+        any(h.endswith("/profile.pb.gz") for h in v["hrefs"]),
+        "links to %d flame graphs, %d pprof files and trace.json"
+        % (len(svgs), len([h for h in v["hrefs"] if h.endswith(".pb.gz")])))
 EOF
 
 dump_dom() { # DIR: the SVG elements in chromium --dump-dom's DOM

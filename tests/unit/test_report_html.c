@@ -260,6 +260,7 @@ START_TEST(test_links)
 	touch(dir, "stacks/pool-workers_workers=2/pool.call.oncpu.svg");
 	touch(dir, "stacks/pool-workers_workers=2/pool.call.wall.svg");
 	touch(dir, "stacks/pool-workers_workers=2/profile.pb.gz");
+	touch(dir, "stacks/pool-workers_workers=2/runq.pb.gz");
 	page = render(r, dir);
 	check_no_external(page);
 	ck_assert(strstr(page, "<a href=\"trace.json\">"));
@@ -269,6 +270,8 @@ START_TEST(test_links)
 	ck_assert_int_eq(count(page, "href=\"stacks/pool-workers_workers=2/pool.call.wall.svg\""),
 			 2);
 	ck_assert_int_eq(count(page, "href=\"stacks/pool-workers_workers=2/profile.pb.gz\""), 1);
+	ck_assert_int_eq(count(page, "href=\"stacks/pool-workers_workers=2/runq.pb.gz\""), 1);
+	ck_assert_ptr_null(strstr(page, "offcpu.pb.gz"));
 	/* files that are not there get no link */
 	ck_assert_ptr_null(strstr(page, "offcpu.svg"));
 	ck_assert_ptr_null(strstr(page, "workers=1/pool.call"));
@@ -302,7 +305,8 @@ START_TEST(test_cross_sweep)
 			ck_assert_int_eq(params_set(&sc.cfg, "payload", payload[p], err,
 						    sizeof(err)), 0);
 			sc.swept[sc.nswept++] = wl_param_index(&fpool, "payload");
-			snprintf(sc.id, sizeof(sc.id), "cross/workers=%d/payload=%s", w, payload[p]);
+			snprintf(sc.id, sizeof(sc.id), "cross/workers=%d/payload=%s", w,
+				 payload[p]);
 			add_rep(report_add_scenario(r, &sc), 1000 * w, 20000, 0);
 		}
 	ck_assert_int_eq(report_finish(r), 0);

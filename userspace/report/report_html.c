@@ -485,9 +485,28 @@ static int stack_links(FILE *f, const struct scen_result *s, int k, const char *
 	return n;
 }
 
+/* The scenario's pprof files in dir (stacks/profile.c: one per kind of stack). */
+static void pprof_links(FILE *f, const struct scen_result *s, const char *dir)
+{
+	static const char *const pp[][2] = {
+		{ "profile.pb.gz", "on-CPU" }, { "offcpu.pb.gz", "off-CPU" },
+		{ "runq.pb.gz", "run queue" }, { "waker.pb.gz", "wakers" },
+		{ "faults.pb.gz", "faults" },
+	};
+	char rel[SCEN_ID_MAX + 96];
+
+	for (size_t i = 0; i < sizeof(pp) / sizeof(pp[0]); i++) {
+		stack_path(s, pp[i][0], rel, sizeof(rel));
+		if (!file_in(dir, rel))
+			continue;
+		fputs("<a href=\"", f);
+		html_href(f, rel);
+		fprintf(f, "\" title=\"%s\">%s</a> ", pp[i][0], pp[i][1]);
+	}
+}
+
 static void section_files(const struct report *r, const char *dir, FILE *f)
 {
-	char rel[SCEN_ID_MAX + 96];
 	int graphs = 0;
 
 	for (int i = 0; i < r->nscen; i++)
@@ -505,8 +524,8 @@ static void section_files(const struct report *r, const char *dir, FILE *f)
 		      f);
 		return;
 	}
-	fputs("<table><tr><th>Scenario</th><th>pprof</th><th>Op</th><th>Flame graphs (SVG: click "
-	      "to zoom, search)</th></tr>\n", f);
+	fputs("<table><tr><th>Scenario</th><th>pprof (all op kinds)</th><th>Op</th><th>Flame "
+	      "graphs (SVG: click to zoom, search)</th></tr>\n", f);
 	for (int i = 0; i < r->nscen; i++) {
 		const struct scen_result *s = &r->scen[i];
 		int rows = 0, row = 0;
@@ -515,19 +534,14 @@ static void section_files(const struct report *r, const char *dir, FILE *f)
 			rows += stack_links(NULL, s, k, dir) > 0;
 		if (!rows)
 			continue;
-		stack_path(s, "profile.pb.gz", rel, sizeof(rel));
 		for (int k = 0; k < s->nkinds; k++) {
 			if (!stack_links(NULL, s, k, dir))
 				continue;
 			fputs("<tr>", f);
 			if (!row++) {
 				scen_cell(f, s, i, rows);
-				fprintf(f, "<td class=\"sc\" rowspan=\"%d\">", rows);
-				if (file_in(dir, rel)) {
-					fputs("<a href=\"", f);
-					html_href(f, rel);
-					fputs("\">profile.pb.gz</a>", f);
-				}
+				fprintf(f, "<td class=\"sc links\" rowspan=\"%d\">", rows);
+				pprof_links(f, s, dir);
 				fputs("</td>", f);
 			}
 			fputs("<td>", f);
