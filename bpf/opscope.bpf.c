@@ -7,7 +7,8 @@
  *
  * This file holds the programs, one per tracepoint, each a few lines that hand the event
  * to the headers that own its concern: slots.bpf.h (which threads, where their counters
- * are), sched.bpf.h (switches, wakeups, exit), syscalls.bpf.h, faults.bpf.h,
+ * are), sched.bpf.h (switches, wakeups, exit), wakers.bpf.h (who ended each blocked
+ * interval, run --why), syscalls.bpf.h, faults.bpf.h,
  * stacks.bpf.h (all stack collection), and compat.bpf.h (every kernel field that
  * differs across versions, configurations or architectures). They are headers, not
  * separate objects, so that each tracepoint still runs one program.
@@ -58,6 +59,57 @@ SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(handle_wakeup_new, struct task_struct *p)
 {
 	wakeup(ctx, p, true);
+	return 0;
+}
+
+/* run --why: the waker, in its own context (wakers.bpf.h); the interrupt, softirq and
+ * timer-expiry tracepoints below only say which context that is. */
+SEC("tp_btf/sched_waking")
+int BPF_PROG(handle_waking, struct task_struct *p)
+{
+	why_waking(p);
+	return 0;
+}
+
+SEC("tp_btf/irq_handler_entry")
+int BPF_PROG(handle_irq_entry, int irq, struct irqaction *action)
+{
+	why_irq_enter(0, (__u32)irq);
+	return 0;
+}
+
+SEC("tp_btf/irq_handler_exit")
+int BPF_PROG(handle_irq_exit, int irq, struct irqaction *action, int ret)
+{
+	why_irq_exit(0);
+	return 0;
+}
+
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(handle_softirq_entry, unsigned int vec)
+{
+	why_irq_enter(1, vec);
+	return 0;
+}
+
+SEC("tp_btf/softirq_exit")
+int BPF_PROG(handle_softirq_exit, unsigned int vec)
+{
+	why_irq_exit(1);
+	return 0;
+}
+
+SEC("tp_btf/hrtimer_expire_entry")
+int BPF_PROG(handle_timer_entry, struct hrtimer *timer, ktime_t *now)
+{
+	why_irq_enter(2, 0);
+	return 0;
+}
+
+SEC("tp_btf/hrtimer_expire_exit")
+int BPF_PROG(handle_timer_exit, struct hrtimer *timer)
+{
+	why_irq_exit(2);
 	return 0;
 }
 

@@ -21,9 +21,58 @@ struct ops_off {
 	__u64 end;    /* switched back in */
 	__u64 kstack; /* kernel stack id it blocked with (stacks on, long enough), else 0 */
 	__s32 sys;    /* syscall it blocked in; -1 none; OPS_OFF_PREEMPTED when preempted */
-	__u32 waker;  /* tid of the waker when known (waker stacks on), else 0 */
+	__u32 waker;  /* tid of the waker when known (waker stacks or --why), else 0; with
+		       * --why an irq number or softirq vector for those wakers */
+	__u32 wake_by; /* --why: 1 + enum ops_why of who woke it, 0 not known */
+	__u32 wake_kind; /* --why: the waker's op kind then (a thread of the process) */
 };
 #define OPS_OFF_PREEMPTED (-2)
+
+/*
+ * Why a thread waited (run --why, bpf/wakers.bpf.h): who ended each blocked interval,
+ * and, when that was a thread of the process, what it was doing meanwhile. The same
+ * classes split a cross-thread operation's queued time by what the threads it waited on
+ * were doing (userspace, kernel/why.c).
+ */
+enum ops_why {
+	OPS_W_ON = 0,   /* a thread of the process, on a CPU meanwhile (in which op kind) */
+	OPS_W_RUNQ,     /* ... waiting for a CPU meanwhile */
+	OPS_W_BLOCKED,  /* ... itself blocked meanwhile (in which syscall; ended by whom) */
+	OPS_W_TIMER,    /* a timer: hrtimer expiry, or the timer softirqs */
+	OPS_W_IRQ,      /* a device interrupt (I/O completion) */
+	OPS_W_SOFTIRQ,  /* a softirq other than the timers' (network, block I/O completion) */
+	OPS_W_IDLE,     /* an interrupt on an idle CPU that no tracepoint named (an IPI) */
+	OPS_W_KTHREAD,  /* a kernel thread (kworker, ksoftirqd, ...) */
+	OPS_W_PROC,     /* a thread of another process */
+	OPS_W_UNKNOWN,  /* no wakeup seen, or the waker's history no longer held */
+	OPS_W_HANDOFF,  /* queued time only: the result's way back to the caller */
+	OPS_W_NR,
+};
+/* Op kinds a slot keeps the waker's on-CPU time for: kind ids 0 (none) .. 14; 15 others */
+#define OPS_WHY_KINDS 16
+/* Syscalls a slot keeps the waker's blocked time for; the rest go to sys_other_ns */
+#define OPS_WHY_SYS 4
+
+/* A thread's blocked time by who ended it: cumulative counters (--why), in its slot. */
+struct ops_why_ctr {
+	__u64 ns[OPS_W_NR];           /* blocked ns by who ended it (enum ops_why) */
+	__u64 kind_ns[OPS_WHY_KINDS]; /* of ns[OPS_W_ON]: by the waker's op kind */
+	__u64 sys_ns[OPS_WHY_SYS];    /* of ns[OPS_W_BLOCKED]: by the waker's syscall, sys_nr1 */
+	__u64 sys_other_ns;           /* ... in a syscall with no free sys_nr1 entry, or none */
+	__u64 chain_ns[OPS_W_NR];     /* of ns[OPS_W_BLOCKED]: who ended the waker's own block */
+	__u64 wakeups;                /* blocked intervals whose wakeup was seen */
+};
+
+struct ops_why_slot {
+	struct ops_why_ctr c;
+	__s32 sys_nr1[OPS_WHY_SYS]; /* syscall number + 1 of each sys_ns entry, 0 unused */
+	/* the wakeup of the blocked interval in progress, noted at sched_waking */
+	__u64 wake_ts;  /* when it was woken; < out_ts: not woken since it blocked */
+	__u32 wclass;   /* enum ops_why */
+	__u32 wtid;     /* waker tid; irq number (OPS_W_IRQ); softirq vector (OPS_W_SOFTIRQ) */
+	__u32 wkind;    /* the waker's op kind (a thread of the process) */
+	__u32 pad_;
+};
 
 /* Thread state as the collector tracks it. */
 enum ops_tstate {
@@ -93,6 +142,9 @@ struct ops_slot {
 	__u64 wake_k;       /* its kernel stack id */
 	__u64 wake_u;       /* its user stack id */
 
+	/* run --why: who ended this thread's blocked intervals (cleared with the slot) */
+	struct ops_why_slot why;
+
 	/* the last OPS_OFF_RING off-CPU intervals: entry (off_seq - 1) % OPS_OFF_RING is the
 	 * newest; off_seq counts every interval. The owning thread reads them while it runs,
 	 * when none is being written. */
@@ -133,6 +185,20 @@ struct ops_stack_val {
 	__u64 count;
 };
 
+/* run --why: the wait-for graph, counted in-kernel per (wakee, waker) and drained per
+ * scenario. */
+#define OPS_MAX_WAITFOR 4096
+struct ops_waitfor_key {
+	__u32 tid;    /* the thread that waited (blocked) */
+	__u32 waker;  /* waker tid; irq number; softirq vector; 0 */
+	__u32 cls;    /* enum ops_why of the waker (OPS_W_ON for any thread of the process) */
+	__u32 kind;   /* op kind of the waiting thread then */
+};
+struct ops_waitfor_val {
+	__u64 ns;     /* blocked ns, until woken */
+	__u64 count;  /* wakeups */
+};
+
 /* How syscalls are accounted (the loader's choice; TIME is the zero default). */
 enum ops_sys_mode {
 	OPS_SYS_TIME = 0,  /* count and time each (sys_enter + sys_exit, two clock reads) */
@@ -151,6 +217,7 @@ enum ops_stat {
 	OPS_STAT_SAMPLES,       /* on-CPU samples taken for the target */
 	OPS_STAT_MISSED_OUT,    /* switch-in of a thread we thought running: repaired */
 	OPS_STAT_MISSED_IN,     /* switch-out of a thread we thought off-CPU: repaired */
+	OPS_STAT_WAITFOR_FULL,  /* --why: wait-for edge table full, a wait not counted */
 	OPS_STAT_NR,
 };
 

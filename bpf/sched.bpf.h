@@ -16,6 +16,7 @@
 #include "slots.bpf.h"
 #include "stacks.bpf.h"
 #include "syscalls.bpf.h"
+#include "wakers.bpf.h"
 
 /* Blocked time ends: charge it to the syscall the thread blocked in. */
 static __always_inline void account_blocked(struct ops_slot *s, __u64 now)
@@ -58,6 +59,7 @@ static __always_inline void off_ring_add(struct ops_slot *s, __u64 now)
 	o->sys = s->blk_sys;
 	o->kstack = stacks_on ? s->pend_kstack : 0;
 	o->waker = stacks_on ? s->pend_waker : 0;
+	why_ring(s, o);
 	s->off_seq++;
 }
 

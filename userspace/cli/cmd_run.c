@@ -30,6 +30,7 @@
 #include "kernel/oprec.h"
 #include "workloads/params.h"
 #include "stacks/profile.h"
+#include "stats/waitfor.h"
 #include "report/outdir.h"
 #include "report/report.h"
 #include "workloads/suite.h"
@@ -55,6 +56,7 @@ struct run_opts {
 	bool stacks;          /* off-CPU, waker, fault stacks and on-CPU samples */
 	bool bpf_stats;       /* time opscope's own BPF programs (kernel BPF stats) */
 	bool hooks_only;      /* programs attached but returning at once; no breakdown */
+	bool why;             /* who ended each wait, and what the threads waited on did */
 	int sample_hz;
 	int64_t min_block_ns;
 };
@@ -74,7 +76,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: opscope run [--suite FILE | --workload W [--param NAME=VALUE ...]] [--out DIR]\n"
 "                   [--reps N] [--warmup D] [--duration D] [--timeout D] [--max-ops N]\n"
-"                   [--no-kernel | --stacks [--freq HZ] [--min-block D]]\n"
+"                   [--no-kernel | --stacks [--freq HZ] [--min-block D]] [--why]\n"
 "                   [--target NAME=VALUE ...] [--quick] [--verbose]\n"
 "\n"
 "Without --suite or --workload, runs the default suite\n"
@@ -97,6 +99,10 @@ static void usage(FILE *f)
 "                          and DIR/stacks/<scenario>/profile.pb.gz (pprof)\n"
 "  -F, --freq HZ           on-CPU sampling rate with --stacks (default 99, 0 off)\n"
 "      --min-block D       blocked intervals shorter than D take no stack (default 50us)\n"
+"      --why               why ops waited: who ended each blocked interval (a thread,\n"
+"                          a timer, an interrupt) and what the threads waited on were\n"
+"                          doing meanwhile; adds a \"Why it waited\" table, the wait-for\n"
+"                          graph DIR/waitfor/<scenario>.svg and trace.json's wakeup arrows\n"
 "      --hooks-only        attach the programs but have them return at once: the\n"
 "                          kernel's own cost of the hooks (no breakdown; for overhead\n"
 "                          measurements against --no-kernel)\n"
@@ -144,6 +150,8 @@ static int check_options(struct run_opts *o)
 				"workload in the suite file, or drop --suite");
 	if (o->stacks && o->no_kernel)
 		return cmd_fail("run", "--stacks needs the kernel collector; drop --no-kernel");
+	if (o->why && o->no_kernel)
+		return cmd_fail("run", "--why needs the kernel collector; drop --no-kernel");
 	if (o->hooks_only && (o->no_kernel || o->stacks))
 		return cmd_fail("run", "--hooks-only measures the bare hooks; drop --no-kernel and "
 				"--stacks");
@@ -179,6 +187,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "bpf-stats", no_argument, NULL, 'b' },
 		{ "hooks-only", no_argument, NULL, 'H' },
 		{ "stacks", no_argument, NULL, 'S' },
+		{ "why", no_argument, NULL, 'Y' },
 		{ "freq", required_argument, NULL, 'F' },
 		{ "min-block", required_argument, NULL, 'B' },
 		{ "target", required_argument, NULL, 't' },
@@ -224,6 +233,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case 'b': o->bpf_stats = true; break;
 		case 'H': o->hooks_only = true; break;
 		case 'S': o->stacks = true; break;
+		case 'Y': o->why = true; break;
 		case 'F': {
 			int64_t hz;
 
@@ -577,6 +587,7 @@ static int plan_run(struct run_session *s, int argc, char **argv)
 	/* hooks only: the programs are attached, but nothing is accounted */
 	r->kernel = !o->no_kernel && !o->hooks_only;
 	r->quick = o->quick;
+	r->why = o->why;
 	envinfo_collect(&r->env);
 	return 0;
 }
@@ -587,7 +598,7 @@ static int start_collector(struct run_session *s)
 	const struct run_opts *o = &s->o;
 	struct collector_opts copts = { .tgid = 0, .verbose = o->verbose,
 					.bpf_stats = o->bpf_stats,
-					.hooks_only = o->hooks_only };
+					.hooks_only = o->hooks_only, .why = o->why };
 	char err[1024];
 
 	if (o->no_kernel)
@@ -634,6 +645,16 @@ static int run_scenario(struct run_session *s, int i, struct scen_result *sr,
 		mon->rep = j;
 		if (run_rep(sr, mon, ops_total) == -ENOMEM)
 			return -ENOMEM;
+		/* --why: the waits counted in the kernel, drained as the stacks are */
+		if (s->o.why && s->coll) {
+			int e = sr->wf ? 0 : (sr->wf = waitfor_new()) ? 0 : -ENOMEM;
+
+			if (!e)
+				e = waitfor_take(sr->wf, s->coll);
+			if (e)
+				cmd_warn("run", "could not read the waits of %s (%s); its wait-for "
+					 "graph lacks them", sc->id, strerror(-e));
+		}
 		/* drained after every repetition so the stack tables never fill up */
 		if (s->prof) {
 			int e = profile_take(s->prof, s->coll, sc->id);
@@ -743,8 +764,9 @@ static int write_outputs(struct run_session *s)
 	if (outdir_commit(&s->od, s->r, s->prof, s->mon->trace, err, sizeof(err)))
 		return cmd_fail("run", "%s", err);
 	shown = report_write_text(s->r, stdout) == 0 && fflush(stdout) == 0;
-	cmd_warn("run", "wrote %s/ (report.json, report.txt, report.html, bench.txt, trace.json%s)",
-		 s->od.path, s->prof ? ", stacks/" : "");
+	cmd_warn("run", "wrote %s/ (report.json, report.txt, report.html, bench.txt, "
+		 "trace.json%s%s)", s->od.path, s->prof ? ", stacks/" : "",
+		 s->o.why ? ", waitfor/" : "");
 	if (!shown)
 		return cmd_fail("run", "the tables could not be written to standard output; read "
 				"them in %s/report.txt", s->od.path);

@@ -33,3 +33,12 @@ void ops_bd_add(struct ops_bd *dst, const struct ops_bd *src)
 	for (; i < OPS_BD_NFIELDS; i++)
 		((uint64_t *)dst)[i] += ((const uint64_t *)src)[i];
 }
+
+void ops_wbd_add(struct ops_wbd *dst, const struct ops_wbd *src)
+{
+	uint64_t *d = (uint64_t *)dst;
+	const uint64_t *s = (const uint64_t *)src;
+
+	for (unsigned i = 0; i < OPS_WBD_NFIELDS; i++)
+		d[i] += s[i];
+}

@@ -8,6 +8,8 @@
 #define OPSCOPE_BREAKDOWN_H
 
 #include <stdint.h>
+#include <linux/types.h>
+#include "opscope.h"
 
 /*
  * Blocked time by syscall uses process-wide indexes into a small table of syscall
@@ -41,5 +43,29 @@ struct ops_bd {
 
 /* dst += src, every field. */
 void ops_bd_add(struct ops_bd *dst, const struct ops_bd *src);
+
+/*
+ * Why an operation waited (run --why; kernel/why.h makes them): its queued time split by
+ * what the threads it waited on were doing, and its blocked time by who ended it, in the
+ * classes of enum ops_why (bpf/opscope.h). Kept apart from struct ops_bd so that ops
+ * recorded without --why pay nothing for it. Kinds are op kind ids (0: outside any op,
+ * OPS_WHY_KINDS - 1: ids from there on), syscalls blk indexes as in ops_bd.
+ */
+struct ops_wbd {
+	uint64_t n;                         /* operations summed */
+	uint64_t q_ns[OPS_W_NR];            /* queued: the threads waited on were ... */
+	uint64_t q_kind_ns[OPS_WHY_KINDS];  /* of q_ns[OPS_W_ON]: on a CPU in op kind */
+	uint64_t q_sys_ns[OPS_BD_BLK];      /* of q_ns[OPS_W_BLOCKED]: blocked in syscall */
+	uint64_t b_ns[OPS_W_NR];            /* blocked: ended by ... */
+	uint64_t b_kind_ns[OPS_WHY_KINDS];  /* of b_ns[OPS_W_ON]: the waker's op kind */
+	uint64_t b_sys_ns[OPS_BD_BLK];      /* of b_ns[OPS_W_BLOCKED]: the waker's syscall */
+	uint64_t b_chain_ns[OPS_W_NR];      /* of b_ns[OPS_W_BLOCKED]: who ended the waker's
+					     * own block (the chain's second step) */
+	uint64_t wakeups;                   /* blocked intervals whose waker was seen */
+};
+
+#define OPS_WBD_NFIELDS (sizeof(struct ops_wbd) / sizeof(uint64_t))
+/* dst += src, every field. */
+void ops_wbd_add(struct ops_wbd *dst, const struct ops_wbd *src);
 
 #endif

@@ -44,6 +44,7 @@ struct collector {
 	struct bpf_link **sample_links;
 	int *sample_fds;
 	int nsample;
+	bool why;
 };
 
 static struct collector *current;
@@ -360,11 +361,26 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 	c->skel->rodata->fault_stacks = opts->stacks && opts->fault_stacks;
 	c->skel->rodata->waker_stacks = opts->stacks && opts->waker_stacks;
 	c->skel->rodata->min_block_ns = opts->min_block_ns;
+	c->skel->rodata->why_on = opts->why;
+	c->why = opts->why && !opts->hooks_only;
 	if (!opts->stacks || opts->sample_hz <= 0)
 		bpf_program__set_autoload(c->skel->progs.handle_sample, false);
 	/* the counters need no program at each wakeup; waker stacks do */
 	if (!opts->stacks || !opts->waker_stacks)
 		bpf_program__set_autoload(c->skel->progs.handle_wakeup, false);
+	/* who woke whom: six programs that run machine-wide, loaded only for --why */
+	if (!opts->why) {
+		struct bpf_program *why_progs[] = {
+			c->skel->progs.handle_waking, c->skel->progs.handle_irq_entry,
+			c->skel->progs.handle_irq_exit, c->skel->progs.handle_softirq_entry,
+			c->skel->progs.handle_softirq_exit, c->skel->progs.handle_timer_entry,
+			c->skel->progs.handle_timer_exit,
+		};
+
+		for (size_t i = 0; i < sizeof(why_progs) / sizeof(why_progs[0]); i++)
+			bpf_program__set_autoload(why_progs[i], false);
+		bpf_map__set_max_entries(c->skel->maps.waitfor, 1);
+	}
 	/* counting syscalls needs only their entry; the off-CPU stacks need their exit */
 	if (opts->sys_mode == OPS_SYS_OFF)
 		bpf_program__set_autoload(c->skel->progs.handle_sys_enter, false);
@@ -461,6 +477,11 @@ void collector_reap(struct collector *c)
 	reap(c);
 }
 
+bool collector_why(struct collector *c)
+{
+	return c->why;
+}
+
 struct collector *collector_current(void)
 {
 	return current;
@@ -532,6 +553,8 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 			st->samples = sum;
 		else if (k == OPS_STAT_MISSED_OUT || k == OPS_STAT_MISSED_IN)
 			st->missed_switches += sum;
+		else if (k == OPS_STAT_WAITFOR_FULL)
+			st->waitfor_full = sum;
 	}
 	free(vals);
 }
@@ -570,6 +593,41 @@ int collector_stacks_take(struct collector *c, struct stack_entry **out, size_t 
 			continue;
 		v[j++] = v[i];
 	}
+	*out = v;
+	*n = j;
+	return 0;
+}
+
+int collector_waitfor_take(struct collector *c, struct waitfor_entry **out, size_t *n)
+{
+	int fd = bpf_map__fd(c->skel->maps.waitfor);
+	struct ops_waitfor_key key, next;
+	struct waitfor_entry *v = NULL;
+	size_t len = 0, cap = 0, j = 0;
+	void *prev = NULL;
+
+	*out = NULL;
+	*n = 0;
+	/* keys first, then lookup-and-delete each: an add racing with the drain is kept */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			struct waitfor_entry *nv = realloc(v, ncap * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		v[len++].key = next;
+		key = next;
+		prev = &key;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (!bpf_map_lookup_and_delete_elem(fd, &v[i].key, &v[i].val))
+			v[j++] = v[i];
 	*out = v;
 	*n = j;
 	return 0;

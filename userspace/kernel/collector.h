@@ -32,6 +32,8 @@ struct collector_opts {
 	int sys_mode;         /* enum ops_sys_mode: time (default), count, or off */
 	bool hooks_only;      /* attach the programs but have them return at once: the
 			       * kernel's own cost of the hooks, for overhead measurements */
+	bool why;             /* who ended each blocked interval (bpf/wakers.bpf.h): loads
+			       * sched_waking and the interrupt, softirq and timer programs */
 };
 
 /* Run count and time of one of opscope's BPF programs (kernel BPF stats). */
@@ -55,7 +57,18 @@ struct collector_stats {
 	uint64_t samples;      /* on-CPU samples of the target */
 	uint64_t missed_switches; /* thread state found inconsistent: a switch event was lost */
 	uint64_t prog_misses;     /* program runs the kernel skipped, all programs */
+	uint64_t waitfor_full;    /* --why: waits not counted, the wait-for table was full */
 };
+
+/* One counted wait (--why): who waited on whom, how long, how often. */
+struct waitfor_entry {
+	struct ops_waitfor_key key;
+	struct ops_waitfor_val val;
+};
+
+/* Read and clear the waits counted so far (--why; one repetition's worth). On success
+ * *out is malloc'd (free it; NULL when there are none) and *n set; returns 0 or -errno. */
+int collector_waitfor_take(struct collector *c, struct waitfor_entry **out, size_t *n);
 
 /* One counted stack: what the kernel side aggregated under one key. */
 struct stack_entry {
@@ -81,6 +94,9 @@ int collector_stack_frames(struct collector *c, uint64_t id, uint64_t *ips, int 
 struct collector *collector_start(const struct collector_opts *opts, char *err, size_t errlen);
 void collector_stop(struct collector *c);
 void collector_get_stats(struct collector *c, struct collector_stats *st);
+
+/* Was it started with opts.why (who ended each blocked interval)? */
+bool collector_why(struct collector *c);
 
 /* The collector that ops_thread_register() uses (the last one started, or NULL). */
 struct collector *collector_current(void);

@@ -16,9 +16,11 @@ int ops_thread_register(struct ops_thread *t)
 
 	memset(t, 0, sizeof(*t));
 	memset(t->blk_idx, 0xff, sizeof(t->blk_idx));
+	memset(t->why_idx, 0xff, sizeof(t->why_idx));
 	t->tid = (uint32_t)gettid();
 	if (!c)
 		return 0;
+	t->why = collector_why(c);
 	/* The lookup is a bpf() syscall: its sys_enter gives this thread a slot if the
 	 * kernel side has not seen it yet, so the slot exists by the time we look. */
 	t->slot = collector_slot_of(c, t->tid);

@@ -20,6 +20,7 @@
 #ifndef OPSCOPE_OPREC_H
 #define OPSCOPE_OPREC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
@@ -34,6 +35,9 @@ struct ops_thread {
 	uint32_t gen;
 	/* slot blk_nr entry -> process-wide blocked-syscall index (sysnames.h), 0xff unknown */
 	uint8_t blk_idx[OPS_BLK_SYS];
+	/* run --why: snapshots also copy the slot's why counters (kernel/why.h) */
+	bool why;
+	uint8_t why_idx[OPS_WHY_SYS]; /* slot why.sys_nr1 entry -> blk index, 0xff unknown */
 };
 
 /*
@@ -47,6 +51,7 @@ struct ops_snap {
 	uint64_t blk_ns[OPS_BLK_SYS];
 	uint64_t blk_other_ns, blk_nosys_ns;
 	uint64_t steal_ns;
+	struct ops_why_ctr why; /* copied only when the thread's why is set */
 };
 
 #define OPS_SNAP_CTR_BYTES (offsetof(struct ops_snap, steal_ns) + 8 - offsetof(struct ops_snap, on_ns))
@@ -92,6 +97,8 @@ static inline void ops_snap_take(const struct ops_thread *t, struct ops_snap *s)
 	memcpy(&s->on_ns, &sl->on_ns, OPS_SNAP_CTR_BYTES);
 	/* The current on-CPU interval began at in_ts. */
 	s->on_ns += s->ts - sl->in_ts;
+	if (__builtin_expect(t->why, 0))
+		memcpy(&s->why, &sl->why.c, sizeof(s->why));
 }
 
 /* Adds the blocked-by-syscall differences into o->blk_ns (zeroed by the caller). */

@@ -18,6 +18,8 @@
 #include "report/outdir.h"
 #include "report/report.h"
 #include "stacks/profile.h"
+#include "stacks/folded.h"
+#include "stats/waitfor.h"
 #include "stats/exemplar.h"
 #include "util/diag.h"
 
@@ -143,6 +145,44 @@ static int write_file(const char *dir, const char *name, const struct report *r,
 	return rc;
 }
 
+/* --why: DIR/waitfor/<scenario>.svg (a '/' in the id becomes '_', as under stacks/), one
+ * wait-for graph per scenario that has one. */
+static int write_waitfor(struct outdir *d, const struct report *r, char *err, size_t errlen)
+{
+	char dir[PATH_MAX + 16], path[PATH_MAX + 300], tmp[PATH_MAX + 320], title[320];
+	bool made = false;
+
+	for (int i = 0; i < r->nscen; i++) {
+		const struct scen_result *s = &r->scen[i];
+		FILE *f;
+		int rc;
+
+		if (!s->wf)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/waitfor", d->tmp);
+		if (!made && mkdir(dir, 0755) && errno != EEXIST) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-rc));
+			return rc;
+		}
+		made = true;
+		snprintf(path, sizeof(path), "%s/%s.svg", dir, s->sc.id);
+		/* one file per scenario: "group/workers=4" -> "group_workers=4.svg" */
+		for (char *q = path + strlen(dir) + 1; *q; q++)
+			if (*q == '/')
+				*q = '_';
+		snprintf(title, sizeof(title), "opscope wait-for graph: %s", s->sc.id);
+		f = atomic_file_open(path, tmp, sizeof(tmp), err, errlen);
+		if (!f)
+			return -errno;
+		rc = waitfor_write_svg(s->wf, title, f);
+		rc = atomic_file_commit(f, tmp, path, rc, err, errlen);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* Every file of the output, into the temp directory d->tmp. */
 static int write_files(struct outdir *d, struct report *r, struct profile *prof,
 		       const struct ex_trace *trace, char *err, size_t errlen)
@@ -174,7 +214,9 @@ static int write_files(struct outdir *d, struct report *r, struct profile *prof,
 		if (rc)
 			return rc;
 	}
-	rc = write_file(d->tmp, "report.json", r, report_write_json, err, errlen);
+	rc = write_waitfor(d, r, err, errlen);
+	if (!rc)
+		rc = write_file(d->tmp, "report.json", r, report_write_json, err, errlen);
 	if (!rc)
 		rc = write_file(d->tmp, "report.txt", r, report_write_text, err, errlen);
 	if (!rc)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "report/report.h"
+#include "stats/waitfor.h"
 #include "kernel/sysnames.h"
 
 const char *scen_status_name(enum scen_status s)
@@ -63,6 +64,7 @@ void report_free(struct report *r)
 
 		for (int k = 0; k < s->nkinds; k++)
 			op_agg_free(s->agg[k]);
+		waitfor_free(s->wf);
 		free(s->reps);
 		metrics_free(s);
 	}
@@ -108,6 +110,28 @@ void kind_name_of(const struct scen_result *s, uint32_t kind, char *buf, size_t 
 		snprintf(buf, len, "%s.kind%u", s->sc.wl->name, kind);
 	else
 		snprintf(buf, len, "%s", n);
+}
+
+/* --why: a cross-thread op kind's queued time is a wait of its callers on the threads
+ * that run it, an edge of the wait-for graph like the kernel's blocked waits. */
+static int queued_edge(struct scen_result *s, int sk, const struct wl_result *res, int k,
+		       const struct op_summary *sum)
+{
+	uint64_t q = 0;
+
+	if (!res->queue_on[k][0])
+		return 0;
+	snprintf(s->queue_waiter[sk], sizeof(s->queue_waiter[sk]), "%s", res->queue_waiter[k]);
+	snprintf(s->queue_on[sk], sizeof(s->queue_on[sk]), "%s", res->queue_on[k]);
+	for (int c = 0; c < OPS_W_NR; c++)
+		if (c != OPS_W_HANDOFF)
+			q += sum->wtotal.q_ns[c];
+	if (!sum->wtotal.n)
+		return 0;
+	if (!s->wf && !(s->wf = waitfor_new()))
+		return -ENOMEM;
+	return waitfor_add(s->wf, res->queue_waiter[k], res->kind[k], res->queue_on[k],
+			   WF_QUEUED, q, sum->wtotal.n);
 }
 
 int scen_add_rep(struct scen_result *s, int rc, struct wl_result *res, uint64_t rss_peak,
@@ -176,6 +200,9 @@ int scen_add_rep(struct scen_result *s, int rc, struct wl_result *res, uint64_t 
 		if (sk >= 0) {
 			int e = op_agg_merge(s->agg[sk], res->agg[k]);
 
+			if (e)
+				err = e;
+			e = queued_edge(s, sk, res, k, &rep->sum[k]);
 			if (e)
 				err = e;
 		}

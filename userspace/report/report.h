@@ -75,6 +75,10 @@ struct scen_result {
 	int scale_base;      /* index of the base scenario */
 	double scale_eff;
 	char bench_sub[SCEN_ID_MAX + SUITE_NAME_MAX]; /* "workers=4", "group/workers=4" */
+	/* run --why: the wait-for graph over the repetitions (stats/waitfor.h), NULL
+	 * without; and per op kind the threads a cross-thread op is queued on */
+	struct waitfor *wf;
+	char queue_waiter[WL_MAX_KINDS][16], queue_on[WL_MAX_KINDS][16];
 };
 
 enum target_unit { TU_DURATION, TU_RATE, TU_BYTES, TU_RATIO, TU_COUNT };
@@ -135,6 +139,7 @@ struct report {
 	char suite_name[SUITE_NAME_MAX];
 	struct run_settings settings;
 	bool kernel, quick, interrupted;
+	bool why;             /* run --why */
 	bool have_collector;
 	struct report_collector coll;
 	double elapsed_s;
@@ -173,6 +178,18 @@ int report_write_bench(const struct report *r, FILE *f);
  */
 int report_write_html(const struct report *r, const char *dir, FILE *f);
 int report_write_html_dir(const struct report *r, const char *dir, char *err, size_t errlen);
+/* The "Why it waited" table (report_why.c); nothing without --why. */
+void report_why_text(const struct report *r, FILE *f);
+struct json_writer;
+/* An op kind's why, per band, into report.json (report_why.c). */
+void report_why_json(struct json_writer *jw, const struct scen_result *s, int k);
+/* A scenario's wait-for graph into report.json (report_why.c). */
+void report_waitfor_json(struct json_writer *jw, const struct scen_result *s);
+/* The queued or blocked part of a why split, in words (report_why.c): "pool-worker
+ * on-CPU in pool.task 61%, pool-worker waiting for a CPU 35%, ...". who names the
+ * threads waited on (NULL: "threads"). Returns the length written. */
+int why_words_queued(const struct ops_wbd *w, const char *who, char *buf, size_t len);
+int why_words_blocked(const struct ops_wbd *w, const char *who, char *buf, size_t len);
 
 /* Targets: defaults are set by report_new; name=value overrides ("off" disables). */
 int report_target_set(struct report *r, const char *name, const char *value, char *err,

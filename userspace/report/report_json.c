@@ -321,9 +321,13 @@ static void json_scenario(struct json_writer *jw, const struct report *r, int id
 			jsonw_null_field(jw, "bands");
 			jsonw_null_field(jw, "exemplars");
 		}
+		if (r->why)
+			report_why_json(jw, s, k);
 		jsonw_end_object(jw);
 	}
 	jsonw_end_array(jw);
+	if (r->why)
+		report_waitfor_json(jw, s);
 
 	jsonw_name(jw, "scaling");
 	if (s->has_scaling) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "report/report.h"
+#include "stats/waitfor.h"
 #include "util/fmt.h"
 
 /* Columns of a line: UTF-8 continuation bytes take none. */
@@ -284,6 +285,55 @@ static void text_breakdown(const struct report *r, FILE *f)
 	}
 }
 
+/* run --why: per op kind and band, why the mean op waited, in words. */
+void report_why_text(const struct report *r, FILE *f)
+{
+	char line[900], words[700], t[16];
+
+	if (!r->why)
+		return;
+	fputc('\n', f);
+	out_wrapped(f, "Why it waited (--why): per op kind and band, the mean op's queued time by "
+		    "what the threads it was queued on were doing, and its blocked time by who "
+		    "ended it; which thread kinds wait on which: waitfor/<scenario>.svg", 2);
+	for (int i = 0; i < r->nscen; i++) {
+		const struct scen_result *s = &r->scen[i];
+
+		for (int k = 0; k < s->nkinds; k++) {
+			const struct op_summary *p = &s->sum[k];
+			double share = 0;
+			int others = 0;
+			const char *who = s->wf ? waitfor_top_waker(s->wf, s->kind[k], &share,
+								    &others) : NULL;
+
+			if (!p->wtotal.n)
+				continue;
+			out_line(f, "%s  %s", s->sc.id, s->kind_name[k]);
+			for (int b = 0; b < BAND_NR; b++) {
+				const struct ops_wbd *w = &p->wband[b];
+				double n = (double)p->band[b].n;
+
+				if (!w->n || !n)
+					continue;
+				if ((double)p->band[b].queued_ns / n >= 1000 &&
+				    why_words_queued(w, s->queue_on[k], words, sizeof(words))) {
+					fmt_ns((double)p->band[b].queued_ns / n, t, sizeof(t));
+					snprintf(line, sizeof(line), "  %-8s  queued %s: %s",
+						 ops_band_names[b], t, words);
+					out_wrapped(f, line, 22);
+				}
+				if ((double)p->band[b].blocked_ns / n >= 1000 &&
+				    why_words_blocked(w, who, words, sizeof(words))) {
+					fmt_ns((double)p->band[b].blocked_ns / n, t, sizeof(t));
+					snprintf(line, sizeof(line), "  %-8s  blocked %s: %s",
+						 ops_band_names[b], t, words);
+					out_wrapped(f, line, 22);
+				}
+			}
+		}
+	}
+}
+
 #define T4_FMT "%-22s %-12s %9s  %-6s %s"
 
 static void text_targets(const struct report *r, FILE *f)
@@ -317,6 +367,7 @@ int report_write_text(const struct report *r, FILE *f)
 	text_resources(r, f);
 	if (r->kernel)
 		text_breakdown(r, f);
+	report_why_text(r, f);
 	text_targets(r, f);
 	if (r->scenarios_failed || r->interrupted) {
 		fputc('\n', f);

@@ -36,6 +36,7 @@ _Static_assert(sizeof(struct ops_bd) % sizeof(uint64_t) == 0, "ops_bd is made of
 struct opagg_chunk {
 	struct ops_bd sum; /* every operation that landed in this coarse bucket */
 	struct ops_bd ex;  /* one of them: the latest power-of-two-th (ex.n == 0: none yet) */
+	struct ops_wbd *w; /* run --why: why they waited, allocated with the first such op */
 };
 
 struct op_agg {
@@ -64,8 +65,11 @@ void op_agg_free(struct op_agg *a)
 {
 	if (!a)
 		return;
-	for (unsigned i = 0; i < OPAGG_NCOARSE; i++)
+	for (unsigned i = 0; i < OPAGG_NCOARSE; i++) {
+		if (a->chunk[i])
+			free(a->chunk[i]->w);
 		free(a->chunk[i]);
+	}
 	hist_free(a->h);
 	free(a);
 }
@@ -103,6 +107,22 @@ int op_agg_add(struct op_agg *a, const struct ops_bd *bd)
 	return 0;
 }
 
+int op_agg_add_why(struct op_agg *a, const struct ops_bd *bd, const struct ops_wbd *w)
+{
+	unsigned ci = hist_bucket(bd->lat_ns) >> OPAGG_COARSE_SHIFT;
+	struct opagg_chunk *c = chunk_get(a, ci);
+	int err;
+
+	if (!c || (!c->w && !(c->w = calloc(1, sizeof(*c->w))))) {
+		a->lost++;
+		return -ENOMEM;
+	}
+	err = op_agg_add(a, bd);
+	if (!err)
+		ops_wbd_add(c->w, w);
+	return err;
+}
+
 void op_agg_add_error(struct op_agg *a)
 {
 	a->errors++;
@@ -116,9 +136,13 @@ int op_agg_merge(struct op_agg *dst, const struct op_agg *src)
 
 	if (dst == src)
 		return -EINVAL;
-	for (unsigned i = 0; i < OPAGG_NCOARSE; i++)
+	for (unsigned i = 0; i < OPAGG_NCOARSE; i++) {
 		if (src->chunk[i] && !chunk_get(dst, i))
 			return -ENOMEM;
+		if (src->chunk[i] && src->chunk[i]->w && !dst->chunk[i]->w &&
+		    !(dst->chunk[i]->w = calloc(1, sizeof(struct ops_wbd))))
+			return -ENOMEM;
+	}
 	err = hist_merge(dst->h, src->h);
 	if (err)
 		return err;
@@ -129,6 +153,8 @@ int op_agg_merge(struct op_agg *dst, const struct op_agg *src)
 		if (!s)
 			continue;
 		ops_bd_add(&d->sum, &s->sum);
+		if (s->w)
+			ops_wbd_add(d->w, s->w);
 		if (!d->ex.n && s->ex.n)
 			d->ex = s->ex;
 	}
@@ -156,9 +182,12 @@ size_t op_agg_bytes(const struct op_agg *a)
 {
 	size_t bytes = sizeof(*a) + hist_bytes(a->h);
 
-	for (unsigned i = 0; i < OPAGG_NCOARSE; i++)
+	for (unsigned i = 0; i < OPAGG_NCOARSE; i++) {
 		if (a->chunk[i])
 			bytes += sizeof(struct opagg_chunk);
+		if (a->chunk[i] && a->chunk[i]->w)
+			bytes += sizeof(struct ops_wbd);
+	}
 	return bytes;
 }
 
@@ -190,6 +219,22 @@ static void bd_add_share(struct ops_bd *dst, const struct ops_bd *src, uint64_t 
 		done[f] += part;
 	}
 	dst->n += k;
+}
+
+/* The same for the why split (its n counts the ops that carried one). */
+static void wbd_add_share(struct ops_wbd *dst, const struct ops_wbd *src, uint64_t k,
+			  uint64_t nc, uint64_t *done, int last)
+{
+	uint64_t *d = (uint64_t *)dst;
+	const uint64_t *s = (const uint64_t *)src;
+
+	for (unsigned f = 0; f < OPS_WBD_NFIELDS; f++) {
+		uint64_t part = last ? s[f] - done[f] :
+			(uint64_t)((unsigned __int128)s[f] * k / nc);
+
+		d[f] += part;
+		done[f] += part;
+	}
 }
 
 static const struct ops_bd *nearest_exemplar(const struct op_agg *a, unsigned ci)
@@ -238,6 +283,7 @@ void op_agg_summarize(const struct op_agg *a, struct op_summary *s)
 		 * it before the histogram counts anything there */
 		const struct opagg_chunk *c = a->chunk[ci];
 		uint64_t nc = coarse_count(h, ci), done[BD_NFIELDS] = { 0 };
+		uint64_t wdone[OPS_WBD_NFIELDS] = { 0 };
 		uint64_t first = seen + 1, last = seen + nc; /* ranks held by this bucket */
 
 		if (!nc)
@@ -248,6 +294,8 @@ void op_agg_summarize(const struct op_agg *a, struct op_summary *s)
 		if (first <= rank_hi[BAND_P99] && rank_hi[BAND_P99] <= last)
 			ci_p99 = ci;
 		ops_bd_add(&s->total, &c->sum);
+		if (c->w)
+			ops_wbd_add(&s->wtotal, c->w);
 		for (int b = 0; b < BAND_NR; b++) {
 			uint64_t lo = b ? rank_hi[b - 1] + 1 : 1;
 			uint64_t from = lo > first ? lo : first;
@@ -257,6 +305,9 @@ void op_agg_summarize(const struct op_agg *a, struct op_summary *s)
 			if (from <= to)
 				bd_add_share(&s->band[b], &c->sum, to - from + 1, nc, done,
 					     to == last);
+			if (from <= to && c->w)
+				wbd_add_share(&s->wband[b], c->w, to - from + 1, nc, wdone,
+					      to == last);
 		}
 	}
 

@@ -29,6 +29,8 @@ struct op_agg *op_agg_new(void);
 void op_agg_free(struct op_agg *a);
 /* Record one successful operation: bd->n must be 1 and bd->lat_ns its latency. */
 int op_agg_add(struct op_agg *a, const struct ops_bd *bd);
+/* The same, with why it waited (run --why): w->n must be 1. */
+int op_agg_add_why(struct op_agg *a, const struct ops_bd *bd, const struct ops_wbd *w);
 /* Count a failed operation (not in the latency histogram). */
 void op_agg_add_error(struct op_agg *a);
 int op_agg_merge(struct op_agg *dst, const struct op_agg *src);
@@ -47,6 +49,10 @@ struct op_summary {
 	struct ops_bd band[BAND_NR];   /* breakdown summed per band (band[i].n ops) */
 	struct ops_bd total;           /* breakdown summed over all ops */
 	struct ops_bd ex_p50, ex_p99;  /* one real operation near p50 and near p99 */
+	/* run --why: why the ops waited, summed per band like band[] (wband[i].n ops of the
+	 * band carried it; 0 without --why) */
+	struct ops_wbd wband[BAND_NR];
+	struct ops_wbd wtotal;
 };
 
 /*

@@ -11,12 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "workloads/chan.h"
 #include "stats/opagg.h"
 #include "kernel/oprec.h"
 #include "workloads/workload.h"
 
-enum { P_MODE, P_PRODUCERS, P_CONSUMERS, P_CAPACITY, P_ELEM_SIZE, P_SPIN, P_PATTERN };
+enum { P_MODE, P_PRODUCERS, P_CONSUMERS, P_CAPACITY, P_ELEM_SIZE, P_SPIN, P_PATTERN, P_GAP };
 enum { M_SPSC, M_MPSC, M_SPMC, M_MPMC };
 enum { PAT_STREAM, PAT_PINGPONG };
 
@@ -42,6 +43,9 @@ static const struct wl_param_def channel_params[] = {
 	[P_PATTERN] = { "pattern", WL_P_ENUM, 0, 1, 0, 0, "stream",
 			"stream (ops chan.send, chan.recv) or pingpong (op chan.pingpong)",
 			pattern_vals },
+	[P_GAP] = { "gap", WL_P_DURATION, 0, 1000000000, 0, 0, "0",
+		    "stream: each producer sleeps this long between sends (a slow source)",
+		    NULL },
 	{ 0 },
 };
 
@@ -72,6 +76,7 @@ struct chwl {
 	unsigned np, nc;
 	uint32_t elem;
 	int pattern;
+	uint64_t gap_ns;
 	struct cthread *prod, *cons;
 };
 
@@ -104,11 +109,17 @@ static void *producer_main(void *arg)
 			if (err)
 				break;
 			ops_snap_delta(&ct->t.ot, &a, &b, &bd);
-			wl_record(&ct->t, 0, &bd, b.ts);
+			wl_record_snaps(&ct->t, 0, &bd, &a, &b);
 		} else if (chan_send(w->ch, buf)) {
 			break; /* closed: forced shutdown */
 		}
 		ct->sent++;
+		if (w->gap_ns) {
+			struct timespec ts = { .tv_sec = (time_t)(w->gap_ns / 1000000000ull),
+					       .tv_nsec = (long)(w->gap_ns % 1000000000ull) };
+
+			nanosleep(&ts, NULL);
+		}
 	}
 out:
 	wl_thr_end(&ct->t);
@@ -162,7 +173,7 @@ static void *consumer_main(void *arg)
 			ops_snap_take(&ct->t.ot, &b);
 			if (!err) {
 				ops_snap_delta(&ct->t.ot, &a, &b, &bd);
-				wl_record(&ct->t, 1, &bd, b.ts);
+				wl_record_snaps(&ct->t, 1, &bd, &a, &b);
 			}
 		} else {
 			err = chan_recv(w->ch, buf);
@@ -218,7 +229,7 @@ static void *pinger_main(void *arg)
 		}
 		if (rec) {
 			ops_snap_delta(&ct->t.ot, &a, &b, &bd);
-			wl_record(&ct->t, 0, &bd, b.ts);
+			wl_record_snaps(&ct->t, 0, &bd, &a, &b);
 		}
 	}
 out:
@@ -336,6 +347,7 @@ static int channel_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 	w->nc = (unsigned)cfg->iv[P_CONSUMERS];
 	w->elem = (uint32_t)cfg->iv[P_ELEM_SIZE];
 	w->pattern = (int)cfg->iv[P_PATTERN];
+	w->gap_ns = (uint64_t)cfg->iv[P_GAP];
 	total = w->np + w->nc;
 	flags = (w->np == 1 && mode != M_MPSC && mode != M_MPMC ? CHAN_SP : 0) |
 		(w->nc == 1 && mode != M_SPMC && mode != M_MPMC ? CHAN_SC : 0);

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "kernel/why.h"
 #include "stats/exemplar.h"
 #include "workloads/workload.h"
 
@@ -425,9 +426,13 @@ static inline __attribute__((always_inline)) void count_op(struct wl_thr *t, uin
 
 static inline __attribute__((always_inline)) void record(struct wl_thr *t, int k,
 							  const struct ops_bd *bd, uint64_t end_ns,
-							  const struct ex_exec *x)
+							  const struct ex_exec *x,
+							  const struct ops_wbd *w)
 {
-	op_agg_add(t->agg[k], bd);
+	if (__builtin_expect(w != NULL, 0))
+		op_agg_add_why(t->agg[k], bd, w);
+	else
+		op_agg_add(t->agg[k], bd);
 	if (__builtin_expect(bd->lat_ns >= t->ex_thresh[k], 0))
 		ex_offer(t, k, bd, end_ns, x);
 	count_op(t, end_ns);
@@ -435,13 +440,26 @@ static inline __attribute__((always_inline)) void record(struct wl_thr *t, int k
 
 void wl_record(struct wl_thr *t, int k, const struct ops_bd *bd, uint64_t end_ns)
 {
-	record(t, k, bd, end_ns, NULL);
+	record(t, k, bd, end_ns, NULL, NULL);
+}
+
+void wl_record_snaps(struct wl_thr *t, int k, const struct ops_bd *bd, const struct ops_snap *a,
+		     const struct ops_snap *b)
+{
+	struct ops_wbd w;
+
+	if (__builtin_expect(!t->ot.why, 1)) {
+		record(t, k, bd, b->ts, NULL, NULL);
+		return;
+	}
+	ops_snap_why(&t->ot, a, b, bd, &w);
+	record(t, k, bd, b->ts, NULL, &w);
 }
 
 void wl_record_ran(struct wl_thr *t, int k, const struct ops_bd *bd, uint64_t end_ns,
-		   const struct ex_exec *x)
+		   const struct ex_exec *x, const struct ops_wbd *w)
 {
-	record(t, k, bd, end_ns, x);
+	record(t, k, bd, end_ns, x, w);
 }
 
 void wl_record_error(struct wl_thr *t, int k, uint64_t end_ns)

@@ -8,6 +8,12 @@
  * caller's latency, and queued_ns = latency - the worker's execution time (time in the
  * queue plus both hand-offs). Each caller has a completion channel sized to its window
  * and parks on it (futex) while waiting for results.
+ *
+ * Workers run each task body as op kind "pool.task" (the kind the kernel side tags their
+ * stacks and wakeups with) and no kind while they wait for tasks. With --why a call also
+ * says what the workers were doing while it was queued: the caller reads the workers'
+ * slots at submit, the worker that picks it up reads them again (kernel/why.h), and the
+ * difference splits the call's queued time.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +26,7 @@
 #include "stats/exemplar.h"
 #include "stats/opagg.h"
 #include "kernel/oprec.h"
+#include "kernel/why.h"
 #include "workloads/workload.h"
 
 enum { P_WORKERS, P_INFLIGHT, P_CALLERS, P_QUEUE, P_PAYLOAD, P_SPIN, P_ALLOC, P_SLEEP, P_IO,
@@ -53,8 +60,15 @@ static const struct wl_param_def pool_params[] = {
 	{ 0 },
 };
 
+/* --why: a call's queued window as the workers lived it, and the split it gives. */
+struct pool_why {
+	struct why_gsnap q0, q1; /* the workers at submit, and at pickup */
+	struct ops_wbd w;        /* the task body's blocked split, then the queued split */
+};
+
 struct pool_task {
 	uint64_t id;
+	struct pool_why *why; /* --why only (not counted as the workload's allocation) */
 	uint32_t caller;
 	bool rec;
 	bool fail;
@@ -78,6 +92,7 @@ struct pool_thread {
 	uint64_t sent, received;  /* callers: calls submitted, results taken */
 	uint64_t next_id;         /* callers: id of the next call */
 	int pipefd[2];            /* workers, io=pipe */
+	struct why_busy busy;     /* workers: on-CPU in task bodies (--why) */
 };
 
 struct pool {
@@ -91,6 +106,8 @@ struct pool {
 	int devnull;
 	double error_rate;
 	struct pool_thread *workers, *callers;
+	uint32_t task_kind;         /* ops_kind_id("pool.task") */
+	struct why_member *members; /* the workers, as --why reads them */
 };
 
 static void run_body(struct pool *p, struct pool_thread *pt, struct pool_task *task)
@@ -139,19 +156,30 @@ static void *worker_main(void *arg)
 
 	if (wl_thr_begin(&pt->t, &p->run))
 		goto out;
-	ops_set_kind(&pt->t.ot, p->run.kind[0]);
 	while (chan_recv(p->taskq, &task) == 0) {
+		if (task->why)
+			why_group_snap(p->members, p->nworkers, (uint32_t)task->id, &task->why->q1);
+		ops_set_kind(&pt->t.ot, p->task_kind);
 		ops_snap_take(&pt->t.ot, &a);
+		/* every task, recorded or not: the queue a recorded call waits in holds both */
+		if (pt->t.ot.why)
+			why_busy_enter(&pt->busy, a.on_ns);
 		task->status = 0;
 		if (task->fail)
 			task->status = -EIO; /* a failing call is refused before any work */
 		else
 			run_body(p, pt, task);
 		ops_snap_take(&pt->t.ot, &b);
+		ops_set_kind(&pt->t.ot, 0);
 		ops_snap_delta(&pt->t.ot, &a, &b, &task->bd);
+		if (pt->t.ot.why)
+			why_busy_leave(&pt->busy, b.on_ns);
+		if (task->why)
+			ops_snap_why(&pt->t.ot, &a, &b, &task->bd, &task->why->w);
 		task->ran = (struct ex_exec){ &pt->t.ot, a.ts, b.ts };
 		if (chan_send(p->done[task->caller], &task)) {
 			/* forced shutdown: nobody will take the result */
+			free(task->why);
 			wl_free(task->out, p->payload);
 			wl_free(task, sizeof(*task) + p->payload);
 		}
@@ -181,13 +209,27 @@ static void take_result(struct pool *p, struct pool_thread *pt, struct pool_task
 		if (task->status) {
 			wl_record_error(&pt->t, 0, now);
 		} else {
+			struct ops_wbd *w = NULL;
+
 			bd = task->bd;
 			exec = bd.lat_ns;
 			bd.lat_ns = now - task->t_submit;
 			bd.queued_ns = bd.lat_ns > exec ? bd.lat_ns - exec : 0;
-			wl_record_ran(&pt->t, 0, &bd, now, &task->ran);
+			if (task->why) {
+				/* submit to pickup, as the workers spent it; then the result's
+				 * way back */
+				uint64_t qh = task->ran.begin > task->t_submit ?
+						task->ran.begin - task->t_submit : 0;
+				uint64_t qt = now > task->ran.end ? now - task->ran.end : 0;
+
+				w = &task->why->w;
+				why_queued(&task->why->q0, &task->why->q1, qh, qt,
+					   p->task_kind, w);
+			}
+			wl_record_ran(&pt->t, 0, &bd, now, &task->ran, w);
 		}
 	}
+	free(task->why);
 	if (task->out)
 		wl_free(task->out, p->payload);
 	wl_free(task, sizeof(*task) + p->payload);
@@ -209,9 +251,16 @@ static struct pool_task *new_call(struct pool *p, struct pool_thread *pt, uint64
 	task->rec = rec;
 	task->fail = threshold && wl_rand(rng) < threshold;
 	task->out = NULL;
+	task->why = NULL;
 	memcpy(task->in, src, p->payload);
 	memcpy(task->in, &task->id, sizeof(task->id));
 	memcpy(task->in + p->payload - sizeof(task->id), &task->id, sizeof(task->id));
+	if (rec && pt->t.ot.why) {
+		task->why = calloc(1, sizeof(*task->why));
+		if (task->why)
+			why_group_snap(p->members, p->nworkers, (uint32_t)task->id,
+				       &task->why->q0);
+	}
 	task->t_submit = ops_now_ns();
 	return task;
 }
@@ -276,8 +325,10 @@ static void *caller_main(void *arg)
 		}
 	}
 out:
-	if (pending)
+	if (pending) {
+		free(pending->why);
 		wl_free(pending, sizeof(*pending) + p->payload);
+	}
 	wl_thr_end(&pt->t);
 	free(src);
 	free(sink);
@@ -307,6 +358,7 @@ static void drain_free(struct pool *p, struct chan *c)
 	while (chan_try_recv(c, &task) == 0) {
 		if (task->out)
 			wl_free(task->out, p->payload);
+		free(task->why);
 		wl_free(task, sizeof(*task) + p->payload);
 	}
 }
@@ -347,13 +399,17 @@ static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struc
 			goto finish;
 		}
 	}
+	p->task_kind = ops_kind_id("pool.task");
 	p->workers = calloc(p->nworkers, sizeof(*p->workers));
+	p->members = calloc(p->nworkers, sizeof(*p->members));
+	for (unsigned i = 0; p->workers && p->members && i < p->nworkers; i++)
+		p->members[i] = (struct why_member){ &p->workers[i].t.ot, &p->workers[i].busy };
 	p->callers = calloc(p->ncallers, sizeof(*p->callers));
 	p->done = calloc(p->ncallers, sizeof(*p->done));
 	for (unsigned i = 0; p->workers && i < p->nworkers; i++)
 		p->workers[i].pipefd[0] = p->workers[i].pipefd[1] = -1;
 	p->taskq = chan_new((uint32_t)cfg->iv[P_QUEUE], sizeof(struct pool_task *), 0, spin);
-	if (!p->workers || !p->callers || !p->done || !p->taskq) {
+	if (!p->workers || !p->callers || !p->done || !p->taskq || !p->members) {
 		wl_fail(&p->run, -ENOMEM, "out of memory setting up the pool");
 		goto finish;
 	}
@@ -413,6 +469,8 @@ static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struc
 
 finish:
 	err = wl_run_finish(&p->run, res);
+	snprintf(res->queue_waiter[0], sizeof(res->queue_waiter[0]), "pool-caller");
+	snprintf(res->queue_on[0], sizeof(res->queue_on[0]), "pool-worker");
 	res->sent = sent;
 	res->received = received;
 	if (leak)
@@ -435,6 +493,7 @@ finish:
 		close(p->devnull);
 	free(p->done);
 	free(p->workers);
+	free(p->members);
 	free(p->callers);
 	wl_run_destroy(&p->run);
 	free(p);

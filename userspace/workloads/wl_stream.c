@@ -331,7 +331,7 @@ static int answer(struct client *cl, unsigned conn, const struct frame_hdr *h)
 	if (s->rec) {
 		ops_snap_take(&cl->t.ot, &b);
 		ops_snap_delta(&cl->t.ot, &s->a, &b, &bd);
-		wl_record(&cl->t, 0, &bd, b.ts);
+		wl_record_snaps(&cl->t, 0, &bd, &s->a, &b);
 	}
 	if (wl_stopping(&cl->t))
 		return 0;

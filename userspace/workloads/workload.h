@@ -17,6 +17,7 @@
 struct ex_set;
 struct ex_kind;
 struct ex_exec;
+struct ops_wbd;
 
 enum wl_ptype {
 	WL_P_INT,      /* plain integer */
@@ -69,6 +70,9 @@ struct wl_result {
 	uint64_t streams_served;        /* stream workload: streams that got every answer */
 	uint64_t sent, received;        /* conservation checks: messages in and out */
 	struct ex_set *ex;              /* slow-operation exemplars (exemplar.h), or NULL */
+	/* cross-thread op kinds: the name of the threads that queue such ops, and of
+	 * those the ops are queued on ("pool-caller", "pool-worker"); "" for the others */
+	char queue_waiter[WL_MAX_KINDS][16], queue_on[WL_MAX_KINDS][16];
 	char error[256];                /* set (non-empty) when the repetition failed */
 };
 
@@ -187,10 +191,15 @@ static inline bool wl_stopping(const struct wl_thr *t)
 /* Record one op of kind index k (into r->kind[]), bd->lat_ns its latency, ending at
  * end_ns; or count it as failed. */
 void wl_record(struct wl_thr *t, int k, const struct ops_bd *bd, uint64_t end_ns);
+/* The same for an op this thread timed with snapshots a and b (bd their delta, b->ts its
+ * end): with --why, the split of its blocked time by who ended it comes along. */
+void wl_record_snaps(struct wl_thr *t, int k, const struct ops_bd *bd, const struct ops_snap *a,
+		     const struct ops_snap *b);
 /* The same for an op that ran on another thread (a pool call): x says which thread ran
- * it and when, so a slow op's exemplar keeps that thread's off-CPU intervals. */
+ * it and when, so a slow op's exemplar keeps that thread's off-CPU intervals; w is why
+ * it waited (--why), or NULL. */
 void wl_record_ran(struct wl_thr *t, int k, const struct ops_bd *bd, uint64_t end_ns,
-		   const struct ex_exec *x);
+		   const struct ex_exec *x, const struct ops_wbd *w);
 void wl_record_error(struct wl_thr *t, int k, uint64_t end_ns);
 
 /*
