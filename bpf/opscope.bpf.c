@@ -39,6 +39,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 
 	if (hooks_only)
 		return 0;
+	why_switch_reset();
 	if (prev->tgid == targ_tgid) {
 		now = bpf_ktime_get_ns();
 		switch_out(prev, preempt, switch_prev_state(ctx, prev), now);

@@ -108,6 +108,25 @@ static __always_inline void why_irq_exit(int which)
 		c->timer--;
 }
 
+/*
+ * At every context switch: no CPU switches tasks inside an interrupt or a softirq (not
+ * on these non-RT kernels), so the depths are 0 here. This heals a depth left behind by
+ * an exit that ran before its program was attached (programs attach one at a time).
+ */
+static __always_inline void why_switch_reset(void)
+{
+	struct why_irqctx *c;
+
+	if (!why_on)
+		return;
+	c = why_ctx();
+	if (c && (c->hardirq | c->softirq | c->timer)) {
+		c->hardirq = 0;
+		c->softirq = 0;
+		c->timer = 0;
+	}
+}
+
 /* Who is waking a task now, when it is not a thread of the process: the class, and in
  * *id the irq number, vector or tid. Returns OPS_W_ON for a thread of the process. */
 static __always_inline __u32 why_context(__u32 *id)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "kernel/sysnames.h"
+#include "kernel/why.h"
 #include "stacks/folded.h"
 #include "stats/exemplar.h"
 #include "util/json.h"
@@ -78,7 +79,82 @@ static const char *interval_name(const struct ops_off *o)
 	return sysnames_of_nr(o->sys);
 }
 
-static void write_intervals(FILE *f, uint32_t pid, uint64_t tid, const struct ex_op *op)
+/*
+ * --why: who woke an interval. Each waker gets a track of its own beside the threads'
+ * ("chan-producer 1234: wakeups", or "timer: wakeups" for what is no thread), holding a
+ * one-step slice at each wakeup, from which a flow arrow goes to the woken interval.
+ * Separate tracks, so that these slices never cut across a thread's op slices.
+ */
+#define WAKE_TRACK_BASE 700000000ull
+#define WAKE_TRACKS 256
+
+struct wake_tracks {
+	uint64_t id[WAKE_TRACKS];
+	uint32_t n;
+	uint64_t *flow;
+};
+
+static uint64_t wake_track(const struct ops_off *o)
+{
+	uint32_t cls = o->wake_by - 1;
+
+	if (cls == OPS_W_ON)
+		return WAKE_TRACK_BASE + o->waker;
+	return WAKE_TRACK_BASE - 1 - cls; /* one per class of non-thread waker */
+}
+
+static void wake_arrow(FILE *f, uint32_t pid, uint64_t tid, const struct ops_off *o, uint64_t gw,
+		       struct wake_tracks *wt)
+{
+	uint64_t track = wake_track(o);
+	uint32_t i;
+
+	for (i = 0; i < wt->n && wt->id[i] != track; i++)
+		;
+	if (i == wt->n) {
+		if (wt->n == WAKE_TRACKS)
+			return; /* more wakers than tracks: the interval keeps its args */
+		wt->id[wt->n++] = track;
+	}
+	slice(f, pid, track, "wake", "wake", gw, gw + TRACE_GRID_NS);
+	fprintf(f, ",\"args\":{\"woken_tid\":%" PRIu64 "}}", tid % 10000000);
+	(*wt->flow)++;
+	fprintf(f, ",\n{\"ph\":\"s\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu64
+		",\"name\":\"wakes\",\"cat\":\"wake\",\"id\":%" PRIu64, pid, track, *wt->flow);
+	put_us(f, "ts", gw);
+	fprintf(f, "},\n{\"ph\":\"f\",\"bp\":\"e\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu64
+		",\"name\":\"wakes\",\"cat\":\"wake\",\"id\":%" PRIu64, pid, tid, *wt->flow);
+	put_us(f, "ts", gw);
+	fputs("}", f);
+}
+
+static void wake_track_names(FILE *f, uint32_t pid, const struct ex_set *s,
+			     const struct wake_tracks *wt)
+{
+	for (uint32_t i = 0; i < wt->n; i++) {
+		uint64_t id = wt->id[i];
+		char name[96];
+
+		if (id >= WAKE_TRACK_BASE) {
+			uint32_t tid = (uint32_t)(id - WAKE_TRACK_BASE);
+			const char *nm = ex_set_thread_name(s, tid);
+
+			snprintf(name, sizeof(name), "%s %u: wakeups", nm ? nm : "thread", tid);
+		} else {
+			snprintf(name, sizeof(name), "%s: wakeups",
+				 why_class_key((unsigned)(WAKE_TRACK_BASE - 1 - id)));
+		}
+		fprintf(f, ",\n{\"ph\":\"M\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu64
+			",\"name\":\"thread_name\",\"args\":{\"name\":", pid, id);
+		json_write_escaped(f, name);
+		fprintf(f, "}},\n{\"ph\":\"M\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu64
+			",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%" PRIu64
+			"}}", pid, id, id);
+	}
+}
+
+static void write_intervals(FILE *f, uint32_t pid, uint64_t tid, const struct ex_op *op,
+			    struct wake_tracks *wt)
 {
 	for (uint32_t i = 0; i < op->noff; i++) {
 		const struct ops_off *o = &op->off[i];
@@ -95,8 +171,15 @@ static void write_intervals(FILE *f, uint32_t pid, uint64_t tid, const struct ex
 			w - b, e - w);
 		if (o->sys >= 0)
 			fprintf(f, ",\"syscall\":\"%s\"", sysnames_of_nr(o->sys));
-		if (o->waker)
+		if (o->wake_by && o->wake_by - 1 == OPS_W_ON)
 			fprintf(f, ",\"waker_tid\":%" PRIu32, o->waker);
+		else if (o->waker && !o->wake_by)
+			fprintf(f, ",\"waker_tid\":%" PRIu32, o->waker);
+		if (o->wake_by)
+			fprintf(f, ",\"woken_by\":\"%s\"", o->wake_by - 1 == OPS_W_ON ? "thread" :
+				why_class_key(o->wake_by - 1));
+		if (o->wake_by && o->wake_kind)
+			fprintf(f, ",\"waker_op\":\"%s\"", ops_kind_name(o->wake_kind));
 		if (o->kstack)
 			fprintf(f, ",\"kstack_id\":\"0x%016" PRIx64 "\"", (uint64_t)o->kstack);
 		fputs("}}", f);
@@ -108,6 +191,8 @@ static void write_intervals(FILE *f, uint32_t pid, uint64_t tid, const struct ex
 			slice(f, pid, tid, "runq", "offcpu.runq", gw, ge);
 			fputs("}", f);
 		}
+		if (o->wake_by && o->wake_by <= OPS_W_NR && gw > gb && gw < ge)
+			wake_arrow(f, pid, tid, o, gw, wt);
 	}
 }
 
@@ -145,11 +230,16 @@ static int write_scenario(FILE *f, const char *scenario, const struct ex_set *s,
 {
 	size_t nops = ex_set_count(s);
 	struct ex_top *tp = calloc(nops * 2 + 1, sizeof(*tp));
+	struct wake_tracks *wt = calloc(1, sizeof(*wt));
 	size_t nt = 0;
 	char pname[320];
 
-	if (!tp)
+	if (!tp || !wt) {
+		free(tp);
+		free(wt);
 		return -ENOMEM;
+	}
+	wt->flow = flow;
 	snprintf(pname, sizeof(pname), "opscope: %s", scenario);
 	fprintf(f, ",\n{\"ph\":\"M\",\"pid\":%" PRIu32 ",\"tid\":0,\"name\":\"process_name\","
 		"\"args\":{\"name\":", pid);
@@ -213,7 +303,7 @@ static int write_scenario(FILE *f, const char *scenario, const struct ex_set *s,
 			slice(f, pid, tid, ops_kind_name(op->kind), "op", tp[i].b, tp[i].e);
 			write_op_args(f, op);
 			if (op->x_tid == op->tid) {
-				write_intervals(f, pid, tid, op);
+				write_intervals(f, pid, tid, op, wt);
 				continue;
 			}
 			/* a flow arrow from the op to where it ran */
@@ -238,9 +328,11 @@ static int write_scenario(FILE *f, const char *scenario, const struct ex_set *s,
 		slice(f, pid, tid, name, "run", tp[i].b, tp[i].e);
 		fprintf(f, ",\"args\":{\"for_tid\":%" PRIu32 ",\"intervals\":%" PRIu32
 			",\"intervals_lost\":%" PRIu32 "}}", op->tid, op->noff, op->lost);
-		write_intervals(f, pid, tid, op);
+		write_intervals(f, pid, tid, op, wt);
 	}
+	wake_track_names(f, pid, s, wt);
 	free(tp);
+	free(wt);
 	return 0;
 }
 
