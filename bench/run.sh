@@ -13,7 +13,9 @@
 # switches and faults, blocked-in syscall from saved registers); opscope-all = counters,
 # off-CPU and waker stacks, fault stacks and 99 Hz on-CPU sampling at the default minimum
 # block time (50us: shorter blocks take no stack walk); opscope-all-1us = the same walking stacks for blocks of 1us and more, as
-# offcputime does by default; perf = perf record -e sched:sched_switch -g -a; runqlat and
+# offcputime does by default; opscope-why = the counters plus run --why's programs
+# (sched_waking, the interrupt, softirq and timer-expiry tracepoints: who ended each
+# wait); perf = perf record -e sched:sched_switch -g -a; runqlat and
 # syscount (Debian's libbpf-tools) where the workload stresses what they measure. pipe and
 # pingpong run pinned to CPU 0, as the reference figures in the issue: cross-CPU wakeups
 # on these VMs vary twofold from run to run.
@@ -89,6 +91,7 @@ record_opts() {
 	opscope-off) echo --syscalls off ;;
 	opscope-all) echo -s ;;
 	opscope-all-1us) echo -s -m 1us ;;
+	opscope-why) echo --why ;;
 	esac
 }
 run_opts() {
@@ -97,6 +100,7 @@ run_opts() {
 	opscope-count | opscope-off) echo - ;;
 	opscope-all) echo --stacks ;;
 	opscope-all-1us) echo --stacks --min-block 1us ;;
+	opscope-why) echo --why ;;
 	esac
 }
 prof_run() {
@@ -172,7 +176,7 @@ extra_profs() {
 	syscall) echo syscount ;;
 	esac
 }
-PROFS="none opscope-hooks opscope opscope-count opscope-off opscope-all opscope-all-1us perf offcputime"
+PROFS="none opscope-hooks opscope opscope-count opscope-off opscope-why opscope-all opscope-all-1us perf offcputime"
 echo "== overhead: ns per operation of each workload, median of $REPS interleaved runs ($((REPS * 3)) for the scenarios)"
 declare -A EV
 for wl in $WLS; do
@@ -261,6 +265,9 @@ for wl in pipe pingpong; do
 	printf '%-4s %s: switches and syscalls counted %s vs syscount (syscalls only) %s (goal: below it)\n' \
 		"$(verdict "$a" "$o")" "$wl" "$(pct "$a")" "$(pct "$o")"
 done
+r=$(ratio pipe opscope-why)
+d=$(ratio pipe opscope)
+printf '     --why on perf bench sched pipe: %s, beside the default counters %s (its programs load only with --why)\n' "$(pct "$r")" "$(pct "$d")"
 r=$(ratio scenarios opscope)
 printf '%-4s counters on the default scenarios: %s (goal under +2%%)\n' "$(verdict "$r" 1.02)" "$(pct "$r")"
 printf '     the kernel'"'"'s floor there: the same hooks with programs that return at once cost %s\n' "$(pct "$(ratio scenarios opscope-hooks)")"

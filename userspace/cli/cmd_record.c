@@ -126,6 +126,9 @@ static void usage(FILE *f)
 		   "                     count them at entry, untimed (cheaper); off: neither\n"
 		   "                     (cheapest; the syscall a thread blocked in is kept)\n"
 		   "  -T                 the same as --syscalls count\n"
+		   "      --why          also load the wakeup programs of run --why (who ended\n"
+		   "                     each wait); record prints no table of them yet: this\n"
+		   "                     measures what they cost (make bench)\n"
 		   "      --hooks-only   attach the programs but have them do nothing: what the\n"
 		   "                     kernel's hooks alone cost (for overhead measurements)\n"
 		   "  -v, --verbose      show libbpf's messages\n");
@@ -186,6 +189,7 @@ static int parse_args(int argc, char **argv, struct rec_session *s)
 		{ "syscalls", required_argument, NULL, 'S' },
 		{ "no-syscall-time", no_argument, NULL, 'T' },
 		{ "hooks-only", no_argument, NULL, 'H' },
+		{ "why", no_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -239,6 +243,7 @@ static int parse_args(int argc, char **argv, struct rec_session *s)
 			break;
 		case 'T': opts->sys_mode = OPS_SYS_COUNT; break;
 		case 'H': opts->hooks_only = true; break;
+		case 'Y': opts->why = true; break;
 		case 'h':
 			usage(stdout);
 			return 1;

@@ -167,7 +167,72 @@ struct explain_bd {
 	bool bsum, csum;                  /* sums over ops (else per-op means) */
 	const char *label;                /* band name, or "all ops" */
 	const char *op;
+	const struct json_value *bw, *cw; /* run --why: the band's why split, or NULL */
 };
+
+/* run --why: a band's why object (kinds[].why.bands[]), NULL without. */
+static const struct json_value *why_band(const struct json_value *kind, const char *band)
+{
+	return band ? json_find_by(json_get(json_get(kind, "why"), "bands"), "band", band) :
+		      NULL;
+}
+
+/* The part of a why split that moved most: its words and its move. One list of parts
+ * (what = "queued_ns" or "blocked_ns", then their by-op and by-syscall details). */
+static const char *why_move(const struct json_value *bw, const struct json_value *cw,
+			    const char *what, double *move)
+{
+	static const struct {
+		const char *key, *words;
+	} parts[] = {
+		{ "on_cpu", "on-CPU" }, { "runq", "waiting for a CPU" },
+		{ "blocked", "blocked" }, { "timer", "a timer" },
+		{ "irq", "a device interrupt" }, { "softirq", "a softirq" },
+		{ "idle_interrupt", "an interrupt on an idle CPU" },
+		{ "kernel_thread", "a kernel thread" }, { "other_process", "another process" },
+		{ "unknown", "not known" }, { "handoff", "the result's way back" },
+	};
+	const char *best = NULL;
+
+	*move = 0;
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		double a = json_get_num(json_get(bw, what), parts[i].key, 0);
+		double c = json_get_num(json_get(cw, what), parts[i].key, 0);
+
+		if (fabs(c - a) > fabs(*move)) {
+			*move = c - a;
+			best = parts[i].words;
+		}
+	}
+	return best;
+}
+
+/* "; queued +9.8 ms: pool-worker waiting for a CPU +9.1 ms" (run --why, both sides). */
+static void explain_why(struct sbuf *b, const struct explain_bd *e, const char *field,
+			const struct json_value *bk)
+{
+	const char *what = !strcmp(field, "queued_ns") ? "queued_ns" : "blocked_ns";
+	const char *who = json_get_str(json_get(bk, "why"), strcmp(what, "queued_ns") ?
+				       "blocked_on" : "queued_on", NULL);
+	const char *words;
+	double move;
+	char d[32];
+
+	if (!e->bw || !e->cw)
+		return;
+	words = why_move(e->bw, e->cw, what, &move);
+	if (!words)
+		return;
+	fmt_ns_delta(d, sizeof(d), move);
+	if (!strcmp(what, "queued_ns"))
+		sbuf_printf(b, "; of it, %s%s%s %s", who ? who : "", who ? " " : "", words, d);
+	else if (!strcmp(words, "on-CPU") || !strcmp(words, "waiting for a CPU") ||
+		 !strcmp(words, "blocked"))
+		sbuf_printf(b, "; of it, woken by %s, %s meanwhile, %s", who ? who : "a thread",
+			    words, d);
+	else
+		sbuf_printf(b, "; of it, woken by %s %s", words, d);
+}
 
 struct part_move {
 	const char *label, *field;
@@ -303,6 +368,8 @@ char *cmp_explain_latency(const struct json_value *bs, const struct json_value *
 
 	e.bb = breakdown_of(bk, band_metric, &e.bsum, &e.label);
 	e.cb = breakdown_of(ck, band_metric, &e.csum, &e.label);
+	e.bw = why_band(bk, band_for(band_metric));
+	e.cw = why_band(ck, band_for(band_metric));
 	explain_head(&b, row, op);
 	if (!json_is(e.bb, JSON_OBJECT) || !json_is(e.cb, JSON_OBJECT)) {
 		sbuf_printf(&b, "; no kernel breakdown in %s (run without --no-kernel to "
@@ -325,6 +392,10 @@ char *cmp_explain_latency(const struct json_value *bs, const struct json_value *
 		if (shown && fabs(parts[i].d) < 0.1 * fabs(lat_d))
 			break;
 		explain_part(&b, &e, &parts[i], !shown);
+		/* --why: which part of the largest move grew */
+		if (!shown && (!strcmp(parts[i].field, "queued_ns") ||
+			       !strcmp(parts[i].field, "blocked_ns")))
+			explain_why(&b, &e, parts[i].field, ck);
 		shown++;
 	}
 	if (!shown)
