@@ -205,8 +205,9 @@ START_TEST(test_trace_json)
 	op->end = op->x_end = 3000000;
 	op->bd = bd_of(2000000);
 	op->noff = 2;
-	op->off[0] = (struct ops_off){ 1100000, 1600000, 1650001, 0xabc, SYS_clock_nanosleep, 7 };
-	op->off[1] = (struct ops_off){ 2000000, 2000000, 2100000, 0, OPS_OFF_PREEMPTED, 0 };
+	op->off[0] = (struct ops_off){ 1100000, 1600000, 1650001, 0xabc, SYS_clock_nanosleep, 7,
+				       0, 0 };
+	op->off[1] = (struct ops_off){ 2000000, 2000000, 2100000, 0, OPS_OFF_PREEMPTED, 0, 0, 0 };
 	ck_assert_int_eq(ex_set_add(s, op), 0);
 	/* a second op of the same thread overlapping the first: another track */
 	op->begin = op->x_begin = 2500000;
@@ -222,7 +223,7 @@ START_TEST(test_trace_json)
 	op->x_begin = 5200000;
 	op->x_end = 5800000;
 	op->noff = 1;
-	op->off[0] = (struct ops_off){ 5300000, 5700000, 5750000, 0, SYS_clock_nanosleep, 0 };
+	op->off[0] = (struct ops_off){ 5300000, 5700000, 5750000, 0, SYS_clock_nanosleep, 0, 0, 0 };
 	ck_assert_int_eq(ex_set_add(s, op), 0);
 	ck_assert_int_eq(ex_set_name(s, 100, "caller"), 0);
 	ck_assert_int_eq(ex_set_name(s, 200, "worker \"1\""), 0);
