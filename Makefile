@@ -49,7 +49,8 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS      := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 
 # Every .c under userspace/, one folder per role (docs/ARCHITECTURE.md): no list to keep.
-USER_SRCS  := $(wildcard userspace/*/*.c)
+# userspace/lib/ is libopscope, linked into users' programs, not into opscope.
+USER_SRCS  := $(filter-out userspace/lib/%,$(wildcard userspace/*/*.c))
 USER_OBJS  := $(patsubst userspace/%.c,$(OUT)/obj/%.o,$(USER_SRCS))
 LIB_OBJS   := $(filter-out $(OUT)/obj/cli/main.o,$(USER_OBJS))
 
@@ -60,11 +61,59 @@ ITEST_BINS := $(patsubst tests/integration/%.c,$(OUT)/tests/%,$(ITEST_SRCS))
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 
+# libopscope (docs/INSTRUMENTING.md): only libc, position-independent, nothing exported
+# but the public API of userspace/lib/include/opscope/ops.h; the soname follows its ABI.
+LIBOPS_ABI  := $(shell sed -n 's/^\#define OPSCOPE_ABI \([0-9]*\).*/\1/p' \
+		 userspace/lib/include/opscope/ops.h)
+LIBOPS_SRCS := $(wildcard userspace/lib/*.c)
+LIBOPS_OBJS := $(patsubst userspace/lib/%.c,$(OUT)/lib/obj/%.o,$(LIBOPS_SRCS))
+LIBOPS_A    := $(OUT)/lib/libopscope.a
+LIBOPS_SO   := $(OUT)/lib/libopscope.so.$(LIBOPS_ABI)
+LIBOPS_CFLAGS := -O2 -g $(WARN) -fPIC -fvisibility=hidden -fno-omit-frame-pointer -pthread \
+		 -D_GNU_SOURCE -Iuserspace/lib/include -Iuserspace -Ibpf -MMD -MP
+PREFIX     ?= /usr/local
+OPSCOPE_VERSION := $(shell sed -n 's/^\#define OPSCOPE_VERSION "\(.*\)"/\1/p' \
+		    userspace/report/envinfo.h)
+
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps run test unit integration bench clean vmlinux format
+.PHONY: all deps lib install run test unit integration bench clean vmlinux format
 
-all: $(OUT)/opscope
+all: $(OUT)/opscope lib
+
+lib: $(LIBOPS_A) $(LIBOPS_SO) $(OUT)/lib/libopscope.so
+
+$(OUT)/lib/obj/%.o: userspace/lib/%.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(LIBOPS_CFLAGS) -c $< -o $@
+
+$(LIBOPS_A): $(LIBOPS_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# -z nodelete: a thread's exit calls into the library (its ring goes back to opscope),
+# so it must stay loaded even if a program dlclose()s it
+$(LIBOPS_SO): $(LIBOPS_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libopscope.so.$(LIBOPS_ABI) -Wl,-z,nodelete -Wl,--no-undefined \
+		-pthread $^ -o $@
+
+$(OUT)/lib/libopscope.so: $(LIBOPS_SO)
+	$(Q)ln -sf $(notdir $<) $@
+
+# make install PREFIX=/usr/local: the opscope binary, the header, both libraries and the
+# pkg-config file (so: cc prog.c $$(pkg-config --cflags --libs opscope))
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/opscope \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(OUT)/opscope $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 userspace/lib/include/opscope/ops.h $(DESTDIR)$(PREFIX)/include/opscope/
+	install -m 644 $(LIBOPS_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBOPS_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf $(notdir $(LIBOPS_SO)) $(DESTDIR)$(PREFIX)/lib/libopscope.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(OPSCOPE_VERSION)|' scripts/opscope.pc.in \
+		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/opscope.pc
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/install-deps.sh
@@ -93,6 +142,13 @@ $(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) -o $@ $(LDLIBS) $(shell pkg-config --libs check)
+
+# the library's own tests link it as programs do (libopscope.a) and call its public header
+$(OUT)/tests/test_libops: tests/unit/test_libops.c $(LIB_OBJS) $(LIBOPS_A)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Itests -Iuserspace/lib/include $< $(LIB_OBJS) $(LIBOPS_A) -o $@ \
+		$(LDLIBS) $(shell pkg-config --libs check)
 
 $(OUT)/tests/itest_%: tests/integration/itest_%.c $(LIB_OBJS)
 	$(call msg,CC,$@)
@@ -139,4 +195,5 @@ format:
 clean:
 	rm -rf $(OUT)
 
--include $(wildcard $(OUT)/obj/*/*.d $(OUT)/bpf/*.d $(OUT)/tests/*.d $(OUT)/bench/*.d)
+-include $(wildcard $(OUT)/obj/*/*.d $(OUT)/bpf/*.d $(OUT)/tests/*.d $(OUT)/bench/*.d \
+		     $(OUT)/lib/obj/*.d)

@@ -501,6 +501,16 @@ volatile struct ops_slot *collector_slot_of(struct collector *c, uint32_t tid)
 	return &c->slots[idx];
 }
 
+int collector_slots_fd(struct collector *c)
+{
+	return bpf_map__fd(c->skel->maps.slots);
+}
+
+size_t collector_slots_len(struct collector *c)
+{
+	return c->slots_len;
+}
+
 uint32_t collector_slots_used(struct collector *c)
 {
 	uint32_t n = c->skel->bss->next_slot;

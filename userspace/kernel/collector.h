@@ -104,6 +104,10 @@ struct collector *collector_current(void);
 /* The slot array (OPS_MAX_SLOTS entries) and the slot of a tid, or NULL. */
 volatile struct ops_slot *collector_slots(struct collector *c);
 volatile struct ops_slot *collector_slot_of(struct collector *c, uint32_t tid);
+/* The slot array's map fd and the length to mmap it with (marked programs map it too,
+ * kernel/attach.h). */
+int collector_slots_fd(struct collector *c);
+size_t collector_slots_len(struct collector *c);
 /* Slots [0, n) have been handed out at least once; a slot with tid 0 is free. */
 uint32_t collector_slots_used(struct collector *c);
 
