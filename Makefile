@@ -160,6 +160,11 @@ $(BENCH_DEPS_STAMP): scripts/install-deps.sh | $(DEPS_STAMP)
 	$(Q)bash scripts/install-deps.sh --bench
 	$(Q)touch $@
 
+$(OUT)/bench/bench_libops: bench/bench_libops.c $(LIB_OBJS) $(LIBOPS_A) | $(BENCH_DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Ibench -Iuserspace/lib/include $< $(LIB_OBJS) $(LIBOPS_A) -o $@ $(LDLIBS)
+
 $(OUT)/bench/%: bench/%.c $(LIB_OBJS) | $(BENCH_DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)

@@ -53,6 +53,7 @@ echo
 
 echo "== driver micro-benchmarks"
 "$B/bench/bench_oprec" | tee "$tmp/oprec"
+"$B/bench/bench_libops" | tee "$tmp/libops"
 "$B/bench/bench_hist"
 "$B/bench/bench_chan" 2>&1 | tail -8
 echo
@@ -282,6 +283,11 @@ for wl in pipe pingpong; do
 done
 rec=$(sed -n 's/.*recording overhead beyond the clock *\([0-9.]*\).*/\1/p' "$tmp/oprec")
 printf '%-4s per-operation recording: %s ns beyond the two clock reads (goal at most 30 ns)\n' "$(verdict "$rec" 30)" "$rec"
+lib=$(sed -n 's/.*libops_beyond_clock_ns=\([0-9.]*\).*/\1/p' "$tmp/libops")
+printf '%-4s libopscope per operation: %s ns beyond the two clock reads (goal at most 30 ns)\n' "$(verdict "$lib" 30)" "$lib"
+det=$(sed -n 's/.*libops_detached_ns=\([0-9.]*\).*/\1/p' "$tmp/libops")
+clk=$(sed -n 's/.*libops_beyond_clock_ns=[0-9.]* clock_ns=\([0-9.]*\).*/\1/p' "$tmp/libops")
+printf '%-4s libopscope detached: %s ns per begin+end (goal: at most the clock reads, %s ns)\n' "$(verdict "$det" "$clk")" "$det" "$clk"
 la=$(sed -n 's/.*load_attach_ms=\([0-9.]*\).*/\1/p' "$tmp/oprec")
 printf '%-4s load and attach: %s ms (goal under 300 ms)\n' "$(verdict "$la" 300)" "$la"
 $OPSCOPE run --quick --out "$tmp/loss" >"$tmp/lossrun" 2>&1
