@@ -6,10 +6,17 @@
  *	opscope record -p PID [-d 10s] [-o DIR]
  *	opscope record [-d 10s] [-o DIR] -- CMD ARGS...
  *
+ * A program that marks its own operations with libopscope (docs/INSTRUMENTING.md) is
+ * attached too (kernel/attach.h): its operations become the same outputs as `opscope run`
+ * gives (report.txt's tables, report.json, bench.txt, trace.json), one scenario per op
+ * kind.
+ *
  * Life cycle, one function per step on a struct rec_session (cmd_record, at the end, is
  * the list): parse_args -> start_target (check -p PID, or fork CMD and hold it before
- * exec) -> start_collector -> start_recording (CMD may exec now) -> record_until_done ->
- * print_prog_stats (-b) -> collect_threads -> print_summary -> write_outputs (-o).
+ * exec) -> start_collector -> start_marks (listen; -p: tell the program) ->
+ * start_recording (CMD may exec now, told where opscope listens) -> record_until_done ->
+ * print_prog_stats (-b) -> stop_marks -> collect_threads -> print_summary ->
+ * report_marks (the program's ops, if any) -> write_outputs (-o).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,10 +32,16 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli/commands.h"
+#include "kernel/attach.h"
 #include "kernel/collector.h"
 #include "kernel/oprec.h"
+#include "report/envinfo.h"
+#include "report/outdir.h"
 #include "report/record_text.h"
+#include "report/report.h"
 #include "stacks/profile.h"
+#include "stats/exemplar.h"
+#include "workloads/marks.h"
 #include "workloads/params.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -115,8 +128,13 @@ static void usage(FILE *f)
 		   "       opscope record [OPTIONS] -- CMD [ARGS...]\n"
 		   "Accounts every thread of the process (not the processes it forks) until "
 		   "it exits,\nDURATION passes or Ctrl-C.\n"
+		   "A program that marks its operations with libopscope (docs/INSTRUMENTING.md)\n"
+		   "also gets their latency and kernel breakdown, as opscope run gives.\n"
 		   "  -d, --duration D   stop after D (500ms, 10s)\n"
-		   "  -o, --out DIR      write record.txt (and stacks/ with --stacks) into DIR\n"
+		   "  -o, --out DIR      write record.txt (and stacks/ with --stacks) into DIR;\n"
+		   "                     with marks also report.json, report.txt, bench.txt,\n"
+		   "                     trace.json (DIR is replaced, as opscope run does)\n"
+		   "  -n, --name NAME    the program's name in scenario ids (default: its comm)\n"
 		   "  -s, --stacks       off-CPU, waker, page-fault stacks and on-CPU samples\n"
 		   "  -F, --freq HZ      on-CPU sampling rate with --stacks (default 99, 0 off)\n"
 		   "  -m, --min-block D  no stack walk for off-CPU intervals shorter than D "
@@ -133,6 +151,14 @@ static void usage(FILE *f)
 		   "                     kernel's hooks alone cost (for overhead measurements)\n"
 		   "  -v, --verbose      show libbpf's messages\n");
 }
+
+/* The recorded program's resident memory, sampled every tick: peak and median. */
+#define RSS_SAMPLES 4096
+struct rss {
+	uint64_t peak;
+	int n;
+	uint64_t v[RSS_SAMPLES];
+};
 
 /* Everything one `opscope record` holds from parsing to exit, released in one place. */
 struct rec_session {
@@ -158,11 +184,19 @@ struct rec_session {
 	struct collector_stats st;
 	struct rec_thread *rows;     /* one per thread: live ones, then exited ones */
 	size_t nrows;
-	/*
-	 * Issue #9 adds here what the recorded program marked as its own operations, and a
-	 * step after collect_threads that turns them into run-like outputs (report.json,
-	 * bench.txt, trace.json; see report/outdir.h).
-	 */
+	/* the program's own operations (libopscope) */
+	int argc;
+	char **argv;
+	const char *name;            /* --name, or NULL: its comm */
+	struct outdir od;            /* -o DIR, checked before anything runs */
+	struct marks *marks;
+	struct attach *att;          /* NULL when attaching could not even start */
+	struct attach_stats ast;
+	uint64_t t_end;
+	struct rss rss;              /* the program's RSS, sampled as it runs */
+	char program[64];            /* its name in scenario ids and stacks/ */
+	struct report *rep;          /* when it marked operations */
+	struct ex_trace *trace;
 };
 
 static int parse_int_arg(const char *arg, long min, long max, long *v)
@@ -190,9 +224,11 @@ static int parse_args(int argc, char **argv, struct rec_session *s)
 		{ "no-syscall-time", no_argument, NULL, 'T' },
 		{ "hooks-only", no_argument, NULL, 'H' },
 		{ "why", no_argument, NULL, 'Y' },
+		{ "name", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	char err[512];
 	struct collector_opts *opts = &s->opts;
 	int64_t mb;
 	long v;
@@ -201,7 +237,7 @@ static int parse_args(int argc, char **argv, struct rec_session *s)
 	optind = 1;
 	opts->sample_hz = 99;
 	opts->min_block_ns = 50000;
-	while ((opt = getopt_long(argc, argv, "+:p:d:o:vhsF:m:bT", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:p:d:o:vhsF:m:bTn:", lo, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			if (parse_int_arg(optarg, 1, INT_MAX, &v))
@@ -244,6 +280,12 @@ static int parse_args(int argc, char **argv, struct rec_session *s)
 		case 'T': opts->sys_mode = OPS_SYS_COUNT; break;
 		case 'H': opts->hooks_only = true; break;
 		case 'Y': opts->why = true; break;
+		case 'n':
+			if (!*optarg || strchr(optarg, '/') || strlen(optarg) > 63)
+				return cmd_fail("record", "--name wants a name of 1 to 63 characters "
+						"without '/', not '%s'", optarg);
+			s->name = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -259,6 +301,8 @@ static int parse_args(int argc, char **argv, struct rec_session *s)
 		return cmd_fail("record", "give either -p PID or -- CMD ARGS (one of them)");
 	if (optind < argc)
 		s->cmd = argv + optind;
+	if (s->out && outdir_check(s->out, &s->od, err, sizeof(err)))
+		return cmd_fail("record", "%s", err);
 	return 0;
 }
 
@@ -291,12 +335,18 @@ static int start_target(struct rec_session *s)
 		return cmd_fail("record", "fork: %s", strerror(e));
 	}
 	if (s->child == 0) {
-		char b;
+		char name[OPSP_SOCK_LEN + 1];
+		ssize_t n;
 
 		close(go[1]);
 		close(exec_err[0]);
-		if (read(go[0], &b, 1) != 1)
+		/* the go byte is where opscope listens for libopscope ("-": nowhere) */
+		n = read(go[0], name, sizeof(name) - 1);
+		if (n <= 0)
 			_exit(127);
+		name[n] = '\0';
+		if (name[0] != '-')
+			setenv(OPSP_ENV, name, 1);
 		execvp(s->cmd[0], s->cmd);
 		e = errno;
 		if (write(exec_err[1], &e, sizeof(e)) != sizeof(e))
@@ -331,6 +381,50 @@ static int start_collector(struct rec_session *s)
 	return 0;
 }
 
+/*
+ * The program's name in scenario ids and stack directories: --name, else its comm (what
+ * ps shows): -p reads it, -- CMD has not run yet and its comm will be CMD's base name.
+ */
+static void program_name(const struct rec_session *s, char *buf, size_t len)
+{
+	if (s->name) {
+		snprintf(buf, len, "%s", s->name);
+	} else if (s->cmd) {
+		const char *b = strrchr(s->cmd[0], '/');
+
+		snprintf(buf, len, "%.15s", b ? b + 1 : s->cmd[0]);
+	} else {
+		read_comm(s->pid, (uint32_t)s->pid, buf, len);
+	}
+	for (char *p = buf; *p; p++)
+		if (*p == '/' || *p == ' ')
+			*p = '_';
+}
+
+/* Listen for libopscope in the program; -p: tell the program (it attaches at its next
+ * call). Failing to is no reason not to record the rest: one warning. */
+static int start_marks(struct rec_session *s)
+{
+	struct attach_opts o = {
+		.pid = s->pid, .slots_fd = collector_slots_fd(s->c),
+		.slots_len = collector_slots_len(s->c), .slots = collector_slots(s->c),
+		.on_op = marks_add,
+	};
+	char err[512];
+
+	program_name(s, s->program, sizeof(s->program));
+	if (s->opts.hooks_only)
+		return 0; /* nothing is accounted: no slot to read */
+	s->marks = marks_new(s->pid);
+	if (!s->marks)
+		return cmd_fail("record", "out of memory");
+	o.arg = s->marks;
+	s->att = attach_start(&o, err, sizeof(err));
+	if (!s->att)
+		cmd_warn("record", "%s; the program's own operations are not recorded", err);
+	return 0;
+}
+
 /* SIGINT and SIGTERM end the recording (which still prints); kept until exit. */
 static void catch_signals(struct rec_session *s)
 {
@@ -346,12 +440,13 @@ static void catch_signals(struct rec_session *s)
 static int start_recording(struct rec_session *s)
 {
 	int e = 0;
+	const char *go = s->att ? attach_sock_name(s->att) : "-";
 
 	catch_signals(s);
 	s->t0 = ops_now_ns();
 	if (!s->child)
 		return 0;
-	if (write(s->go_fd, "g", 1) != 1)
+	if (write(s->go_fd, go, strlen(go)) != (ssize_t)strlen(go))
 		stop_flag = 1;
 	close(s->go_fd);
 	s->go_fd = -1;
@@ -368,6 +463,21 @@ static int start_recording(struct rec_session *s)
 	return 0;
 }
 
+/* The program's RSS without what opscope put there (kernel/attach.h), every 100 ms. */
+static void sample_rss(struct rec_session *s, unsigned tick)
+{
+	uint64_t v;
+
+	if (!s->att || tick % 5 || s->rss.n == RSS_SAMPLES)
+		return;
+	v = attach_program_rss(s->att);
+	if (!v)
+		return;
+	s->rss.v[s->rss.n++] = v;
+	if (v > s->rss.peak)
+		s->rss.peak = v;
+}
+
 /* Until the target exits, the duration passes or a signal comes; stacks drained as it goes. */
 static void record_until_done(struct rec_session *s)
 {
@@ -378,7 +488,8 @@ static void record_until_done(struct rec_session *s)
 
 		/* drain stacks early (the target's maps are read then) and every second */
 		if (s->prof && (tick == 5 || tick % 50 == 49))
-			profile_take(s->prof, s->c, "record");
+			profile_take(s->prof, s->c, s->program);
+		sample_rss(s, tick);
 		if (s->duration && ops_now_ns() - s->t0 >= (uint64_t)s->duration)
 			break;
 		if (s->child) {
@@ -391,9 +502,20 @@ static void record_until_done(struct rec_session *s)
 		}
 		nanosleep(&ts, NULL);
 	}
-	s->secs = (ops_now_ns() - s->t0) / 1e9;
-	if (s->prof && profile_take(s->prof, s->c, "record"))
+	s->t_end = ops_now_ns();
+	s->secs = (s->t_end - s->t0) / 1e9;
+	if (s->prof && profile_take(s->prof, s->c, s->program))
 		cmd_warn("record", "could not read the stacks: out of memory");
+}
+
+/* Detach from the program and read the last of its records, while the slots its
+ * slow operations' off-CPU intervals come from are still mapped. */
+static void stop_marks(struct rec_session *s)
+{
+	if (!s->att)
+		return;
+	attach_stop(s->att);
+	attach_get_stats(s->att, &s->ast);
 }
 
 /* Live threads first (their slots), then stop, which reports the rest as exited. */
@@ -473,6 +595,91 @@ static void print_summary(const struct rec_session *s)
 	}
 }
 
+/* The program's kind names under its own ids, so that stacks tagged with them read. */
+static void name_kinds(struct rec_session *s)
+{
+	char name[OPSP_KIND_LEN];
+
+	for (uint32_t id = 1; id < OPSP_KINDS; id++) {
+		if (id > s->ast.nkinds && id != OPSP_KIND_OTHER)
+			continue;
+		attach_kind_name(s->att, id, name, sizeof(name));
+		if (ops_kind_set(id, name))
+			cmd_warn("record", "op kind %u (%s) clashes with another name; its stacks "
+				 "are filed under the other", id, name);
+	}
+}
+
+static void report_collector(struct report *r, const struct rec_session *s)
+{
+	r->have_collector = true;
+	r->coll.slots_used = s->st.slots_used;
+	r->coll.slots_full = s->st.slots_full;
+	r->coll.tid_map_full = s->st.tid_map_full;
+	r->coll.late_threads = s->st.late_threads;
+	r->coll.missed_switches = s->st.missed_switches;
+	r->coll.prog_misses = s->st.prog_misses;
+	r->coll.load_ms = s->st.load_ms;
+	r->coll.stacks = s->prof != NULL;
+	r->coll.samples = s->st.samples;
+	r->coll.stack_fail = s->st.stack_fail;
+	r->coll.stacks_full = s->st.stacks_full;
+	r->coll.keys_full = s->st.keys_full;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* What the program marked, as run's report: printed, and kept for -o. */
+static int report_marks(struct rec_session *s)
+{
+	const struct attach_stats *st = &s->ast;
+	struct marks_run run = { .pid = s->pid };
+	uint64_t from = st->t_attach > s->t0 ? st->t_attach : s->t0;
+	/* -p: from telling it to its handshake; -- CMD: from its start */
+	uint64_t told = st->t_told ? st->t_told : s->t0;
+
+	if (!s->att)
+		return 0;
+	if (!st->found && !st->attached) {
+		printf("marks: none: %s\n", st->why);
+		return 0;
+	}
+	name_kinds(s);
+	if (!marks_ops(s->marks)) {
+		printf("marks: the program %s, but marked no operation while recorded\n",
+		       st->attached ? "attached" : "did not attach");
+		return 0;
+	}
+	run.program = s->program;
+	run.secs = s->t_end > from ? (double)(s->t_end - from) / 1e9 : s->secs;
+	run.attach_ms = st->t_attach > told ? (double)(st->t_attach - told) / 1e6 : 0;
+	run.rss_peak = s->rss.peak;
+	if (s->rss.n) {
+		qsort(s->rss.v, (size_t)s->rss.n, sizeof(s->rss.v[0]), cmp_u64);
+		run.rss_steady = s->rss.v[s->rss.n / 2];
+	}
+	s->rep = report_new();
+	s->trace = ex_trace_new();
+	if (!s->rep || !s->trace)
+		return cmd_fail("record", "out of memory");
+	report_set_command(s->rep, s->argc, s->argv);
+	envinfo_collect(&s->rep->env);
+	report_collector(s->rep, s);
+	s->rep->elapsed_s = s->secs;
+	if (report_add_marks(s->rep, s->marks, st, &run, s->trace) || report_finish(s->rep))
+		return cmd_fail("record", "out of memory building the report of the marks");
+	report_marks_finish(s->rep);
+	putchar('\n');
+	if (report_write_text(s->rep, stdout))
+		return cmd_fail("record", "the tables could not be written to standard output");
+	return 0;
+}
+
 /* DIR/record.txt, written to a temp file and renamed into place. */
 static int write_record_txt(const struct rec_session *s)
 {
@@ -503,14 +710,47 @@ static int write_record_txt(const struct rec_session *s)
 	return 0;
 }
 
-/* -o DIR: record.txt, and with -s the stacks under DIR/stacks/. */
-static int write_outputs(const struct rec_session *s)
+/* outdir's extra file: record.txt beside report.json, in the directory being assembled. */
+static int record_txt_into(const char *dir, void *arg, char *err, size_t errlen)
+{
+	const struct rec_session *s = arg;
+	char path[PATH_MAX];
+	FILE *f;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/record.txt", dir);
+	f = fopen(path, "w");
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	rec_table_print(f, s->rows, s->nrows, s->secs, s->opts.sys_mode);
+	if (fclose(f)) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
+	}
+	return rc;
+}
+
+/* -o DIR: record.txt, and with -s the stacks under DIR/stacks/; with marks, run's files
+ * too, the whole directory assembled aside and renamed into place. */
+static int write_outputs(struct rec_session *s)
 {
 	struct profile_stats ps;
 	char err[512];
 
 	if (!s->out)
 		return 0;
+	if (s->rep) {
+		s->od.extra = record_txt_into;
+		s->od.extra_arg = s;
+		if (outdir_commit(&s->od, s->rep, s->prof, s->trace, err, sizeof(err)))
+			return cmd_fail("record", "%s", err);
+		fprintf(stderr, "opscope record: wrote %s/ (report.json, report.txt, bench.txt, "
+			"trace.json, record.txt%s)\n", s->od.path, s->prof ? ", stacks/" : "");
+		return 0;
+	}
 	if (write_record_txt(s))
 		return 2;
 	if (!s->prof)
@@ -547,6 +787,10 @@ static void end_session(struct rec_session *s)
 		kill(s->child, SIGTERM);
 		waitpid(s->child, NULL, 0);
 	}
+	attach_free(s->att); /* detaches first if the recording ended early */
+	marks_free(s->marks);
+	report_free(s->rep);
+	ex_trace_free(s->trace);
 	profile_free(s->prof);
 	free(s->rows);
 	free(s->ex.v);
@@ -558,6 +802,8 @@ int cmd_record(int argc, char **argv)
 		.go_fd = -1,
 		.exec_err_fd = -1,
 		.ex = { .lock = PTHREAD_MUTEX_INITIALIZER },
+		.argc = argc,
+		.argv = argv,
 	};
 	int rc;
 
@@ -572,17 +818,23 @@ int cmd_record(int argc, char **argv)
 	rc = start_collector(&s);
 	if (rc)
 		goto out;
+	rc = start_marks(&s);
+	if (rc)
+		goto out;
 	rc = start_recording(&s);
 	if (rc)
 		goto out;
 	record_until_done(&s);
 	if (s.opts.bpf_stats)
 		s.prog_ns = print_prog_stats(s.c);
+	stop_marks(&s);
 	rc = collect_threads(&s);
 	if (rc)
 		goto out;
 	print_summary(&s);
-	/* issue #9: the program's own operations become run-like outputs here */
+	rc = report_marks(&s);
+	if (rc)
+		goto out;
 	rc = write_outputs(&s);
 out:
 	end_session(&s);

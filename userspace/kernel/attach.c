@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -54,6 +55,8 @@ struct attach {
 	bool busy;
 	pthread_mutex_t lock;      /* rings' consumer side and the figures below */
 	uint64_t t_attach, t_first;
+	uint64_t t_told;           /* when the program was told to attach (-p), 0 not yet */
+	uint64_t t_scan;           /* last look for a control page */
 	uint64_t records, bad_records, refused;
 	int refused_pid;
 	/* counters of rings already given back (live rings are summed when asked) */
@@ -192,7 +195,7 @@ static const volatile struct ops_slot *x_slot(const struct attach *a, const stru
 	return s;
 }
 
-static void ring_give_back(struct attach *a, struct opsp_ring *r)
+static void ring_give_back(struct attach *a, struct opsp_ring *r, uint32_t i)
 {
 	a->acc_dropped += r->dropped;
 	a->acc_begun += r->begun;
@@ -200,19 +203,21 @@ static void ring_give_back(struct attach *a, struct opsp_ring *r)
 	r->head = r->tail = 0;
 	r->dropped = r->begun = r->ended = 0;
 	r->tid = 0;
-	RELEASE(&r->state, OPSP_R_FREE);
+	RELEASE(&a->rh->state[i], OPSP_R_FREE);
 }
 
 /* Records of ring i; true when it is more than a quarter full. */
 static bool drain_ring(struct attach *a, uint32_t i)
 {
-	struct opsp_ring *r = opsp_ring_at(a->rings, i);
-	uint32_t st = ACQUIRE(&r->state), mask = a->rh->cap - 1;
-	uint64_t head, tail = r->tail;
+	uint32_t st = ACQUIRE(&a->rh->state[i]), mask = a->rh->cap - 1;
+	struct opsp_ring *r;
+	uint64_t head, tail;
 	bool full;
 
 	if (st == OPSP_R_FREE)
 		return false;
+	r = opsp_ring_at(a->rings, i);
+	tail = r->tail;
 	if (!a->ring_seen[i]) {
 		a->ring_seen[i] = true;
 		a->rings_used++;
@@ -240,7 +245,7 @@ static bool drain_ring(struct attach *a, uint32_t i)
 	RELEASE(&r->tail, tail);
 	/* closed after its last record: the head read above was final */
 	if (st == OPSP_R_CLOSED)
-		ring_give_back(a, r);
+		ring_give_back(a, r, i);
 	return full;
 }
 
@@ -427,16 +432,42 @@ static void serve(struct attach *a)
 	close(s);
 }
 
+/* A program not marked yet may load libopscope later (dlopen, or a library cleared its
+ * environment): look for its control page again every RESCAN_NS. */
+#define RESCAN_NS 100000000ull
+
+static void rescan(struct attach *a, uint64_t now)
+{
+	char why[sizeof(a->why)];
+
+	if (a->ctl || a->o.ctl_self || !a->o.pid || now - a->t_scan < RESCAN_NS)
+		return;
+	a->t_scan = now;
+	pthread_mutex_lock(&a->lock);
+	memcpy(why, a->why, sizeof(why));
+	if (!a->ctl && !ctl_map(a, 0)) {
+		ctl_attach(a);
+		a->t_told = now_ns();
+	} else {
+		memcpy(a->why, why, sizeof(why)); /* the first reason is the one to tell */
+	}
+	pthread_mutex_unlock(&a->lock);
+}
+
 static void *drain_main(void *arg)
 {
 	struct attach *a = arg;
 
+	/* a higher weight than the program's threads: on a busy machine the rings are still
+	 * drained before they fill (the program never waits for this thread) */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), -10);
 	while (!a->stopping) {
 		struct pollfd p = { a->lsock, POLLIN, 0 };
 
 		if (poll(&p, 1, a->busy ? DRAIN_BUSY_MS : DRAIN_IDLE_MS) > 0)
 			serve(a);
 		attach_drain(a);
+		rescan(a, now_ns());
 	}
 	return NULL;
 }
@@ -468,10 +499,10 @@ static int rings_make(struct attach *a)
 {
 	uint32_t nrings = a->o.nrings ? a->o.nrings : DEFAULT_RINGS;
 	uint32_t cap = a->o.ring_cap ? a->o.ring_cap : DEFAULT_CAP;
-	uint64_t off0 = 4096, rb = opsp_ring_bytes(cap);
+	uint64_t off0 = (sizeof(struct opsp_rings) + 4095) & ~4095ull, rb = opsp_ring_bytes(cap);
 	void *p;
 
-	if (cap & (cap - 1))
+	if ((cap & (cap - 1)) || !nrings || nrings > OPSP_MAX_RINGS)
 		return -EINVAL;
 	a->rings_len = off0 + (size_t)nrings * rb;
 	a->rings_fd = (int)syscall(SYS_memfd_create, "opscope-rings", 1u /* MFD_CLOEXEC */);
@@ -528,9 +559,10 @@ struct attach *attach_start(const struct attach_opts *o, char *err, size_t errle
 	} else if (o->pid) {
 		ctl_map(a, 0); /* no page is no error: record says there were no marks */
 	}
-	if (a->ctl)
+	if (a->ctl) {
 		ctl_attach(a);
-	else if (!a->why[0])
+		a->t_told = now_ns();
+	} else if (!a->why[0])
 		snprintf(a->why, sizeof(a->why), "process %d never connected: it does not link "
 			 "libopscope, or it is not the process that was started", o->pid);
 	e = -pthread_create(&a->th, NULL, drain_main, a);
@@ -587,6 +619,46 @@ void attach_free(struct attach *a)
 	free(a);
 }
 
+/* Is this /proc/PID/smaps mapping line one of opscope's (rings, control page, slots)? */
+static bool smaps_ours(const struct attach *a, const char *line)
+{
+	unsigned long lo, hi;
+	int n = 0;
+
+	if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &n) != 2 || !n)
+		return false;
+	line += n;
+	if (strstr(line, "/memfd:opscope-rings") || strstr(line, "/memfd:" OPSP_CTL_NAME))
+		return true;
+	/* the slot array: a BPF map of exactly its length */
+	return strstr(line, "anon_inode:bpf-map") && hi - lo >= a->o.slots_len &&
+	       hi - lo < a->o.slots_len + 4096;
+}
+
+uint64_t attach_program_rss(struct attach *a)
+{
+	char path[64], line[512];
+	uint64_t total = 0;
+	bool ours = false;
+	unsigned long kb;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", a->o.pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] >= 'A' && line[0] <= 'Z') {
+			if (!ours && sscanf(line, "Rss: %lu kB", &kb) == 1)
+				total += (uint64_t)kb * 1024;
+			continue;
+		}
+		ours = smaps_ours(a, line);
+	}
+	fclose(f);
+	return total;
+}
+
 void attach_get_stats(struct attach *a, struct attach_stats *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -595,6 +667,7 @@ void attach_get_stats(struct attach *a, struct attach_stats *st)
 	st->attached = a->attached;
 	snprintf(st->why, sizeof(st->why), "%s", a->why);
 	st->t_attach = a->t_attach;
+	st->t_told = a->t_told;
 	st->t_first = a->t_first;
 	st->records = a->records;
 	st->bad_records = a->bad_records;
@@ -607,6 +680,8 @@ void attach_get_stats(struct attach *a, struct attach_stats *st)
 	for (uint32_t i = 0; i < a->rh->nrings; i++) {
 		const struct opsp_ring *r = opsp_ring_at(a->rings, i);
 
+		if (!a->ring_seen[i])
+			continue; /* never taken: its page stays untouched */
 		st->dropped += ACQUIRE(&r->dropped);
 		st->begun += ACQUIRE(&r->begun);
 		st->ended += ACQUIRE(&r->ended);

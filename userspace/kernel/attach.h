@@ -65,6 +65,10 @@ const char *attach_sock_name(const struct attach *a);
 /* Detach (the program notices at its next call), drain what is left, stop the thread. */
 void attach_stop(struct attach *a);
 void attach_free(struct attach *a);
+/* The program's resident memory without opscope's mappings in it (the rings it wrote,
+ * the control page, the slot array once it attached): the sum of the other mappings' Rss
+ * in /proc/PID/smaps; 0 when the process is gone. */
+uint64_t attach_program_rss(struct attach *a);
 /* Drain the rings now (the thread does it every 1 to 5 ms); tests use it. */
 void attach_drain(struct attach *a);
 
@@ -74,6 +78,8 @@ struct attach_stats {
 	char why[256];           /* when not attached: why, in words */
 	uint32_t abi, abi_seen;  /* the library's OPSCOPE_ABI; a foreign one calls passed */
 	uint64_t t_attach;       /* when the handshake was answered (CLOCK_MONOTONIC ns) */
+	uint64_t t_told;         /* when opscope told a running program to attach; 0 when
+				  * the program came first (record -- CMD) */
 	uint64_t t_first;        /* the first recorded op's begin, 0 none */
 	uint64_t records;        /* ops received */
 	uint64_t bad_records;    /* records that made no sense (skipped) */

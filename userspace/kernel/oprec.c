@@ -77,3 +77,20 @@ const char *ops_kind_name(uint32_t id)
 		return "none";
 	return kind_names[id];
 }
+
+int ops_kind_set(uint32_t id, const char *name)
+{
+	int err = 0;
+
+	if (id == 0 || id >= OPS_MAX_KINDS || !name || !*name)
+		return -EINVAL;
+	pthread_mutex_lock(&kinds_lock);
+	if (kind_names[id][0] && strcmp(kind_names[id], name))
+		err = -EEXIST;
+	else
+		snprintf(kind_names[id], sizeof(kind_names[id]), "%s", name);
+	if (!err && nkinds <= id)
+		nkinds = id + 1;
+	pthread_mutex_unlock(&kinds_lock);
+	return err;
+}

@@ -144,5 +144,8 @@ static inline void ops_snap_delta(struct ops_thread *t, const struct ops_snap *a
 #define OPS_MAX_KINDS 64
 uint32_t ops_kind_id(const char *name); /* registers on first use; 0 when the table is full */
 const char *ops_kind_name(uint32_t id);
+/* Name id as a recorded program did (kernel/attach.h): its ids are kept, so stacks tagged
+ * with them read right. 0, or -EEXIST when id already has another name, -EINVAL. */
+int ops_kind_set(uint32_t id, const char *name);
 
 #endif

@@ -94,6 +94,7 @@ struct lthr {
 	__u64 head, tail;
 	__u32 mask;      /* ring capacity - 1 */
 	__u32 tid, slot_idx, slot_gen;
+	__u32 ring_idx;
 	__u32 failed;    /* registration failed in seen: retry after RETRY_CALLS calls */
 	__u32 retry;
 	__u32 gone;      /* its destructor ran: nothing more is recorded */
@@ -272,7 +273,7 @@ static struct lgen *gen_map(const struct opsp_welcome *w, const int fds[2])
 	rh = p;
 	if (rh->magic != OPSP_RINGS_MAGIC || rh->proto != OPSP_PROTO ||
 	    rh->rec_bytes != sizeof(struct opsp_rec) || !rh->cap || (rh->cap & (rh->cap - 1)) ||
-	    !rh->nrings || rh->ring_bytes < opsp_ring_bytes(rh->cap) ||
+	    !rh->nrings || rh->nrings > OPSP_MAX_RINGS || rh->ring_bytes < opsp_ring_bytes(rh->cap) ||
 	    rh->off0 < sizeof(*rh) || rh->off0 + (__u64)rh->nrings * rh->ring_bytes > w->rings_bytes)
 		goto fail;
 	g->stride = w->slot_stride;
@@ -379,12 +380,13 @@ static struct opsp_ring *ring_take(const struct lgen *g)
 	__u32 start = __atomic_fetch_add(&h->hint, 1, __ATOMIC_RELAXED);
 
 	for (__u32 i = 0; i < g->nrings; i++) {
-		struct opsp_ring *r = opsp_ring_at(g->rings, (start + i) % g->nrings);
-		__u32 exp = OPSP_R_FREE;
+		__u32 j = (start + i) % g->nrings, exp = OPSP_R_FREE;
 
-		if (__atomic_compare_exchange_n(&r->state, &exp, OPSP_R_OWNED, false,
-						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-			return r;
+		if (__atomic_compare_exchange_n(&h->state[j], &exp, OPSP_R_OWNED, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			T.ring_idx = j;
+			return opsp_ring_at(g->rings, j);
+		}
 	}
 	return NULL;
 }
@@ -487,8 +489,10 @@ static inline int thread_state(__u32 g)
 static void thread_gone(void *arg)
 {
 	(void)arg;
-	if (T.ok && T.seen == LOAD(&ctl->attach))
-		RELEASE(&T.ring->state, OPSP_R_CLOSED);
+	const struct lgen *g = ACQUIRE(&cur_gen);
+
+	if (T.ok && T.seen == LOAD(&ctl->attach) && g && g->attach == T.seen)
+		RELEASE(&((struct opsp_rings *)g->rings)->state[T.ring_idx], OPSP_R_CLOSED);
 	T.ok = 0;
 	T.gone = 1;
 }

@@ -94,23 +94,6 @@ _Static_assert(sizeof(struct opsp_ctl) <= OPSP_CTL_BYTES, "control page overflow
 /* indexes into a record's d[] */
 #define OPSP_D(field) ((offsetof(struct ops_slot, field) - OPSP_CTR_OFF) / 8)
 
-/* A fingerprint of the slot fields both sides read, so a library built against another
- * slot layout is refused at the handshake instead of misreading counters. */
-static inline __u32 opsp_layout(void)
-{
-	__u32 h = 2166136261u;
-	const __u32 v[] = {
-		sizeof(struct ops_slot), OPSP_CTR_OFF, OPSP_CTR_BYTES,
-		offsetof(struct ops_slot, blk_ns), offsetof(struct ops_slot, blk_nr),
-		offsetof(struct ops_slot, tid), offsetof(struct ops_slot, op_kind),
-		offsetof(struct ops_slot, gen), offsetof(struct ops_slot, in_ts),
-		offsetof(struct ops_slot, state), OPS_BLK_SYS, OPS_MAX_SLOTS,
-	};
-
-	for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		h = (h ^ v[i]) * 16777619u;
-	return h;
-}
 
 /* Record flags. */
 #define OPSP_F_FAILED 0x1 /* opscope_end_failed: an error, not timed */
@@ -133,10 +116,11 @@ struct opsp_rec {
 	__s32 blk_nr[OPS_BLK_SYS]; /* syscall numbers of d's blk_ns entries (OPSP_F_BLK) */
 };
 
-/* Ring states. */
+/* Ring states (struct opsp_rings' state[]). */
 #define OPSP_R_FREE 0
 #define OPSP_R_OWNED 1  /* a live thread writes it */
 #define OPSP_R_CLOSED 2 /* its thread ended: opscope drains it and frees it */
+#define OPSP_MAX_RINGS 512
 
 struct opsp_ring {
 	/* producer's line */
@@ -145,25 +129,30 @@ struct opsp_ring {
 	__u64 begun;   /* ops begun on this thread while attached */
 	__u64 ended;   /* ops ended on this thread while attached (recorded or not) */
 	__u32 tid;
-	__u32 state;   /* OPSP_R_*: FREE->OWNED by the library (CAS), OWNED->CLOSED by the
-			* library, CLOSED->FREE by opscope */
-	__u32 pad_[6];
+	__u32 pad_[7];
 	/* consumer's line */
 	__u64 tail __attribute__((aligned(64)));
 	__u64 pad2_[7];
 	struct opsp_rec rec[];
 };
 
-/* The rings memfd starts with this header; ring i is at off0 + i * ring_bytes. */
+/*
+ * The rings memfd starts with this header; ring i is at off0 + i * ring_bytes. The
+ * states are here, not in the rings, so that opscope's scan touches no page of a ring
+ * nobody took (the program's RSS then holds exactly the rings it wrote).
+ */
 struct opsp_rings {
 	__u64 magic;
 	__u32 proto;
-	__u32 nrings;
+	__u32 nrings;     /* at most OPSP_MAX_RINGS */
 	__u32 cap;        /* records per ring, a power of two */
 	__u32 rec_bytes;  /* sizeof(struct opsp_rec) */
 	__u64 ring_bytes;
 	__u64 off0;
 	__u32 hint;       /* where the next ring search starts */
+	/* OPSP_R_*: FREE->OWNED by the library (CAS), OWNED->CLOSED by the library at its
+	 * thread's end, CLOSED->FREE by opscope once drained */
+	__u32 state[OPSP_MAX_RINGS] __attribute__((aligned(64)));
 };
 
 static inline __u64 opsp_ring_bytes(__u32 cap)
@@ -178,6 +167,31 @@ static inline struct opsp_ring *opsp_ring_at(void *base, __u32 i)
 	struct opsp_rings *h = (struct opsp_rings *)base;
 
 	return (struct opsp_ring *)((char *)base + h->off0 + (__u64)i * h->ring_bytes);
+}
+
+/*
+ * A fingerprint of every layout the two sides share (the slot fields they read, the
+ * rings, records and control page), so that a library built against another layout is
+ * refused at the handshake instead of misreading counters.
+ */
+static inline __u32 opsp_layout(void)
+{
+	__u32 h = 2166136261u;
+	const __u32 v[] = {
+		sizeof(struct ops_slot), OPSP_CTR_OFF, OPSP_CTR_BYTES,
+		offsetof(struct ops_slot, blk_ns), offsetof(struct ops_slot, blk_nr),
+		offsetof(struct ops_slot, tid), offsetof(struct ops_slot, op_kind),
+		offsetof(struct ops_slot, gen), offsetof(struct ops_slot, in_ts),
+		offsetof(struct ops_slot, state), OPS_BLK_SYS, OPS_MAX_SLOTS,
+		sizeof(struct opsp_rec), sizeof(struct opsp_ring), sizeof(struct opsp_rings),
+		offsetof(struct opsp_ring, tail), offsetof(struct opsp_rings, state),
+		sizeof(struct opsp_ctl), offsetof(struct opsp_ctl, attach),
+		offsetof(struct opsp_ctl, kind), OPSP_MAX_RINGS,
+	};
+
+	for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		h = (h ^ v[i]) * 16777619u;
+	return h;
 }
 
 /* Handshake: the library sends hello, opscope answers welcome with SCM_RIGHTS

@@ -102,6 +102,8 @@ int outdir_check(const char *out, struct outdir *d, char *err, size_t errlen)
 	}
 	snprintf(probe, sizeof(probe), "%s/report.json", d->path);
 	/* an empty directory is fine to replace; anything else is not ours */
+	if (access(probe, F_OK) != 0)
+		snprintf(probe, sizeof(probe), "%s/record.txt", d->path);
 	if (access(probe, F_OK) != 0 && !dir_is_empty(d->path)) {
 		snprintf(err, errlen, "--out %s exists and holds no report.json, so it is not an "
 			 "earlier opscope output; remove it or choose another path", d->path);
@@ -222,6 +224,8 @@ static int write_files(struct outdir *d, struct report *r, struct profile *prof,
 	if (!rc)
 		rc = write_file(d->tmp, "bench.txt", r, report_write_bench, err, errlen);
 	rc = rc ? rc : report_write_html_dir(r, d->tmp, err, errlen);
+	if (!rc && d->extra)
+		rc = d->extra(d->tmp, d->extra_arg, err, errlen);
 	return rc;
 }
 

@@ -23,11 +23,16 @@ struct outdir {
 	char parent[PATH_MAX];
 	char tmp[PATH_MAX];    /* the temp directory being assembled, "" when none */
 	bool exists;
+	/* more files of the caller's (record.txt of `opscope record`), written into the
+	 * temp directory dir with the others; NULL for none. 0 or -errno (err set). */
+	int (*extra)(const char *dir, void *arg, char *err, size_t errlen);
+	void *extra_arg;
 };
 
 /*
  * Check that out can become the output directory: its parent exists and is writable, and
- * out is missing, empty, or an earlier output. Returns 0 or -errno (err set).
+ * out is missing, empty, or an earlier output (a report.json, or the record.txt of
+ * `opscope record`). Returns 0 or -errno (err set).
  */
 int outdir_check(const char *out, struct outdir *d, char *err, size_t errlen);
 

@@ -159,6 +159,7 @@ int scen_add_rep(struct scen_result *s, int rc, struct wl_result *res, uint64_t 
 	rep->elapsed_s = res->elapsed_s;
 	rep->alloc_bytes = res->alloc_bytes;
 	rep->allocs = res->allocs;
+	rep->no_alloc = res->no_alloc;
 	rep->threads = res->threads;
 	rep->occupancy = res->occupancy;
 	rep->streams_served = res->streams_served;
@@ -380,10 +381,10 @@ static bool smetric_value(const struct report *r, const struct scen_result *s,
 		return rep->rss_steady > 0;
 	case SM_BYTES_OP:
 		*v = (double)rep->alloc_bytes / ops;
-		return ops > 0;
+		return ops > 0 && !rep->no_alloc;
 	case SM_ALLOCS_OP:
 		*v = (double)rep->allocs / ops;
-		return ops > 0;
+		return ops > 0 && !rep->no_alloc;
 	case SM_FAULTS_OP:
 		*v = (double)faults / ops;
 		return r->kernel && ops > 0;

@@ -29,6 +29,7 @@ struct rep_result {
 	char error[256];
 	double elapsed_s;
 	uint64_t alloc_bytes, allocs, threads, streams_served, sent, received;
+	bool no_alloc;       /* allocations not counted: bytes and allocs per op are null */
 	double occupancy;    /* < 0: not applicable */
 	uint64_t rss_peak, rss_steady;
 	int nkinds;
@@ -131,6 +132,29 @@ struct report_collector {
 	} progs[REPORT_MAX_PROGS];
 };
 
+/*
+ * What a program recorded with `opscope record` marked as its own operations
+ * (libopscope): the program, its attach, and every count of what was dropped or misused,
+ * by name (kernel/attach.c names them). The scenarios hold the operations themselves.
+ */
+#define REPORT_MARK_COUNTERS 12
+
+struct report_marks {
+	char program[64];
+	int pid;
+	double attach_ms;      /* record -p: from telling the program to its attach; record --
+				* CMD: from its start */
+	uint64_t ops;          /* operations received (timed and failed) */
+	uint64_t dropped;      /* records a full ring dropped */
+	uint64_t open;         /* begun, not ended when the recording stopped or at exit */
+	uint64_t bad_records;  /* records that made no sense */
+	int nmisuse, nloss;
+	struct {
+		const char *name;
+		uint64_t n;
+	} misuse[REPORT_MARK_COUNTERS], loss[REPORT_MARK_COUNTERS];
+};
+
 struct report {
 	struct envinfo env;
 	char created[32];
@@ -142,6 +166,8 @@ struct report {
 	bool why;             /* run --why */
 	bool have_collector;
 	struct report_collector coll;
+	bool have_marks;            /* opscope record of a marked program */
+	struct report_marks marks;
 	double elapsed_s;
 	int nscen, cap_scen;
 	struct scen_result *scen;
@@ -190,6 +216,27 @@ void report_waitfor_json(struct json_writer *jw, const struct scen_result *s);
  * threads waited on (NULL: "threads"). Returns the length written. */
 int why_words_queued(const struct ops_wbd *w, const char *who, char *buf, size_t len);
 int why_words_blocked(const struct ops_wbd *w, const char *who, char *buf, size_t len);
+
+/*
+ * opscope record: one scenario per op kind the program marked ("<program>/<kind>", the
+ * pseudo-workload "record", one repetition), the marks' counters, and the slow ops for
+ * trace (ex_trace_add per scenario). The program's kind names must already be registered
+ * under its own ids (ops_kind_set). Call before report_finish; afterwards
+ * report_marks_finish names the benchmarks after the program. 0 or -ENOMEM.
+ */
+struct marks;
+struct attach_stats;
+struct ex_trace;
+struct marks_run {
+	const char *program;
+	int pid;
+	double secs;               /* the window the marks cover, for throughput */
+	uint64_t rss_peak, rss_steady; /* the program's, without opscope's shared memory */
+	double attach_ms;
+};
+int report_add_marks(struct report *r, struct marks *m, const struct attach_stats *st,
+		     const struct marks_run *run, struct ex_trace *trace);
+void report_marks_finish(struct report *r);
 
 /* Targets: defaults are set by report_new; name=value overrides ("off" disables). */
 int report_target_set(struct report *r, const char *name, const char *value, char *err,

@@ -201,8 +201,15 @@ static void json_rep(struct json_writer *jw, const struct report *r,
 		jsonw_uint_field(jw, "ops", p ? p->count : 0);
 		jsonw_uint_field(jw, "errors", errors);
 	}
-	jsonw_uint_field(jw, "alloc_bytes", rep->alloc_bytes);
-	jsonw_uint_field(jw, "allocs", rep->allocs);
+	if (rep->no_alloc) {
+		jsonw_name(jw, "alloc_bytes");
+		jsonw_null(jw);
+		jsonw_name(jw, "allocs");
+		jsonw_null(jw);
+	} else {
+		jsonw_uint_field(jw, "alloc_bytes", rep->alloc_bytes);
+		jsonw_uint_field(jw, "allocs", rep->allocs);
+	}
 	jsonw_uint_field(jw, "rss_peak_bytes", rep->rss_peak);
 	jsonw_uint_field(jw, "rss_steady_bytes", rep->rss_steady);
 	jsonw_uint_field(jw, "threads", rep->threads);
@@ -355,6 +362,30 @@ static const char *target_unit_str(enum target_unit u)
 	return n[u];
 }
 
+/* opscope record of a marked program: docs/REPORT_SCHEMA.md, "marks". */
+static void json_marks(struct json_writer *jw, const struct report_marks *m)
+{
+	jsonw_start_object(jw);
+	jsonw_string_field(jw, "program", m->program);
+	jsonw_int_field(jw, "pid", m->pid);
+	jsonw_double_field(jw, "attach_ms", m->attach_ms);
+	jsonw_uint_field(jw, "ops", m->ops);
+	jsonw_uint_field(jw, "dropped", m->dropped);
+	jsonw_uint_field(jw, "open", m->open);
+	jsonw_uint_field(jw, "bad_records", m->bad_records);
+	jsonw_name(jw, "misuse");
+	jsonw_start_object(jw);
+	for (int i = 0; i < m->nmisuse; i++)
+		jsonw_uint_field(jw, m->misuse[i].name, m->misuse[i].n);
+	jsonw_end_object(jw);
+	jsonw_name(jw, "not_recorded");
+	jsonw_start_object(jw);
+	for (int i = 0; i < m->nloss; i++)
+		jsonw_uint_field(jw, m->loss[i].name, m->loss[i].n);
+	jsonw_end_object(jw);
+	jsonw_end_object(jw);
+}
+
 int report_write_json(const struct report *r, FILE *f)
 {
 	struct json_writer *jw = jsonw_new(f, true);
@@ -443,6 +474,12 @@ int report_write_json(const struct report *r, FILE *f)
 	} else {
 		jsonw_null(jw);
 	}
+
+	jsonw_name(jw, "marks");
+	if (r->have_marks)
+		json_marks(jw, &r->marks);
+	else
+		jsonw_null(jw);
 
 	jsonw_name(jw, "scenarios");
 	jsonw_start_array(jw);

@@ -109,6 +109,46 @@ static void text_prog_cost(const struct report *r, FILE *f)
 		out_line(f, "%s", line);
 }
 
+/* "name N, name N" of the non-zero counters, or "none". */
+static void counters_line(char *buf, size_t len, int n, const char *const *names,
+			  const uint64_t *v)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && o < len; i++)
+		if (v[i])
+			o += (size_t)snprintf(buf + o, len - o, "%s%s %" PRIu64, o ? ", " : "",
+					      names[i], v[i]);
+	if (!o)
+		snprintf(buf, len, "none");
+}
+
+/* opscope record of a marked program: its attach, what it marked, what went wrong. */
+static void text_marks(const struct report *r, FILE *f)
+{
+	const struct report_marks *m = &r->marks;
+	const char *names[REPORT_MARK_COUNTERS];
+	uint64_t v[REPORT_MARK_COUNTERS];
+	char line[600];
+
+	out_line(f, "marks: %s (pid %d), attached in %.1f ms; %" PRIu64 " ops; "
+		 "lost: %" PRIu64 " ring full, %" PRIu64 " still open at the end",
+		 m->program, m->pid, m->attach_ms, m->ops, m->dropped, m->open);
+	for (int i = 0; i < m->nmisuse; i++) {
+		names[i] = m->misuse[i].name;
+		v[i] = m->misuse[i].n;
+	}
+	counters_line(line, sizeof(line), m->nmisuse, names, v);
+	out_line(f, "misuse: %s", line);
+	for (int i = 0; i < m->nloss; i++) {
+		names[i] = m->loss[i].name;
+		v[i] = m->loss[i].n;
+	}
+	counters_line(line, sizeof(line), m->nloss, names, v);
+	out_line(f, "not recorded: %s%s", line, m->bad_records ? " (and bad records)" : "");
+}
+
 static void text_header(const struct report *r, FILE *f)
 {
 	const struct envinfo *e = &r->env;
@@ -144,6 +184,8 @@ static void text_header(const struct report *r, FILE *f)
 	}
 	if (r->coll.bpf_stats)
 		text_prog_cost(r, f);
+	if (r->have_marks)
+		text_marks(r, f);
 }
 
 #define T1_FMT "%-28s %9s %6s %7s %7s %7s %7s %7s %7s %6s"
@@ -338,6 +380,12 @@ void report_why_text(const struct report *r, FILE *f)
 
 static void text_targets(const struct report *r, FILE *f)
 {
+	int n = 0;
+
+	for (int i = 0; i < REPORT_NTARGETS; i++)
+		n += r->targets[i].enabled;
+	if (!n)
+		return; /* record: no target applies to a program's own ops */
 	fputc('\n', f);
 	out_line(f, "Targets (value: the worst scenario the target applies to)");
 	out_line(f, T4_FMT, "TARGET", "CONDITION", "VALUE", "RESULT", "SCENARIO");

@@ -65,6 +65,7 @@ struct wl_result {
 	struct op_agg *agg[WL_MAX_KINDS]; /* merged over the workload's threads */
 	double elapsed_s;               /* recorded phase wall time */
 	uint64_t alloc_bytes, allocs;   /* driver allocator accounting, recorded phase */
+	bool no_alloc;                  /* nothing counted allocations (opscope record) */
 	uint64_t threads;               /* threads the workload ran */
 	double occupancy;               /* mean queue/buffer fill / capacity, -1 n/a */
 	uint64_t streams_served;        /* stream workload: streams that got every answer */
