@@ -132,21 +132,27 @@ static void text_marks(const struct report *r, FILE *f)
 	uint64_t v[REPORT_MARK_COUNTERS];
 	char line[600];
 
-	out_line(f, "marks: %s (pid %d), attached in %.1f ms; %" PRIu64 " ops; "
-		 "lost: %" PRIu64 " ring full, %" PRIu64 " still open at the end",
-		 m->program, m->pid, m->attach_ms, m->ops, m->dropped, m->open);
+	char text[700];
+
+	snprintf(text, sizeof(text), "marks: %s (pid %d), attached in %.1f ms; %" PRIu64 " ops; "
+		 "%" PRIu64 " dropped (ring full), %" PRIu64 " still open at the end%s",
+		 m->program, m->pid, m->attach_ms, m->ops, m->dropped, m->open,
+		 m->bad_records ? ", bad records skipped" : "");
+	out_wrapped(f, text, 4);
 	for (int i = 0; i < m->nmisuse; i++) {
 		names[i] = m->misuse[i].name;
 		v[i] = m->misuse[i].n;
 	}
 	counters_line(line, sizeof(line), m->nmisuse, names, v);
-	out_line(f, "misuse: %s", line);
+	snprintf(text, sizeof(text), "misuse: %s", line);
+	out_wrapped(f, text, 4);
 	for (int i = 0; i < m->nloss; i++) {
 		names[i] = m->loss[i].name;
 		v[i] = m->loss[i].n;
 	}
 	counters_line(line, sizeof(line), m->nloss, names, v);
-	out_line(f, "not recorded: %s%s", line, m->bad_records ? " (and bad records)" : "");
+	snprintf(text, sizeof(text), "not recorded: %s", line);
+	out_wrapped(f, text, 4);
 }
 
 static void text_header(const struct report *r, FILE *f)
