@@ -126,7 +126,8 @@ static double drain_cost(struct attach *a, int kind)
 		t0 = ops_now_ns();
 		attach_drain(a);
 		t1 = ops_now_ns();
-		v[r] = (double)(t1 - t0) / (double)(__atomic_load_n(&records, __ATOMIC_RELAXED) - n);
+		n = __atomic_load_n(&records, __ATOMIC_RELAXED) - n;
+		v[r] = n ? (double)(t1 - t0) / (double)n : 0;
 	}
 	return median(v, 21);
 }

@@ -282,8 +282,8 @@ static int parse_args(int argc, char **argv, struct rec_session *s)
 		case 'Y': opts->why = true; break;
 		case 'n':
 			if (!*optarg || strchr(optarg, '/') || strlen(optarg) > 63)
-				return cmd_fail("record", "--name wants a name of 1 to 63 characters "
-						"without '/', not '%s'", optarg);
+				return cmd_fail("record", "--name wants a name of 1 to 63 "
+						"characters without '/', not '%s'", optarg);
 			s->name = optarg;
 			break;
 		case 'h':

@@ -269,8 +269,8 @@ static struct opsp_ctl *ctl_check(struct attach *a, struct opsp_ctl *c)
 		return NULL;
 	}
 	if (c->proto != OPSP_PROTO) {
-		snprintf(a->why, sizeof(a->why), "its libopscope speaks attach protocol %u and this "
-			 "opscope %u: build it against this opscope's libopscope", c->proto,
+		snprintf(a->why, sizeof(a->why), "its libopscope speaks attach protocol %u and "
+			 "this opscope %u: build it against this opscope's libopscope", c->proto,
 			 OPSP_PROTO);
 		return NULL;
 	}

@@ -273,8 +273,9 @@ static struct lgen *gen_map(const struct opsp_welcome *w, const int fds[2])
 	rh = p;
 	if (rh->magic != OPSP_RINGS_MAGIC || rh->proto != OPSP_PROTO ||
 	    rh->rec_bytes != sizeof(struct opsp_rec) || !rh->cap || (rh->cap & (rh->cap - 1)) ||
-	    !rh->nrings || rh->nrings > OPSP_MAX_RINGS || rh->ring_bytes < opsp_ring_bytes(rh->cap) ||
-	    rh->off0 < sizeof(*rh) || rh->off0 + (__u64)rh->nrings * rh->ring_bytes > w->rings_bytes)
+	    !rh->nrings || rh->nrings > OPSP_MAX_RINGS ||
+	    rh->ring_bytes < opsp_ring_bytes(rh->cap) || rh->off0 < sizeof(*rh) ||
+	    rh->off0 + (__u64)rh->nrings * rh->ring_bytes > w->rings_bytes)
 		goto fail;
 	g->stride = w->slot_stride;
 	g->nslots = w->nslots;

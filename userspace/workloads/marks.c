@@ -125,14 +125,16 @@ static int thread_of(struct marks *m, uint32_t tid)
  * off-CPU intervals explain it is the one that ran it. */
 static void offer(struct mkind *k, const struct attach_op *op)
 {
+	/* ops_thread's slot is not const: the exemplar code only reads it */
+	volatile struct ops_slot *sl = (volatile struct ops_slot *)op->x_slot;
 	struct ops_thread self = { .slot = NULL, .tid = op->tid };
-	struct ops_thread ran = { .slot = (volatile struct ops_slot *)op->x_slot, .tid = op->x_tid };
+	struct ops_thread ran = { .slot = sl, .tid = op->x_tid };
 	struct ex_exec x = { &ran, op->x_begin, op->x_end };
 
 	if (op->flags & OPSP_F_EXEC) {
 		k->thresh = ex_kind_offer(&k->ek, op->kind, &self, &op->bd, op->end, &x);
 	} else {
-		self.slot = op->flags & OPSP_F_MOVED ? NULL : (volatile struct ops_slot *)op->x_slot;
+		self.slot = op->flags & OPSP_F_MOVED ? NULL : sl;
 		k->thresh = ex_kind_offer(&k->ek, op->kind, &self, &op->bd, op->end, NULL);
 	}
 }
