@@ -202,7 +202,7 @@ python3 -c 'import json,sys; t=json.load(open(sys.argv[1])); assert any(e.get("n
 	bad "trace.json has no test.sleep op"
 [ -s "$tmp/sleep/record.txt" ] && ok "record.txt beside the report" || bad "no record.txt"
 "$opscope" record -s -o "$tmp/stacks" -- "$marked" sleep 30 2 >/dev/null 2>&1
-f=$tmp/stacks/stacks/marked/test.sleep.offcpu.folded
+f=$tmp/stacks/stacks/record/test.sleep.offcpu.folded
 grep -q "op=test.sleep;.*clock_nanosleep" "$f" 2>/dev/null && ok "off-CPU stacks filed under op=test.sleep" ||
 	bad "no off-CPU stack of test.sleep in $f"
 

@@ -194,7 +194,7 @@ struct rec_session {
 	struct attach_stats ast;
 	uint64_t t_end;
 	struct rss rss;              /* the program's RSS, sampled as it runs */
-	char program[64];            /* its name in scenario ids and stacks/ */
+	char program[64];            /* its name in scenario ids */
 	struct report *rep;          /* when it marked operations */
 	struct ex_trace *trace;
 };
@@ -382,8 +382,8 @@ static int start_collector(struct rec_session *s)
 }
 
 /*
- * The program's name in scenario ids and stack directories: --name, else its comm (what
- * ps shows): -p reads it, -- CMD has not run yet and its comm will be CMD's base name.
+ * The program's name in scenario ids: --name, else its comm (what ps shows): -p reads it,
+ * -- CMD has not run yet and its comm will be CMD's base name.
  */
 static void program_name(const struct rec_session *s, char *buf, size_t len)
 {
@@ -463,12 +463,14 @@ static int start_recording(struct rec_session *s)
 	return 0;
 }
 
-/* The program's RSS without what opscope put there (kernel/attach.h), every 100 ms. */
+/* The program's RSS without what opscope put there (kernel/attach.h), every 100 ms, for
+ * the report of its marks: only once it has a control page (reading smaps takes its
+ * mmap lock, which an unmarked program need not share). */
 static void sample_rss(struct rec_session *s, unsigned tick)
 {
 	uint64_t v;
 
-	if (!s->att || tick % 5 || s->rss.n == RSS_SAMPLES)
+	if (!s->att || tick % 5 || s->rss.n == RSS_SAMPLES || !attach_found(s->att))
 		return;
 	v = attach_program_rss(s->att);
 	if (!v)
@@ -488,7 +490,7 @@ static void record_until_done(struct rec_session *s)
 
 		/* drain stacks early (the target's maps are read then) and every second */
 		if (s->prof && (tick == 5 || tick % 50 == 49))
-			profile_take(s->prof, s->c, s->program);
+			profile_take(s->prof, s->c, "record");
 		sample_rss(s, tick);
 		if (s->duration && ops_now_ns() - s->t0 >= (uint64_t)s->duration)
 			break;
@@ -504,7 +506,7 @@ static void record_until_done(struct rec_session *s)
 	}
 	s->t_end = ops_now_ns();
 	s->secs = (s->t_end - s->t0) / 1e9;
-	if (s->prof && profile_take(s->prof, s->c, s->program))
+	if (s->prof && profile_take(s->prof, s->c, "record"))
 		cmd_warn("record", "could not read the stacks: out of memory");
 }
 

@@ -433,8 +433,8 @@ static void serve(struct attach *a)
 }
 
 /* A program not marked yet may load libopscope later (dlopen, or a library cleared its
- * environment): look for its control page again every RESCAN_NS. */
-#define RESCAN_NS 100000000ull
+ * environment): look for its control page again every RESCAN_NS (a read of its maps). */
+#define RESCAN_NS 1000000000ull
 
 static void rescan(struct attach *a, uint64_t now)
 {
@@ -633,6 +633,16 @@ static bool smaps_ours(const struct attach *a, const char *line)
 	/* the slot array: a BPF map of exactly its length */
 	return strstr(line, "anon_inode:bpf-map") && hi - lo >= a->o.slots_len &&
 	       hi - lo < a->o.slots_len + 4096;
+}
+
+bool attach_found(struct attach *a)
+{
+	bool found;
+
+	pthread_mutex_lock(&a->lock);
+	found = a->ctl != NULL;
+	pthread_mutex_unlock(&a->lock);
+	return found;
 }
 
 uint64_t attach_program_rss(struct attach *a)

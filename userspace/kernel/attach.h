@@ -65,6 +65,8 @@ const char *attach_sock_name(const struct attach *a);
 /* Detach (the program notices at its next call), drain what is left, stop the thread. */
 void attach_stop(struct attach *a);
 void attach_free(struct attach *a);
+/* Has the program a control page (it links libopscope)? */
+bool attach_found(struct attach *a);
 /* The program's resident memory without opscope's mappings in it (the rings it wrote,
  * the control page, the slot array once it attached): the sum of the other mappings' Rss
  * in /proc/PID/smaps; 0 when the process is gone. */
