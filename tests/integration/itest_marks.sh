@@ -19,7 +19,8 @@
 #  7. misuse (end without begin, kind 99, another ABI, an op open at exit) counted, the
 #     program and opscope exit 0;
 #  8. record -p of a running marked program attaches within 100 ms of being told;
-#  9. compare reads two record reports; bench.txt, trace.json, -s stacks by op kind;
+#  9. compare reads two record reports, with repetitions (--rep) tests them; bench.txt,
+#     trace.json, -s stacks by op kind;
 # 10. the C++ RAII example and the Python ctypes example, recorded.
 # Last line: "N passed, N failed".
 set -u
@@ -194,6 +195,19 @@ if [ "$rc" -le 1 ] && grep -q "test.sleep" "$tmp/cmp.out"; then
 	ok "compare reads two record reports (exit $rc)"
 else
 	bad "compare on record reports: exit $rc: $(head -2 "$tmp/cmp.out")"
+fi
+# --rep: repetitions of 100 ms, so that compare can test significance (n >= 5 a side)
+for ab in a b; do
+	"$opscope" record -r 100ms -o "$tmp/rep$ab" -- "$marked" sleep 70 10 >/dev/null 2>&1
+done
+"$opscope" compare --all "$tmp/repa" "$tmp/repb" >"$tmp/cmprep.out" 2>&1
+n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["scenarios"][0]["reps"])' \
+	"$tmp/repa/report.json" 2>/dev/null)
+if [ "${n:-0}" -ge 5 ] && grep -q "test.sleep/p50_ns" "$tmp/cmprep.out" &&
+	! grep "test.sleep/p50_ns" "$tmp/cmprep.out" | grep -q "n<5"; then
+	ok "--rep 100ms: $n repetitions, compare tests them"
+else
+	bad "--rep 100ms: $n repetitions; compare: $(grep p50_ns "$tmp/cmprep.out")"
 fi
 grep -qE '^BenchmarkTestSleep/marked-[0-9]+	40	' "$tmp/sleep/bench.txt" 2>/dev/null &&
 	ok "bench.txt: $(grep -m1 Benchmark "$tmp/sleep/bench.txt" | cut -c1-60)" ||

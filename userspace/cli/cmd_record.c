@@ -135,6 +135,8 @@ static void usage(FILE *f)
 		   "                     with marks also report.json, report.txt, bench.txt,\n"
 		   "                     trace.json (DIR is replaced, as opscope run does)\n"
 		   "  -n, --name NAME    the program's name in scenario ids (default: its comm)\n"
+		   "  -r, --rep D        marks: a repetition every D (so that compare can test\n"
+		   "                     significance); default one over the whole recording\n"
 		   "  -s, --stacks       off-CPU, waker, page-fault stacks and on-CPU samples\n"
 		   "  -F, --freq HZ      on-CPU sampling rate with --stacks (default 99, 0 off)\n"
 		   "  -m, --min-block D  no stack walk for off-CPU intervals shorter than D "
@@ -188,6 +190,7 @@ struct rec_session {
 	int argc;
 	char **argv;
 	const char *name;            /* --name, or NULL: its comm */
+	int64_t rep_ns;              /* --rep: a repetition's length, 0 one in all */
 	struct outdir od;            /* -o DIR, checked before anything runs */
 	struct marks *marks;
 	struct attach *att;          /* NULL when attaching could not even start */
@@ -225,6 +228,7 @@ static int parse_args(int argc, char **argv, struct rec_session *s)
 		{ "hooks-only", no_argument, NULL, 'H' },
 		{ "why", no_argument, NULL, 'Y' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "rep", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -237,7 +241,7 @@ static int parse_args(int argc, char **argv, struct rec_session *s)
 	optind = 1;
 	opts->sample_hz = 99;
 	opts->min_block_ns = 50000;
-	while ((opt = getopt_long(argc, argv, "+:p:d:o:vhsF:m:bTn:", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:p:d:o:vhsF:m:bTn:r:", lo, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			if (parse_int_arg(optarg, 1, INT_MAX, &v))
@@ -285,6 +289,11 @@ static int parse_args(int argc, char **argv, struct rec_session *s)
 				return cmd_fail("record", "--name wants a name of 1 to 63 "
 						"characters without '/', not '%s'", optarg);
 			s->name = optarg;
+			break;
+		case 'r':
+			if (param_parse_duration(optarg, &s->rep_ns) || s->rep_ns < 1000000)
+				return cmd_fail("record", "--rep wants a duration of 1ms or more, "
+						"such as 2s, not '%s'", optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -415,7 +424,7 @@ static int start_marks(struct rec_session *s)
 	program_name(s, s->program, sizeof(s->program));
 	if (s->opts.hooks_only)
 		return 0; /* nothing is accounted: no slot to read */
-	s->marks = marks_new(s->pid);
+	s->marks = marks_new(s->pid, (uint64_t)s->rep_ns);
 	if (!s->marks)
 		return cmd_fail("record", "out of memory");
 	o.arg = s->marks;
@@ -640,8 +649,7 @@ static int cmp_u64(const void *a, const void *b)
 static int report_marks(struct rec_session *s)
 {
 	const struct attach_stats *st = &s->ast;
-	struct marks_run run = { .pid = s->pid };
-	uint64_t from = st->t_attach > s->t0 ? st->t_attach : s->t0;
+	struct marks_run run = { .pid = s->pid, .rep_ns = (uint64_t)s->rep_ns };
 	/* -p: from telling it to its handshake; -- CMD: from its start */
 	uint64_t told = st->t_told ? st->t_told : s->t0;
 
@@ -658,7 +666,9 @@ static int report_marks(struct rec_session *s)
 		return 0;
 	}
 	run.program = s->program;
-	run.secs = s->t_end > from ? (double)(s->t_end - from) / 1e9 : s->secs;
+	/* ops are recorded from the handshake on (repetitions count from there too) */
+	run.since = st->t_attach ? st->t_attach : s->t0;
+	run.end = s->t_end;
 	run.attach_ms = st->t_attach > told ? (double)(st->t_attach - told) / 1e6 : 0;
 	run.rss_peak = s->rss.peak;
 	if (s->rss.n) {

@@ -236,6 +236,7 @@ static bool drain_ring(struct attach *a, uint32_t i)
 			continue;
 		}
 		op.x_slot = x_slot(a, &rec);
+		op.since = a->t_attach;
 		a->records++;
 		if (!a->t_first || op.begin < a->t_first)
 			a->t_first = op.begin;

@@ -32,6 +32,7 @@ struct attach_op {
 	uint64_t begin, end;    /* CLOCK_MONOTONIC ns */
 	uint64_t x_begin, x_end;
 	struct ops_bd bd;       /* lat_ns = end - begin; queued_ns = the part not run on x_tid */
+	uint64_t since;         /* when the program attached: the marks' recording began */
 	/* x_tid's slot while it still belongs to x_tid (for its off-CPU ring), else NULL */
 	const volatile struct ops_slot *x_slot;
 };

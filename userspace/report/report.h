@@ -219,7 +219,8 @@ int why_words_blocked(const struct ops_wbd *w, const char *who, char *buf, size_
 
 /*
  * opscope record: one scenario per op kind the program marked ("<program>/<kind>", the
- * pseudo-workload "record", one repetition), the marks' counters, and the slow ops for
+ * pseudo-workload "record", a repetition per record --rep window), the marks' counters,
+ * and the slow ops for
  * trace (ex_trace_add per scenario). The program's kind names must already be registered
  * under its own ids (ops_kind_set). Call before report_finish; afterwards
  * report_marks_finish names the benchmarks after the program. 0 or -ENOMEM.
@@ -230,7 +231,8 @@ struct ex_trace;
 struct marks_run {
 	const char *program;
 	int pid;
-	double secs;               /* the window the marks cover, for throughput */
+	uint64_t since, end;       /* the marks cover [since, end] (CLOCK_MONOTONIC ns) */
+	uint64_t rep_ns;           /* a repetition's length (record --rep), 0 one in all */
 	uint64_t rss_peak, rss_steady; /* the program's, without opscope's shared memory */
 	double attach_ms;
 };

@@ -27,7 +27,7 @@ static void marks_counters(struct report_marks *rm, const struct attach_stats *s
 
 /* A scenario for kind id: group the program, label the kind. */
 static void marks_scenario(struct scenario *sc, const struct marks_run *run, uint32_t id,
-			   double secs)
+			   int nreps, double rep_s)
 {
 	memset(sc, 0, sizeof(*sc));
 	snprintf(sc->group, sizeof(sc->group), "%s", run->program);
@@ -35,18 +35,16 @@ static void marks_scenario(struct scenario *sc, const struct marks_run *run, uin
 	snprintf(sc->id, sizeof(sc->id), "%.63s/%.47s", sc->group, sc->label);
 	sc->wl = &wl_marks;
 	sc->cfg.wl = &wl_marks;
-	sc->set.reps = 1;
+	sc->set.reps = nreps;
 	sc->set.warmup_ns = 0;
-	sc->set.duration_ns = (int64_t)(secs * 1e9);
+	sc->set.duration_ns = (int64_t)(rep_s * 1e9);
 	sc->set.timeout_ns = 0;
 	sc->set.max_ops = 0;
 }
 
-int report_add_marks(struct report *r, struct marks *m, const struct attach_stats *st,
-		     const struct marks_run *run, struct ex_trace *trace)
+static void marks_header(struct report *r, struct marks *m, const struct attach_stats *st,
+			 const struct marks_run *run, int nreps, double rep_s)
 {
-	uint32_t ids[OPSP_KINDS];
-	int n = marks_kinds(m, ids, OPSP_KINDS);
 	struct report_marks *rm = &r->marks;
 
 	r->have_marks = true;
@@ -60,36 +58,54 @@ int report_add_marks(struct report *r, struct marks *m, const struct attach_stat
 	rm->bad_records = st->bad_records;
 	marks_counters(rm, st);
 	snprintf(r->suite_name, sizeof(r->suite_name), "record");
-	r->settings.reps = 1;
+	r->settings.reps = nreps;
 	r->settings.warmup_ns = 0;
-	r->settings.duration_ns = (int64_t)(run->secs * 1e9);
+	r->settings.duration_ns = (int64_t)(rep_s * 1e9);
 	r->settings.timeout_ns = 0;
 	r->settings.max_ops = 0;
 	/* the targets are the built-in workloads': none applies to a program's own ops */
 	for (int i = 0; i < REPORT_NTARGETS; i++)
 		r->targets[i].enabled = false;
+}
+
+#define MAX_WINDOWS 1000
+
+int report_add_marks(struct report *r, struct marks *m, const struct attach_stats *st,
+		     const struct marks_run *run, struct ex_trace *trace)
+{
+	double elapsed[MAX_WINDOWS];
+	uint32_t ids[OPSP_KINDS];
+	int n = marks_kinds(m, ids, OPSP_KINDS);
+	int nw = marks_windows(m, run->since, run->end, elapsed, MAX_WINDOWS);
+
+	if (nw < 0)
+		return nw;
+	marks_header(r, m, st, run, nw, elapsed[0]);
 	for (int i = 0; i < n; i++) {
 		struct scenario sc;
 		struct scen_result *s;
-		struct wl_result res;
-		int err;
 
-		marks_scenario(&sc, run, ids[i], run->secs);
+		marks_scenario(&sc, run, ids[i], nw, elapsed[0]);
 		s = report_add_scenario(r, &sc);
 		if (!s)
 			return -ENOMEM;
-		err = marks_result(m, ids[i], run->secs, &res);
-		if (err)
-			return err;
-		if (res.ex && trace && ex_trace_add(trace, sc.id, res.ex)) {
+		for (int w = 0; w < nw; w++) {
+			struct wl_result res;
+			int err = marks_result(m, ids[i], w, elapsed[w], &res);
+
+			if (err)
+				return err;
+			if (res.ex && trace && ex_trace_add(trace, sc.id, res.ex)) {
+				ex_set_free(res.ex);
+				op_agg_free(res.agg[0]);
+				return -ENOMEM;
+			}
 			ex_set_free(res.ex);
-			return -ENOMEM;
+			res.ex = NULL;
+			err = scen_add_rep(s, 0, &res, run->rss_peak, run->rss_steady, false);
+			if (err)
+				return err;
 		}
-		ex_set_free(res.ex);
-		res.ex = NULL;
-		err = scen_add_rep(s, 0, &res, run->rss_peak, run->rss_steady, false);
-		if (err)
-			return err;
 	}
 	return 0;
 }

@@ -23,8 +23,10 @@ struct tname {
 	uint64_t kinds; /* bit k: it ended an op of kind k */
 };
 
+/* One op kind: an aggregate per repetition window, exemplars over all of them. */
 struct mkind {
-	struct op_agg *agg;
+	struct op_agg **win;
+	uint32_t nwin;
 	struct ex_kind *ek;
 	uint64_t thresh;   /* exemplar threshold (ex_kind_offer's answer) */
 	uint64_t n;        /* ops offered to agg, for the p99 refresh */
@@ -32,19 +34,21 @@ struct mkind {
 
 struct marks {
 	int pid;
+	uint64_t rep_ns;   /* window length, 0: one window */
 	struct mkind k[OPSP_KINDS];
 	struct tname *t; /* open addressing, power-of-two size */
 	uint32_t tcap, nt;
 	uint64_t ops, lost;
 };
 
-struct marks *marks_new(int pid)
+struct marks *marks_new(int pid, uint64_t rep_ns)
 {
 	struct marks *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return NULL;
 	m->pid = pid;
+	m->rep_ns = rep_ns;
 	m->tcap = 256;
 	m->t = calloc(m->tcap, sizeof(*m->t));
 	if (!m->t) {
@@ -59,7 +63,9 @@ void marks_free(struct marks *m)
 	if (!m)
 		return;
 	for (int i = 0; i < OPSP_KINDS; i++) {
-		op_agg_free(m->k[i].agg);
+		for (uint32_t w = 0; w < m->k[i].nwin; w++)
+			op_agg_free(m->k[i].win[w]);
+		free(m->k[i].win);
 		ex_kind_free(m->k[i].ek);
 	}
 	free(m->t);
@@ -139,39 +145,59 @@ static void offer(struct mkind *k, const struct attach_op *op)
 	}
 }
 
+/* Kind k's aggregate of window w (the repetition an op ended in), made as needed. */
+static struct op_agg *window(struct mkind *k, uint32_t w)
+{
+	if (w >= k->nwin) {
+		struct op_agg **v = realloc(k->win, (w + 1) * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		memset(v + k->nwin, 0, (w + 1 - k->nwin) * sizeof(*v));
+		k->win = v;
+		k->nwin = w + 1;
+	}
+	if (!k->win[w])
+		k->win[w] = op_agg_new();
+	return k->win[w];
+}
+
 void marks_add(const struct attach_op *op, void *arg)
 {
 	struct marks *m = arg;
+	struct op_agg *agg;
 	struct mkind *k;
+	uint32_t w = 0;
 	int t;
 
 	if (!op->kind || op->kind >= OPSP_KINDS)
 		return;
 	k = &m->k[op->kind];
-	if (!k->agg) {
-		k->agg = op_agg_new();
-		if (!k->agg) {
-			m->lost++;
-			return;
-		}
+	if (m->rep_ns && op->end > op->since)
+		w = (uint32_t)((op->end - op->since) / m->rep_ns);
+	agg = window(k, w);
+	if (!agg) {
+		m->lost++;
+		return;
 	}
 	m->ops++;
 	t = thread_of(m, op->tid);
 	if (t >= 0)
 		m->t[t].kinds |= 1ull << op->kind;
 	if (op->flags & OPSP_F_FAILED) {
-		op_agg_add_error(k->agg);
+		op_agg_add_error(agg);
 		return;
 	}
-	if (op_agg_add(k->agg, &op->bd)) {
+	if (op_agg_add(agg, &op->bd)) {
 		m->lost++;
 		return;
 	}
 	if (op->bd.lat_ns >= k->thresh)
 		offer(k, op);
-	/* the p99 joins the threshold so that ops above it are sampled, as wl_common.c */
+	/* the p99 (of the window) joins the threshold so that ops above it are sampled, as
+	 * wl_common.c does */
 	if (!(++k->n & 4095) && k->thresh != UINT64_MAX) {
-		const struct hist *h = op_agg_hist(k->agg);
+		const struct hist *h = op_agg_hist(agg);
 
 		if (hist_count(h) >= 1000)
 			k->thresh = ex_kind_set_p99(&k->ek, hist_quantile(h, 0.99));
@@ -183,7 +209,7 @@ int marks_kinds(const struct marks *m, uint32_t *ids, int max)
 	int n = 0;
 
 	for (uint32_t i = 1; i < OPSP_KINDS && n < max; i++)
-		if (m->k[i].agg)
+		if (m->k[i].nwin)
 			ids[n++] = i;
 	return n;
 }
@@ -229,25 +255,83 @@ static int take_exemplars(struct marks *m, uint32_t id, uint64_t p99, struct ex_
 	return 0;
 }
 
-int marks_result(struct marks *m, uint32_t id, double elapsed_s, struct wl_result *res)
+int marks_windows(struct marks *m, uint64_t since, uint64_t end, double *elapsed, int max)
+{
+	uint64_t span = end > since ? end - since : 0;
+	uint64_t n = m->rep_ns ? (span + m->rep_ns - 1) / m->rep_ns : 1, tail;
+
+	if (!n)
+		n = 1;
+	if (n > (uint64_t)max)
+		n = (uint64_t)max;
+	/* a last window shorter than half a repetition joins the one before */
+	tail = m->rep_ns ? span - (n - 1) * m->rep_ns : span;
+	if (m->rep_ns && n > 1 && tail < m->rep_ns / 2)
+		n--;
+	for (uint64_t w = 0; w < n; w++)
+		elapsed[w] = (double)(w + 1 < n ? m->rep_ns : span - w * m->rep_ns) / 1e9;
+	/* ops past the last window (or in the tail it absorbed) are counted in it */
+	for (int i = 1; i < OPSP_KINDS; i++) {
+		struct mkind *k = &m->k[i];
+
+		for (uint32_t w = (uint32_t)n; w < k->nwin; w++) {
+			struct op_agg *last = window(k, (uint32_t)n - 1);
+
+			if (k->win[w] && (!last || op_agg_merge(last, k->win[w])))
+				return -ENOMEM;
+			op_agg_free(k->win[w]);
+			k->win[w] = NULL;
+		}
+		if (k->nwin > n)
+			k->nwin = (uint32_t)n;
+	}
+	return (int)n;
+}
+
+/* The p99 of kind id over every window, for the exemplars' sample. */
+static uint64_t kind_p99(struct mkind *k)
+{
+	struct op_agg *all = op_agg_new();
+	uint64_t p99 = 0;
+
+	for (uint32_t w = 0; all && w < k->nwin; w++)
+		if (k->win[w] && op_agg_merge(all, k->win[w]))
+			break;
+	if (all && hist_count(op_agg_hist(all)))
+		p99 = hist_quantile(op_agg_hist(all), 0.99);
+	op_agg_free(all);
+	return p99;
+}
+
+int marks_result(struct marks *m, uint32_t id, int w, double elapsed_s, struct wl_result *res)
 {
 	struct mkind *k;
-	const struct hist *h;
 	int err;
 
 	memset(res, 0, sizeof(*res));
 	res->occupancy = -1;
-	if (!id || id >= OPSP_KINDS || !m->k[id].agg)
+	if (!id || id >= OPSP_KINDS || !m->k[id].nwin || w < 0)
 		return -ENOENT;
 	k = &m->k[id];
-	h = op_agg_hist(k->agg);
-	err = take_exemplars(m, id, hist_count(h) ? hist_quantile(h, 0.99) : 0, &res->ex);
-	if (err)
-		return err;
+	if (w == 0) {
+		err = take_exemplars(m, id, kind_p99(k), &res->ex);
+		if (err)
+			return err;
+	}
 	res->nkinds = 1;
 	res->kind[0] = id;
-	res->agg[0] = k->agg;
-	k->agg = NULL;
+	/* a window with no op of this kind: an empty aggregate (throughput 0 there) */
+	if ((uint32_t)w < k->nwin && k->win[w]) {
+		res->agg[0] = k->win[w];
+		k->win[w] = NULL;
+	} else {
+		res->agg[0] = op_agg_new();
+		if (!res->agg[0]) {
+			ex_set_free(res->ex);
+			res->ex = NULL;
+			return -ENOMEM;
+		}
+	}
 	res->elapsed_s = elapsed_s;
 	res->no_alloc = true; /* the program's allocator is its own */
 	for (uint32_t i = 0; i < m->tcap; i++)
