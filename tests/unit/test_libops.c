@@ -22,6 +22,8 @@
 #include "opscope/ops.h"
 #include "kernel/attach.h"
 #include "kernel/sysnames.h"
+#include "stats/exemplar.h"
+#include "workloads/marks.h"
 
 #define STRIDE ((sizeof(struct ops_slot) + 7) & ~(size_t)7)
 #define MAXOPS 200000
@@ -456,6 +458,49 @@ START_TEST(decode_refuses_nonsense)
 }
 END_TEST
 
+/* An op of kind 1 ending at `end` ns after the attach at 1000, lat 10 ns. */
+static void mark_at(struct marks *m, uint64_t end, uint32_t flags)
+{
+	struct attach_op op = { .kind = 1, .tid = 0, .flags = flags, .since = 1000,
+				.begin = 1000 + end - 10, .end = 1000 + end };
+
+	op.bd.n = 1;
+	op.bd.lat_ns = 10;
+	marks_add(&op, m);
+}
+
+START_TEST(marks_cut_into_repetitions)
+{
+	struct marks *m = marks_new(getpid(), 100);
+	double el[8];
+	struct wl_result res;
+	int n;
+
+	for (uint64_t t = 5; t < 340; t += 10) /* 34 ops over 340 ns: windows of 100 */
+		mark_at(m, t, 0);
+	mark_at(m, 150, OPSP_F_FAILED);
+	/* 340 ns: 3 full windows and a 40 ns tail, which joins the third */
+	n = marks_windows(m, 1000, 1340, el, 8);
+	ck_assert_int_eq(n, 3);
+	ck_assert(el[0] == 100e-9 && el[1] == 100e-9 && el[2] == 140e-9);
+	ck_assert_int_eq(marks_result(m, 1, 0, el[0], &res), 0);
+	ck_assert_uint_eq(hist_count(op_agg_hist(res.agg[0])), 10);
+	ck_assert(res.no_alloc);
+	op_agg_free(res.agg[0]);
+	ex_set_free(res.ex);
+	ck_assert_int_eq(marks_result(m, 1, 1, el[1], &res), 0);
+	ck_assert_uint_eq(op_agg_errors(res.agg[0]), 1);
+	ck_assert(res.ex == NULL); /* exemplars come with the first repetition */
+	op_agg_free(res.agg[0]);
+	ck_assert_int_eq(marks_result(m, 1, 2, el[2], &res), 0);
+	ck_assert_uint_eq(hist_count(op_agg_hist(res.agg[0])), 14);
+	op_agg_free(res.agg[0]);
+	ck_assert_int_eq(marks_result(m, 2, 0, el[0], &res), -ENOENT);
+	ck_assert_uint_eq(marks_ops(m), 35);
+	marks_free(m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("libops");
@@ -475,6 +520,7 @@ int main(void)
 	tcase_add_test(tc, threads_come_and_go_nothing_lost);
 	tcase_add_test(tc, forked_child_has_its_own_page);
 	tcase_add_test(tc, decode_refuses_nonsense);
+	tcase_add_test(tc, marks_cut_into_repetitions);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
