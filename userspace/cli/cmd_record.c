@@ -759,8 +759,8 @@ static int write_outputs(struct rec_session *s)
 		s->od.extra_arg = s;
 		if (outdir_commit(&s->od, s->rep, s->prof, s->trace, err, sizeof(err)))
 			return cmd_fail("record", "%s", err);
-		fprintf(stderr, "opscope record: wrote %s/ (report.json, report.txt, bench.txt, "
-			"trace.json, record.txt%s)\n", s->od.path, s->prof ? ", stacks/" : "");
+		cmd_warn("record", "wrote %s/ (report.json, report.txt, report.html, bench.txt, "
+			 "trace.json, record.txt%s)", s->od.path, s->prof ? ", stacks/" : "");
 		return 0;
 	}
 	if (write_record_txt(s))
