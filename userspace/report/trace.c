@@ -191,7 +191,8 @@ static void write_intervals(FILE *f, uint32_t pid, uint64_t tid, const struct ex
 			slice(f, pid, tid, "runq", "offcpu.runq", gw, ge);
 			fputs("}", f);
 		}
-		if (o->wake_by && o->wake_by <= OPS_W_NR && gw > gb && gw < ge)
+		/* also when it ran at once (gw == ge): the arrow then ends where it did */
+		if (o->wake_by && o->wake_by <= OPS_W_NR && gw > gb && gw <= ge)
 			wake_arrow(f, pid, tid, o, gw, wt);
 	}
 }
