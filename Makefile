@@ -35,7 +35,7 @@ endif
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -pthread \
             -D_GNU_SOURCE -I$(OUT) -Ibpf -Iuserspace -MMD -MP
-LDLIBS   := -lbpf -lelf -lz -liberty -lpthread -lm
+LDLIBS   := -lbpf -ldw -lelf -lz -liberty -lpthread -lm
 
 # clang's own system include dirs, so BPF programs see the same asm/types as user code.
 CLANG_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 \

@@ -163,6 +163,34 @@ struct ops_stack {
 	__u64 ips[OPS_MAX_FRAMES];
 };
 
+/*
+ * User stacks on x86_64 are not walked in the kernel: each capture copies the thread's
+ * user registers and the live part of its stack (from sp up to the stack's top, at most
+ * OPS_USTACK_MAX bytes) into a ring buffer, and userspace unwinds the copy with the
+ * binaries' own unwind tables (stacks/unwind.c). A count whose user stack is such a copy
+ * names it by the copy's id (OPS_USTACK_COPY set; kernel-interned ids never have that
+ * bit) and travels through the same ring, after the copy, instead of the count table.
+ */
+#define OPS_USTACK_MAX 32768   /* power of two */
+#define OPS_UREGS 17           /* DWARF registers 0-16 */
+#define OPS_USTACK_COPY (1ull << 63)
+#define OPS_URING_BYTES (16u << 20) /* the ring's default size */
+
+enum ops_urec_type {
+	OPS_UREC_STACK = 1, /* struct ops_urec_stack and its bytes */
+	OPS_UREC_COUNT = 2, /* struct ops_urec_count */
+};
+
+struct ops_urec_stack {
+	__u32 rec;   /* OPS_UREC_STACK */
+	__u32 len;   /* stack bytes that follow this header, copied from regs[7] (sp) up */
+	__u64 id;    /* OPS_USTACK_COPY | cpu << 48 | sequence */
+	__u32 tid;
+	__u32 top_known; /* len reached the stack's known top (else OPS_USTACK_MAX or a fault) */
+	/* x86_64 DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15, then rip */
+	__u64 regs[OPS_UREGS];
+};
+
 enum ops_stack_type {
 	OPS_ST_ONCPU = 1,   /* value: samples */
 	OPS_ST_BLOCKED = 2, /* value: ns blocked */
@@ -199,6 +227,13 @@ struct ops_waitfor_val {
 	__u64 count;  /* wakeups */
 };
 
+struct ops_urec_count {
+	__u32 rec;  /* OPS_UREC_COUNT */
+	__u32 pad_;
+	struct ops_stack_key key; /* ustack: a copy's id */
+	struct ops_stack_val val;
+};
+
 /* How syscalls are accounted (the loader's choice; TIME is the zero default). */
 enum ops_sys_mode {
 	OPS_SYS_TIME = 0,  /* count and time each (sys_enter + sys_exit, two clock reads) */
@@ -218,6 +253,9 @@ enum ops_stat {
 	OPS_STAT_MISSED_OUT,    /* switch-in of a thread we thought running: repaired */
 	OPS_STAT_MISSED_IN,     /* switch-out of a thread we thought off-CPU: repaired */
 	OPS_STAT_WAITFOR_FULL,  /* --why: wait-for edge table full, a wait not counted */
+	OPS_STAT_USTACK_LOST,   /* user stack copy dropped, ring full: counted without it */
+	OPS_STAT_UCOUNT_LOST,   /* count of a copied user stack dropped, ring full */
+	OPS_STAT_USTACK_BYTES,  /* bytes of user stack copied into the ring */
 	OPS_STAT_NR,
 };
 

@@ -11,6 +11,12 @@
  * so bpf_get_task_stack() returns the stack it blocked with. Its user stack cannot be
  * walked from another task, so it is taken at the thread's next sys_exit, which is the
  * return of the syscall it blocked in.
+ *
+ * User stacks (x86_64): not walked here, since most code runs without frame pointers.
+ * Each capture copies the user registers and the stack's live bytes into ustack_ring
+ * (ustack_copy); the counts that use such a copy go through the ring too, after it, and
+ * userspace unwinds the copies with the binaries' unwind tables and counts them. Other
+ * architectures keep the frame-pointer walk.
  */
 #ifndef OPSCOPE_STACKS_BPF_H
 #define OPSCOPE_STACKS_BPF_H
@@ -45,6 +51,35 @@ struct {
 	__type(value, struct ops_stack);
 } stack_scratch SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, OPS_URING_BYTES);
+} ustack_ring SEC(".maps");
+
+/* A copy being assembled: the record's header and room for the stack. */
+struct ustack_buf {
+	struct ops_urec_stack h;
+	__u8 data[OPS_USTACK_MAX + 4096]; /* + a page: the verifier bounds offset and size apart */
+	__u64 seq; /* this CPU's copies so far, for the ids */
+};
+
+/* One per CPU, indexed by CPU (a per-CPU array's values stop at 32 KiB); the loader
+ * sizes it to the possible CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ustack_buf);
+} ustack_scratch SEC(".maps");
+
+static __always_inline void stat_add(__u32 which, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &which);
+
+	if (v)
+		*v += n;
+}
+
 /* Intern the stack in st (nr frames) and return its id, 0 on failure. */
 static __noinline __u64 stack_intern(struct ops_stack *st)
 {
@@ -60,6 +95,7 @@ static __noinline __u64 stack_intern(struct ops_stack *st)
 		h *= 0x100000001b3ull;
 		h ^= h >> 29;
 	}
+	h &= ~OPS_USTACK_COPY; /* that bit names user stack copies */
 	if (!h)
 		h = 1;
 	if (bpf_map_update_elem(&stack_tab, &h, st, BPF_NOEXIST) == -7 /* E2BIG */) {
@@ -87,11 +123,101 @@ static __always_inline __u64 stack_fill(struct ops_stack *st, long len)
 	return stack_intern(st);
 }
 
+#ifdef __TARGET_ARCH_x86
+/*
+ * Where the current thread's stack ends above sp, when known: the main thread's
+ * mm->start_stack (argc; _start's frame sits just below), or for a thread of glibc's
+ * the thread pointer, which points at its descriptor just above the stack and its
+ * static TLS. Copying to there copies no more than the stack in use. 0: not known.
+ */
+static __always_inline __u64 ustack_top(struct task_struct *t, __u64 sp)
+{
+	__u64 top;
+
+	if (t->pid == t->tgid)
+		top = t->mm ? t->mm->start_stack + 64 : 0;
+	else
+		top = t->thread.fsbase;
+	return top > sp && top - sp <= OPS_USTACK_MAX ? top : 0;
+}
+
+/*
+ * Copy the current thread's user registers and live stack into the ring; returns the
+ * copy's id for the counts to name, 0 when lost. The stack is read page by page, so a
+ * stack whose top is unknown and lies below OPS_USTACK_MAX still yields what is mapped.
+ */
+static __noinline __u64 ustack_copy(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(t);
+	__u32 cpu = bpf_get_smp_processor_id(), len = 0, want = OPS_USTACK_MAX;
+	struct ustack_buf *b = bpf_map_lookup_elem(&ustack_scratch, &cpu);
+	__u64 sp, top;
+
+	if (!b || (t->flags & PF_KTHREAD))
+		return 0;
+	sp = r->sp;
+	b->h.regs[0] = r->ax;
+	b->h.regs[1] = r->dx;
+	b->h.regs[2] = r->cx;
+	b->h.regs[3] = r->bx;
+	b->h.regs[4] = r->si;
+	b->h.regs[5] = r->di;
+	b->h.regs[6] = r->bp;
+	b->h.regs[7] = sp;
+	b->h.regs[8] = r->r8;
+	b->h.regs[9] = r->r9;
+	b->h.regs[10] = r->r10;
+	b->h.regs[11] = r->r11;
+	b->h.regs[12] = r->r12;
+	b->h.regs[13] = r->r13;
+	b->h.regs[14] = r->r14;
+	b->h.regs[15] = r->r15;
+	b->h.regs[16] = r->ip;
+	top = ustack_top(t, sp);
+	if (top)
+		want = top - sp;
+	for (int i = 0; i < OPS_USTACK_MAX / 4096 + 1; i++) {
+		__u32 n = 4096 - ((sp + len) & 4095);
+
+		if (len >= want)
+			break;
+		if (n > want - len)
+			n = want - len;
+		len &= OPS_USTACK_MAX - 1;
+		if (n > 4096 || len + n > OPS_USTACK_MAX)
+			break;
+		if (bpf_probe_read_user(b->data + len, n, (void *)(sp + len)))
+			break;
+		len += n;
+	}
+	b->h.rec = OPS_UREC_STACK;
+	b->h.len = len;
+	b->h.top_known = top && len == want;
+	b->h.tid = t->pid;
+	b->h.id = OPS_USTACK_COPY | (__u64)cpu << 48 |
+		  (++b->seq & ((1ull << 48) - 1));
+	if (len > OPS_USTACK_MAX)
+		return 0;
+	if (bpf_ringbuf_output(&ustack_ring, b, sizeof(b->h) + len, BPF_RB_NO_WAKEUP)) {
+		stat_inc(OPS_STAT_USTACK_LOST);
+		return 0;
+	}
+	stat_add(OPS_STAT_USTACK_BYTES, len);
+	return b->h.id;
+}
+#endif
+
 /* Stacks of the current task. */
 static __always_inline __u64 cur_stack(void *ctx, bool user)
 {
-	struct ops_stack *st = scratch();
+	struct ops_stack *st;
 
+#ifdef __TARGET_ARCH_x86
+	if (user)
+		return ustack_copy();
+#endif
+	st = scratch();
 	if (!st)
 		return 0;
 	return stack_fill(st, bpf_get_stack(ctx, st->ips, sizeof(st->ips),
@@ -115,6 +241,14 @@ static __always_inline void stack_count(__u32 type, __u32 kind, __u32 tid, __u32
 	};
 	struct ops_stack_val *v, init = { .value = value, .count = 1 };
 
+	if (u & OPS_USTACK_COPY) {
+		/* userspace counts it once it has unwound the copy, which is ahead in the ring */
+		struct ops_urec_count rc = { .rec = OPS_UREC_COUNT, .key = key, .val = init };
+
+		if (bpf_ringbuf_output(&ustack_ring, &rc, sizeof(rc), BPF_RB_NO_WAKEUP))
+			stat_inc(OPS_STAT_UCOUNT_LOST);
+		return;
+	}
 	v = bpf_map_lookup_elem(&stack_counts, &key);
 	if (v) {
 		__sync_fetch_and_add(&v->value, value);
@@ -205,11 +339,14 @@ static __always_inline void waker_note(void *ctx, struct ops_slot *s, __u64 now)
 		return;
 	/* The waker's user stack says who made us wait; its kernel stack is nearly
 	 * always futex_wake -> try_to_wake_up, worth a walk only when there is no user
-	 * stack (a timer, an interrupt, a kernel thread). */
-	s->wake_pid = (__u32)bpf_get_current_pid_tgid();
-	/* the idle task and kernel threads have no user stack to walk */
-	s->wake_u = !s->wake_pid || (bpf_get_current_task_btf()->flags & PF_KTHREAD) ?
-		    0 : cur_stack(ctx, true);
+	 * stack (a timer, an interrupt, a kernel thread, another process). */
+	__u64 id = bpf_get_current_pid_tgid();
+
+	s->wake_pid = (__u32)id;
+	/* the idle task and kernel threads have no user stack to walk; another process's
+	 * user stack could not be named with the target's binaries */
+	s->wake_u = !s->wake_pid || (bpf_get_current_task_btf()->flags & PF_KTHREAD) ||
+		    (id >> 32) != targ_tgid ? 0 : cur_stack(ctx, true);
 	s->wake_k = s->wake_u ? 0 : cur_stack(ctx, false);
 	if (!s->wake_pid)
 		s->wake_pid = 0xffffffff; /* woken from interrupt context on an idle CPU */

@@ -3,9 +3,11 @@
 # Idempotent: when everything is present it only runs dpkg-query and exits.
 set -euo pipefail
 
+# libdw-dev: elfutils' DWARF unwinder (dwfl), which walks the copied user stacks through
+# code built without frame pointers, from the binaries' .eh_frame and .debug_frame.
 # libiberty-dev: the demangler binutils and perf use (cplus_demangle, with Rust), so
 # C++ and Rust frames read as names in folded files, SVGs and pprof.
-build_pkgs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libiberty-dev check pkg-config
+build_pkgs=(clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libiberty-dev check pkg-config
 	    make gcc g++)
 # The real clients the tests open opscope's outputs with: `go tool pprof` (golang-go)
 # for the pprof files, headless chromium for the SVG flame graphs and report.html,

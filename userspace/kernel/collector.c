@@ -41,11 +41,28 @@ struct collector {
 	pthread_mutex_t names_lock;
 	struct { uint32_t tid; char comm[16]; } names[4096];
 	int stats_fd;
+	/* copied user stacks: the drain thread moves them from the ring to the queue */
+	struct ring_buffer *urb;
+	pthread_t drainer;
+	bool drainer_started;
+	pthread_mutex_t uq_lock;
+	struct urec_chunk *uq_head, *uq_tail;
+	size_t uq_bytes;
+	uint64_t ustack_copies, urec_dropped;
 	struct bpf_link **sample_links;
 	int *sample_fds;
 	int nsample;
 	bool why;
 };
+
+/* The queue of copied user stacks: chunks of [u32 size, record, pad to 8] */
+struct urec_chunk {
+	struct urec_chunk *next;
+	size_t len, cap;
+	unsigned char data[];
+};
+#define UQ_CHUNK (1u << 20)
+#define UQ_MAX_BYTES (512ul << 20) /* beyond this, records are dropped and counted */
 
 static struct collector *current;
 
@@ -303,6 +320,90 @@ static int attach_sampling(struct collector *c, int hz)
 	return 0;
 }
 
+/* ring_buffer callback, under uq_lock: append one record to the queue */
+static int urec_queue(void *ctx, void *data, size_t size)
+{
+	struct collector *c = ctx;
+	struct urec_chunk *k = c->uq_tail;
+	size_t need = (sizeof(uint32_t) + size + 7) & ~7ul;
+
+	if (c->uq_bytes + need > UQ_MAX_BYTES) {
+		c->urec_dropped++;
+		return 0;
+	}
+	if (!k || k->len + need > k->cap) {
+		size_t cap = need > UQ_CHUNK ? need : UQ_CHUNK;
+
+		k = malloc(sizeof(*k) + cap);
+		if (!k) {
+			c->urec_dropped++;
+			return 0;
+		}
+		k->next = NULL;
+		k->len = 0;
+		k->cap = cap;
+		if (c->uq_tail)
+			c->uq_tail->next = k;
+		else
+			c->uq_head = k;
+		c->uq_tail = k;
+	}
+	*(uint32_t *)(k->data + k->len) = (uint32_t)size;
+	memcpy(k->data + k->len + sizeof(uint32_t), data, size);
+	k->len += need;
+	c->uq_bytes += need;
+	if (size >= sizeof(uint32_t) && *(uint32_t *)data == OPS_UREC_STACK)
+		c->ustack_copies++;
+	return 0;
+}
+
+static void urecs_drain(struct collector *c)
+{
+	pthread_mutex_lock(&c->uq_lock);
+	ring_buffer__consume(c->urb);
+	pthread_mutex_unlock(&c->uq_lock);
+}
+
+/* The kernel writes without waking anyone (cheaper per copy): drain every 10 ms. */
+static void *drainer_main(void *arg)
+{
+	struct collector *c = arg;
+
+	while (!c->stopping) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		urecs_drain(c);
+	}
+	return NULL;
+}
+
+int collector_urecs_take(struct collector *c, collector_urec_fn fn, void *arg)
+{
+	struct urec_chunk *k, *next;
+	int err = 0;
+
+	if (!c->urb)
+		return 0;
+	pthread_mutex_lock(&c->uq_lock);
+	ring_buffer__consume(c->urb);
+	k = c->uq_head;
+	c->uq_head = c->uq_tail = NULL;
+	c->uq_bytes = 0;
+	pthread_mutex_unlock(&c->uq_lock);
+	for (; k; k = next) {
+		for (size_t o = 0; o < k->len && !err;) {
+			uint32_t size = *(uint32_t *)(k->data + o);
+
+			err = fn(k->data + o + sizeof(uint32_t), size, arg);
+			o += (sizeof(uint32_t) + size + 7) & ~7ul;
+		}
+		next = k->next;
+		free(k);
+	}
+	return err;
+}
+
 static void *reaper_main(void *arg)
 {
 	struct collector *c = arg;
@@ -336,6 +437,7 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 		return NULL;
 	}
 	pthread_mutex_init(&c->names_lock, NULL);
+	pthread_mutex_init(&c->uq_lock, NULL);
 	c->stats_fd = -1;
 	c->on_exit = opts->on_exit;
 	c->on_exit_arg = opts->on_exit_arg;
@@ -390,6 +492,11 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 		/* keep the unused tables from costing kernel memory */
 		bpf_map__set_max_entries(c->skel->maps.stack_tab, 1);
 		bpf_map__set_max_entries(c->skel->maps.stack_counts, 1);
+		bpf_map__set_max_entries(c->skel->maps.ustack_ring, 4096);
+	} else {
+		int ncpu = libbpf_num_possible_cpus();
+
+		bpf_map__set_max_entries(c->skel->maps.ustack_scratch, ncpu > 0 ? ncpu : 1);
 	}
 
 	stage = "load";
@@ -431,6 +538,17 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 	c->tid_fd = bpf_map__fd(c->skel->maps.tid_slot);
 	c->dead_fd = bpf_map__fd(c->skel->maps.dead_slots);
 	c->free_fd = bpf_map__fd(c->skel->maps.free_slots);
+	if (opts->stacks) {
+		stage = "open the user stack ring of";
+		c->urb = ring_buffer__new(bpf_map__fd(c->skel->maps.ustack_ring), urec_queue, c,
+					  NULL);
+		if (!c->urb) {
+			e = -errno;
+			goto fail;
+		}
+		if (pthread_create(&c->drainer, NULL, drainer_main, c) == 0)
+			c->drainer_started = true;
+	}
 	c->load_ms = now_ms() - t0;
 	if (pthread_create(&c->reaper, NULL, reaper_main, c) == 0)
 		c->reaper_started = true;
@@ -456,6 +574,15 @@ void collector_stop(struct collector *c)
 	c->stopping = 1;
 	if (c->reaper_started)
 		pthread_join(c->reaper, NULL);
+	if (c->drainer_started)
+		pthread_join(c->drainer, NULL);
+	ring_buffer__free(c->urb);
+	while (c->uq_head) {
+		struct urec_chunk *k = c->uq_head;
+
+		c->uq_head = k->next;
+		free(k);
+	}
 	if (c->slots)
 		reap(c); /* threads that exited since the reaper's last pass */
 	if (c->slots)
@@ -535,6 +662,10 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 		for (int i = 0; i < np; i++)
 			st->prog_misses += ps[i].recursion_misses;
 	}
+	pthread_mutex_lock(&c->uq_lock);
+	st->ustack_copies = c->ustack_copies;
+	st->urec_dropped = c->urec_dropped;
+	pthread_mutex_unlock(&c->uq_lock);
 	if (ncpu <= 0)
 		return;
 	vals = calloc(ncpu, sizeof(*vals));
@@ -565,6 +696,12 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 			st->missed_switches += sum;
 		else if (k == OPS_STAT_WAITFOR_FULL)
 			st->waitfor_full = sum;
+		else if (k == OPS_STAT_USTACK_LOST)
+			st->ustack_lost = sum;
+		else if (k == OPS_STAT_UCOUNT_LOST)
+			st->ucount_lost = sum;
+		else if (k == OPS_STAT_USTACK_BYTES)
+			st->ustack_bytes = sum;
 	}
 	free(vals);
 }

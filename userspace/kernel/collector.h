@@ -58,6 +58,12 @@ struct collector_stats {
 	uint64_t missed_switches; /* thread state found inconsistent: a switch event was lost */
 	uint64_t prog_misses;     /* program runs the kernel skipped, all programs */
 	uint64_t waitfor_full;    /* --why: waits not counted, the wait-for table was full */
+	/* copied user stacks (x86_64; bpf/opscope.h OPS_UREC_*) */
+	uint64_t ustack_copies;   /* copies that reached userspace */
+	uint64_t ustack_bytes;    /* stack bytes copied, in all */
+	uint64_t ustack_lost;     /* copies lost: the kernel's ring was full */
+	uint64_t ucount_lost;     /* counts of copied stacks lost: the ring was full */
+	uint64_t urec_dropped;    /* records dropped in userspace: the queue was full */
 };
 
 /* One counted wait (--why): who waited on whom, how long, how often. */
@@ -79,6 +85,14 @@ struct stack_entry {
 /* Read and clear the stack counts gathered so far (one scenario's worth). On success
  * *out is malloc'd (free it) and *n set; returns 0 or -errno. */
 int collector_stacks_take(struct collector *c, struct stack_entry **out, size_t *n);
+/*
+ * Copied user stacks and the counts that name them (struct ops_urec_stack and its bytes,
+ * struct ops_urec_count), in the order the kernel wrote them: a background thread moves
+ * them from the kernel's ring into a bounded queue, and this hands each queued record to
+ * fn and forgets it. fn returns 0, or -errno to stop (returned).
+ */
+typedef int (*collector_urec_fn)(const void *rec, size_t len, void *arg);
+int collector_urecs_take(struct collector *c, collector_urec_fn fn, void *arg);
 /* Read the final counters and names of threads that exited, now (the reaper thread
  * does it every 100 ms). */
 void collector_reap(struct collector *c);

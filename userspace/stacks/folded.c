@@ -238,6 +238,19 @@ static int sf_add(struct stack_frames *sf, uint64_t addr, bool kernel, bool name
 	return 0;
 }
 
+bool stack_root_name(const char *name)
+{
+	static const char *const roots[] = {
+		"_start", "main", "__libc_start_main", "__libc_start_call_main", "start_thread",
+		"clone3", "__clone3", "clone", "__clone", "thread_start",
+	};
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (!strcmp(name, roots[i]))
+			return true;
+	return false;
+}
+
 int stack_frames_resolve(struct stack_frames *out, const struct stack_sample *s,
 			 const struct ksyms *ks, struct syms_cache *sc)
 {
@@ -246,6 +259,7 @@ int stack_frames_resolve(struct stack_frames *out, const struct stack_sample *s,
 
 	out->n = 0;
 	out->plen = 0;
+	out->root = false;
 	/* a frame-pointer walk that left the code reads data as return addresses: what is
 	 * past the first frame outside executable memory is not a caller */
 	if (sc && s->udepth > 0)
@@ -259,6 +273,8 @@ int stack_frames_resolve(struct stack_frames *out, const struct stack_sample *s,
 		if (!s->uips[i])
 			continue;
 		rc = syms_cache_resolve(sc, s->uips[i], name, sizeof(name));
+		if (!out->n)
+			out->root = (s->uroot && !out->cut) || (rc == SYM_NAMED && stack_root_name(name));
 		err = sf_add(out, s->uips[i], false, rc == SYM_NAMED, name);
 	}
 	for (i = s->kdepth - 1; i >= 0 && !err; i--) {
@@ -280,7 +296,7 @@ void stack_frames_free(struct stack_frames *sf)
 }
 
 int folded_add_sample_cut(struct folded *f, const struct stack_sample *s,
-			  const struct ksyms *ks, struct syms_cache *sc, int *cut)
+			  const struct ksyms *ks, struct syms_cache *sc, int *cut, bool *root)
 {
 	struct stack_frames sf = { 0 };
 	struct sbuf b = { 0 };
@@ -299,6 +315,8 @@ int folded_add_sample_cut(struct folded *f, const struct stack_sample *s,
 		err = folded_put(f, b.s, b.len, s->value);
 	if (cut)
 		*cut = sf.cut;
+	if (root)
+		*root = sf.root;
 	stack_frames_free(&sf);
 	free(b.s);
 	return err;
@@ -307,7 +325,7 @@ int folded_add_sample_cut(struct folded *f, const struct stack_sample *s,
 int folded_add_sample(struct folded *f, const struct stack_sample *s, const struct ksyms *ks,
 		      struct syms_cache *sc)
 {
-	return folded_add_sample_cut(f, s, ks, sc, NULL);
+	return folded_add_sample_cut(f, s, ks, sc, NULL, NULL);
 }
 
 size_t folded_count(const struct folded *f)

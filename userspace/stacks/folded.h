@@ -55,6 +55,7 @@ struct stack_sample {
 	int kdepth;
 	const uint64_t *uips;    /* user stack, innermost first; may be NULL */
 	int udepth;
+	bool uroot;              /* the unwinder walked the user stack to its outermost frame */
 	uint64_t value;
 };
 
@@ -64,7 +65,8 @@ struct stack_sample {
  * becomes frames, for every output (folded, SVG, pprof): user frames that are not
  * plausible code (syms_cache_code_depth: outside every executable mapping) are cut here,
  * together with every frame outside them (what a walk reads past garbage is garbage),
- * and counted in `cut`. Zero addresses (unused stack slots) are skipped. Names are raw (no "_[k]", no
+ * and counted in `cut`; `root` says whether the user frames kept reach the stack's start.
+ * Zero addresses (unused stack slots) are skipped. Names are raw (no "_[k]", no
  * escaping). A struct stack_frames is reused across calls; free it with
  * stack_frames_free.
  */
@@ -81,7 +83,14 @@ struct stack_frames {
 	char *pool;
 	size_t plen, pcap;
 	int cut; /* user frames dropped by the last resolve */
+	/* the last resolve's user frames reach a root: uroot and nothing cut, or the
+	 * outermost one is a known start of a program or thread (stack_root_name) */
+	bool root;
 };
+
+/* _start, main, __libc_start_main, __libc_start_call_main, start_thread, clone3, clone,
+ * thread_start: frames a complete user stack starts with. */
+bool stack_root_name(const char *name);
 
 int stack_frames_resolve(struct stack_frames *out, const struct stack_sample *s,
 			 const struct ksyms *ks, struct syms_cache *sc);
@@ -95,12 +104,13 @@ void stack_frames_free(struct stack_frames *sf);
  * Symbolize and add one sample: tags, then the frames of stack_frames_resolve, kernel
  * ones with the "_[k]" suffix. ks and sc may be NULL (the frames are then written as
  * addresses, and without sc no user frame is cut). When cut is not NULL it gets the
- * number of user frames cut.
+ * number of user frames cut, and root (when not NULL) whether the user stack reaches its
+ * start (struct stack_frames' root).
  */
 int folded_add_sample(struct folded *f, const struct stack_sample *s, const struct ksyms *ks,
 		      struct syms_cache *sc);
 int folded_add_sample_cut(struct folded *f, const struct stack_sample *s,
-			  const struct ksyms *ks, struct syms_cache *sc, int *cut);
+			  const struct ksyms *ks, struct syms_cache *sc, int *cut, bool *root);
 
 size_t folded_count(const struct folded *f); /* distinct stacks */
 uint64_t folded_total(const struct folded *f); /* sum of values (saturates) */

@@ -14,12 +14,22 @@
 #include "stacks/pprof.h"
 #include "stacks/profile.h"
 #include "stacks/symbols.h"
+#include "stacks/unwind.h"
+
+/* Frames kept of a user stack unwound from a copy. */
+#define UNWIND_MAX_FRAMES 128
 
 /* Frames of one stack id, copied out of the kernel's table when first seen. */
 struct frames {
 	uint64_t id;
 	int n;
+	bool root; /* a user stack the unwinder walked to its outermost frame */
 	uint64_t *ips;
+};
+
+/* A copied user stack's id (OPS_USTACK_COPY | ...) and the frames' id it unwound to. */
+struct copy_id {
+	uint64_t copy, id;
 };
 
 struct entry {
@@ -53,6 +63,13 @@ struct profile {
 	struct syms_cache *sc;
 	struct ksyms *ks;
 	struct stack_frames sf; /* reused by every pprof sample */
+	/* copied user stacks: their unwinder, copy id -> frames id, and an index of the
+	 * entries of the take in progress so that their counts add up */
+	struct unwinder *uw;
+	struct copy_id *cid;
+	size_t cid_cap, cid_len;
+	size_t *eidx;
+	size_t eidx_cap, eidx_len;
 };
 
 const char *profile_type_name(uint32_t type)
@@ -99,6 +116,8 @@ struct profile *profile_new(int pid, int sample_hz)
 		free(p);
 		return NULL;
 	}
+	/* the mappings now, while the target surely lives; each take reads them again */
+	p->uw = unwinder_new(pid);
 	return p;
 }
 
@@ -113,6 +132,9 @@ void profile_free(struct profile *p)
 	dso_set_free(p->ds);
 	ksyms_free(p->ks);
 	stack_frames_free(&p->sf);
+	unwinder_free(p->uw);
+	free(p->cid);
+	free(p->eidx);
 	for (size_t i = 0; i < p->ngrp; i++)
 		free(p->grp[i].scenario);
 	free(p->grp);
@@ -136,14 +158,11 @@ static const struct frames *frames_find(const struct profile *p, uint64_t id)
 	return f->id ? f : NULL;
 }
 
-static int frames_copy(struct profile *p, struct collector *c, uint64_t id)
+/* File n frames under id (first sight wins). */
+static int frames_put(struct profile *p, uint64_t id, const uint64_t *ips, int n, bool root)
 {
-	uint64_t ips[OPS_MAX_FRAMES];
 	struct frames *f;
-	int n;
 
-	if (!id)
-		return 0;
 	if ((p->tab_len + 1) * 2 > p->tab_cap) {
 		size_t cap = p->tab_cap * 2;
 		struct frames *tab = calloc(cap, sizeof(*tab));
@@ -160,19 +179,30 @@ static int frames_copy(struct profile *p, struct collector *c, uint64_t id)
 	f = frames_slot(p->tab, p->tab_cap, id);
 	if (f->id)
 		return 0;
-	n = collector_stack_frames(c, id, ips, OPS_MAX_FRAMES);
-	if (n < 0) {
-		p->st.missing_stacks++;
-		return 0;
-	}
 	f->ips = malloc(n * sizeof(*ips) + 1);
 	if (!f->ips)
 		return -ENOMEM;
 	memcpy(f->ips, ips, n * sizeof(*ips));
 	f->n = n;
+	f->root = root;
 	f->id = id;
 	p->tab_len++;
 	return 0;
+}
+
+static int frames_copy(struct profile *p, struct collector *c, uint64_t id)
+{
+	uint64_t ips[OPS_MAX_FRAMES];
+	int n;
+
+	if (!id || frames_find(p, id))
+		return 0;
+	n = collector_stack_frames(c, id, ips, OPS_MAX_FRAMES);
+	if (n < 0) {
+		p->st.missing_stacks++;
+		return 0;
+	}
+	return frames_put(p, id, ips, n, false);
 }
 
 static int group_of(struct profile *p, const char *scenario, uint32_t kind, uint32_t type)
@@ -222,58 +252,205 @@ static void thread_name(struct collector *c, int pid, uint32_t tid, char *buf, s
 	snprintf(buf, len, "tid-%u", tid);
 }
 
+static uint64_t key_hash(const struct ops_stack_key *k)
+{
+	const unsigned char *b = (const unsigned char *)k;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* The index slot of key k among this take's entries (eidx holds entry index + 1). */
+static size_t *eidx_slot(struct profile *p, const struct ops_stack_key *k)
+{
+	size_t i = key_hash(k) & (p->eidx_cap - 1);
+
+	while (p->eidx[i] && memcmp(&p->ent[p->eidx[i] - 1].key, k, sizeof(*k)))
+		i = (i + 1) & (p->eidx_cap - 1);
+	return &p->eidx[i];
+}
+
+static int eidx_grow(struct profile *p)
+{
+	size_t cap = p->eidx_cap ? p->eidx_cap * 2 : 4096, *old = p->eidx, ocap = p->eidx_cap;
+
+	p->eidx = calloc(cap, sizeof(*p->eidx));
+	if (!p->eidx) {
+		p->eidx = old;
+		return -ENOMEM;
+	}
+	p->eidx_cap = cap;
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i])
+			*eidx_slot(p, &p->ent[old[i] - 1].key) = old[i];
+	free(old);
+	return 0;
+}
+
+/* Count value under key k in this take's entries of the scenario. */
+static int entry_add(struct profile *p, struct collector *c, const char *scenario,
+		     const struct ops_stack_key *k, uint64_t value)
+{
+	struct entry *e;
+	size_t *slot;
+	int g;
+
+	if ((p->eidx_len + 1) * 2 > p->eidx_cap && eidx_grow(p))
+		return -ENOMEM;
+	slot = eidx_slot(p, k);
+	if (*slot) {
+		p->ent[*slot - 1].value += value;
+		return 0;
+	}
+	g = group_of(p, scenario, k->kind, k->type);
+	if (g < 0)
+		return g;
+	if (p->nent == p->cap_ent) {
+		size_t cap = p->cap_ent ? p->cap_ent * 2 : 1024;
+
+		e = realloc(p->ent, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		p->ent = e;
+		p->cap_ent = cap;
+	}
+	e = &p->ent[p->nent++];
+	e->group = (uint32_t)g;
+	e->key = *k;
+	e->value = value;
+	thread_name(c, p->pid, k->type == OPS_ST_WAKER ? k->waker : k->tid, e->thread,
+		    sizeof(e->thread));
+	p->st.entries++;
+	*slot = p->nent;
+	p->eidx_len++;
+	return 0;
+}
+
+static struct copy_id *cid_slot(struct copy_id *tab, size_t cap, uint64_t copy)
+{
+	size_t i = (copy * 0x9e3779b97f4a7c15ull >> 7) & (cap - 1);
+
+	while (tab[i].copy && tab[i].copy != copy)
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+static int cid_put(struct profile *p, uint64_t copy, uint64_t id)
+{
+	if ((p->cid_len + 1) * 2 > p->cid_cap) {
+		size_t cap = p->cid_cap ? p->cid_cap * 2 : 4096;
+		struct copy_id *tab = calloc(cap, sizeof(*tab));
+
+		if (!tab)
+			return -ENOMEM;
+		for (size_t i = 0; i < p->cid_cap; i++)
+			if (p->cid[i].copy)
+				*cid_slot(tab, cap, p->cid[i].copy) = p->cid[i];
+		free(p->cid);
+		p->cid = tab;
+		p->cid_cap = cap;
+	}
+	*cid_slot(p->cid, p->cid_cap, copy) = (struct copy_id){ copy, id };
+	p->cid_len++;
+	return 0;
+}
+
+/* The frames' id of an unwound stack: the kernel's hash, without the copy bit. */
+static uint64_t frames_hash(const uint64_t *ips, int n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (int i = 0; i < n; i++) {
+		h ^= ips[i];
+		h *= 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	h &= ~OPS_USTACK_COPY;
+	return h ? h : 1;
+}
+
+struct urec_ctx {
+	struct profile *p;
+	struct collector *c;
+	const char *scenario;
+};
+
+/* One record of the user stack ring: unwind a copy, or count under the copy's frames. */
+static int urec_take(const void *rec, size_t len, void *arg)
+{
+	struct urec_ctx *x = arg;
+	struct profile *p = x->p;
+	uint32_t type = len >= sizeof(uint32_t) ? *(const uint32_t *)rec : 0;
+
+	if (type == OPS_UREC_STACK && len >= sizeof(struct ops_urec_stack)) {
+		const struct ops_urec_stack *r = rec;
+		uint64_t ips[UNWIND_MAX_FRAMES], id = 0;
+		bool root;
+		int n, err;
+
+		if (r->len > len - sizeof(*r))
+			return 0;
+		n = unwinder_walk(p->uw, r, ips, UNWIND_MAX_FRAMES, &root);
+		if (n > 0) {
+			id = frames_hash(ips, n);
+			err = frames_put(p, id, ips, n, root);
+			if (err)
+				return err;
+		}
+		return cid_put(p, r->id, id);
+	}
+	if (type == OPS_UREC_COUNT && len >= sizeof(struct ops_urec_count)) {
+		const struct ops_urec_count *r = rec;
+		struct ops_stack_key k = r->key;
+		const struct copy_id *ci = p->cid_cap ? cid_slot(p->cid, p->cid_cap, k.ustack) : NULL;
+
+		k.ustack = ci && ci->copy ? ci->id : 0;
+		if (!ci || !ci->copy)
+			p->st.copies_missing++;
+		int err = frames_copy(p, x->c, k.kstack);
+
+		return err ? err : entry_add(p, x->c, x->scenario, &k, r->val.value);
+	}
+	return 0;
+}
+
 int profile_take(struct profile *p, struct collector *c, const char *scenario)
 {
+	struct urec_ctx x = { p, c, scenario };
 	struct stack_entry *v;
 	size_t n;
 	int64_t now = realtime_ns();
 	int err;
 
-	collector_reap(c); /* threads that just exited: keep their names */
-	err = collector_stacks_take(c, &v, &n);
-
-	if (err)
-		return err;
+	/* the target's address space first, in case it is about to exit */
+	unwinder_refresh(p->uw);
 	if (!p->ds)
 		p->ds = dso_set_new(NULL);
 	if (p->ds && !p->sc)
 		p->sc = syms_cache_new(p->ds, p->pid);
+	collector_reap(c); /* threads that just exited: keep their names */
+	err = collector_stacks_take(c, &v, &n);
+	if (err)
+		return err;
 	if (!p->ks)
 		p->ks = ksyms_load();
+	if (p->eidx)
+		memset(p->eidx, 0, p->eidx_cap * sizeof(*p->eidx));
+	p->eidx_len = 0;
 	for (size_t i = 0; i < n && !err; i++) {
 		const struct ops_stack_key *k = &v[i].key;
-		struct entry *e;
-		int g = group_of(p, scenario, k->kind, k->type);
 
-		if (g < 0) {
-			err = g;
-			break;
-		}
 		err = frames_copy(p, c, k->kstack);
 		if (!err)
 			err = frames_copy(p, c, k->ustack);
-		if (err)
-			break;
-		if (p->nent == p->cap_ent) {
-			size_t cap = p->cap_ent ? p->cap_ent * 2 : 1024;
-
-			e = realloc(p->ent, cap * sizeof(*e));
-			if (!e) {
-				err = -ENOMEM;
-				break;
-			}
-			p->ent = e;
-			p->cap_ent = cap;
-		}
-		e = &p->ent[p->nent++];
-		e->group = (uint32_t)g;
-		e->key = *k;
-		e->value = v[i].val.value;
-		thread_name(c, p->pid, k->type == OPS_ST_WAKER ? k->waker : k->tid, e->thread,
-			    sizeof(e->thread));
-		p->st.entries++;
+		if (!err)
+			err = entry_add(p, c, scenario, k, v[i].val.value);
 	}
 	free(v);
+	if (!err)
+		err = collector_urecs_take(c, urec_take, &x);
 	for (size_t i = 0; i < p->ngrp; i++)
 		if (!strcmp(p->grp[i].scenario, scenario))
 			p->grp[i].t1 = now;
@@ -297,6 +474,7 @@ static int add_entry(struct profile *p, struct folded *f, const struct entry *e,
 		.kdepth = kf ? kf->n : 0,
 		.uips = uf ? uf->ips : NULL,
 		.udepth = uf ? uf->n : 0,
+		.uroot = uf && uf->root,
 		.value = e->value * scale,
 	};
 
@@ -314,13 +492,16 @@ static int add_entry(struct profile *p, struct folded *f, const struct entry *e,
 			s.ntags = 4;
 		}
 	}
+	bool root = false;
 	int cut = 0, err;
+
 
 	if (uf && sc && note)
 		syms_cache_note_stack(sc, uf->ips, uf->n);
-	err = folded_add_sample_cut(f, &s, ks, sc, &cut);
+	err = folded_add_sample_cut(f, &s, ks, sc, &cut, &root);
 	if (note && uf && sc) {
 		p->st.user_stacks++;
+		p->st.rooted += root;
 		if (cut) {
 			p->st.cut_stacks++;
 			p->st.cut_frames += (uint64_t)cut;
@@ -429,7 +610,7 @@ static int pp_add_entry(struct profile *p, struct pprof *pp, const struct entry 
 	const struct frames *uf = frames_find(p, e->key.ustack);
 	struct stack_sample s = {
 		.kips = kf ? kf->ips : NULL, .kdepth = kf ? kf->n : 0,
-		.uips = uf ? uf->ips : NULL, .udepth = uf ? uf->n : 0,
+		.uips = uf ? uf->ips : NULL, .udepth = uf ? uf->n : 0, .uroot = uf && uf->root,
 	};
 	struct pprof_label lb[3] = {
 		{ .key = "scenario", .str = g->scenario },
@@ -649,6 +830,15 @@ int profile_write(struct profile *p, const char *dir, char *err, size_t errlen)
 	if (r == -ENOMEM)
 		snprintf(err, errlen, "out of memory while writing stacks");
 	p->st.symbolize_ms += ms_now() - t0;
+	if (p->uw) {
+		struct unwind_stats us;
+
+		unwinder_get_stats(p->uw, &us);
+		p->st.unwinds = us.walks;
+		p->st.unwind_frames = us.frames;
+		p->st.unwind_bytes = us.bytes;
+		p->st.unwind_ms = us.ms;
+	}
 	if (sc) {
 		p->st.short_user = syms_cache_short_stacks(sc);
 		p->st.user_seen = syms_cache_stacks_seen(sc);

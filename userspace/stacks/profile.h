@@ -40,6 +40,12 @@ struct profile_stats {
 	uint64_t user_stacks;    /* samples with a user stack */
 	uint64_t cut_stacks;     /* of them, cut at a frame outside executable code */
 	uint64_t cut_frames;     /* frames dropped by those cuts */
+	uint64_t rooted;         /* of user_stacks, those that reach a root frame */
+	uint64_t copies_missing; /* counts whose user stack copy was lost (ring full) */
+	uint64_t unwinds;        /* copied user stacks unwound */
+	uint64_t unwind_frames;  /* frames they gave */
+	uint64_t unwind_bytes;   /* stack bytes they held */
+	double unwind_ms;        /* time spent unwinding them */
 	uint64_t files;          /* files written */
 	uint64_t bytes;          /* their size */
 	double symbolize_ms;
