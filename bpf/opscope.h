@@ -138,6 +138,8 @@ struct ops_slot {
 	__u32 pend_waker;   /* waker tid, 0 none */
 	__u32 pend_kind;    /* op kind when it went off-CPU */
 	__u32 pend;         /* 1 while an interval waits for its user stack */
+	__u32 out_insys;    /* switched out inside a syscall: its exit gives the user stack */
+	__u64 out_u;        /* else the user stack copied at switch-out, 0 none */
 	__u32 wake_pid;     /* waker of the interval in progress (set at wakeup), 0 none */
 	__u64 wake_k;       /* its kernel stack id */
 	__u64 wake_u;       /* its user stack id */

@@ -124,6 +124,7 @@ static __always_inline void switch_out(struct task_struct *prev, bool preempt,
 		s->wake_ts = now;
 		s->blk_sys = OPS_OFF_PREEMPTED;
 	}
+	offcpu_switch_out(s, prev);
 }
 
 /*

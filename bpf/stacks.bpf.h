@@ -318,11 +318,32 @@ static __always_inline void offcpu_switch_in(struct ops_slot *s, struct task_str
 	s->pend_wu = s->wake_u;
 	s->wake_pid = 0;
 	/* In a syscall: its return gives the user stack. Otherwise (preempted in user
-	 * mode, or blocked in a fault) no user stack can be had for another task. */
-	if (s->blk_sys >= 0 && blocked)
+	 * mode, or blocked in a fault) it was copied at the switch-out, if at all. */
+	if (s->out_insys)
 		s->pend = 1;
 	else
-		offcpu_emit(s, 0);
+		offcpu_emit(s, s->out_u);
+}
+
+/*
+ * At the switch-out of s's thread t, the current task: a thread that leaves the CPU
+ * inside a syscall keeps its user stack until the syscall returns, where it is taken if
+ * the interval proves long enough. One preempted in user mode, or blocked in a page
+ * fault, resumes user code on return, so no later moment of its own sees that stack:
+ * copy it now, from its own address space, whatever the interval's length. Involuntary
+ * switches are the rarer kind (ticks, wakeup preemption), and a copy costs about as much
+ * as a frame-pointer walk.
+ */
+static __always_inline void offcpu_switch_out(struct ops_slot *s, struct task_struct *t)
+{
+	if (!stacks_on)
+		return;
+	s->out_u = 0;
+	s->out_insys = s->blk_sys >= 0 || task_syscall(t) >= 0;
+#ifdef __TARGET_ARCH_x86
+	if (!s->out_insys && !s->pend)
+		s->out_u = ustack_copy();
+#endif
 }
 
 static __always_inline void offcpu_sys_exit(void *ctx, struct ops_slot *s)

@@ -603,6 +603,13 @@ static void print_summary(const struct rec_session *s)
 		       (unsigned long)ps.entries, (unsigned long)st->samples,
 		       (unsigned long)st->stack_fail, (unsigned long)st->stacks_full,
 		       (unsigned long)st->keys_full, (unsigned long)ps.missing_stacks);
+		if (st->ustack_copies || st->ustack_lost)
+			printf("user stack copies: %lu, %.0f bytes each; lost: %lu copies and %lu "
+			       "counts (ring full), %lu dropped (queue full)\n",
+			       (unsigned long)st->ustack_copies,
+			       st->ustack_copies ? (double)st->ustack_bytes / st->ustack_copies : 0.0,
+			       (unsigned long)st->ustack_lost, (unsigned long)st->ucount_lost,
+			       (unsigned long)st->urec_dropped);
 	}
 }
 
@@ -775,9 +782,17 @@ static int write_outputs(struct rec_session *s)
 	printf("stacks lost: %lu of %lu user stacks cut at a frame outside executable code "
 	       "(%lu frames dropped)\n", (unsigned long)ps.cut_stacks,
 	       (unsigned long)ps.user_stacks, (unsigned long)ps.cut_frames);
+	printf("user stacks: %lu of %lu (%.1f%%) reach a root frame (_start, main, a thread's "
+	       "start)\n", (unsigned long)ps.rooted, (unsigned long)ps.user_stacks,
+	       ps.user_stacks ? 100.0 * ps.rooted / ps.user_stacks : 0.0);
+	if (ps.unwinds)
+		printf("user stacks unwound: %lu copies, %.0f bytes each, %.1f us each; %lu counts "
+		       "without their copy\n", (unsigned long)ps.unwinds,
+		       (double)ps.unwind_bytes / ps.unwinds, 1e3 * ps.unwind_ms / ps.unwinds,
+		       (unsigned long)ps.copies_missing);
 	if (ps.short_user)
-		printf("note: %lu of %lu user stacks look cut short: a library on them was built "
-		       "without frame pointers\n", (unsigned long)ps.short_user,
+		printf("note: %lu of %lu user stacks look cut short: a library on them has neither "
+		       "unwind tables nor frame pointers\n", (unsigned long)ps.short_user,
 		       (unsigned long)ps.user_seen);
 	return 0;
 }

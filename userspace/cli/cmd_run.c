@@ -742,6 +742,11 @@ static void stop_collector(struct run_session *s)
 	r->coll.stack_fail = st.stack_fail;
 	r->coll.stacks_full = st.stacks_full;
 	r->coll.keys_full = st.keys_full;
+	r->coll.ustack_copies = st.ustack_copies;
+	r->coll.ustack_bytes = st.ustack_bytes;
+	r->coll.ustack_lost = st.ustack_lost;
+	r->coll.ucount_lost = st.ucount_lost;
+	r->coll.urec_dropped = st.urec_dropped;
 	if (s->o.bpf_stats)
 		keep_prog_stats(r, s->coll);
 	if (st.slots_full || st.tid_map_full || st.prog_misses)

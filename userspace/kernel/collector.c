@@ -391,13 +391,17 @@ int collector_urecs_take(struct collector *c, collector_urec_fn fn, void *arg)
 	c->uq_head = c->uq_tail = NULL;
 	c->uq_bytes = 0;
 	pthread_mutex_unlock(&c->uq_lock);
-	for (; k; k = next) {
-		for (size_t o = 0; o < k->len && !err;) {
-			uint32_t size = *(uint32_t *)(k->data + o);
+	for (int pass = 0; pass < 2; pass++) {
+		for (struct urec_chunk *q = k; q && !err; q = q->next) {
+			for (size_t o = 0; o < q->len && !err;) {
+				uint32_t size = *(uint32_t *)(q->data + o);
 
-			err = fn(k->data + o + sizeof(uint32_t), size, arg);
-			o += (sizeof(uint32_t) + size + 7) & ~7ul;
+				err = fn(q->data + o + sizeof(uint32_t), size, pass, arg);
+				o += (sizeof(uint32_t) + size + 7) & ~7ul;
+			}
 		}
+	}
+	for (; k; k = next) {
 		next = k->next;
 		free(k);
 	}

@@ -89,9 +89,11 @@ int collector_stacks_take(struct collector *c, struct stack_entry **out, size_t 
  * Copied user stacks and the counts that name them (struct ops_urec_stack and its bytes,
  * struct ops_urec_count), in the order the kernel wrote them: a background thread moves
  * them from the kernel's ring into a bounded queue, and this hands each queued record to
- * fn and forgets it. fn returns 0, or -errno to stop (returned).
+ * fn, twice over (pass 0, then pass 1: a count's copy is ahead of it, so the first pass
+ * can learn which copies are worth unwinding), and forgets them. fn returns 0, or -errno
+ * to stop (returned).
  */
-typedef int (*collector_urec_fn)(const void *rec, size_t len, void *arg);
+typedef int (*collector_urec_fn)(const void *rec, size_t len, int pass, void *arg);
 int collector_urecs_take(struct collector *c, collector_urec_fn fn, void *arg);
 /* Read the final counters and names of threads that exited, now (the reaper thread
  * does it every 100 ms). */

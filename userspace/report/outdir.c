@@ -202,10 +202,13 @@ static int write_files(struct outdir *d, struct report *r, struct profile *prof,
 		r->coll.user_stacks = ps.user_stacks;
 		r->coll.cut_stacks = ps.cut_stacks;
 		r->coll.cut_frames = ps.cut_frames;
+		r->coll.rooted_stacks = ps.rooted;
+		r->coll.copies_missing = ps.copies_missing;
+		r->coll.unwind_ms = ps.unwind_ms;
 		r->coll.stack_files = ps.files;
 		if (ps.short_user)
 			cmd_warn("run", "%" PRIu64 " of %" PRIu64 " user stacks look cut short: a "
-				 "library on them was built without frame pointers",
+				 "library on them has neither unwind tables nor frame pointers",
 				 ps.short_user, ps.user_seen);
 	}
 	if (trace) {

@@ -451,6 +451,14 @@ int report_write_json(const struct report *r, FILE *f)
 			jsonw_uint_field(jw, "user_stacks", r->coll.user_stacks);
 			jsonw_uint_field(jw, "user_stacks_cut", r->coll.cut_stacks);
 			jsonw_uint_field(jw, "user_frames_cut", r->coll.cut_frames);
+			jsonw_uint_field(jw, "user_stacks_rooted", r->coll.rooted_stacks);
+			jsonw_uint_field(jw, "user_stack_copies", r->coll.ustack_copies);
+			jsonw_uint_field(jw, "user_stack_bytes", r->coll.ustack_bytes);
+			jsonw_uint_field(jw, "user_copies_lost", r->coll.ustack_lost);
+			jsonw_uint_field(jw, "user_counts_lost", r->coll.ucount_lost);
+			jsonw_uint_field(jw, "user_records_dropped", r->coll.urec_dropped);
+			jsonw_uint_field(jw, "user_counts_without_copy", r->coll.copies_missing);
+			jsonw_double_field(jw, "unwind_ms", r->coll.unwind_ms);
 			jsonw_uint_field(jw, "files", r->coll.stack_files);
 			jsonw_end_object(jw);
 		} else {

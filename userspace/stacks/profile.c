@@ -27,10 +27,12 @@ struct frames {
 	uint64_t *ips;
 };
 
-/* A copied user stack's id (OPS_USTACK_COPY | ...) and the frames' id it unwound to. */
+/* A copied user stack's id (OPS_USTACK_COPY | ...) and the frames' id it unwound to;
+ * id COPY_WANTED while a count names it and it is still to be unwound. */
 struct copy_id {
 	uint64_t copy, id;
 };
+#define COPY_WANTED UINT64_MAX
 
 struct entry {
 	uint32_t group;
@@ -339,6 +341,12 @@ static struct copy_id *cid_slot(struct copy_id *tab, size_t cap, uint64_t copy)
 
 static int cid_put(struct profile *p, uint64_t copy, uint64_t id)
 {
+	struct copy_id *ci = p->cid_cap ? cid_slot(p->cid, p->cid_cap, copy) : NULL;
+
+	if (ci && ci->copy) {
+		ci->id = id;
+		return 0;
+	}
 	if ((p->cid_len + 1) * 2 > p->cid_cap) {
 		size_t cap = p->cid_cap ? p->cid_cap * 2 : 4096;
 		struct copy_id *tab = calloc(cap, sizeof(*tab));
@@ -377,20 +385,34 @@ struct urec_ctx {
 	const char *scenario;
 };
 
-/* One record of the user stack ring: unwind a copy, or count under the copy's frames. */
-static int urec_take(const void *rec, size_t len, void *arg)
+/*
+ * One record of the user stack ring. Pass 0: note the copies that counts name (copies
+ * taken at a preemption or a wakeup whose interval proved too short are never named).
+ * Pass 1: unwind those copies, and count under each copy's frames.
+ */
+static int urec_take(const void *rec, size_t len, int pass, void *arg)
 {
 	struct urec_ctx *x = arg;
 	struct profile *p = x->p;
 	uint32_t type = len >= sizeof(uint32_t) ? *(const uint32_t *)rec : 0;
+	const struct copy_id *ci;
 
+	if (pass == 0) {
+		const struct ops_urec_count *r = rec;
+
+		if (type != OPS_UREC_COUNT || len < sizeof(*r))
+			return 0;
+		ci = p->cid_cap ? cid_slot(p->cid, p->cid_cap, r->key.ustack) : NULL;
+		return ci && ci->copy ? 0 : cid_put(p, r->key.ustack, COPY_WANTED);
+	}
 	if (type == OPS_UREC_STACK && len >= sizeof(struct ops_urec_stack)) {
 		const struct ops_urec_stack *r = rec;
 		uint64_t ips[UNWIND_MAX_FRAMES], id = 0;
 		bool root;
 		int n, err;
 
-		if (r->len > len - sizeof(*r))
+		ci = p->cid_cap ? cid_slot(p->cid, p->cid_cap, r->id) : NULL;
+		if (r->len > len - sizeof(*r) || !ci || ci->id != COPY_WANTED)
 			return 0;
 		n = unwinder_walk(p->uw, r, ips, UNWIND_MAX_FRAMES, &root);
 		if (n > 0) {
@@ -404,10 +426,12 @@ static int urec_take(const void *rec, size_t len, void *arg)
 	if (type == OPS_UREC_COUNT && len >= sizeof(struct ops_urec_count)) {
 		const struct ops_urec_count *r = rec;
 		struct ops_stack_key k = r->key;
-		const struct copy_id *ci = p->cid_cap ? cid_slot(p->cid, p->cid_cap, k.ustack) : NULL;
+		bool found;
 
-		k.ustack = ci && ci->copy ? ci->id : 0;
-		if (!ci || !ci->copy)
+		ci = p->cid_cap ? cid_slot(p->cid, p->cid_cap, k.ustack) : NULL;
+		found = ci && ci->copy && ci->id != COPY_WANTED;
+		k.ustack = found ? ci->id : 0;
+		if (!found)
 			p->st.copies_missing++;
 		int err = frames_copy(p, x->c, k.kstack);
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/types.h>
+#include <gelf.h>
 #include <elfutils/libdwfl.h>
 #include "opscope.h"
 #include "stacks/unwind.h"
@@ -145,6 +146,24 @@ void unwinder_refresh(struct unwinder *u)
 		report(u);
 }
 
+/*
+ * Whether pc lies at the start of its binary's entry point (the dynamic loader's _start
+ * has no unwind table that ends the stack, as the program's own does): the first
+ * instruction, or the return address of _start's first call a few bytes on.
+ */
+static bool at_entry(struct unwinder *u, uint64_t pc)
+{
+	Dwfl_Module *m = dwfl_addrmodule(u->dwfl, pc);
+	GElf_Ehdr eh;
+	Dwarf_Addr bias;
+	Elf *elf;
+
+	if (!m || !(elf = dwfl_module_getelf(m, &bias)) || !gelf_getehdr(elf, &eh) ||
+	    !eh.e_entry)
+		return false;
+	return pc >= eh.e_entry + bias && pc - (eh.e_entry + bias) <= 16;
+}
+
 static int cb_frame(Dwfl_Frame *state, void *arg)
 {
 	struct unwinder *u = arg;
@@ -179,7 +198,7 @@ int unwinder_walk(struct unwinder *u, const struct ops_urec_stack *rec, uint64_t
 	u->max = max;
 	/* 0: every frame given and the last one's caller is undefined, the stack's end */
 	rc = dwfl_getthread_frames(u->dwfl, (pid_t)rec->tid, cb_frame, u);
-	*root = rc == 0 && u->n > 0;
+	*root = u->n > 0 && (rc == 0 || at_entry(u, ips[u->n - 1]));
 	u->st.walks++;
 	u->st.frames += (uint64_t)u->n;
 	u->st.rooted += *root;
