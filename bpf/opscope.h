@@ -176,7 +176,8 @@ struct ops_stack {
 #define OPS_USTACK_MAX 32768   /* power of two */
 #define OPS_UREGS 17           /* DWARF registers 0-16 */
 #define OPS_USTACK_COPY (1ull << 63)
-#define OPS_URING_BYTES (16u << 20) /* the ring's default size */
+#define OPS_URING_BYTES (2u << 20)  /* the ring's size: 200 MB/s at the 10 ms drain */
+#define OPS_USTACK_RATE 2500        /* copies per second and CPU */
 
 enum ops_urec_type {
 	OPS_UREC_STACK = 1, /* struct ops_urec_stack and its bytes */
@@ -258,6 +259,7 @@ enum ops_stat {
 	OPS_STAT_USTACK_LOST,   /* user stack copy dropped, ring full: counted without it */
 	OPS_STAT_UCOUNT_LOST,   /* count of a copied user stack dropped, ring full */
 	OPS_STAT_USTACK_BYTES,  /* bytes of user stack copied into the ring */
+	OPS_STAT_USTACK_THROTTLED, /* past the copy rate: frame-pointer walk instead */
 	OPS_STAT_NR,
 };
 

@@ -29,6 +29,10 @@ const volatile bool stacks_on = false;
 const volatile bool fault_stacks = false;
 const volatile bool waker_stacks = false;
 const volatile __u64 min_block_ns = 0;
+/* User stack copies each CPU may make per second (a token bucket with a tenth of a
+ * second's worth of burst, which the ring holds); past it a capture walks frame pointers
+ * instead, interned here as before. 0: no limit. */
+const volatile __u32 ustack_rate = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -61,6 +65,7 @@ struct ustack_buf {
 	struct ops_urec_stack h;
 	__u8 data[OPS_USTACK_MAX + 4096]; /* + a page: the verifier bounds offset and size apart */
 	__u64 seq; /* this CPU's copies so far, for the ids */
+	__u64 tokens_ts; /* the token bucket (ustack_budget) */
 };
 
 /* One per CPU, indexed by CPU (a per-CPU array's values stop at 32 KiB); the loader
@@ -123,6 +128,16 @@ static __always_inline __u64 stack_fill(struct ops_stack *st, long len)
 	return stack_intern(st);
 }
 
+/* The current thread's user stack by frame pointers, interned: the kernel's walk. */
+static __always_inline __u64 ustack_walk(struct task_struct *t)
+{
+	struct ops_stack *st = scratch();
+
+	if (!st)
+		return 0;
+	return stack_fill(st, bpf_get_task_stack(t, st->ips, sizeof(st->ips), BPF_F_USER_STACK));
+}
+
 #ifdef __TARGET_ARCH_x86
 /*
  * Where the current thread's stack ends above sp, when known: the main thread's
@@ -146,6 +161,24 @@ static __always_inline __u64 ustack_top(struct task_struct *t, __u64 sp)
  * copy's id for the counts to name, 0 when lost. The stack is read page by page, so a
  * stack whose top is unknown and lies below OPS_USTACK_MAX still yields what is mapped.
  */
+/* Take a token for one copy from this CPU's bucket (b->tokens_ts: the time at which the
+ * bucket was empty; it holds (now - tokens_ts) * rate, up to 100 ms' worth). */
+static __always_inline bool ustack_budget(struct ustack_buf *b)
+{
+	__u64 now, cost;
+
+	if (!ustack_rate)
+		return true;
+	now = bpf_ktime_get_ns();
+	cost = 1000000000ull / ustack_rate;
+	if (now - b->tokens_ts > 100000000ull)
+		b->tokens_ts = now - 100000000ull;
+	if (now - b->tokens_ts < cost)
+		return false;
+	b->tokens_ts += cost;
+	return true;
+}
+
 static __noinline __u64 ustack_copy(void)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -156,6 +189,10 @@ static __noinline __u64 ustack_copy(void)
 
 	if (!b || (t->flags & PF_KTHREAD))
 		return 0;
+	if (!ustack_budget(b)) {
+		stat_inc(OPS_STAT_USTACK_THROTTLED);
+		return ustack_walk(t);
+	}
 	sp = r->sp;
 	b->h.regs[0] = r->ax;
 	b->h.regs[1] = r->dx;

@@ -745,6 +745,7 @@ static void stop_collector(struct run_session *s)
 	r->coll.ustack_copies = st.ustack_copies;
 	r->coll.ustack_bytes = st.ustack_bytes;
 	r->coll.ustack_lost = st.ustack_lost;
+	r->coll.ustack_throttled = st.ustack_throttled;
 	r->coll.ucount_lost = st.ucount_lost;
 	r->coll.urec_dropped = st.urec_dropped;
 	if (s->o.bpf_stats)

@@ -62,7 +62,7 @@ struct urec_chunk {
 	unsigned char data[];
 };
 #define UQ_CHUNK (1u << 20)
-#define UQ_MAX_BYTES (512ul << 20) /* beyond this, records are dropped and counted */
+#define UQ_MAX_BYTES (64ul << 20) /* beyond this, records are dropped and counted */
 
 static struct collector *current;
 
@@ -469,6 +469,7 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 	c->skel->rodata->min_block_ns = opts->min_block_ns;
 	c->skel->rodata->why_on = opts->why;
 	c->why = opts->why && !opts->hooks_only;
+	c->skel->rodata->ustack_rate = OPS_USTACK_RATE;
 	if (!opts->stacks || opts->sample_hz <= 0)
 		bpf_program__set_autoload(c->skel->progs.handle_sample, false);
 	/* the counters need no program at each wakeup; waker stacks do */
@@ -706,6 +707,8 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 			st->ucount_lost = sum;
 		else if (k == OPS_STAT_USTACK_BYTES)
 			st->ustack_bytes = sum;
+		else if (k == OPS_STAT_USTACK_THROTTLED)
+			st->ustack_throttled = sum;
 	}
 	free(vals);
 }

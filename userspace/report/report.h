@@ -124,9 +124,10 @@ struct report_collector {
 		uint64_t user_stacks, cut_stacks, cut_frames;
 		/* user stacks that reach a root frame; copied user stacks (x86_64): copies,
 		 * their bytes, copies and counts lost in the kernel's ring, records dropped
-		 * by the userspace queue, counts whose copy was lost, time unwinding */
+		 * by the userspace queue, counts whose copy was lost, captures past the copy
+		 * rate (walked by frame pointers), time unwinding */
 		uint64_t rooted_stacks, ustack_copies, ustack_bytes, ustack_lost, ucount_lost;
-		uint64_t urec_dropped, copies_missing;
+		uint64_t urec_dropped, copies_missing, ustack_throttled;
 		double unwind_ms;
 	uint64_t stack_files;
 	/* with --bpf-stats: what opscope's own programs cost (kernel BPF stats) */

@@ -454,6 +454,7 @@ int report_write_json(const struct report *r, FILE *f)
 			jsonw_uint_field(jw, "user_stacks_rooted", r->coll.rooted_stacks);
 			jsonw_uint_field(jw, "user_stack_copies", r->coll.ustack_copies);
 			jsonw_uint_field(jw, "user_stack_bytes", r->coll.ustack_bytes);
+			jsonw_uint_field(jw, "user_copies_throttled", r->coll.ustack_throttled);
 			jsonw_uint_field(jw, "user_copies_lost", r->coll.ustack_lost);
 			jsonw_uint_field(jw, "user_counts_lost", r->coll.ucount_lost);
 			jsonw_uint_field(jw, "user_records_dropped", r->coll.urec_dropped);

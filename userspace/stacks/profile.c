@@ -17,7 +17,7 @@
 #include "stacks/unwind.h"
 
 /* Frames kept of a user stack unwound from a copy. */
-#define UNWIND_MAX_FRAMES 128
+#define UNWIND_MAX_FRAMES 256
 
 /* Frames of one stack id, copied out of the kernel's table when first seen. */
 struct frames {
@@ -415,6 +415,10 @@ static int urec_take(const void *rec, size_t len, int pass, void *arg)
 		if (r->len > len - sizeof(*r) || !ci || ci->id != COPY_WANTED)
 			return 0;
 		n = unwinder_walk(p->uw, r, ips, UNWIND_MAX_FRAMES, &root);
+		/* the symbolizer's copy of the mappings learns of a library loaded since it
+		 * was taken now, while the process may still be there to be asked */
+		if (n > 0 && p->sc)
+			syms_cache_code_depth(p->sc, ips, n);
 		if (n > 0) {
 			id = frames_hash(ips, n);
 			err = frames_put(p, id, ips, n, root);

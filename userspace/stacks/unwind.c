@@ -95,6 +95,20 @@ static double mono_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* The vDSO is read from the process's memory: read it now, while the process lives. */
+static int load_vdso(Dwfl_Module *m, void **userdata, const char *name, Dwarf_Addr start,
+		     void *arg)
+{
+	Dwarf_Addr bias;
+
+	(void)userdata;
+	(void)start;
+	(void)arg;
+	if (!strncmp(name, "[vdso", 5))
+		dwfl_module_getelf(m, &bias);
+	return DWARF_CB_OK;
+}
+
 static int report(struct unwinder *u)
 {
 	char path[64];
@@ -110,6 +124,7 @@ static int report(struct unwinder *u)
 	}
 	if (dwfl_report_end(u->dwfl, NULL, NULL))
 		return -EINVAL;
+	dwfl_getmodules(u->dwfl, load_vdso, NULL, 0);
 	if (!u->attached && dwfl_attach_state(u->dwfl, NULL, u->pid, &thread_callbacks, u))
 		u->attached = true;
 	return 0;
