@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "stacks/folded.h"
 #include "stacks/symbols.h"
 
 static char tmp[] = "/tmp/opscope-symtest-XXXXXX";
@@ -654,6 +655,55 @@ START_TEST(test_code_depth_and_mappings)
 END_TEST
 
 /*
+ * A user stack reaches a root when the unwinder says it walked to the stack's start and
+ * nothing was cut, or when its outermost frame kept is a known start (main here).
+ */
+START_TEST(test_stack_root)
+{
+	struct stack_frames sf = { 0 };
+	struct dso_set *ds;
+	struct syms_cache *sc;
+	struct addrs a;
+
+	ck_assert(build_ok);
+	read_addrs("pie", &a);
+	ds = dso_set_new(NULL);
+	sc = cache_for(ds, "pie");
+	{
+		uint64_t to_main[] = { a.fix_leaf, a.main_fn + 8 };
+		uint64_t to_lib[] = { a.fix_leaf, a.lib_entry };
+		uint64_t past_data[] = { a.fix_leaf, a.main_fn + 8, a.fix_data };
+		struct stack_sample s = { .uips = to_main, .udepth = 2 };
+
+		ck_assert_int_eq(stack_frames_resolve(&sf, &s, NULL, sc), 0);
+		ck_assert(sf.root); /* by name: main */
+		s.uips = to_lib;
+		ck_assert_int_eq(stack_frames_resolve(&sf, &s, NULL, sc), 0);
+		ck_assert(!sf.root);
+		s.uroot = true; /* the unwinder reached the end */
+		ck_assert_int_eq(stack_frames_resolve(&sf, &s, NULL, sc), 0);
+		ck_assert(sf.root);
+		/* a frame cut (not code) means the walk went wrong: whatever it claimed */
+		s.uips = past_data;
+		s.udepth = 3;
+		ck_assert_int_eq(stack_frames_resolve(&sf, &s, NULL, sc), 0);
+		ck_assert_int_eq(sf.cut, 1);
+		ck_assert(sf.root); /* still: main is the outermost frame kept */
+		past_data[1] = a.lib_entry;
+		ck_assert_int_eq(stack_frames_resolve(&sf, &s, NULL, sc), 0);
+		ck_assert(!sf.root);
+	}
+	ck_assert(stack_root_name("_start") && stack_root_name("start_thread") &&
+		  stack_root_name("__clone3") && stack_root_name("__libc_start_main"));
+	ck_assert(!stack_root_name("main2") && !stack_root_name("") &&
+		  !stack_root_name("libc.so.6+0x29d90"));
+	stack_frames_free(&sf);
+	syms_cache_free(sc);
+	dso_set_free(ds);
+}
+END_TEST
+
+/*
  * Every kernel symbol has an end: _einittext does not swallow what lies above it, BPF
  * programs are named after the program, and what no symbol covers is [kernel]+0x...
  */
@@ -714,6 +764,7 @@ static Suite *symbols_suite(void)
 	tcase_add_test(tc, test_ksyms_file);
 	tcase_add_test(tc, test_ksyms_proc);
 	tcase_add_test(tc, test_ksyms_bounds);
+	tcase_add_test(tc, test_stack_root);
 	tcase_add_test(tc, test_demangled_cxx_and_rust);
 	tcase_add_test(tc, test_code_depth_and_mappings);
 	suite_add_tcase(s, tc);
