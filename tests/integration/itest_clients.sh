@@ -95,11 +95,14 @@ fi
 if python3 - "$tmp/a/report.json" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))["collector"]["stacks"]
-print("report.json: %d of %d user stacks cut, %d frames" %
-      (s["user_stacks_cut"], s["user_stacks"], s["user_frames_cut"]))
-sys.exit(0 if s["user_stacks"] > 0 and s["user_stacks_cut"] <= s["user_stacks"] else 1)
+print("report.json: %d of %d user stacks cut, %d frames; %d reach a root; %d copies" %
+      (s["user_stacks_cut"], s["user_stacks"], s["user_frames_cut"],
+       s["user_stacks_rooted"], s["user_stack_copies"]))
+sys.exit(0 if s["user_stacks"] > 0 and s["user_stacks_cut"] <= s["user_stacks"] and
+         0 < s["user_stacks_rooted"] <= s["user_stacks"] else 1)
 EOF
-then ok "the cut is counted in report.json"; else bad "report.json: no cut counts"; fi
+then ok "the cut and the root share are counted in report.json"
+else bad "report.json: no cut or root counts"; fi
 
 # 3. SVGs in chromium
 "$opscope" flamegraph --diff "$tmp/a/stacks/pool/pool.call.wall.folded" \

@@ -431,14 +431,14 @@ static int urec_take(const void *rec, size_t len, int pass, void *arg)
 		const struct ops_urec_count *r = rec;
 		struct ops_stack_key k = r->key;
 		bool found;
+		int err;
 
 		ci = p->cid_cap ? cid_slot(p->cid, p->cid_cap, k.ustack) : NULL;
 		found = ci && ci->copy && ci->id != COPY_WANTED;
 		k.ustack = found ? ci->id : 0;
 		if (!found)
-			p->st.copies_missing++;
-		int err = frames_copy(p, x->c, k.kstack);
-
+			p->st.copies_missing++; /* lost in the ring, or taken before this run */
+		err = frames_copy(p, x->c, k.kstack);
 		return err ? err : entry_add(p, x->c, x->scenario, &k, r->val.value);
 	}
 	return 0;
