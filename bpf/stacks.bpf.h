@@ -156,11 +156,6 @@ static __always_inline __u64 ustack_top(struct task_struct *t, __u64 sp)
 	return top > sp && top - sp <= OPS_USTACK_MAX ? top : 0;
 }
 
-/*
- * Copy the current thread's user registers and live stack into the ring; returns the
- * copy's id for the counts to name, 0 when lost. The stack is read page by page, so a
- * stack whose top is unknown and lies below OPS_USTACK_MAX still yields what is mapped.
- */
 /* Take a token for one copy from this CPU's bucket (b->tokens_ts: the time at which the
  * bucket was empty; it holds (now - tokens_ts) * rate, up to 100 ms' worth). */
 static __always_inline bool ustack_budget(struct ustack_buf *b)
@@ -179,6 +174,12 @@ static __always_inline bool ustack_budget(struct ustack_buf *b)
 	return true;
 }
 
+/*
+ * Copy the current thread's user registers and live stack into the ring; returns the
+ * copy's id for the counts to name, 0 when lost (past the copy rate: the frame-pointer
+ * walk's interned id). The stack is read page by page, so a stack whose top is unknown
+ * and lies below OPS_USTACK_MAX still yields what is mapped.
+ */
 static __noinline __u64 ustack_copy(void)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
