@@ -360,7 +360,12 @@ START_TEST(test_text_width)
 					     .prog_misses = 99999, .late_threads = 99999,
 					     .stacks = true, .samples = 9999999,
 					     .stack_fail = 99999, .stacks_full = 99999,
-					     .keys_full = 99999, .missing_stacks = 99999 };
+					     .keys_full = 99999, .missing_stacks = 99999,
+					     .user_stacks = 99999, .rooted_stacks = 99999,
+					     .ustack_copies = 9999999, .ustack_bytes = 999999999,
+					     .ustack_throttled = 9999999, .ustack_lost = 99999,
+					     .ucount_lost = 99999, .urec_dropped = 99999,
+					     .copies_missing = 99999, .unwind_ms = 99999.9 };
 	report_finish(r);
 	f = open_memstream(&buf, &len);
 	ck_assert_int_eq(report_write_text(r, f), 0);
@@ -378,6 +383,9 @@ START_TEST(test_text_width)
 	}
 	ck_assert_int_gt(lines, 30);
 	ck_assert_int_ge(widest, 95); /* the tables use the width */
+	/* the user stack copies' losses, wrapped, not cut */
+	ck_assert_ptr_nonnull(strstr(buf, "99999 counts without their copy"));
+	ck_assert_ptr_nonnull(strstr(buf, "99999 of 99999 (100.0%) reach a root frame"));
 	ck_assert_ptr_nonnull(strstr(buf, "FAIL"));
 	ck_assert_ptr_nonnull(strstr(buf, "PASS"));
 	ck_assert_ptr_nonnull(strstr(buf, "pool-workers/workers=2"));
