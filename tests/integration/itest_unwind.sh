@@ -57,7 +57,8 @@ check() {
 	fi
 }
 
-chain='(^|;)_start;__libc_start_main;__libc_start_call_main;main;uw_one;uw_two;uw_three;uw_four;uw_five'
+start='_start;__libc_start_main;__libc_start_call_main'
+chain="(^|;)$start;main;uw_one;uw_two;uw_three;uw_four;uw_five"
 out=$tmp/c
 "$opscope" record -s -o "$out" -- "$tmp/unwindprog" 2 >"$tmp/c.txt" 2>&1
 d=$out/stacks/record
@@ -114,15 +115,16 @@ if [ ! -s "$f" ]; then
 	cat "$tmp/py.txt"
 	finish
 fi
-root='(^|;)(_start;__libc_start_main;__libc_start_call_main;([^;]*;)*Py_BytesMain|__clone3;start_thread);'
+root="(^|;)($start;([^;]*;)*Py_BytesMain|__clone3;start_thread);"
 check "python3 in time.sleep" "$f" '__x64_sys_clock_nanosleep_\[k\]' \
 	"$root([^;]*;)*clock_nanosleep;entry_SYSCALL"
 check "python3 in a socket read" "$f" '__x64_sys_recvfrom_\[k\]' \
 	"$root([^;]*;)*(recv|__libc_recv|recvfrom);entry_SYSCALL"
 # no frame outside what python maps: every user frame is a name or module+0xoffset of
 # python, libpython, libc, the loader or an extension module
+mods='python3[.0-9]*|libpython[^+]*|libc\.so\.6|ld-linux[^+]*|[^+]*\.cpython-[^+]*\.so|\[vdso\]'
 garbage=$(grep -E '__x64_sys_(clock_nanosleep|recvfrom)_\[k\]' "$f" | tr ';' '\n' |
-	grep -E '^\[unknown\]|\+0x' | grep -vE '^(python3[.0-9]*|libpython[^+]*|libc\.so\.6|ld-linux[^+]*|[^+]*\.cpython-[^+]*\.so|\[vdso\])\+0x[0-9a-f]+$' | head -3)
+	grep -E '^\[unknown\]|\+0x' | grep -vE "^($mods)\+0x[0-9a-f]+\$" | head -3)
 if [ -z "$garbage" ]; then
 	ok "python3's blocking stacks have no frame outside its binaries"
 else

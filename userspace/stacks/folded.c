@@ -274,7 +274,8 @@ int stack_frames_resolve(struct stack_frames *out, const struct stack_sample *s,
 			continue;
 		rc = syms_cache_resolve(sc, s->uips[i], name, sizeof(name));
 		if (!out->n)
-			out->root = (s->uroot && !out->cut) || (rc == SYM_NAMED && stack_root_name(name));
+			out->root = (s->uroot && !out->cut) ||
+				    (rc == SYM_NAMED && stack_root_name(name));
 		err = sf_add(out, s->uips[i], false, rc == SYM_NAMED, name);
 	}
 	for (i = s->kdepth - 1; i >= 0 && !err; i--) {
