@@ -56,6 +56,7 @@ struct chan {
 	uint32_t stride;
 	uint32_t spin;
 	bool pow2, sp, sc;
+	size_t cells_bytes;
 
 	_Alignas(CACHE_LINE) _Atomic uint64_t enq_pos;
 	_Alignas(CACHE_LINE) _Atomic uint64_t deq_pos;
@@ -155,6 +156,7 @@ struct chan *chan_new(uint32_t capacity, uint32_t elem_size, unsigned flags, uin
 	c->sc = flags & CHAN_SC;
 	bytes = (size_t)c->stride * capacity;
 	bytes = (bytes + CACHE_LINE - 1) & ~(size_t)(CACHE_LINE - 1);
+	c->cells_bytes = bytes;
 	c->cells = aligned_alloc(CACHE_LINE, bytes);
 	if (!c->cells) {
 		free(c);
@@ -165,6 +167,11 @@ struct chan *chan_new(uint32_t capacity, uint32_t elem_size, unsigned flags, uin
 	for (uint32_t i = 0; i < capacity; i++)
 		atomic_init(&cell_at(c, i)->seq, 2ull * i);
 	return c;
+}
+
+size_t chan_bytes(const struct chan *c)
+{
+	return sizeof(*c) + c->cells_bytes;
 }
 
 void chan_free(struct chan *c)

@@ -19,6 +19,7 @@
 #ifndef OPSCOPE_CHAN_H
 #define OPSCOPE_CHAN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum chan_flags {
@@ -69,5 +70,7 @@ void chan_close(struct chan *c);
 uint32_t chan_len(const struct chan *c);
 uint32_t chan_capacity(const struct chan *c);
 void chan_get_stats(const struct chan *c, struct chan_stats *st);
+/* Bytes the channel occupies: its control block and its cells (cache-line aligned). */
+size_t chan_bytes(const struct chan *c);
 
 #endif

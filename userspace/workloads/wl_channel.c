@@ -110,8 +110,11 @@ static void *producer_main(void *arg)
 				break;
 			ops_snap_delta(&ct->t.ot, &a, &b, &bd);
 			wl_record_snaps(&ct->t, 0, &bd, &a, &b);
+			wl_tick(&ct->t, b.ts);
 		} else if (chan_send(w->ch, buf)) {
 			break; /* closed: forced shutdown */
+		} else {
+			wl_tick(&ct->t, ops_now_ns());
 		}
 		ct->sent++;
 		if (w->gap_ns) {
@@ -219,6 +222,7 @@ static void *pinger_main(void *arg)
 		if (chan_recv(reply, rbuf))
 			break;
 		ops_snap_take(&ct->t.ot, &b);
+		wl_tick(&ct->t, b.ts);
 		ct->received++;
 		memcpy(&r, rbuf, sizeof(r));
 		if (r.magic != MSG_MAGIC || r.prod != ct->idx || r.seq != h.seq) {
@@ -428,6 +432,8 @@ finish:
 	err = wl_run_finish(&w->run, res);
 	res->sent = sent;
 	res->received = received;
+	if (w->ch) /* the memory a channel of this capacity takes */
+		wl_xmetric(res, "chan_bytes", "bytes", WL_XK_MEMORY, -1, (double)chan_bytes(w->ch));
 	if (leak)
 		return err;
 	for (unsigned i = 0; w->reply && i < w->np; i++)

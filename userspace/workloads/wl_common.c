@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * What the workloads share: the counting allocator, and the life cycle of one repetition
- * (start gate, warm-up, recorded phase, stop, timeout, per-thread aggregates merged at the
- * end). See the second half of workload.h.
+ * (start gate, warm-up, recorded phase, stop, timeout, per-thread aggregates and
+ * throughput windows merged at the end, CPU time over the recorded phase, what ended
+ * it). See the second half of workload.h.
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,7 +19,14 @@
 #include <unistd.h>
 #include "kernel/why.h"
 #include "stats/exemplar.h"
+#include "workloads/procstat.h"
 #include "workloads/workload.h"
+
+/* Throughput windows: about this many over warm-up + duration; 10 ms without a duration
+ * (a max_ops run), never under 1 ms. */
+#define WIN_PER_RUN 40
+#define WIN_DEFAULT_NS 10000000ull
+#define WIN_MIN_NS 1000000ull
 
 /*
  * Counting allocator. Each thread counts into its own block (no shared cache line on
@@ -212,6 +220,10 @@ int wl_run_init(struct wl_run *r, const struct wl_ctl *ctl, const char *const *k
 	r->ctl = ctl;
 	pthread_mutex_init(&r->lock, NULL);
 	r->t_start = ops_now_ns();
+	r->win_ns = ctl->duration_ns ? (ctl->warmup_ns + ctl->duration_ns) / WIN_PER_RUN :
+		    WIN_DEFAULT_NS;
+	if (r->win_ns < WIN_MIN_NS)
+		r->win_ns = WIN_MIN_NS;
 	atomic_init(&r->phase, WL_PH_WARMUP);
 	atomic_init(&r->budget, (int64_t)ctl->max_ops);
 	r->batch = (int64_t)(ctl->max_ops / ((uint64_t)(nthreads ? nthreads : 1) * 16));
@@ -299,8 +311,11 @@ int wl_thr_begin(struct wl_thr *t, struct wl_run *r)
 	for (;;) {
 		uint32_t g = atomic_load_explicit(&r->gate, memory_order_acquire);
 
-		if (g == 1)
+		if (g == 1) {
+			t->win_t0 = r->t_go;
+			t->win_w = r->win_ns;
 			return 0;
+		}
 		if (g == 2)
 			return -ECANCELED;
 		futex_wait_ms(&r->gate, 0, 100);
@@ -347,6 +362,40 @@ static void ex_name_thread(struct wl_thr *t)
 		ex_set_name(t->run->ex, t->ot.tid, name);
 }
 
+/* Halve the resolution of win[] by times: pairs added, the upper half cleared. */
+static void win_coarsen(uint64_t *win, uint32_t times)
+{
+	for (; times; times--) {
+		for (uint32_t j = 0; j < WL_MAX_WINDOWS / 2; j++)
+			win[j] = win[2 * j] + win[2 * j + 1];
+		memset(win + WL_MAX_WINDOWS / 2, 0, WL_MAX_WINDOWS / 2 * sizeof(*win));
+	}
+}
+
+void wl_tick_slow(struct wl_thr *t, uint64_t i)
+{
+	while (i >= WL_MAX_WINDOWS) {
+		win_coarsen(t->win, 1);
+		t->win_shift++;
+		t->win_w *= 2;
+		i /= 2; /* floor(floor(x / w) / 2) = floor(x / 2w) */
+	}
+	t->win[i]++;
+}
+
+/* Under r->lock: add the thread's windows to the run's, at the coarser of the two. */
+static void win_merge(struct wl_run *r, struct wl_thr *t)
+{
+	if (t->win_shift > r->win_shift) {
+		win_coarsen(r->win, t->win_shift - r->win_shift);
+		r->win_shift = t->win_shift;
+	} else if (t->win_shift < r->win_shift) {
+		win_coarsen(t->win, r->win_shift - t->win_shift);
+	}
+	for (int i = 0; i < WL_MAX_WINDOWS; i++)
+		r->win[i] += t->win[i];
+}
+
 void wl_thr_end(struct wl_thr *t)
 {
 	struct wl_run *r = t->run;
@@ -374,6 +423,7 @@ void wl_thr_end(struct wl_thr *t)
 	}
 	if (t->last_end > r->t_last)
 		r->t_last = t->last_end;
+	win_merge(r, t);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -513,6 +563,19 @@ static bool stop_requested(const struct wl_run *r)
 	return r->ctl->stop && *r->ctl->stop;
 }
 
+static uint64_t cpu_now(const struct wl_run *r)
+{
+	return procstat_cpu_ns() + (r->cpu_extra ? r->cpu_extra(r->cpu_arg) : 0);
+}
+
+/* Why the phase is STOP when the control loop finds it so. */
+static enum wl_end stop_cause(struct wl_run *r)
+{
+	if (!r->err && atomic_load_explicit(&r->budget_stop, memory_order_relaxed))
+		return WL_END_MAX_OPS;
+	return WL_END_FAILED;
+}
+
 int wl_run_control(struct wl_run *r, unsigned nthreads, double (*occupancy)(void *), void *arg)
 {
 	const struct wl_ctl *ctl = r->ctl;
@@ -536,6 +599,7 @@ int wl_run_control(struct wl_run *r, unsigned nthreads, double (*occupancy)(void
 		}
 		sleep_ns(200000);
 	}
+	r->t_go = ops_now_ns();
 	atomic_store_explicit(&r->gate, 1, memory_order_release);
 	futex_wake_all(&r->gate);
 
@@ -545,11 +609,16 @@ int wl_run_control(struct wl_run *r, unsigned nthreads, double (*occupancy)(void
 		int ph = atomic_load_explicit(&r->phase, memory_order_acquire);
 
 		now = ops_now_ns();
-		if (ph == WL_PH_STOP)
+		if (ph == WL_PH_STOP) {
+			r->end = stop_cause(r);
 			break;
-		if (stop_requested(r))
+		}
+		if (stop_requested(r)) {
+			r->end = WL_END_STOPPED;
 			break;
+		}
 		if (now >= deadline) {
+			r->end = WL_END_FAILED;
 			fmt_secs(a, sizeof(a), now - r->t_start);
 			fmt_secs(b, sizeof(b), ctl->timeout_ns);
 			wl_fail(r, -ETIMEDOUT, "repetition still running after %s (timeout %s, "
@@ -559,6 +628,7 @@ int wl_run_control(struct wl_run *r, unsigned nthreads, double (*occupancy)(void
 		}
 		if (ph == WL_PH_WARMUP && now >= rec_at) {
 			wl_alloc_totals(&r->alloc_b0, &r->alloc_n0);
+			r->cpu0 = cpu_now(r);
 			r->t_rec = now;
 			if (ctl->duration_ns)
 				end_at = now + ctl->duration_ns;
@@ -568,8 +638,10 @@ int wl_run_control(struct wl_run *r, unsigned nthreads, double (*occupancy)(void
 			continue;
 		}
 		if (ph == WL_PH_RECORD) {
-			if (now >= end_at)
+			if (now >= end_at) {
+				r->end = WL_END_DURATION;
 				break;
+			}
 			if (occupancy) {
 				r->occ_sum += occupancy(arg);
 				r->occ_n++;
@@ -587,8 +659,11 @@ int wl_run_control(struct wl_run *r, unsigned nthreads, double (*occupancy)(void
 	exp = atomic_load(&r->phase);
 	if (exp != WL_PH_STOP && atomic_compare_exchange_strong(&r->phase, &exp, WL_PH_STOP))
 		r->t_stop = ops_now_ns();
-	if (r->t_rec)
+	if (r->t_rec) {
 		wl_alloc_totals(&r->alloc_b1, &r->alloc_n1);
+		r->cpu1 = cpu_now(r);
+		r->t_cpu1 = ops_now_ns();
+	}
 	return r->err;
 }
 
@@ -633,6 +708,28 @@ int wl_join(struct wl_run *r, pthread_t th, void (*force)(void *), void *arg)
 	return -ETIMEDOUT;
 }
 
+/* The windows up to the end of the recorded phase, and which of them lie wholly in it. */
+static void finish_windows(const struct wl_run *r, struct wl_windows *w)
+{
+	uint64_t width = r->win_ns << r->win_shift, end = r->t_stop ? r->t_stop : r->t_last;
+	uint64_t n;
+
+	memset(w, 0, sizeof(*w));
+	w->width_ns = width;
+	if (!r->t_rec || !r->t_go || !width || end <= r->t_rec)
+		return;
+	w->warmup_ns = r->t_rec - r->t_go;
+	n = (end - r->t_go + width - 1) / width;
+	w->n = (uint32_t)(n < WL_MAX_WINDOWS ? n : WL_MAX_WINDOWS);
+	w->rec_first = (uint32_t)((r->t_rec - r->t_go + width - 1) / width);
+	w->rec_end = (uint32_t)((end - r->t_go) / width);
+	if (w->rec_end > w->n)
+		w->rec_end = w->n;
+	if (w->rec_first > w->rec_end)
+		w->rec_first = w->rec_end;
+	memcpy(w->count, r->win, w->n * sizeof(w->count[0]));
+}
+
 int wl_run_finish(struct wl_run *r, struct wl_result *res)
 {
 	uint64_t end = r->t_stop > r->t_last ? r->t_stop : r->t_last;
@@ -660,7 +757,28 @@ int wl_run_finish(struct wl_run *r, struct wl_result *res)
 	}
 	res->ex = r->ex;
 	r->ex = NULL;
+	res->f.end = r->t_rec ? r->end : WL_END_NONE;
+	if (r->t_rec && r->t_cpu1 > r->t_rec) {
+		res->f.cpu_ns = r->cpu1 > r->cpu0 ? r->cpu1 - r->cpu0 : 0;
+		res->f.cpu_wall_ns = r->t_cpu1 - r->t_rec;
+	}
+	finish_windows(r, &res->f.win);
 	if (r->err)
 		snprintf(res->error, sizeof(res->error), "%s", r->error);
 	return r->err;
+}
+
+void wl_xmetric(struct wl_result *res, const char *name, const char *unit, enum wl_xkind kind,
+		int better, double value)
+{
+	struct wl_xmetric *x;
+
+	if (res->f.nx >= WL_MAX_XMETRICS)
+		return;
+	x = &res->f.x[res->f.nx++];
+	snprintf(x->name, sizeof(x->name), "%s", name);
+	x->unit = unit;
+	x->kind = kind;
+	x->better = better;
+	x->value = value;
 }

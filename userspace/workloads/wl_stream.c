@@ -109,6 +109,7 @@ struct swl {
 	struct wl_thr server_t;
 	atomic_int abort; /* forced shutdown: everyone returns now */
 	uint64_t server_requests;
+	struct wl_gauge inflight; /* requests sent and not yet answered */
 };
 
 static int buf_reserve(struct buf *b, size_t need)
@@ -305,6 +306,7 @@ static int issue(struct client *cl, uint32_t sid)
 	s->busy = true;
 	s->sent++;
 	cl->outstanding++;
+	wl_gauge_add(&w->inflight, 1);
 	return 0;
 }
 
@@ -328,8 +330,12 @@ static int answer(struct client *cl, unsigned conn, const struct frame_hdr *h)
 	s->busy = false;
 	s->answers++;
 	cl->outstanding--;
+	wl_gauge_sub(&w->inflight, 1);
+	if (!s->rec)
+		wl_tick(&cl->t, ops_now_ns());
 	if (s->rec) {
 		ops_snap_take(&cl->t.ot, &b);
+		wl_tick(&cl->t, b.ts);
 		ops_snap_delta(&cl->t.ot, &s->a, &b, &bd);
 		wl_record_snaps(&cl->t, 0, &bd, &s->a, &b);
 	}
@@ -605,6 +611,8 @@ finish:
 	res->sent = sent;
 	res->received = received;
 	res->streams_served = served;
+	/* each stream has at most one request outstanding */
+	res->f.inflight = (struct wl_peak){ wl_gauge_peak(&w->inflight), w->nstreams };
 	if (leak)
 		return err;
 	for (unsigned k = 0; w->sc && k < w->nconns; k++) {

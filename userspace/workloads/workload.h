@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * The interface between the scenario runner (run.c) and each workload (pool, channel,
- * stream). A workload declares its parameters; the runner parses them from the command
- * line or a suite file, validates them against the declared ranges, and calls run()
- * once per repetition.
+ * The interface between the scenario runner (cli/cmd_run.c) and each workload (pool,
+ * channel, stream, pipeline). A workload declares its parameters; the runner parses them
+ * from the command line or a suite file, validates them against the declared ranges, and
+ * calls run() once per repetition.
  */
 #ifndef OPSCOPE_WORKLOAD_H
 #define OPSCOPE_WORKLOAD_H
@@ -56,7 +56,64 @@ struct wl_ctl {
 	volatile int *stop;    /* set by the runner on SIGINT/SIGTERM: finish early */
 };
 
-#define WL_MAX_KINDS 4
+#define WL_MAX_KINDS 10
+#define WL_MAX_WINDOWS 128
+#define WL_MAX_XMETRICS 48
+
+/* What ended a repetition's recorded phase. */
+enum wl_end {
+	WL_END_NONE,     /* never reached the recorded phase */
+	WL_END_DURATION, /* the duration ran out */
+	WL_END_MAX_OPS,  /* max_ops ops were recorded */
+	WL_END_STOPPED,  /* the runner's stop flag (signal, watchdog) */
+	WL_END_FAILED,   /* a failure or the timeout */
+};
+
+/*
+ * Throughput per time window: the workload's driving ops completed in each window of
+ * width_ns from the start gate, warm-up included, so that the report can say how steady
+ * the recorded phase was and when the run reached its steady state. Each thread counts
+ * into its own array (wl_tick); a thread whose run outlasts WL_MAX_WINDOWS windows
+ * doubles its width (adding pairs), and threads merge at the widest.
+ */
+struct wl_windows {
+	uint64_t width_ns;
+	uint64_t warmup_ns; /* start gate to the recorded phase */
+	uint32_t n;         /* windows up to the end of the recorded phase */
+	uint32_t rec_first; /* first window wholly inside the recorded phase */
+	uint32_t rec_end;   /* one past the last window wholly inside it */
+	uint64_t count[WL_MAX_WINDOWS];
+};
+
+/* A measured high-water mark and the configured limit it must stay within (0: none). */
+struct wl_peak {
+	uint64_t peak, limit;
+};
+
+/* A workload's own metric (pipeline stage occupancy, drops, serialization cost ...),
+ * reported like the runner's: one value per repetition, aggregated over them. */
+enum wl_xkind { WL_XK_INFO, WL_XK_THROUGHPUT, WL_XK_LATENCY, WL_XK_MEMORY, WL_XK_ERRORS };
+
+struct wl_xmetric {
+	char name[32];      /* unique in the scenario, [a-z0-9_] */
+	const char *unit;   /* "ns", "bytes", "ratio", "count", "ops/s" */
+	enum wl_xkind kind;
+	int better;         /* 1 higher, -1 lower, 0 neither */
+	double value;
+};
+
+/* Facts of one repetition beyond its latencies; report.h copies them as they are. */
+struct wl_facts {
+	enum wl_end end;
+	uint64_t cpu_ns;      /* CPU time of the process (and its worker processes) ... */
+	uint64_t cpu_wall_ns; /* ... over this wall time, the recorded phase */
+	struct wl_peak inflight; /* calls or packets in flight */
+	struct wl_peak busy;     /* workers busy at once (per stage for a pipeline) */
+	struct wl_windows win;
+	const char *kernel_note; /* non-NULL: why the kernel breakdown is not available */
+	int nx;
+	struct wl_xmetric x[WL_MAX_XMETRICS];
+};
 
 /* What one repetition measured. The workload fills it; the runner owns and frees it. */
 struct wl_result {
@@ -75,6 +132,7 @@ struct wl_result {
 	 * those the ops are queued on ("pool-caller", "pool-worker"); "" for the others */
 	char queue_waiter[WL_MAX_KINDS][16], queue_on[WL_MAX_KINDS][16];
 	char error[256];                /* set (non-empty) when the repetition failed */
+	struct wl_facts f;
 };
 
 struct workload {
@@ -87,7 +145,7 @@ struct workload {
 	int (*config_check)(const struct wl_config *cfg, char *err, size_t errlen);
 };
 
-extern const struct workload wl_pool, wl_channel, wl_stream;
+extern const struct workload wl_pool, wl_channel, wl_stream, wl_pipeline;
 /* NULL-terminated list of all workloads; lookup by name. */
 extern const struct workload *const wl_all[];
 const struct workload *wl_find(const char *name);
@@ -106,6 +164,10 @@ void wl_alloc_totals(uint64_t *bytes, uint64_t *count);
  * input exits 2 up front; run() repeats the check.
  */
 int wl_config_check(const struct wl_config *cfg, char *err, size_t errlen);
+
+/* Add a workload metric to res (ignored beyond WL_MAX_XMETRICS). */
+void wl_xmetric(struct wl_result *res, const char *name, const char *unit, enum wl_xkind kind,
+		int better, double value);
 
 /*
  * Helpers for the workload implementations (wl_common.c); the runner needs none of them.
@@ -149,6 +211,15 @@ struct wl_run {
 	uint32_t kind[WL_MAX_KINDS];
 	struct op_agg *agg[WL_MAX_KINDS];
 	struct ex_set *ex;            /* the threads' exemplar candidates, under lock */
+	enum wl_end end;              /* what ended the recorded phase */
+	/* throughput windows: origin (start gate), base width, merged counts (under lock) */
+	uint64_t t_go, win_ns;
+	uint32_t win_shift;
+	uint64_t win[WL_MAX_WINDOWS];
+	/* CPU time over the recorded phase; cpu_extra adds worker processes' CPU time */
+	uint64_t cpu0, cpu1, t_cpu1;
+	uint64_t (*cpu_extra)(void *arg);
+	void *cpu_arg;
 };
 
 /* One driver thread's recording state. */
@@ -163,6 +234,10 @@ struct wl_thr {
 	uint64_t ex_thresh[WL_MAX_KINDS];
 	struct ex_kind *ex[WL_MAX_KINDS];
 	uint32_t flushes;    /* flush_done() calls: every 64th refreshes the p99 */
+	/* throughput windows (wl_tick): origin, this thread's width, counts */
+	uint64_t win_t0, win_w;
+	uint32_t win_shift;
+	uint64_t win[WL_MAX_WINDOWS];
 };
 
 /* Kind names become ops_kind_id()s in r->kind[]. 0 or -errno (r->error set). */
@@ -203,6 +278,54 @@ void wl_record_ran(struct wl_thr *t, int k, const struct ops_bd *bd, uint64_t en
 		   const struct ex_exec *x, const struct ops_wbd *w);
 void wl_record_error(struct wl_thr *t, int k, uint64_t end_ns);
 
+/* One of the workload's driving ops completed at now (warm-up too): the throughput
+ * windows. Called by the thread that completes it, recorded or not. */
+void wl_tick_slow(struct wl_thr *t, uint64_t i);
+static inline void wl_tick(struct wl_thr *t, uint64_t now)
+{
+	uint64_t i;
+
+	if (now < t->win_t0 || !t->win_w)
+		return;
+	i = (now - t->win_t0) / t->win_w;
+	if (i < WL_MAX_WINDOWS)
+		t->win[i]++;
+	else
+		wl_tick_slow(t, i);
+}
+
+/*
+ * A count with a measured high-water mark (calls in flight, busy workers), kept with
+ * atomics by the threads that change it. The peak is what the count reached, not what
+ * the configuration allows: the report holds one to the other.
+ */
+struct wl_gauge {
+	_Atomic int64_t cur, peak;
+};
+
+static inline void wl_gauge_add(struct wl_gauge *g, int64_t n)
+{
+	int64_t v = atomic_fetch_add_explicit(&g->cur, n, memory_order_relaxed) + n;
+	int64_t p = atomic_load_explicit(&g->peak, memory_order_relaxed);
+
+	while (v > p && !atomic_compare_exchange_weak_explicit(&g->peak, &p, v,
+							       memory_order_relaxed,
+							       memory_order_relaxed))
+		;
+}
+
+static inline void wl_gauge_sub(struct wl_gauge *g, int64_t n)
+{
+	atomic_fetch_sub_explicit(&g->cur, n, memory_order_relaxed);
+}
+
+static inline uint64_t wl_gauge_peak(struct wl_gauge *g)
+{
+	int64_t p = atomic_load_explicit(&g->peak, memory_order_relaxed);
+
+	return p > 0 ? (uint64_t)p : 0;
+}
+
 /*
  * In the workload's own thread, once nthreads threads were started: open the gate when
  * all wait there, run warm-up and the recorded phase (sampling occupancy(arg) when
@@ -226,7 +349,8 @@ void wl_run_abort(struct wl_run *r);
  * caller must then leak everything th may touch. */
 int wl_join(struct wl_run *r, pthread_t th, void (*force)(void *), void *arg);
 /* Fill res from the run: kinds and merged aggregates (moved to res), elapsed time,
- * allocation, occupancy, threads, error. Returns r->err. */
+ * allocation, occupancy, threads, what ended it, CPU time, throughput windows, error.
+ * Returns r->err. The workload adds its peaks and metrics (res->f) afterwards. */
 int wl_run_finish(struct wl_run *r, struct wl_result *res);
 
 #endif
