@@ -13,27 +13,37 @@
  * stacks and wakeups with) and no kind while they wait for tasks. With --why a call also
  * says what the workers were doing while it was queued: the caller reads the workers'
  * slots at submit, the worker that picks it up reads them again (kernel/why.h), and the
- * difference splits the call's queued time.
+ * difference splits the call's queued time (thread mode only).
+ *
+ * With mode=process the workers are forked processes, each behind a proxy thread that
+ * takes its tasks from the queue (wl_pool_proc.c). Calls in flight (callers) and busy
+ * workers (threads or processes) are counted with gauges whose peaks the report holds
+ * to inflight and workers. Test knobs: test_overshoot breaks the in-flight limit on
+ * purpose; leak makes every leak_every-th recorded task leak memory, a descriptor or a
+ * thread, for the leak checks.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "workloads/chan.h"
 #include "stats/exemplar.h"
 #include "stats/opagg.h"
 #include "kernel/oprec.h"
-#include "kernel/why.h"
+#include "workloads/wl_pool.h"
 #include "workloads/workload.h"
 
 enum { P_WORKERS, P_INFLIGHT, P_CALLERS, P_QUEUE, P_PAYLOAD, P_SPIN, P_ALLOC, P_SLEEP, P_IO,
-       P_ERROR_RATE, P_WAIT_SPIN };
-enum { IO_NONE, IO_DEVNULL, IO_PIPE };
+       P_ERROR_RATE, P_WAIT_SPIN, P_MODE, P_LEAK, P_LEAK_EVERY, P_OVERSHOOT };
 
 static const char *const io_vals[] = { "none", "devnull", "pipe", NULL };
+static const char *const mode_vals[] = { "thread", "process", NULL };
+static const char *const leak_vals[] = { "none", "mem", "fd", "thread", NULL };
 
 static const struct wl_param_def pool_params[] = {
 	[P_WORKERS] = { "workers", WL_P_INT, 1, 256, 0, 0, "4", "worker threads", NULL },
@@ -57,80 +67,74 @@ static const struct wl_param_def pool_params[] = {
 			   "fraction of calls that fail (counted, not timed)", NULL },
 	[P_WAIT_SPIN] = { "wait_spin", WL_P_INT, 0, 1000000, 0, 0, "100",
 			  "retries before a queue or completion wait parks on its futex", NULL },
+	[P_MODE] = { "mode", WL_P_ENUM, 0, 1, 0, 0, "thread",
+		     "thread (worker threads) or process (forked worker processes, calls and "
+		     "results as length-prefixed frames over Unix sockets)", mode_vals },
+	[P_LEAK] = { "leak", WL_P_ENUM, 0, 3, 0, 0, "none",
+		     "test knob: every leak_every-th recorded task leaks 64 KiB (mem), an open "
+		     "descriptor (fd) or a parked thread (thread)", leak_vals },
+	[P_LEAK_EVERY] = { "leak_every", WL_P_INT, 1, 1000000, 0, 0, "100",
+			   "test knob: recorded tasks per leak", NULL },
+	[P_OVERSHOOT] = { "test_overshoot", WL_P_INT, 0, 64, 0, 0, "0",
+			  "test knob: calls each caller keeps in flight beyond its share of "
+			  "inflight (breaks the limit on purpose)", NULL },
 	{ 0 },
 };
 
-/* --why: a call's queued window as the workers lived it, and the split it gives. */
-struct pool_why {
-	struct why_gsnap q0, q1; /* the workers at submit, and at pickup */
-	struct ops_wbd w;        /* the task body's blocked split, then the queued split */
-};
+static void *leaked_thread(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
 
-struct pool_task {
-	uint64_t id;
-	struct pool_why *why; /* --why only (not counted as the workload's allocation) */
-	uint32_t caller;
-	bool rec;
-	bool fail;
-	int status;
-	uint64_t t_submit;
-	struct ops_bd bd;     /* the worker's breakdown of the task body */
-	struct ex_exec ran;   /* the worker and its window, for exemplars */
-	unsigned char *out;   /* result payload, allocated by the worker */
-	unsigned char in[];   /* call payload */
-};
-
-struct pool;
-
-struct pool_thread {
-	struct pool *p;
-	struct wl_thr t;
+/* leak=...: what the knob leaves behind each time a leak is due. */
+static void leak_one(int kind)
+{
+	pthread_attr_t attr;
 	pthread_t th;
-	unsigned idx;
-	bool started;
-	uint32_t window;          /* callers: calls kept in flight */
-	uint64_t sent, received;  /* callers: calls submitted, results taken */
-	uint64_t next_id;         /* callers: id of the next call */
-	int pipefd[2];            /* workers, io=pipe */
-	struct why_busy busy;     /* workers: on-CPU in task bodies (--why) */
-};
+	void *m;
 
-struct pool {
-	struct wl_run run;
-	struct chan *taskq;
-	struct chan **done; /* one per caller */
-	unsigned nworkers, ncallers;
-	size_t payload, alloc;
-	uint64_t spin_ns, sleep_ns;
-	int io;
-	int devnull;
-	double error_rate;
-	struct pool_thread *workers, *callers;
-	uint32_t task_kind;         /* ops_kind_id("pool.task") */
-	struct why_member *members; /* the workers, as --why reads them */
-};
+	switch (kind) {
+	case LEAK_MEM:
+		m = malloc(POOL_LEAK_BYTES);
+		if (m)
+			wl_touch(m, POOL_LEAK_BYTES);
+		__asm__ __volatile__("" : : "r"(m) : "memory"); /* kept, never freed */
+		break;
+	case LEAK_FD:
+		(void)open("/dev/null", O_RDONLY | O_CLOEXEC);
+		break;
+	case LEAK_THREAD:
+		if (pthread_attr_init(&attr))
+			break;
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&attr, 64 * 1024);
+		pthread_create(&th, &attr, leaked_thread, NULL);
+		pthread_attr_destroy(&attr);
+		break;
+	}
+}
 
-static void run_body(struct pool *p, struct pool_thread *pt, struct pool_task *task)
+int pool_body(struct pool *p, const int pipefd[2], unsigned char *out, const unsigned char *in,
+	      bool rec, bool own_alloc)
 {
 	char c = 'x';
 
-	task->out = wl_malloc(p->payload);
-	if (!task->out) {
-		task->status = -ENOMEM;
-		return;
-	}
-	memcpy(task->out, task->in, p->payload);
+	memcpy(out, in, p->payload);
 	if (p->spin_ns)
 		wl_spin_ns(p->spin_ns);
 	if (p->alloc) {
-		void *m = wl_malloc(p->alloc);
+		void *m = own_alloc ? wl_malloc(p->alloc) : malloc(p->alloc);
 
-		if (!m) {
-			task->status = -ENOMEM;
-			return;
-		}
+		if (!m)
+			return -ENOMEM;
 		wl_touch(m, p->alloc);
-		wl_free(m, p->alloc);
+		if (own_alloc)
+			wl_free(m, p->alloc);
+		else
+			free(m);
 	}
 	if (p->sleep_ns) {
 		struct timespec ts = { .tv_sec = (time_t)(p->sleep_ns / 1000000000ull),
@@ -140,11 +144,15 @@ static void run_body(struct pool *p, struct pool_thread *pt, struct pool_task *t
 	}
 	if (p->io == IO_DEVNULL) {
 		if (write(p->devnull, &c, 1) != 1)
-			task->status = -errno;
+			return -errno;
 	} else if (p->io == IO_PIPE) {
-		if (write(pt->pipefd[1], &c, 1) != 1 || read(pt->pipefd[0], &c, 1) != 1)
-			task->status = -errno;
+		if (write(pipefd[1], &c, 1) != 1 || read(pipefd[0], &c, 1) != 1)
+			return -errno;
 	}
+	if (rec && p->leak != LEAK_NONE &&
+	    (atomic_fetch_add(&p->shm->leaks_due, 1) + 1) % p->leak_every == 0)
+		leak_one(p->leak);
+	return 0;
 }
 
 static void *worker_main(void *arg)
@@ -157,6 +165,7 @@ static void *worker_main(void *arg)
 	if (wl_thr_begin(&pt->t, &p->run))
 		goto out;
 	while (chan_recv(p->taskq, &task) == 0) {
+		wl_gauge_add(&p->shm->busy, 1);
 		if (task->why)
 			why_group_snap(p->members, p->nworkers, (uint32_t)task->id, &task->why->q1);
 		ops_set_kind(&pt->t.ot, p->task_kind);
@@ -165,12 +174,16 @@ static void *worker_main(void *arg)
 		if (pt->t.ot.why)
 			why_busy_enter(&pt->busy, a.on_ns);
 		task->status = 0;
-		if (task->fail)
+		if (task->fail) {
 			task->status = -EIO; /* a failing call is refused before any work */
-		else
-			run_body(p, pt, task);
+		} else {
+			task->out = wl_malloc(p->payload);
+			task->status = task->out ? pool_body(p, pt->pipefd, task->out, task->in,
+							     task->rec, true) : -ENOMEM;
+		}
 		ops_snap_take(&pt->t.ot, &b);
 		ops_set_kind(&pt->t.ot, 0);
+		wl_gauge_sub(&p->shm->busy, 1);
 		ops_snap_delta(&pt->t.ot, &a, &b, &task->bd);
 		if (pt->t.ot.why)
 			why_busy_leave(&pt->busy, b.on_ns);
@@ -195,6 +208,8 @@ static void take_result(struct pool *p, struct pool_thread *pt, struct pool_task
 	uint64_t now = ops_now_ns(), head, tail, exec;
 	struct ops_bd bd;
 
+	wl_gauge_sub(&p->inflight, 1);
+	wl_tick(&pt->t, now);
 	pt->received++;
 	if (task->status == 0) {
 		memcpy(&head, task->out, sizeof(head));
@@ -208,6 +223,13 @@ static void take_result(struct pool *p, struct pool_thread *pt, struct pool_task
 	if (task->rec) {
 		if (task->status) {
 			wl_record_error(&pt->t, 0, now);
+		} else if (p->mode == MODE_PROCESS) {
+			/* latency only: the worker process is outside the collector's target */
+			bd = (struct ops_bd){ .n = 1, .lat_ns = now - task->t_submit };
+			wl_record(&pt->t, 0, &bd, now);
+			pt->ser_ns += task->ser_ns;
+			pt->frame_bytes += task->frame_bytes;
+			pt->ser_calls++;
 		} else {
 			struct ops_wbd *w = NULL;
 
@@ -252,15 +274,17 @@ static struct pool_task *new_call(struct pool *p, struct pool_thread *pt, uint64
 	task->fail = threshold && wl_rand(rng) < threshold;
 	task->out = NULL;
 	task->why = NULL;
-	memcpy(task->in, src, p->payload);
-	memcpy(task->in, &task->id, sizeof(task->id));
-	memcpy(task->in + p->payload - sizeof(task->id), &task->id, sizeof(task->id));
-	if (rec && pt->t.ot.why) {
+	task->ser_ns = task->frame_bytes = 0;
+	/* the workers' split of the queued time: threads only (processes are not followed) */
+	if (rec && pt->t.ot.why && p->mode == MODE_THREAD) {
 		task->why = calloc(1, sizeof(*task->why));
 		if (task->why)
 			why_group_snap(p->members, p->nworkers, (uint32_t)task->id,
 				       &task->why->q0);
 	}
+	memcpy(task->in, src, p->payload);
+	memcpy(task->in, &task->id, sizeof(task->id));
+	memcpy(task->in + p->payload - sizeof(task->id), &task->id, sizeof(task->id));
 	task->t_submit = ops_now_ns();
 	return task;
 }
@@ -290,8 +314,12 @@ static void *caller_main(void *arg)
 	if (wl_thr_begin(&pt->t, &p->run))
 		goto out;
 	ops_set_kind(&pt->t.ot, p->run.kind[0]);
+	/* a process-mode call has no breakdown: keep no exemplars that would show zeros */
+	if (p->mode == MODE_PROCESS)
+		pt->t.ex_thresh[0] = UINT64_MAX;
 	for (;;) {
-		while (outstanding < pt->window && (pending || !wl_stopping(&pt->t))) {
+		while (outstanding < pt->window + p->overshoot &&
+		       (pending || !wl_stopping(&pt->t))) {
 			int err;
 
 			if (!pending) {
@@ -301,9 +329,12 @@ static void *caller_main(void *arg)
 			}
 			/* A full queue is back-pressure the call's latency includes; but take
 			 * the results already due first, so that they are not delayed too. */
+			wl_gauge_add(&p->inflight, 1);
 			err = chan_try_send(p->taskq, &pending);
-			if (err == -EAGAIN && outstanding)
+			if (err == -EAGAIN && outstanding) {
+				wl_gauge_sub(&p->inflight, 1);
 				break;
+			}
 			if (err == -EAGAIN)
 				err = chan_send(p->taskq, &pending);
 			if (err)
@@ -349,6 +380,8 @@ static void pool_force(void *arg)
 	chan_close(p->taskq);
 	for (unsigned i = 0; i < p->ncallers; i++)
 		chan_close(p->done[i]);
+	if (p->mode == MODE_PROCESS)
+		pool_procs_force(p);
 }
 
 static void drain_free(struct pool *p, struct chan *c)
@@ -356,10 +389,129 @@ static void drain_free(struct pool *p, struct chan *c)
 	struct pool_task *task;
 
 	while (chan_try_recv(c, &task) == 0) {
+		free(task->why);
 		if (task->out)
 			wl_free(task->out, p->payload);
-		free(task->why);
 		wl_free(task, sizeof(*task) + p->payload);
+	}
+}
+
+/* Queue, completion channels, per-worker pipes (thread mode) or processes. 0 or -errno
+ * with the failure recorded. */
+static int pool_setup(struct pool *p, const struct wl_config *cfg, unsigned spin)
+{
+	p->workers = calloc(p->nworkers, sizeof(*p->workers));
+	p->callers = calloc(p->ncallers, sizeof(*p->callers));
+	p->done = calloc(p->ncallers, sizeof(*p->done));
+	p->members = calloc(p->nworkers, sizeof(*p->members));
+	for (unsigned i = 0; p->workers && p->members && i < p->nworkers; i++)
+		p->members[i] = (struct why_member){ &p->workers[i].t.ot, &p->workers[i].busy };
+	for (unsigned i = 0; p->workers && i < p->nworkers; i++) {
+		p->workers[i].pipefd[0] = p->workers[i].pipefd[1] = -1;
+		p->workers[i].sock = -1;
+	}
+	p->taskq = chan_new((uint32_t)cfg->iv[P_QUEUE], sizeof(struct pool_task *), 0, spin);
+	p->shm = mmap(NULL, sizeof(*p->shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		      -1, 0);
+	if (p->shm == MAP_FAILED)
+		p->shm = NULL;
+	if (!p->workers || !p->callers || !p->done || !p->taskq || !p->shm || !p->members) {
+		wl_fail(&p->run, -ENOMEM, "out of memory setting up the pool");
+		return p->run.err;
+	}
+	for (unsigned i = 0; i < p->ncallers; i++) {
+		struct pool_thread *pt = &p->callers[i];
+
+		pt->window = (uint32_t)(cfg->iv[P_INFLIGHT] / p->ncallers +
+					(i < cfg->iv[P_INFLIGHT] % p->ncallers));
+		/* one consumer; never full: at most window (+ overshoot) results outstanding */
+		p->done[i] = chan_new(pt->window + p->overshoot, sizeof(struct pool_task *),
+				      CHAN_SC, spin);
+		if (!p->done[i]) {
+			wl_fail(&p->run, -ENOMEM, "out of memory setting up the pool");
+			return p->run.err;
+		}
+	}
+	if (p->mode == MODE_PROCESS)
+		return pool_procs_start(p);
+	if (p->io == IO_DEVNULL) {
+		p->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (p->devnull < 0) {
+			wl_fail(&p->run, -errno, "cannot open /dev/null for io=devnull: %s",
+				strerror(errno));
+			return p->run.err;
+		}
+	}
+	for (unsigned i = 0; i < p->nworkers; i++) {
+		struct pool_thread *pt = &p->workers[i];
+
+		if (p->io == IO_PIPE && pipe2(pt->pipefd, O_CLOEXEC)) {
+			wl_fail(&p->run, -errno, "cannot create a pipe for io=pipe: %s",
+				strerror(errno));
+			return p->run.err;
+		}
+	}
+	return 0;
+}
+
+static void pool_teardown(struct pool *p)
+{
+	if (p->taskq)
+		drain_free(p, p->taskq);
+	for (unsigned i = 0; p->done && i < p->ncallers; i++) {
+		if (p->done[i])
+			drain_free(p, p->done[i]);
+		chan_free(p->done[i]);
+	}
+	if (p->mode == MODE_PROCESS && p->workers)
+		pool_procs_stop(p);
+	for (unsigned i = 0; p->workers && i < p->nworkers; i++) {
+		if (p->workers[i].pipefd[0] >= 0) {
+			close(p->workers[i].pipefd[0]);
+			close(p->workers[i].pipefd[1]);
+		}
+	}
+	chan_free(p->taskq);
+	if (p->devnull >= 0)
+		close(p->devnull);
+	if (p->shm)
+		munmap(p->shm, sizeof(*p->shm));
+	free(p->done);
+	free(p->members);
+	free(p->workers);
+	free(p->callers);
+	wl_run_destroy(&p->run);
+	free(p);
+}
+
+/* The peaks against their limits, the bytes per channel, serialization in process mode. */
+static void pool_facts(struct pool *p, const struct wl_config *cfg, struct wl_result *res)
+{
+	uint64_t ser = 0, calls = 0, bytes = 0;
+
+	res->f.inflight = (struct wl_peak){ wl_gauge_peak(&p->inflight),
+					    (uint64_t)cfg->iv[P_INFLIGHT] };
+	if (p->shm)
+		res->f.busy = (struct wl_peak){ wl_gauge_peak(&p->shm->busy), p->nworkers };
+	if (p->taskq)
+		wl_xmetric(res, "queue_bytes", "bytes", WL_XK_MEMORY, -1,
+			   (double)chan_bytes(p->taskq));
+	if (p->mode != MODE_PROCESS)
+		return;
+	res->f.kernel_note = "not followed: worker processes are outside the collector's target";
+	for (unsigned i = 0; p->workers && i < p->nworkers; i++) {
+		ser += p->workers[i].ser_ns;
+		calls += p->workers[i].ser_calls;
+		bytes += p->workers[i].frame_bytes;
+	}
+	for (unsigned i = 0; p->callers && i < p->ncallers; i++) {
+		ser += p->callers[i].ser_ns;
+		calls += p->callers[i].ser_calls;
+		bytes += p->callers[i].frame_bytes;
+	}
+	if (calls) {
+		wl_xmetric(res, "serialize_ns", "ns", WL_XK_LATENCY, -1, (double)ser / calls);
+		wl_xmetric(res, "frame_bytes", "bytes", WL_XK_INFO, 0, (double)bytes / calls);
 	}
 }
 
@@ -367,7 +519,7 @@ static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struc
 {
 	static const char *const kinds[] = { "pool.call" };
 	struct pool *p;
-	unsigned started = 0, spin;
+	unsigned started = 0;
 	bool leak = false;
 	uint64_t sent = 0, received = 0;
 	int err;
@@ -384,66 +536,28 @@ static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struc
 	p->spin_ns = (uint64_t)cfg->iv[P_SPIN];
 	p->sleep_ns = (uint64_t)cfg->iv[P_SLEEP];
 	p->io = (int)cfg->iv[P_IO];
+	p->mode = (int)cfg->iv[P_MODE];
+	p->leak = (int)cfg->iv[P_LEAK];
+	p->leak_every = (uint64_t)cfg->iv[P_LEAK_EVERY];
+	p->overshoot = (uint32_t)cfg->iv[P_OVERSHOOT];
 	p->error_rate = cfg->fv[P_ERROR_RATE];
 	p->devnull = -1;
-	spin = (unsigned)cfg->iv[P_WAIT_SPIN];
+	p->task_kind = ops_kind_id("pool.task");
 
 	err = wl_run_init(&p->run, ctl, kinds, 1, p->nworkers + p->ncallers);
-	if (err)
+	if (err || pool_setup(p, cfg, (unsigned)cfg->iv[P_WAIT_SPIN]))
 		goto finish;
-	if (p->io == IO_DEVNULL) {
-		p->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (p->devnull < 0) {
-			wl_fail(&p->run, -errno, "cannot open /dev/null for io=devnull: %s",
-				strerror(errno));
-			goto finish;
-		}
-	}
-	p->task_kind = ops_kind_id("pool.task");
-	p->workers = calloc(p->nworkers, sizeof(*p->workers));
-	p->members = calloc(p->nworkers, sizeof(*p->members));
-	for (unsigned i = 0; p->workers && p->members && i < p->nworkers; i++)
-		p->members[i] = (struct why_member){ &p->workers[i].t.ot, &p->workers[i].busy };
-	p->callers = calloc(p->ncallers, sizeof(*p->callers));
-	p->done = calloc(p->ncallers, sizeof(*p->done));
-	for (unsigned i = 0; p->workers && i < p->nworkers; i++)
-		p->workers[i].pipefd[0] = p->workers[i].pipefd[1] = -1;
-	p->taskq = chan_new((uint32_t)cfg->iv[P_QUEUE], sizeof(struct pool_task *), 0, spin);
-	if (!p->workers || !p->callers || !p->done || !p->taskq || !p->members) {
-		wl_fail(&p->run, -ENOMEM, "out of memory setting up the pool");
-		goto finish;
-	}
-	for (unsigned i = 0; i < p->ncallers; i++) {
-		struct pool_thread *pt = &p->callers[i];
-
-		pt->window = (uint32_t)(cfg->iv[P_INFLIGHT] / p->ncallers +
-					(i < cfg->iv[P_INFLIGHT] % p->ncallers));
-		/* one consumer; never full: at most window results are outstanding */
-		p->done[i] = chan_new(pt->window, sizeof(struct pool_task *), CHAN_SC, spin);
-		if (!p->done[i]) {
-			wl_fail(&p->run, -ENOMEM, "out of memory setting up the pool");
-			goto finish;
-		}
-	}
-	for (unsigned i = 0; i < p->nworkers; i++) {
-		struct pool_thread *pt = &p->workers[i];
-
-		if (p->io == IO_PIPE && pipe2(pt->pipefd, O_CLOEXEC)) {
-			wl_fail(&p->run, -errno, "cannot create a pipe for io=pipe: %s",
-				strerror(errno));
-			goto finish;
-		}
-	}
-
 	for (unsigned i = 0; i < p->nworkers + p->ncallers; i++) {
 		bool worker = i < p->nworkers;
 		struct pool_thread *pt = worker ? &p->workers[i] : &p->callers[i - p->nworkers];
+		bool proxy = worker && p->mode == MODE_PROCESS;
 
 		pt->p = p;
 		pt->idx = worker ? i : i - p->nworkers;
 		pt->next_id = (uint64_t)pt->idx << 40;
-		if (wl_thr_start(&p->run, &pt->th, worker ? worker_main : caller_main, pt,
-				 worker ? "pool-worker" : "pool-caller", i, p->nworkers + p->ncallers))
+		if (wl_thr_start(&p->run, &pt->th, !worker ? caller_main : proxy ?
+				 pool_proxy_main : worker_main, pt, !worker ? "pool-caller" :
+				 proxy ? "pool-proxy" : "pool-worker", i, p->nworkers + p->ncallers))
 			break;
 		pt->started = true;
 		started++;
@@ -455,6 +569,7 @@ static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struc
 	for (unsigned i = 0; i < p->ncallers; i++)
 		if (p->callers[i].started && wl_join(&p->run, p->callers[i].th, pool_force, p))
 			leak = true;
+	atomic_store(&p->closing, true);
 	chan_close(p->taskq);
 	for (unsigned i = 0; i < p->nworkers; i++)
 		if (p->workers[i].started && wl_join(&p->run, p->workers[i].th, pool_force, p))
@@ -469,40 +584,21 @@ static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struc
 
 finish:
 	err = wl_run_finish(&p->run, res);
-	snprintf(res->queue_waiter[0], sizeof(res->queue_waiter[0]), "pool-caller");
-	snprintf(res->queue_on[0], sizeof(res->queue_on[0]), "pool-worker");
 	res->sent = sent;
 	res->received = received;
+	snprintf(res->queue_waiter[0], sizeof(res->queue_waiter[0]), "pool-caller");
+	snprintf(res->queue_on[0], sizeof(res->queue_on[0]), "pool-worker");
+	pool_facts(p, cfg, res);
 	if (leak)
 		return err; /* a thread may still use p: leave it */
-	if (p->taskq)
-		drain_free(p, p->taskq);
-	for (unsigned i = 0; p->done && i < p->ncallers; i++) {
-		if (p->done[i])
-			drain_free(p, p->done[i]);
-		chan_free(p->done[i]);
-	}
-	for (unsigned i = 0; p->workers && i < p->nworkers; i++) {
-		if (p->workers[i].pipefd[0] >= 0) {
-			close(p->workers[i].pipefd[0]);
-			close(p->workers[i].pipefd[1]);
-		}
-	}
-	chan_free(p->taskq);
-	if (p->devnull >= 0)
-		close(p->devnull);
-	free(p->done);
-	free(p->workers);
-	free(p->members);
-	free(p->callers);
-	wl_run_destroy(&p->run);
-	free(p);
+	pool_teardown(p);
 	return err;
 }
 
 const struct workload wl_pool = {
 	.name = "pool",
-	.help = "a worker pool behind a bounded task queue; op pool.call is submit to result",
+	.help = "a worker pool (threads, or forked processes) behind a bounded task queue; op "
+		"pool.call is submit to result",
 	.params = pool_params,
 	.run = pool_run,
 };
