@@ -3,7 +3,8 @@
 #include <string.h>
 #include "workloads/workload.h"
 
-const struct workload *const wl_all[] = { &wl_pool, &wl_channel, &wl_stream, NULL };
+const struct workload *const wl_all[] = { &wl_pool, &wl_channel, &wl_stream, &wl_pipeline,
+						  NULL };
 
 const struct workload *wl_find(const char *name)
 {
