@@ -588,6 +588,7 @@ static int plan_run(struct run_session *s, int argc, char **argv)
 	r->kernel = !o->no_kernel && !o->hooks_only;
 	r->quick = o->quick;
 	r->why = o->why;
+	r->sample_resources = true; /* RSS, descriptors, threads per round: the leak checks */
 	envinfo_collect(&r->env);
 	return 0;
 }

@@ -13,6 +13,9 @@
 #include "stats/waitfor.h"
 #include "kernel/sysnames.h"
 
+/* How long a resource sample waits for joined threads to leave the kernel's count. */
+#define SETTLE_NS 1000000000ull
+
 const char *scen_status_name(enum scen_status s)
 {
 	switch (s) {
@@ -99,6 +102,19 @@ struct scen_result *report_add_scenario(struct report *r, const struct scenario 
 	s->sc = *sc;
 	s->status = SCEN_OK;
 	s->scale_base = -1;
+	s->sample = r->sample_resources;
+	/* every repetition's slot made and touched now, so that storing one later neither
+	 * allocates nor faults in memory inside the rounds the leak checks measure */
+	s->cap_reps = sc->set.reps > 0 ? sc->set.reps : 1;
+	s->reps = malloc((size_t)s->cap_reps * sizeof(*s->reps));
+	if (!s->reps) {
+		r->nscen--;
+		return NULL;
+	}
+	memset(s->reps, 0, (size_t)s->cap_reps * sizeof(*s->reps));
+	if (s->sample)
+		procstat_sample_settled(&s->start, r->nscen > 1 ? &r->scen[r->nscen - 2].start :
+					&s->start, SETTLE_NS);
 	return s;
 }
 
@@ -168,6 +184,9 @@ int scen_add_rep(struct scen_result *s, int rc, struct wl_result *res, uint64_t 
 	rep->rss_peak = rss_peak;
 	rep->rss_steady = rss_steady;
 	rep->nkinds = res->nkinds < WL_MAX_KINDS ? res->nkinds : WL_MAX_KINDS;
+	rep->f = res->f;
+	if (res->f.kernel_note && !s->kernel_note)
+		s->kernel_note = res->f.kernel_note;
 
 	if (rc) {
 		if (s->status == SCEN_OK) {
@@ -212,6 +231,10 @@ int scen_add_rep(struct scen_result *s, int rc, struct wl_result *res, uint64_t 
 		op_agg_free(res->agg[k]);
 		res->agg[k] = NULL;
 	}
+	/* the round's end: the repetition's threads joined, its result consumed */
+	if (s->sample)
+		procstat_sample_settled(&rep->res, s->nreps > 1 ? &s->reps[s->nreps - 2].res :
+					&s->start, SETTLE_NS);
 	return err;
 }
 
@@ -285,7 +308,9 @@ void metric_aggregate(struct metric *m, int nreps)
 
 enum smetric {
 	SM_THROUGHPUT, SM_OPS, SM_ERROR_RATE, SM_RSS_PEAK, SM_RSS_STEADY, SM_BYTES_OP,
-	SM_ALLOCS_OP, SM_FAULTS_OP, SM_MAP_BYTES_OP, SM_THREADS, SM_OCCUPANCY, SM_NR
+	SM_ALLOCS_OP, SM_FAULTS_OP, SM_MAP_BYTES_OP, SM_THREADS, SM_OCCUPANCY,
+	SM_CPU_CORES, SM_CPU_UTIL, SM_INFLIGHT_PEAK, SM_BUSY_PEAK, SM_WINDOW_CV, SM_STEADY,
+	SM_RSS_GROWTH, SM_HEAP_GROWTH, SM_FD_GROWTH, SM_THREAD_GROWTH, SM_NR
 };
 
 /* What a metric is, apart from its values: one type for both tables below. */
@@ -307,6 +332,16 @@ static const struct metric_def smetrics[SM_NR] = {
 	[SM_MAP_BYTES_OP] = { "map_bytes_per_op", "bytes", MK_MEMORY, MB_LOWER },
 	[SM_THREADS] = { "threads", "threads", MK_INFO, MB_NONE },
 	[SM_OCCUPANCY] = { "occupancy", "ratio", MK_INFO, MB_NONE },
+	[SM_CPU_CORES] = { "cpu_cores", "cpus", MK_INFO, MB_NONE },
+	[SM_CPU_UTIL] = { "cpu_util", "ratio", MK_INFO, MB_NONE },
+	[SM_INFLIGHT_PEAK] = { "inflight_peak", "count", MK_INFO, MB_NONE },
+	[SM_BUSY_PEAK] = { "busy_peak", "count", MK_INFO, MB_NONE },
+	[SM_WINDOW_CV] = { "window_cv", "ratio", MK_INFO, MB_NONE },
+	[SM_STEADY] = { "steady_ns", "ns", MK_INFO, MB_NONE },
+	[SM_RSS_GROWTH] = { "rss_growth_bytes", "bytes", MK_INFO, MB_NONE },
+	[SM_HEAP_GROWTH] = { "heap_growth_bytes", "bytes", MK_INFO, MB_NONE },
+	[SM_FD_GROWTH] = { "fd_growth", "count", MK_INFO, MB_NONE },
+	[SM_THREAD_GROWTH] = { "thread_growth", "count", MK_INFO, MB_NONE },
 };
 
 enum kmetric {
@@ -344,6 +379,57 @@ const struct op_summary *rep_kind(const struct rep_result *rep, uint32_t kind)
 		if (rep->kind[k] == kind)
 			return &rep->sum[k];
 	return NULL;
+}
+
+/* The scenario metrics of the facts a repetition carries beyond its latencies. */
+/* The sample a repetition's growth is measured from: the previous one's, or the start. */
+static const struct proc_sample *prev_sample(const struct scen_result *s,
+					     const struct rep_result *rep)
+{
+	long i = rep - s->reps;
+
+	return i > 0 ? &s->reps[i - 1].res : i == 0 ? &s->start : NULL;
+}
+
+static bool fmetric_value(const struct report *r, const struct scen_result *s,
+			  const struct rep_result *rep, enum smetric m, double *v)
+{
+	const struct wl_facts *f = &rep->f;
+	const struct proc_sample *a = &rep->res, *b = prev_sample(s, rep);
+	bool proc = a->ok && b && b->ok;
+
+	switch (m) {
+	case SM_CPU_CORES:
+		*v = (double)f->cpu_ns / (double)f->cpu_wall_ns;
+		return f->cpu_wall_ns > 0;
+	case SM_CPU_UTIL:
+		*v = (double)f->cpu_ns / (double)f->cpu_wall_ns / r->env.online_cpus;
+		return f->cpu_wall_ns > 0 && r->env.online_cpus > 0;
+	case SM_INFLIGHT_PEAK:
+		*v = (double)f->inflight.peak;
+		return f->inflight.peak || f->inflight.limit;
+	case SM_BUSY_PEAK:
+		*v = (double)f->busy.peak;
+		return f->busy.peak || f->busy.limit;
+	case SM_WINDOW_CV:
+		return rep_window_cv(rep, v);
+	case SM_STEADY:
+		return rep_steady_ns(rep, v);
+	case SM_RSS_GROWTH:
+		*v = proc ? (double)a->rss_bytes - (double)b->rss_bytes : 0;
+		return proc;
+	case SM_HEAP_GROWTH:
+		*v = proc ? (double)a->heap_bytes - (double)b->heap_bytes : 0;
+		return proc;
+	case SM_FD_GROWTH:
+		*v = proc ? (double)a->fds - (double)b->fds : 0;
+		return proc;
+	case SM_THREAD_GROWTH:
+		*v = proc ? (double)a->threads - (double)b->threads : 0;
+		return proc;
+	default:
+		return false;
+	}
 }
 
 static bool smetric_value(const struct report *r, const struct scen_result *s,
@@ -387,20 +473,19 @@ static bool smetric_value(const struct report *r, const struct scen_result *s,
 		return ops > 0 && !rep->no_alloc;
 	case SM_FAULTS_OP:
 		*v = (double)faults / ops;
-		return r->kernel && ops > 0;
+		return r->kernel && !rep->f.kernel_note && ops > 0;
 	case SM_MAP_BYTES_OP:
 		*v = (double)map_bytes / ops;
-		return r->kernel && ops > 0;
+		return r->kernel && !rep->f.kernel_note && ops > 0;
 	case SM_THREADS:
 		*v = (double)rep->threads;
 		return true;
 	case SM_OCCUPANCY:
 		*v = rep->occupancy;
 		return rep->occupancy >= 0;
-	case SM_NR:
-		break;
+	default:
+		return fmetric_value(r, s, rep, m, v);
 	}
-	return false;
 }
 
 static bool kmetric_value(const struct report *r, const struct rep_result *rep, uint32_t kind,
@@ -438,7 +523,7 @@ static bool kmetric_value(const struct report *r, const struct rep_result *rep, 
 	case KM_MIGRATIONS: *v = (double)t->migrations / n; break;
 	case KM_NR: return false;
 	}
-	if (m >= KM_ON && !r->kernel)
+	if (m >= KM_ON && (!r->kernel || rep->f.kernel_note))
 		return false;
 	return p->count > 0;
 }
@@ -467,12 +552,53 @@ static struct metric *metric_new(struct scen_result *s, const char *op,
 	return m;
 }
 
+static const enum metric_kind xkinds[] = {
+	[WL_XK_INFO] = MK_INFO, [WL_XK_THROUGHPUT] = MK_THROUGHPUT, [WL_XK_LATENCY] = MK_LATENCY,
+	[WL_XK_MEMORY] = MK_MEMORY, [WL_XK_ERRORS] = MK_ERRORS,
+};
+
+/* The workload's own metrics: one per name, in the order the repetitions first give them. */
+static int scen_xmetrics(struct scen_result *s, int cap)
+{
+	for (int i = 0; i < s->nreps; i++) {
+		const struct wl_facts *f = &s->reps[i].f;
+
+		for (int j = 0; j < f->nx && j < WL_MAX_XMETRICS; j++) {
+			const struct wl_xmetric *x = &f->x[j];
+			struct metric_def def = { x->name, x->unit, xkinds[x->kind],
+						  x->better > 0 ? MB_HIGHER :
+						  x->better < 0 ? MB_LOWER : MB_NONE };
+			struct metric *m;
+
+			if (metric_find(s, "", x->name) || s->nmetrics == cap)
+				continue;
+			m = metric_new(s, "", &def);
+			if (!m)
+				return -ENOMEM;
+			m->workload = true;
+			for (int k = 0; k < s->nreps; k++) {
+				const struct wl_facts *g = &s->reps[k].f;
+
+				for (int l = 0; l < g->nx && !s->reps[k].status; l++) {
+					if (strcmp(g->x[l].name, x->name))
+						continue;
+					m->v[k] = g->x[l].value;
+					m->have[k] = true;
+				}
+			}
+			metric_aggregate(m, s->nreps);
+		}
+	}
+	return 0;
+}
+
 static int scen_metrics(const struct report *r, struct scen_result *s)
 {
+	int cap = SM_NR + WL_MAX_KINDS * KM_NR + WL_MAX_XMETRICS;
 	struct metric *m;
 
 	metrics_free(s);
-	s->metrics = calloc(SM_NR + WL_MAX_KINDS * KM_NR, sizeof(*s->metrics));
+	s->metrics = calloc(cap, sizeof(*s->metrics));
 	if (!s->metrics)
 		return -ENOMEM;
 	for (int i = 0; i < SM_NR; i++) {
@@ -494,7 +620,7 @@ static int scen_metrics(const struct report *r, struct scen_result *s)
 			metric_aggregate(m, s->nreps);
 		}
 	}
-	return 0;
+	return scen_xmetrics(s, cap);
 }
 
 /* Same parameters except the one at index skip? */
@@ -613,6 +739,7 @@ int report_finish(struct report *r)
 
 		for (int k = 0; k < s->nkinds; k++)
 			op_agg_summarize(s->agg[k], &s->sum[k]);
+		scen_leaks_fit(s);
 		if (scen_metrics(r, s))
 			return -ENOMEM;
 		if (s->status != SCEN_OK)

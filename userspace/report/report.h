@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include "report/envinfo.h"
 #include "stats/opagg.h"
+#include "workloads/procstat.h"
 #include "workloads/suite.h"
 #include "workloads/workload.h"
 
@@ -35,6 +36,23 @@ struct rep_result {
 	int nkinds;
 	uint32_t kind[WL_MAX_KINDS];
 	struct op_summary sum[WL_MAX_KINDS];
+	struct wl_facts f;   /* what ended it, CPU, peaks, windows, own metrics */
+	struct proc_sample res; /* the process after it, its result consumed */
+};
+
+/* Growth of one resource across rounds (repetitions): from the scenario's start to the
+ * end of each repetition (see report_stability.c). */
+struct leak_fit {
+	bool ok;          /* at least 3 rounds with samples: slope, se, lcb are set */
+	int rounds;
+	double slope;     /* growth per round, least squares */
+	double se, lcb;   /* its standard error; slope - t(0.95, rounds - 2) * se */
+	double residual;  /* left after the last teardown: the rounds' growth summed */
+};
+
+struct scen_leaks {
+	int rounds;       /* repetitions with samples before and after */
+	struct leak_fit rss, heap, fds, threads;
 };
 
 enum scen_status { SCEN_OK, SCEN_ERROR, SCEN_TIMEOUT, SCEN_INTERRUPTED, SCEN_SKIPPED };
@@ -53,6 +71,7 @@ struct metric {
 	bool *have;  /* v[i] is valid */
 	int n;       /* valid values */
 	double mean, stddev, cv, median, min, max;
+	bool workload; /* the workload's own (struct wl_xmetric) */
 };
 
 struct scen_result {
@@ -80,6 +99,10 @@ struct scen_result {
 	 * without; and per op kind the threads a cross-thread op is queued on */
 	struct waitfor *wf;
 	char queue_waiter[WL_MAX_KINDS][16], queue_on[WL_MAX_KINDS][16];
+	const char *kernel_note; /* why the breakdown is not available, or NULL */
+	bool sample;             /* sample the process's resources (report.sample_resources) */
+	struct proc_sample start; /* the process before the first repetition */
+	struct scen_leaks leaks;
 };
 
 enum target_unit { TU_DURATION, TU_RATE, TU_BYTES, TU_RATIO, TU_COUNT };
@@ -92,8 +115,8 @@ struct target_def {
 	const char *desc;
 	const char *metric; /* the metric it reads, for readers that look it up */
 	enum target_unit unit;
-	const char *op; /* "<" or ">=" */
-	double def;
+	const char *op; /* "<", "<=", ">=" or "in" (def <= value <= def_hi) */
+	double def, def_hi;
 	bool best;      /* the best value over scenarios counts (else the worst) */
 	/* this scenario's value, false when the target does not apply */
 	bool (*value)(const struct report *r, const struct scen_result *s, double *v);
@@ -102,14 +125,14 @@ struct target_def {
 struct target {
 	const struct target_def *def;
 	bool enabled;
-	double threshold;
+	double threshold, threshold_hi;
 	/* evaluated by report_finish */
 	enum target_status status;
 	double value;
 	int scenario; /* index of the scenario that gave value, -1 */
 };
 
-#define REPORT_NTARGETS 10
+#define REPORT_NTARGETS 19
 
 #define REPORT_MAX_PROGS 12
 
@@ -171,6 +194,9 @@ struct report {
 	struct run_settings settings;
 	bool kernel, quick, interrupted;
 	bool why;             /* run --why */
+	/* sample RSS, descriptors and threads at each scenario's start and after each
+	 * repetition (the runner; reports built by tests carry their own samples) */
+	bool sample_resources;
 	bool have_collector;
 	struct report_collector coll;
 	bool have_marks;            /* opscope record of a marked program */
@@ -189,7 +215,8 @@ void report_set_command(struct report *r, int argc, char **argv);
 struct scen_result *report_add_scenario(struct report *r, const struct scenario *sc);
 /*
  * Add one repetition: rc is what the workload's run() returned. Summarizes res, merges its
- * aggregates into the scenario's and frees them (res->agg[] are NULL afterwards).
+ * aggregates into the scenario's and frees them (res->agg[] are NULL afterwards); then,
+ * with sample_resources, samples the process (the round's end for the leak checks).
  */
 int scen_add_rep(struct scen_result *s, int rc, struct wl_result *res, uint64_t rss_peak,
 		 uint64_t rss_steady, bool timed_out);
@@ -273,6 +300,14 @@ void bench_name(const struct report *r, const struct scen_result *s, int k, char
 		size_t len);
 /* The name of a blocked-in syscall index (sysnames.h), or "blkN" when it has none. */
 const char *blk_name(int idx, char *buf, size_t len);
+
+/* Stability and leaks (report_stability.c): a repetition's window CV and recorded time
+ * before steady throughput (false when it has too few windows), and a scenario's growth
+ * across rounds. */
+bool rep_window_cv(const struct rep_result *rep, double *cv);
+bool rep_steady_ns(const struct rep_result *rep, double *ns);
+void scen_leaks_fit(struct scen_result *s);
+const char *wl_end_name(enum wl_end e);
 
 /* Arithmetic, exposed for the tests. */
 double scaling_efficiency(double tput_n, double tput_1, int64_t n);

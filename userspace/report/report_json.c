@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include "report/report.h"
 #include "util/json.h"
 #include "workloads/params.h"
@@ -180,6 +181,101 @@ static void json_metric(struct json_writer *jw, const struct metric *m, int nrep
 	jsonw_end_object(jw);
 }
 
+static void json_peak(struct json_writer *jw, const char *name, const struct wl_peak *p)
+{
+	jsonw_name(jw, name);
+	if (!p->peak && !p->limit) {
+		jsonw_null(jw);
+		return;
+	}
+	jsonw_start_object(jw);
+	jsonw_uint_field(jw, "peak", p->peak);
+	if (p->limit)
+		jsonw_uint_field(jw, "limit", p->limit);
+	else
+		jsonw_null_field(jw, "limit");
+	jsonw_end_object(jw);
+}
+
+static void json_proc(struct json_writer *jw, const char *name, const struct proc_sample *p)
+{
+	jsonw_name(jw, name);
+	if (!p->ok) {
+		jsonw_null(jw);
+		return;
+	}
+	jsonw_start_object(jw);
+	jsonw_uint_field(jw, "rss_bytes", p->rss_bytes);
+	jsonw_uint_field(jw, "heap_bytes", p->heap_bytes);
+	jsonw_uint_field(jw, "fds", p->fds);
+	jsonw_uint_field(jw, "threads", p->threads);
+	jsonw_end_object(jw);
+}
+
+static void json_windows(struct json_writer *jw, const struct wl_windows *w)
+{
+	jsonw_name(jw, "windows");
+	if (!w->width_ns || !w->n) {
+		jsonw_null(jw);
+		return;
+	}
+	jsonw_start_object(jw);
+	jsonw_uint_field(jw, "width_ns", w->width_ns);
+	jsonw_uint_field(jw, "warmup_ns", w->warmup_ns);
+	jsonw_uint_field(jw, "recorded_first", w->rec_first);
+	jsonw_uint_field(jw, "recorded_end", w->rec_end);
+	jsonw_name(jw, "counts");
+	jsonw_start_array(jw);
+	for (uint32_t i = 0; i < w->n && i < WL_MAX_WINDOWS; i++)
+		jsonw_uint(jw, w->count[i]);
+	jsonw_end_array(jw);
+	jsonw_end_object(jw);
+}
+
+/* What a repetition did beyond its latencies (struct wl_facts). */
+static void json_rep_facts(struct json_writer *jw, const struct rep_result *rep)
+{
+	const struct wl_facts *f = &rep->f;
+
+	jsonw_string_field(jw, "ended_by", wl_end_name(f->end));
+	jsonw_uint_field(jw, "cpu_ns", f->cpu_ns);
+	jsonw_uint_field(jw, "cpu_wall_ns", f->cpu_wall_ns);
+	json_peak(jw, "inflight", &f->inflight);
+	json_peak(jw, "busy", &f->busy);
+	json_windows(jw, &f->win);
+	json_proc(jw, "resources", &rep->res);
+}
+
+static void json_leak(struct json_writer *jw, const char *name, const struct leak_fit *f)
+{
+	jsonw_name(jw, name);
+	jsonw_start_object(jw);
+	jsonw_double_field(jw, "slope", f->ok ? f->slope : NAN);
+	jsonw_double_field(jw, "se", f->ok ? f->se : NAN);
+	jsonw_double_field(jw, "lcb", f->ok ? f->lcb : NAN);
+	jsonw_double_field(jw, "residual", f->residual);
+	jsonw_end_object(jw);
+}
+
+static void json_leaks(struct json_writer *jw, const struct scen_result *s)
+{
+	const struct scen_leaks *l = &s->leaks;
+
+	jsonw_name(jw, "leaks");
+	if (!l->rounds) {
+		jsonw_null(jw);
+		return;
+	}
+	jsonw_start_object(jw);
+	jsonw_int_field(jw, "rounds", l->rounds);
+	json_proc(jw, "start", &s->start);
+	json_leak(jw, "rss_bytes", &l->rss);
+	json_leak(jw, "heap_bytes", &l->heap);
+	json_leak(jw, "fds", &l->fds);
+	json_leak(jw, "threads", &l->threads);
+	jsonw_end_object(jw);
+}
+
 static void json_rep(struct json_writer *jw, const struct report *r,
 		     const struct scen_result *s, int i)
 {
@@ -217,6 +313,7 @@ static void json_rep(struct json_writer *jw, const struct report *r,
 	jsonw_uint_field(jw, "sent", rep->sent);
 	jsonw_uint_field(jw, "received", rep->received);
 	jsonw_uint_field(jw, "streams_served", rep->streams_served);
+	json_rep_facts(jw, rep);
 	jsonw_name(jw, "kinds");
 	jsonw_start_array(jw);
 	for (int k = 0; k < rep->nkinds; k++) {
@@ -225,7 +322,7 @@ static void json_rep(struct json_writer *jw, const struct report *r,
 		jsonw_string_field(jw, "op", kn);
 		json_latency(jw, &rep->sum[k]);
 		jsonw_name(jw, "bands");
-		if (r->kernel)
+		if (r->kernel && !rep->f.kernel_note)
 			json_bands(jw, &rep->sum[k]);
 		else
 			jsonw_null(jw);
@@ -284,6 +381,8 @@ static void json_scenario(struct json_writer *jw, const struct report *r, int id
 	jsonw_int_field(jw, "timeout_ns", s->sc.set.timeout_ns);
 	jsonw_string_field(jw, "status", scen_status_name(s->status));
 	jsonw_string_field(jw, "error", s->error[0] ? s->error : NULL);
+	jsonw_string_field(jw, "kernel_note", r->kernel ? s->kernel_note : NULL);
+	json_leaks(jw, s);
 
 	jsonw_name(jw, "metrics");
 	jsonw_start_array(jw);
@@ -305,7 +404,7 @@ static void json_scenario(struct json_writer *jw, const struct report *r, int id
 		jsonw_start_object(jw);
 		jsonw_string_field(jw, "op", s->kind_name[k]);
 		json_latency(jw, p);
-		if (r->kernel) {
+		if (r->kernel && !s->kernel_note) {
 			jsonw_name(jw, "total");
 			json_bd(jw, &p->total, 0);
 			jsonw_name(jw, "bands");
@@ -509,6 +608,8 @@ int report_write_json(const struct report *r, FILE *f)
 		jsonw_string_field(jw, "metric", t->def->metric);
 		jsonw_string_field(jw, "op", t->def->op);
 		jsonw_double_field(jw, "threshold", t->threshold);
+		if (strcmp(t->def->op, "in") == 0)
+			jsonw_double_field(jw, "threshold_hi", t->threshold_hi);
 		jsonw_string_field(jw, "unit", target_unit_str(t->def->unit));
 		jsonw_double_field(jw, "value", t->scenario >= 0 ? t->value : NAN);
 		jsonw_string_field(jw, "scenario", t->scenario >= 0 ?

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Targets: the table of named goals, overrides, and the verdicts at the end of a run. */
+/* Targets: the table of named goals, overrides, and the verdicts at the end of a run.
+ * A target's condition is "<", "<=", ">=" or "in" (a range lo..hi, both included). */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -41,16 +42,106 @@ static bool tv_pool_p50(const struct report *r, const struct scen_result *s, dou
 	return s->sum[0].count > 0;
 }
 
-static bool tv_pool_per_worker(const struct report *r, const struct scen_result *s, double *v)
+/* A pool's worker mode: "thread" when the workload has no such parameter. */
+static bool pool_mode(const struct scen_result *s, const char *mode)
+{
+	const char *m = params_get_enum(&s->sc.cfg, "mode");
+
+	return is_wl(s, "pool") && strcasecmp(m ? m : "thread", mode) == 0;
+}
+
+static bool per_worker(const struct scen_result *s, double *v)
 {
 	int64_t workers;
 	double tput;
 
-	if (!is_wl(s, "pool") || !param_any(s, worker_names, &workers) || workers <= 0 ||
+	if (!param_any(s, worker_names, &workers) || workers <= 0 ||
 	    !metric_mean(s, "", "throughput", &tput))
 		return false;
 	*v = tput / (double)workers;
 	return true;
+}
+
+static bool tv_pool_per_worker(const struct report *r, const struct scen_result *s, double *v)
+{
+	return pool_mode(s, "thread") && per_worker(s, v);
+}
+
+static bool tv_process_per_worker(const struct report *r, const struct scen_result *s,
+				  double *v)
+{
+	return pool_mode(s, "process") && per_worker(s, v);
+}
+
+/* The highest peak / limit over the repetitions that measured one. */
+static bool peak_ratio(const struct scen_result *s, bool busy, double *v)
+{
+	bool any = false;
+
+	if (s->status != SCEN_OK)
+		return false;
+	for (int i = 0; i < s->nreps; i++) {
+		const struct wl_peak *p = busy ? &s->reps[i].f.busy : &s->reps[i].f.inflight;
+		double x;
+
+		if (s->reps[i].status || !p->limit)
+			continue;
+		x = (double)p->peak / (double)p->limit;
+		if (!any || x > *v)
+			*v = x;
+		any = true;
+	}
+	return any;
+}
+
+static bool tv_inflight(const struct report *r, const struct scen_result *s, double *v)
+{
+	return peak_ratio(s, false, v);
+}
+
+static bool tv_busy(const struct report *r, const struct scen_result *s, double *v)
+{
+	return peak_ratio(s, true, v);
+}
+
+static bool leak_lcb(const struct leak_fit *f, double *v)
+{
+	if (!f->ok)
+		return false;
+	*v = f->lcb > 0 ? f->lcb : 0;
+	return true;
+}
+
+static bool tv_leak_rss(const struct report *r, const struct scen_result *s, double *v)
+{
+	return leak_lcb(&s->leaks.rss, v);
+}
+
+static bool tv_leak_heap(const struct report *r, const struct scen_result *s, double *v)
+{
+	return leak_lcb(&s->leaks.heap, v);
+}
+
+static bool tv_leak_fds(const struct report *r, const struct scen_result *s, double *v)
+{
+	return leak_lcb(&s->leaks.fds, v);
+}
+
+static bool tv_leak_threads(const struct report *r, const struct scen_result *s, double *v)
+{
+	return leak_lcb(&s->leaks.threads, v);
+}
+
+static bool tv_resid_fds(const struct report *r, const struct scen_result *s, double *v)
+{
+	*v = s->leaks.fds.residual;
+	return s->leaks.rounds > 0;
+}
+
+static bool tv_resid_threads(const struct report *r, const struct scen_result *s, double *v)
+{
+	*v = s->leaks.threads.residual;
+	return s->leaks.rounds > 0;
 }
 
 static bool tv_pool_mem(const struct report *r, const struct scen_result *s, double *v)
@@ -138,27 +229,46 @@ static bool tv_scaling(const struct report *r, const struct scen_result *s, doub
 	return true;
 }
 
+/* New targets go at the end: tests and readers may know the old ones by position. */
 static const struct target_def target_defs[REPORT_NTARGETS] = {
 	{ "pool-p50", "pool p50 latency for payloads under 1 KiB", "pool.call/p50_ns",
-	  TU_DURATION, "<", 1e6, false, tv_pool_p50 },
-	{ "pool-calls-per-worker", "pool calls per second per worker", "throughput",
-	  TU_RATE, ">=", 1000, false, tv_pool_per_worker },
+	  TU_DURATION, "<", 1e6, 0, false, tv_pool_p50 },
+	{ "pool-calls-per-worker", "pool calls per second per worker thread", "throughput",
+	  TU_RATE, ">=", 1000, 0, false, tv_pool_per_worker },
 	{ "pool-mem-per-call", "pool memory allocated per call", "bytes_per_op",
-	  TU_BYTES, "<", 10240, false, tv_pool_mem },
+	  TU_BYTES, "<", 10240, 0, false, tv_pool_mem },
 	{ "spsc-throughput", "SPSC channel messages per second", "throughput",
-	  TU_RATE, ">=", 100000, false, tv_spsc },
+	  TU_RATE, ">=", 100000, 0, false, tv_spsc },
 	{ "mpmc-throughput", "MPMC channel messages per second", "throughput",
-	  TU_RATE, ">=", 50000, false, tv_mpmc },
+	  TU_RATE, ">=", 50000, 0, false, tv_mpmc },
 	{ "channel-mean", "channel mean latency, every op kind", "mean_ns",
-	  TU_DURATION, "<", 10000, false, tv_channel_mean },
+	  TU_DURATION, "<", 10000, 0, false, tv_channel_mean },
 	{ "channel-p99", "channel p99 latency, every op kind", "p99_ns",
-	  TU_DURATION, "<", 100000, false, tv_channel_p99 },
+	  TU_DURATION, "<", 100000, 0, false, tv_channel_p99 },
 	{ "streams-served", "concurrent streams served, every stream answered", "streams_served",
-	  TU_COUNT, ">=", 100, true, tv_streams },
+	  TU_COUNT, ">=", 100, 0, true, tv_streams },
 	{ "rss-steady", "steady RSS of the process", "rss_steady_bytes",
-	  TU_BYTES, "<", 50.0 * 1024 * 1024, false, tv_rss },
+	  TU_BYTES, "<", 50.0 * 1024 * 1024, 0, false, tv_rss },
 	{ "scaling-efficiency", "scaling efficiency up to the online CPUs", "scaling.efficiency",
-	  TU_RATIO, ">=", 0.7, false, tv_scaling },
+	  TU_RATIO, ">=", 0.7, 0, false, tv_scaling },
+	{ "inflight-limit", "peak calls or packets in flight / the configured limit",
+	  "inflight_peak", TU_RATIO, "<=", 1, 0, false, tv_inflight },
+	{ "busy-limit", "peak busy workers / the workers there are", "busy_peak",
+	  TU_RATIO, "<=", 1, 0, false, tv_busy },
+	{ "process-calls-per-worker", "pool calls per second per worker process",
+	  "throughput", TU_RATE, "in", 1000, 5000, false, tv_process_per_worker },
+	{ "leak-rss", "RSS growth per repetition, 95% lower bound", "leaks.rss_bytes.lcb",
+	  TU_BYTES, "<", 1024.0 * 1024, 0, false, tv_leak_rss },
+	{ "leak-heap", "malloc'd bytes in use gained per repetition, 95% lower bound",
+	  "leaks.heap_bytes.lcb", TU_BYTES, "<", 64 * 1024, 0, false, tv_leak_heap },
+	{ "leak-fds", "open descriptors gained per repetition, 95% lower bound",
+	  "leaks.fds.lcb", TU_COUNT, "<", 1, 0, false, tv_leak_fds },
+	{ "leak-threads", "threads gained per repetition, 95% lower bound",
+	  "leaks.threads.lcb", TU_COUNT, "<", 1, 0, false, tv_leak_threads },
+	{ "residual-fds", "descriptors left open after the last teardown",
+	  "leaks.fds.residual", TU_COUNT, "<", 1, 0, false, tv_resid_fds },
+	{ "residual-threads", "threads left running after the last teardown",
+	  "leaks.threads.residual", TU_COUNT, "<", 1, 0, false, tv_resid_threads },
 };
 
 const char *target_name(const struct target *t)
@@ -200,13 +310,35 @@ static int parse_scaled(const char *s, double *out)
 	return 0;
 }
 
+/* One threshold in the target's unit. 0 or -EINVAL. */
+static int parse_threshold(const struct target *t, const char *value, double *v)
+{
+	int64_t iv;
+	int rc;
+
+	switch (t->def->unit) {
+	case TU_DURATION:
+		rc = param_parse_duration(value, &iv);
+		*v = (double)iv;
+		break;
+	case TU_BYTES:
+		rc = param_parse_size(value, &iv);
+		*v = (double)iv;
+		break;
+	default:
+		rc = parse_scaled(value, v);
+		break;
+	}
+	return rc || *v < 0 ? -EINVAL : 0;
+}
+
 int report_target_set(struct report *r, const char *name, const char *value, char *err,
 		      size_t errlen)
 {
 	struct target *t = NULL;
-	char names[512];
-	int64_t iv;
-	double v;
+	char names[1024], lo[64];
+	const char *dots;
+	double v, hi = 0;
 	int rc = 0;
 
 	for (int i = 0; i < REPORT_NTARGETS; i++)
@@ -221,20 +353,20 @@ int report_target_set(struct report *r, const char *name, const char *value, cha
 		t->enabled = false;
 		return 0;
 	}
-	switch (t->def->unit) {
-	case TU_DURATION:
-		rc = param_parse_duration(value, &iv);
-		v = (double)iv;
-		break;
-	case TU_BYTES:
-		rc = param_parse_size(value, &iv);
-		v = (double)iv;
-		break;
-	default:
-		rc = parse_scaled(value, &v);
-		break;
+	dots = strstr(value, "..");
+	if (strcmp(t->def->op, "in") == 0) {
+		/* a range: LO..HI */
+		if (!dots || (size_t)(dots - value) >= sizeof(lo)) {
+			snprintf(err, errlen, "target %s: '%s' is not a range; write LO..HI, for "
+				 "example 1k..5k, or off", name, value);
+			return -EINVAL;
+		}
+		snprintf(lo, sizeof(lo), "%.*s", (int)(dots - value), value);
+		rc = parse_threshold(t, lo, &v) || parse_threshold(t, dots + 2, &hi) || hi < v;
+	} else {
+		rc = dots ? -EINVAL : parse_threshold(t, value, &v);
 	}
-	if (rc || v < 0) {
+	if (rc) {
 		static const char *const what[] = {
 			[TU_DURATION] = "a duration such as 2ms",
 			[TU_RATE] = "a rate such as 100k",
@@ -242,12 +374,14 @@ int report_target_set(struct report *r, const char *name, const char *value, cha
 			[TU_RATIO] = "a ratio such as 0.7",
 			[TU_COUNT] = "a count such as 100",
 		};
-		snprintf(err, errlen, "target %s: '%s' is not usable; use %s, or off", name, value,
+		snprintf(err, errlen, "target %s: '%s' is not usable; use %s%s, or off", name,
+			 value, strcmp(t->def->op, "in") ? "" : "a range LO..HI of ",
 			 what[t->def->unit]);
 		return -EINVAL;
 	}
 	t->enabled = true;
 	t->threshold = v;
+	t->threshold_hi = hi;
 	return 0;
 }
 
@@ -255,7 +389,17 @@ static bool target_holds(const struct target *t, double v)
 {
 	if (strcmp(t->def->op, "<") == 0)
 		return v < t->threshold;
+	if (strcmp(t->def->op, "<=") == 0)
+		return v <= t->threshold;
+	if (strcmp(t->def->op, "in") == 0)
+		return v >= t->threshold && v <= t->threshold_hi;
 	return v >= t->threshold;
+}
+
+/* How far v is outside a range target's bounds (0 inside). */
+static double outside(const struct target *t, double v)
+{
+	return v < t->threshold ? t->threshold - v : v > t->threshold_hi ? v - t->threshold_hi : 0;
 }
 
 /* Is a worse than b for this target? */
@@ -263,6 +407,8 @@ static bool target_worse(const struct target *t, double a, double b)
 {
 	bool lower_is_good = t->def->op[0] == '<';
 
+	if (strcmp(t->def->op, "in") == 0)
+		return outside(t, a) > outside(t, b);
 	return lower_is_good ? a > b : a < b;
 }
 
@@ -302,6 +448,7 @@ void targets_init(struct report *r)
 		r->targets[i].def = &target_defs[i];
 		r->targets[i].enabled = true;
 		r->targets[i].threshold = target_defs[i].def;
+		r->targets[i].threshold_hi = target_defs[i].def_hi;
 		r->targets[i].scenario = -1;
 		r->targets[i].value = NAN;
 	}
@@ -353,9 +500,17 @@ static void strip_zeros(char *s)
 
 void target_condition(const struct target *t, char *buf, size_t len)
 {
-	char th[16];
+	char th[16], hi[16];
 
 	target_format_value(t, t->threshold, th, sizeof(th));
 	strip_zeros(th);
+	if (strcmp(t->def->op, "in") == 0) {
+		target_format_value(t, t->threshold_hi, hi, sizeof(hi));
+		strip_zeros(hi);
+		if (strlen(th) > 2 && !strcmp(th + strlen(th) - 2, "/s"))
+			th[strlen(th) - 2] = '\0'; /* "in 1k..5k/s" */
+		snprintf(buf, len, "in %s..%s", th, hi);
+		return;
+	}
 	snprintf(buf, len, "%s %s", t->def->op, th);
 }

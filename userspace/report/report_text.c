@@ -72,6 +72,28 @@ static void out_wrapped(FILE *f, const char *text, int indent)
 }
 
 
+/* Text wrapped at spaces, every line indented by indent columns. */
+static void out_wrapped_indent(FILE *f, const char *text, int indent)
+{
+	const char *p = text;
+
+	while (*p) {
+		int avail = REPORT_WIDTH - indent, n = (int)strlen(p), cut = n;
+
+		if (n > avail) {
+			cut = avail;
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = avail;
+		}
+		out_line(f, "%*s%.*s", indent, "", cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+	}
+}
+
 /* What opscope's programs cost, from the kernel's BPF stats (run --bpf-stats). */
 static void text_prog_cost(const struct report *r, FILE *f)
 {
@@ -180,10 +202,16 @@ static void text_user_stacks(const struct report *r, FILE *f)
 static void text_header(const struct report *r, FILE *f)
 {
 	const struct envinfo *e = &r->env;
-	char w[32], d[32], mem[32];
+	char w[32], d[48], mem[32], n[16];
 
 	fmt_ns((double)r->settings.warmup_ns, w, sizeof(w));
 	fmt_ns((double)r->settings.duration_ns, d, sizeof(d));
+	fmt_num((double)r->settings.max_ops, n, sizeof(n));
+	/* a max_ops run without a duration runs until its count (or its timeout) */
+	if (r->settings.max_ops > 0 && r->settings.duration_ns == 0)
+		snprintf(d, sizeof(d), "%s ops", n);
+	else if (r->settings.max_ops > 0)
+		snprintf(d + strlen(d), sizeof(d) - strlen(d), " or %s ops", n);
 	fmt_bytes((double)e->mem_total, mem, sizeof(mem));
 	out_line(f, "opscope %s: suite %s, %d scenario%s, %d rep%s of %s after %s warm-up%s",
 		 OPSCOPE_VERSION, r->suite_name, r->nscen, r->nscen == 1 ? "" : "s",
@@ -259,18 +287,18 @@ static void text_latency(const struct report *r, FILE *f)
 	}
 }
 
-#define T2_FMT "%-28s %8s %8s %8s %8s %8s %8s %4s %5s %5s"
+#define T2_FMT "%-28s %7s %7s %7s %7s %6s %7s %4s %5s %5s %5s"
 
 static void text_resources(const struct report *r, FILE *f)
 {
 	fputc('\n', f);
-	out_line(f, "Resources (means over repetitions; per op of the first op kind; SCALE: "
-		 "vs the 1-worker point)");
-	out_line(f, T2_FMT, "SCENARIO", "RSS-PEAK", "RSS-STDY", "B/OP", "ALLOC/OP", "FLT/OP",
-		 "MAPB/OP", "THR", "OCC", "SCALE");
+	out_line(f, "Resources (means over repetitions; per op of the first op kind; CPU%%: "
+		 "process CPU / wall / CPUs)");
+	out_line(f, T2_FMT, "SCENARIO", "RSS-PK", "RSS-STD", "B/OP", "ALLC/OP", "FLT/OP",
+		 "MAPB/OP", "THR", "OCC", "CPU%", "SCALE");
 	for (int i = 0; i < r->nscen; i++) {
 		const struct scen_result *s = &r->scen[i];
-		char c[9][16];
+		char c[10][16];
 		double v;
 
 		fmt_bytes(metric_mean(s, "", "rss_peak_bytes", &v) ? v : NAN, c[0], 16);
@@ -287,18 +315,197 @@ static void text_resources(const struct report *r, FILE *f)
 			snprintf(c[7], 16, "%.2f", v);
 		else
 			snprintf(c[7], 16, "-");
-		if (s->has_scaling && isfinite(s->scale_eff))
-			snprintf(c[8], 16, "%.2f", s->scale_eff);
+		if (metric_mean(s, "", "cpu_util", &v))
+			snprintf(c[8], 16, "%.0f%%", 100 * v);
 		else
 			snprintf(c[8], 16, "-");
-		if (strlen(s->sc.id) > 28) {
+		if (s->has_scaling && isfinite(s->scale_eff))
+			snprintf(c[9], 16, "%.2f", s->scale_eff);
+		else
+			snprintf(c[9], 16, "-");
+		if (strlen(s->sc.id) > 28)
 			out_line(f, "%s", s->sc.id);
-			out_line(f, T2_FMT, "", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
-				 c[8]);
-		} else {
-			out_line(f, T2_FMT, s->sc.id, c[0], c[1], c[2], c[3], c[4], c[5], c[6],
-				 c[7], c[8]);
+		out_line(f, T2_FMT, strlen(s->sc.id) > 28 ? "" : s->sc.id, c[0], c[1], c[2], c[3],
+			 c[4], c[5], c[6], c[7], c[8], c[9]);
+	}
+}
+
+/* What ended the scenario's repetitions: one name, or "mixed". */
+static const char *ended_by(const struct scen_result *s)
+{
+	enum wl_end e = WL_END_NONE;
+
+	for (int i = 0; i < s->nreps; i++) {
+		if (s->reps[i].status)
+			continue;
+		if (e != WL_END_NONE && s->reps[i].f.end != e)
+			return "mixed";
+		e = s->reps[i].f.end;
+	}
+	return e == WL_END_NONE ? "-" : wl_end_name(e);
+}
+
+/* "peak/limit" of the highest peak over the repetitions, "-" when none was measured. */
+static void fmt_peak(const struct scen_result *s, bool busy, char *buf, size_t len)
+{
+	uint64_t peak = 0, limit = 0;
+	bool any = false;
+
+	for (int i = 0; i < s->nreps; i++) {
+		const struct wl_peak *p = busy ? &s->reps[i].f.busy : &s->reps[i].f.inflight;
+
+		if (!p->peak && !p->limit)
+			continue;
+		any = true;
+		peak = p->peak > peak ? p->peak : peak;
+		limit = p->limit;
+	}
+	if (!any)
+		snprintf(buf, len, "-");
+	else if (limit)
+		snprintf(buf, len, "%llu/%llu", (unsigned long long)peak, (unsigned long long)limit);
+	else
+		snprintf(buf, len, "%llu/-", (unsigned long long)peak);
+}
+
+/* Mean recorded time per repetition. */
+static double rep_secs(const struct scen_result *s)
+{
+	double sum = 0;
+	int n = 0;
+
+	for (int i = 0; i < s->nreps; i++) {
+		if (s->reps[i].status)
+			continue;
+		sum += s->reps[i].elapsed_s;
+		n++;
+	}
+	return n ? sum / n : NAN;
+}
+
+#define T5_FMT "%-28s %-9s %8s %8s %6s %8s %11s %9s"
+
+static void text_runs(const struct report *r, FILE *f)
+{
+	fputc('\n', f);
+	out_line(f, "Runs (per repetition; WIN-CV: throughput per window; STEADY: recorded time "
+		 "before steady; peak/limit)");
+	out_line(f, T5_FMT, "SCENARIO", "ENDED-BY", "OPS/REP", "TIME/REP", "WIN-CV", "STEADY",
+		 "INFLIGHT", "BUSY");
+	for (int i = 0; i < r->nscen; i++) {
+		const struct scen_result *s = &r->scen[i];
+		const struct metric *st = metric_find(s, "", "steady_ns");
+		char c[6][24];
+		double v;
+
+		fmt_num(metric_mean(s, "", "ops", &v) ? v : NAN, c[0], sizeof(c[0]));
+		fmt_ns(rep_secs(s) * 1e9, c[1], sizeof(c[1]));
+		if (metric_mean(s, "", "window_cv", &v))
+			snprintf(c[2], sizeof(c[2]), "%.1f%%", 100 * v);
+		else
+			snprintf(c[2], sizeof(c[2]), "-");
+		/* the median: one disturbed repetition should not speak for the others */
+		fmt_ns(st && st->n ? st->median : NAN, c[3], sizeof(c[3]));
+		fmt_peak(s, false, c[4], sizeof(c[4]));
+		fmt_peak(s, true, c[5], sizeof(c[5]));
+		if (strlen(s->sc.id) > 28)
+			out_line(f, "%s", s->sc.id);
+		out_line(f, T5_FMT, strlen(s->sc.id) > 28 ? "" : s->sc.id, ended_by(s), c[0], c[1],
+			 c[2], c[3], c[4], c[5]);
+	}
+}
+
+/* A signed value for the leak table: bytes or a count. */
+static void fmt_signed(double v, bool bytes, char *buf, size_t len)
+{
+	char t[16];
+
+	if (!isfinite(v)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (bytes)
+		fmt_bytes(fabs(v), t, sizeof(t));
+	else if (fabs(v) < 10)
+		snprintf(t, sizeof(t), "%.2g", fabs(v));
+	else
+		fmt_num(fabs(v), t, sizeof(t));
+	snprintf(buf, len, "%s%s", v < 0 && strcmp(t, "0") && strcmp(t, "0B") ? "-" : "", t);
+}
+
+/* "slope (lcb)" of a leak fit, "-" with fewer than three rounds. */
+static void fmt_fit(const struct leak_fit *lf, bool bytes, char *buf, size_t len)
+{
+	char a[12], b[12];
+
+	if (!lf->ok) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	fmt_signed(lf->slope, bytes, a, sizeof(a));
+	fmt_signed(lf->lcb, bytes, b, sizeof(b));
+	snprintf(buf, len, "%s (%s)", a, b);
+}
+
+#define T6_FMT "%-28s %3s %14s %14s %10s %10s %4s %4s"
+
+static void text_leaks(const struct report *r, FILE *f)
+{
+	fputc('\n', f);
+	out_line(f, "Leaks (growth per repetition: fitted slope (95%% lower bound); FDS, THR: "
+		 "left after the last one)");
+	out_line(f, T6_FMT, "SCENARIO", "RND", "RSS/ROUND", "HEAP/ROUND", "FDS/ROUND",
+		 "THR/ROUND", "FDS", "THR");
+	for (int i = 0; i < r->nscen; i++) {
+		const struct scen_result *s = &r->scen[i];
+		const struct scen_leaks *l = &s->leaks;
+		char rnd[8], c[6][32];
+
+		if (!l->rounds)
+			continue;
+		snprintf(rnd, sizeof(rnd), "%d", l->rounds);
+		fmt_fit(&l->rss, true, c[0], sizeof(c[0]));
+		fmt_fit(&l->heap, true, c[1], sizeof(c[1]));
+		fmt_fit(&l->fds, false, c[2], sizeof(c[2]));
+		fmt_fit(&l->threads, false, c[3], sizeof(c[3]));
+		fmt_signed(l->fds.residual, false, c[4], sizeof(c[4]));
+		fmt_signed(l->threads.residual, false, c[5], sizeof(c[5]));
+		if (strlen(s->sc.id) > 28)
+			out_line(f, "%s", s->sc.id);
+		out_line(f, T6_FMT, strlen(s->sc.id) > 28 ? "" : s->sc.id, rnd, c[0], c[1], c[2],
+			 c[3], c[4], c[5]);
+	}
+}
+
+/* The workloads' own metrics (pipeline stages, serialization, channel bytes ...). */
+static void text_xmetrics(const struct report *r, FILE *f)
+{
+	bool title = false;
+
+	for (int i = 0; i < r->nscen; i++) {
+		const struct scen_result *s = &r->scen[i];
+		char line[2048];
+		size_t off = 0;
+
+		for (int j = 0; j < s->nmetrics && off < sizeof(line) - 64; j++) {
+			const struct metric *m = &s->metrics[j];
+			char v[32];
+
+			if (!m->workload || !m->n)
+				continue;
+			fmt_value(v, sizeof(v), m->mean, m->unit);
+			off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s %s",
+						off ? ", " : "", m->name, v);
 		}
+		if (!off)
+			continue;
+		if (!title) {
+			fputc('\n', f);
+			out_line(f, "Workload metrics (means over repetitions)");
+			title = true;
+		}
+		out_line(f, "%s", s->sc.id);
+		out_wrapped_indent(f, line, 2);
 	}
 }
 
@@ -344,6 +551,14 @@ static void text_breakdown(const struct report *r, FILE *f)
 		for (int k = 0; k < s->nkinds; k++) {
 			const struct op_summary *p = &s->sum[k];
 
+			if (s->kernel_note) {
+				char line[600];
+
+				snprintf(line, sizeof(line), "%s  %s  kernel breakdown %s", s->sc.id,
+					 s->kind_name[k], s->kernel_note);
+				out_wrapped(f, line, 4);
+				continue;
+			}
 			out_line(f, "%s  %s", s->sc.id, s->kind_name[k]);
 			out_line(f, T3_FMT, "BAND", "OPS", "LAT", "ON-CPU", "RUNQ", "BLOCKED",
 				 "TOP-BLOCK-IN", "QUEUED", "SYSC", "FLT", "VCS", "ICS");
@@ -405,7 +620,7 @@ void report_why_text(const struct report *r, FILE *f)
 	}
 }
 
-#define T4_FMT "%-22s %-12s %9s  %-6s %s"
+#define T4_FMT "%-24s %-13s %9s  %-6s %s"
 
 static void text_targets(const struct report *r, FILE *f)
 {
@@ -420,7 +635,7 @@ static void text_targets(const struct report *r, FILE *f)
 	out_line(f, T4_FMT, "TARGET", "CONDITION", "VALUE", "RESULT", "SCENARIO");
 	for (int i = 0; i < REPORT_NTARGETS; i++) {
 		const struct target *t = &r->targets[i];
-		char cond[32], v[16];
+		char cond[48], v[16];
 
 		if (!t->enabled)
 			continue;
@@ -442,6 +657,9 @@ int report_write_text(const struct report *r, FILE *f)
 	text_header(r, f);
 	text_latency(r, f);
 	text_resources(r, f);
+	text_runs(r, f);
+	text_leaks(r, f);
+	text_xmetrics(r, f);
 	if (r->kernel)
 		text_breakdown(r, f);
 	report_why_text(r, f);
