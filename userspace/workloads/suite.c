@@ -31,6 +31,10 @@ void run_settings_merge(struct run_settings *dst, const struct run_settings *ove
 		dst->reps = over->reps;
 	if (over->warmup_ns >= 0)
 		dst->warmup_ns = over->warmup_ns;
+	/* a layer that sets max_ops and no duration asks for a count: an earlier layer's
+	 * duration must not cut it (0: no duration limit; the timeout still applies) */
+	if (over->max_ops > 0 && over->duration_ns < 0)
+		dst->duration_ns = 0;
 	if (over->duration_ns >= 0)
 		dst->duration_ns = over->duration_ns;
 	if (over->timeout_ns >= 0)
@@ -46,9 +50,11 @@ void run_settings_resolve(struct run_settings *s)
 	if (s->warmup_ns < 0)
 		s->warmup_ns = DEF_WARMUP_NS;
 	if (s->duration_ns < 0)
-		s->duration_ns = DEF_DURATION_NS;
+		s->duration_ns = s->max_ops > 0 ? 0 : DEF_DURATION_NS;
 	if (s->max_ops < 0)
 		s->max_ops = 0;
+	if (s->duration_ns == 0 && s->max_ops == 0) /* nothing else would end it */
+		s->duration_ns = DEF_DURATION_NS;
 	if (s->timeout_ns < 0)
 		s->timeout_ns = s->warmup_ns + s->duration_ns + DEF_TIMEOUT_EXTRA_NS;
 }
