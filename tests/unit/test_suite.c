@@ -136,6 +136,55 @@ START_TEST(test_good_suite)
 }
 END_TEST
 
+/* --max-ops alone asks for a count: a duration from a lower layer does not cut it. */
+START_TEST(test_max_ops_alone)
+{
+	struct run_settings set, cli, layer;
+
+	run_settings_unset(&set);
+	set.duration_ns = 500000000; /* the suite's [run] */
+	run_settings_unset(&cli);
+	cli.max_ops = 1000;
+	run_settings_merge(&set, &cli);
+	run_settings_resolve(&set);
+	ck_assert_int_eq(set.max_ops, 1000);
+	ck_assert_int_eq(set.duration_ns, 0); /* no duration limit ... */
+	ck_assert_int_eq(set.timeout_ns, set.warmup_ns + 10000000000ll); /* ... a timeout */
+
+	/* both on one layer: whichever comes first */
+	run_settings_unset(&set);
+	set.duration_ns = 500000000;
+	cli.duration_ns = 2000000000;
+	run_settings_merge(&set, &cli);
+	run_settings_resolve(&set);
+	ck_assert_int_eq(set.duration_ns, 2000000000);
+	ck_assert_int_eq(set.max_ops, 1000);
+
+	/* a later layer's duration still applies */
+	run_settings_unset(&set);
+	run_settings_unset(&cli);
+	cli.max_ops = 1000;
+	run_settings_unset(&layer);
+	layer.duration_ns = 300000000;
+	run_settings_merge(&set, &cli);
+	run_settings_merge(&set, &layer);
+	run_settings_resolve(&set);
+	ck_assert_int_eq(set.duration_ns, 300000000);
+
+	/* max_ops 0 (no limit) and no duration: the default duration */
+	run_settings_unset(&set);
+	run_settings_unset(&cli);
+	cli.max_ops = 0;
+	run_settings_merge(&set, &cli);
+	run_settings_resolve(&set);
+	ck_assert_int_eq(set.duration_ns, 500000000);
+	run_settings_unset(&set);
+	run_settings_resolve(&set);
+	ck_assert_int_eq(set.duration_ns, 500000000);
+	ck_assert_int_eq(set.max_ops, 0);
+}
+END_TEST
+
 static const struct {
 	const char *text;
 	int line;
@@ -368,8 +417,9 @@ START_TEST(test_default_suite_expands)
 
 	ck_assert_int_eq(suite_parse(s, suite_default_text, err, sizeof(err)), 0);
 	ck_assert_int_eq(suite_expand(s, NULL, &sc, &n, err, sizeof(err)), 0);
-	/* workers 5 + in-flight 5 + capacity 5 + SPSC vs MPMC 2 + streams 5 */
-	ck_assert_int_eq(n, 22);
+	/* workers 5 + in-flight 5 + capacity 5 + SPSC vs MPMC 2 + streams 5 + pipeline 2 +
+	 * process pool 1 */
+	ck_assert_int_eq(n, 25);
 	for (int i = 0; i < n; i++)
 		total_s += sc[i].set.reps * (sc[i].set.warmup_ns + sc[i].set.duration_ns) / 1e9;
 	/* "about a minute", with room for start-up */
@@ -377,6 +427,33 @@ START_TEST(test_default_suite_expands)
 	ck_assert_str_eq(sc[0].id, "pool-workers/workers=1");
 	ck_assert_str_eq(sc[16].id, "channel-mode/mode=mpmc/producers=4/consumers=4");
 	ck_assert_str_eq(sc[21].id, "stream-streams/streams=200");
+	ck_assert_str_eq(sc[23].id, "pipeline/slow_spin=15us/slow_stage=3");
+	ck_assert_str_eq(sc[24].id, "pool-process");
+	free(sc);
+	suite_free(s);
+}
+END_TEST
+
+/* The nightly's long suite parses, runs every workload, and gives the leak checks a slope
+ * (at least 3 repetitions everywhere). */
+START_TEST(test_long_suite)
+{
+	struct suite *s = NULL;
+	struct scenario *sc;
+	char path[4096], err[512];
+	bool seen[8] = { false };
+	int n;
+
+	repo_path("userspace/workloads/suites/long.suite", path, sizeof(path));
+	ck_assert_msg(suite_load(path, wl_all, &s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(suite_expand(s, NULL, &sc, &n, err, sizeof(err)), 0);
+	for (int i = 0; i < n; i++) {
+		ck_assert_int_ge(sc[i].set.reps, 3);
+		for (int w = 0; wl_all[w]; w++)
+			seen[w] |= sc[i].wl == wl_all[w];
+	}
+	for (int w = 0; wl_all[w]; w++)
+		ck_assert_msg(seen[w], "long.suite has no %s scenario", wl_all[w]->name);
 	free(sc);
 	suite_free(s);
 }
@@ -397,6 +474,8 @@ int main(void)
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_default_suite_matches_file);
 	tcase_add_test(tc, test_default_suite_expands);
+	tcase_add_test(tc, test_max_ops_alone);
+	tcase_add_test(tc, test_long_suite);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

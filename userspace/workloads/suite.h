@@ -38,13 +38,14 @@
 struct run_settings {
 	int reps;
 	int64_t warmup_ns;
-	int64_t duration_ns;
+	int64_t duration_ns; /* resolved 0: no duration limit (a max_ops run) */
 	int64_t timeout_ns; /* resolved default: warmup + duration + 10 s, per repetition */
 	int64_t max_ops;
 };
 
 void run_settings_unset(struct run_settings *s);
-/* Copy every field that is set in over into dst. */
+/* Copy every field that is set in over into dst. A layer that sets max_ops and no
+ * duration asks for a count: it clears dst's duration (0, no limit). */
 void run_settings_merge(struct run_settings *dst, const struct run_settings *over);
 /* Built-in defaults for fields still unset. */
 void run_settings_resolve(struct run_settings *s);
