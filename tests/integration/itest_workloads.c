@@ -2,9 +2,12 @@
 /*
  * Each workload run briefly through wl->run, without a kernel collector: the counts must
  * add up (calls submitted = results, messages sent = received with no loss or
- * duplicate, every stream answered), the error rate must match its setting, max_ops and
- * the stop flag must end a run, and a stuck run must end with a timeout error instead of
- * hanging. Prints "N passed, N failed" last; exits non-zero on a failure.
+ * duplicate, every stream answered, packets emitted = delivered + dropped), the error
+ * and drop rates must match their settings, max_ops and the stop flag must end a run, a
+ * stuck run must end with a timeout error instead of hanging, measured peaks stay within
+ * their limits (and a test knob breaks one), the leak knob leaks exactly what it should,
+ * and worker processes are reaped. Every check holds by construction, beside CPU hogs.
+ * Prints "N passed, N failed" last; exits non-zero on a failure.
  */
 #include <errno.h>
 #include <math.h>
@@ -14,11 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "kernel/collector.h"
 #include "stats/opagg.h"
 #include "kernel/oprec.h"
 #include "workloads/params.h"
+#include "workloads/procstat.h"
 #include "stats/exemplar.h"
 #include "workloads/workload.h"
 
@@ -507,11 +512,371 @@ static void test_stream(const char *name, const char *const *kv, uint64_t nstrea
 	end();
 }
 
+/* ---------------------------------------------------------------- pipeline */
+
+static const struct wl_xmetric *xmetric(const struct wl_result *res, const char *name)
+{
+	for (int i = 0; i < res->f.nx; i++)
+		if (!strcmp(res->f.x[i].name, name))
+			return &res->f.x[i];
+	return NULL;
+}
+
+static uint64_t kind_count(const struct wl_result *res, const char *name, struct op_summary *s)
+{
+	int k = kind_index(res, name);
+
+	memset(s, 0, sizeof(*s));
+	if (k < 0)
+		return UINT64_MAX;
+	op_agg_summarize(res->agg[k], s);
+	return s->count;
+}
+
+static void test_pipeline_conservation(void)
+{
+	const char *kv[] = { "stages=4", "workers=2", "drop_rate=0.2", "spin=2us", NULL };
+	static const char *const stages[] = { "pipe.s1_parse", "pipe.s2_filter",
+					      "pipe.s3_transform", "pipe.s4_aggregate" };
+	atomic_ullong done = 0;
+	struct wl_result res;
+	struct op_summary s, st[4];
+	const struct wl_xmetric *drops, *ratio;
+	struct wl_ctl ctl;
+	int rc;
+
+	begin("pipeline: emitted = delivered + dropped; each stage sees what the last passed on");
+	ctl_init(&ctl, &done, NULL, 300);
+	rc = run_wl(&wl_pipeline, kv, &ctl, &res);
+	check_basic(rc, &res, &done, "pipe.packet", 0.3, &s);
+	check(res.sent > 0 && res.sent == res.received, "emitted %llu, delivered + dropped %llu",
+	      (unsigned long long)res.sent, (unsigned long long)res.received);
+	for (int k = 0; k < 4; k++)
+		check(kind_count(&res, stages[k], &st[k]) != UINT64_MAX, "no kind %s", stages[k]);
+	/* recorded packets: all parsed and filtered; the filter's drops go no further; every
+	 * packet that reached the aggregate stage is a delivered one */
+	check(st[0].count == st[1].count, "parse %llu, filter %llu",
+	      (unsigned long long)st[0].count, (unsigned long long)st[1].count);
+	check(st[2].count == st[3].count && st[3].count == s.count, "transform %llu, aggregate "
+	      "%llu, end to end %llu", (unsigned long long)st[2].count,
+	      (unsigned long long)st[3].count, (unsigned long long)s.count);
+	drops = xmetric(&res, "drops");
+	ratio = xmetric(&res, "drop_ratio");
+	check(drops && ratio, "no drops or drop_ratio metric");
+	if (drops && ratio) {
+		double n = (double)res.sent;
+
+		/* binomial: 5 standard deviations of the observed fraction */
+		check(fabs(ratio->value - 0.2) < 5 * sqrt(0.16 / n) + 0.005, "drop ratio %.4f of "
+		      "%.0f packets", ratio->value, n);
+		check(fabs(drops->value - ratio->value * n) < 0.5, "drops %.0f", drops->value);
+		check(st[1].count - st[2].count <= (uint64_t)drops->value, "recorded drops %llu "
+		      "beyond all drops %.0f", (unsigned long long)(st[1].count - st[2].count),
+		      drops->value);
+	}
+	check(res.f.inflight.limit == 64 && res.f.inflight.peak >= 1 &&
+	      res.f.inflight.peak <= 64, "in flight peak %llu of %llu",
+	      (unsigned long long)res.f.inflight.peak, (unsigned long long)res.f.inflight.limit);
+	check(res.f.busy.limit == 2 && res.f.busy.peak >= 1 && res.f.busy.peak <= 2,
+	      "busy peak %llu of %llu per stage", (unsigned long long)res.f.busy.peak,
+	      (unsigned long long)res.f.busy.limit);
+	check(xmetric(&res, "s2_occupancy") && xmetric(&res, "s3_backpressure") &&
+	      !xmetric(&res, "s4_backpressure") && xmetric(&res, "chan_bytes"),
+	      "per-stage metrics missing or a back-pressure for the last stage");
+	free_res(&res);
+	end();
+}
+
+static void test_pipeline_max_ops(void)
+{
+	const char *kv[] = { "stages=3", "inflight=16", NULL };
+	atomic_ullong done = 0;
+	struct wl_result res;
+	struct op_summary s, st;
+	struct wl_ctl ctl;
+	int rc;
+
+	begin("pipeline: max_ops=3000 delivers and records exactly 3000 packets, then stops");
+	ctl_init(&ctl, &done, NULL, 0);
+	ctl.max_ops = 3000;
+	ctl.timeout_ns = 30000000000ull;
+	rc = run_wl(&wl_pipeline, kv, &ctl, &res);
+	check(rc == 0, "run returned %d: %s", rc, res.error);
+	check(kind_count(&res, "pipe.packet", &s) == 3000, "recorded %llu packets",
+	      (unsigned long long)s.count);
+	check(kind_count(&res, "pipe.s2_filter", &st) == 3000, "filter recorded %llu",
+	      (unsigned long long)st.count);
+	check(res.f.end == WL_END_MAX_OPS, "ended by %d, not max_ops", res.f.end);
+	check(res.sent == res.received, "emitted %llu, delivered %llu",
+	      (unsigned long long)res.sent, (unsigned long long)res.received);
+	free_res(&res);
+	end();
+}
+
+static void test_pipeline_open_loop(void)
+{
+	const char *kv[] = { "stages=2", "rate=20000", "capacity=8", "spin=5us", NULL };
+	atomic_ullong done = 0;
+	struct wl_result res;
+	struct op_summary s;
+	struct wl_ctl ctl;
+	int rc;
+
+	begin("pipeline: an offered rate, in flight held by what the channels can hold");
+	ctl_init(&ctl, &done, NULL, 300);
+	rc = run_wl(&wl_pipeline, kv, &ctl, &res);
+	check_basic(rc, &res, &done, "pipe.packet", 0.3, &s);
+	/* 2 stages x (8 in the channel + 1 in the worker) + 1 at the source */
+	check(res.f.inflight.limit == 19 && res.f.inflight.peak <= 19, "in flight %llu of %llu",
+	      (unsigned long long)res.f.inflight.peak, (unsigned long long)res.f.inflight.limit);
+	/* at most the offered rate (plus what the warm-up left queued) */
+	check(res.sent <= 20000 * (0.05 + 0.3 + 1.0) + 1, "emitted %llu at 20k/s",
+	      (unsigned long long)res.sent);
+	check(res.sent == res.received, "emitted %llu, delivered %llu",
+	      (unsigned long long)res.sent, (unsigned long long)res.received);
+	free_res(&res);
+	end();
+}
+
+static bool start_collector(struct collector **col)
+{
+	struct collector_opts opts = { 0 };
+	char err[512];
+
+	if (geteuid() != 0) {
+		printf("SKIP %s: needs root for the kernel collector\n", cur);
+		skipped++;
+		return false;
+	}
+	*col = collector_start(&opts, err, sizeof(err));
+	check(*col != NULL, "collector_start: %s", err);
+	if (!*col)
+		end();
+	return *col != NULL;
+}
+
+/*
+ * With the kernel collector: a packet's end-to-end breakdown is the sum of its stages'
+ * (each the stage worker's own over its work). No drops, so the recorded packets are the
+ * same set at every stage: the sums agree to the nanosecond.
+ */
+static void test_pipeline_attribution(void)
+{
+	const char *kv[] = { "stages=3", "spin=20us", "inflight=8", NULL };
+	static const char *const stages[] = { "pipe.s1_parse", "pipe.s2_filter",
+					      "pipe.s3_aggregate" };
+	struct op_summary s, st;
+	uint64_t on = 0, runq = 0, blocked = 0, sysc = 0, work = 0;
+	struct collector *col;
+	atomic_ullong done = 0;
+	struct wl_result res;
+	struct wl_ctl ctl;
+	int rc;
+
+	begin("pipeline with the kernel collector: end to end = the sum of the stages");
+	if (!start_collector(&col))
+		return;
+	ctl_init(&ctl, &done, NULL, 300);
+	rc = run_wl(&wl_pipeline, kv, &ctl, &res);
+	collector_stop(col);
+	check_basic(rc, &res, &done, "pipe.packet", 0.3, &s);
+	for (int k = 0; k < 3; k++) {
+		check(kind_count(&res, stages[k], &st) == s.count, "%s recorded %llu of %llu",
+		      stages[k], (unsigned long long)st.count, (unsigned long long)s.count);
+		on += st.total.on_ns;
+		runq += st.total.runq_ns;
+		blocked += st.total.blocked_ns;
+		sysc += st.total.syscalls;
+		work += st.total.lat_ns - st.total.queued_ns;
+	}
+	check(s.total.on_ns == on && s.total.runq_ns == runq && s.total.blocked_ns == blocked &&
+	      s.total.syscalls == sysc, "end to end on %llu runq %llu blocked %llu syscalls %llu; "
+	      "stages %llu %llu %llu %llu", (unsigned long long)s.total.on_ns,
+	      (unsigned long long)s.total.runq_ns, (unsigned long long)s.total.blocked_ns,
+	      (unsigned long long)s.total.syscalls, (unsigned long long)on,
+	      (unsigned long long)runq, (unsigned long long)blocked, (unsigned long long)sysc);
+	/* 20 us of calibrated CPU work at each of 3 stages */
+	check(on >= s.count * 3 * 15000, "on-CPU %.1f us per packet, 60 us of spin",
+	      (double)on / s.count / 1e3);
+	check(s.total.queued_ns + work == s.total.lat_ns, "queued %llu + work %llu != latency %llu",
+	      (unsigned long long)s.total.queued_ns, (unsigned long long)work,
+	      (unsigned long long)s.total.lat_ns);
+	free_res(&res);
+	end();
+}
+
+/* ---------------------------------------------------------------- process pool, limits */
+
+static void test_pool_process(void)
+{
+	const char *kv[] = { "mode=process", "workers=2", "inflight=4", "spin=50us",
+			     "payload=4k", "error_rate=0.1", NULL };
+	const struct wl_xmetric *ser, *fb;
+	atomic_ullong done = 0;
+	struct wl_result res;
+	struct op_summary s;
+	struct wl_ctl ctl;
+	double rate;
+	int rc;
+
+	begin("pool mode=process: calls over sockets to forked workers, counted and serialized");
+	ctl_init(&ctl, &done, NULL, 300);
+	rc = run_wl(&wl_pool, kv, &ctl, &res);
+	check_basic(rc, &res, &done, "pool.call", 0.3, &s);
+	check(res.sent > 0 && res.sent == res.received, "submitted %llu, results %llu",
+	      (unsigned long long)res.sent, (unsigned long long)res.received);
+	rate = (double)s.errors / (double)(s.count + s.errors);
+	check(fabs(rate - 0.1) < 5 * sqrt(0.09 / (double)(s.count + s.errors + 1)) + 0.005,
+	      "error rate %.4f", rate);
+	check(res.f.kernel_note && strstr(res.f.kernel_note, "not followed"), "no kernel note");
+	check(s.total.on_ns == 0 && s.total.queued_ns == 0, "a breakdown where none was "
+	      "measured: on %llu queued %llu", (unsigned long long)s.total.on_ns,
+	      (unsigned long long)s.total.queued_ns);
+	ser = xmetric(&res, "serialize_ns");
+	fb = xmetric(&res, "frame_bytes");
+	check(ser && ser->value > 0, "no serialization cost");
+	/* a call frame (24 + 4096) and a result (32 + 4096, or 32 for a failed call) */
+	check(fb && fb->value > 4120 && fb->value <= 24 + 32 + 2 * 4096, "frame bytes %.0f",
+	      fb ? fb->value : -1);
+	check(res.f.inflight.peak >= 1 && res.f.inflight.peak <= 4 && res.f.inflight.limit == 4,
+	      "in flight %llu of %llu", (unsigned long long)res.f.inflight.peak,
+	      (unsigned long long)res.f.inflight.limit);
+	check(res.f.busy.peak >= 1 && res.f.busy.peak <= 2 && res.f.busy.limit == 2,
+	      "busy %llu of %llu", (unsigned long long)res.f.busy.peak,
+	      (unsigned long long)res.f.busy.limit);
+	/* the workers' 50 us of calibrated work per call is CPU time whatever the load */
+	check(res.f.cpu_ns >= s.count * 25000, "CPU %.1f ms for %llu calls of 50 us work",
+	      res.f.cpu_ns / 1e6, (unsigned long long)s.count);
+	check(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "a worker process was not "
+	      "reaped");
+	free_res(&res);
+	end();
+}
+
+static void test_pool_process_timeout(void)
+{
+	const char *kv[] = { "mode=process", "workers=1", "inflight=2", "sleep=1s", NULL };
+	atomic_ullong done = 0;
+	struct wl_result res;
+	struct wl_ctl ctl;
+	uint64_t t0;
+	int rc;
+
+	begin("pool mode=process: a stuck worker process ends in a timeout, and is reaped");
+	ctl_init(&ctl, &done, NULL, 5000);
+	ctl.timeout_ns = 300000000ull;
+	t0 = now_ns();
+	rc = run_wl(&wl_pool, kv, &ctl, &res);
+	check(rc == -ETIMEDOUT, "returned %d (%s)", rc, res.error);
+	check(now_ns() - t0 < 5000000000ull, "took %.1f s", (now_ns() - t0) / 1e9);
+	check(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "a worker process was left");
+	free_res(&res);
+	end();
+}
+
+static void test_pool_peaks(void)
+{
+	const char *ok[] = { "workers=3", "inflight=12", "callers=2", NULL };
+	const char *over[] = { "workers=1", "inflight=4", "callers=1", "queue=64",
+			       "test_overshoot=3", "sleep=1ms", NULL };
+	atomic_ullong done = 0;
+	struct wl_result res;
+	struct wl_ctl ctl;
+	int rc;
+
+	begin("pool: measured peaks stay within inflight and workers; test_overshoot breaks it");
+	ctl_init(&ctl, &done, NULL, 200);
+	rc = run_wl(&wl_pool, ok, &ctl, &res);
+	check(rc == 0, "returned %d: %s", rc, res.error);
+	check(res.f.inflight.limit == 12 && res.f.inflight.peak >= 6 &&
+	      res.f.inflight.peak <= 12, "in flight %llu of %llu",
+	      (unsigned long long)res.f.inflight.peak, (unsigned long long)res.f.inflight.limit);
+	check(res.f.busy.limit == 3 && res.f.busy.peak >= 1 && res.f.busy.peak <= 3,
+	      "busy %llu of %llu", (unsigned long long)res.f.busy.peak,
+	      (unsigned long long)res.f.busy.limit);
+	free_res(&res);
+	/* one caller submits its window and 3 more before it takes any result */
+	atomic_store(&done, 0);
+	rc = run_wl(&wl_pool, over, &ctl, &res);
+	check(rc == 0, "returned %d: %s", rc, res.error);
+	check(res.f.inflight.peak == 7 && res.f.inflight.limit == 4, "in flight %llu of %llu, "
+	      "want 7 of 4", (unsigned long long)res.f.inflight.peak,
+	      (unsigned long long)res.f.inflight.limit);
+	free_res(&res);
+	end();
+}
+
+/* The leak knob leaks exactly one unit per leak_every recorded tasks: max_ops makes it a
+ * count, so the process's descriptors and threads grow by exactly that much. */
+static void test_pool_leak_knob(void)
+{
+	static const char *const kinds[] = { "none", "fd", "thread" };
+	atomic_ullong done = 0;
+	struct wl_result res;
+	struct wl_ctl ctl;
+
+	begin("pool leak knob: fd and thread leaks of exactly max_ops / leak_every, none clean");
+	for (int i = 0; i < 3; i++) {
+		char leak[32];
+		const char *kv[] = { "workers=2", "leak_every=100", leak, NULL };
+		struct proc_sample a, b;
+		uint64_t want = i ? 20 : 0;
+		int rc;
+
+		snprintf(leak, sizeof(leak), "leak=%s", kinds[i]);
+		ctl_init(&ctl, &done, NULL, 0);
+		ctl.max_ops = 2000;
+		ctl.timeout_ns = 30000000000ull;
+		procstat_sample(&a);
+		rc = run_wl(&wl_pool, kv, &ctl, &res);
+		procstat_sample_settled(&b, &a, 1000000000ull);
+		check(rc == 0, "%s: returned %d: %s", leak, rc, res.error);
+		check(b.fds - a.fds == (i == 1 ? want : 0) &&
+		      b.threads - a.threads == (i == 2 ? want : 0), "%s: %lld more fds, %lld more "
+		      "threads", leak, (long long)(b.fds - a.fds),
+		      (long long)(b.threads - a.threads));
+		free_res(&res);
+	}
+	end();
+}
+
+static void test_facts(void)
+{
+	const char *kv[] = { "workers=2", "inflight=8", NULL };
+	atomic_ullong done = 0;
+	struct wl_result res;
+	struct wl_ctl ctl;
+	uint64_t in = 0;
+	int rc;
+
+	begin("facts: what ended it, CPU over the recorded phase, throughput windows");
+	ctl_init(&ctl, &done, NULL, 300);
+	rc = run_wl(&wl_pool, kv, &ctl, &res);
+	check(rc == 0, "returned %d: %s", rc, res.error);
+	check(res.f.end == WL_END_DURATION, "ended by %d", res.f.end);
+	check(res.f.cpu_wall_ns >= 300000000ull && res.f.cpu_ns > 0, "CPU %llu ns over %llu ns",
+	      (unsigned long long)res.f.cpu_ns, (unsigned long long)res.f.cpu_wall_ns);
+	/* (50 ms + 300 ms) / 40 windows; the warm-up's windows come first */
+	check(res.f.win.width_ns == 350000000ull / 40, "window %llu ns",
+	      (unsigned long long)res.f.win.width_ns);
+	check(res.f.win.warmup_ns >= 50000000ull && res.f.win.rec_first >= 5 &&
+	      res.f.win.rec_end > res.f.win.rec_first + 20 && res.f.win.n >= res.f.win.rec_end,
+	      "windows %u..%u of %u after %llu ns", res.f.win.rec_first, res.f.win.rec_end,
+	      res.f.win.n, (unsigned long long)res.f.win.warmup_ns);
+	for (uint32_t i = 0; i < res.f.win.n; i++)
+		in += res.f.win.count[i];
+	check(in > 0 && in <= res.received, "%llu calls in the windows, %llu completed",
+	      (unsigned long long)in, (unsigned long long)res.received);
+	free_res(&res);
+	end();
+}
+
 static void test_param_tables(void)
 {
 	begin("workload table: names, lookup, parameter index and defaults parse");
 	check(wl_find("pool") == &wl_pool && wl_find("channel") == &wl_channel &&
-	      wl_find("stream") == &wl_stream && wl_find("nope") == NULL, "wl_find");
+	      wl_find("stream") == &wl_stream && wl_find("pipeline") == &wl_pipeline &&
+	      wl_find("nope") == NULL, "wl_find");
 	check(wl_param_index(&wl_pool, "inflight") >= 0, "pool has no inflight");
 	check(wl_param_index(&wl_channel, "capacity") >= 0, "channel has no capacity");
 	check(wl_param_index(&wl_stream, "streams") >= 0, "stream has no streams");
@@ -562,7 +927,16 @@ int main(void)
 	test_stream("stream: 200 streams over 8 TCP connections, 16k answers", st_tcp, 200);
 	test_stream("stream: 1000 streams over 3 connections, empty payloads", st_many, 1000);
 	test_stream_timeout();
+	test_pipeline_conservation();
+	test_pipeline_max_ops();
+	test_pipeline_open_loop();
+	test_pool_process();
+	test_pool_process_timeout();
+	test_pool_peaks();
+	test_pool_leak_knob();
+	test_facts();
 	test_pool_attribution();
+	test_pipeline_attribution();
 	if (skipped)
 		printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
 	else

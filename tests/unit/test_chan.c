@@ -50,6 +50,30 @@ START_TEST(test_new_rejects_bad_args)
 }
 END_TEST
 
+/* Bytes per channel: the control block plus a cell (sequence word + element, 8-byte
+ * aligned) per slot, the cells rounded up to a cache line. */
+START_TEST(test_bytes_per_capacity)
+{
+	size_t prev = 0;
+
+	for (uint32_t cap = 1; cap <= 10000; cap *= 10) {
+		struct chan *c = chan_new(cap, 8, 0, 0);
+		size_t b;
+
+		ck_assert_ptr_nonnull(c);
+		b = chan_bytes(c);
+		ck_assert_uint_ge(b, cap * 16);
+		ck_assert_uint_le(b, cap * 16 + 64 + 1024); /* the control block is < 1 KiB */
+		ck_assert_uint_gt(b, prev);
+		if (prev)
+			ck_assert_uint_eq(b - prev, ((cap * 16 + 63) & ~63u) -
+					  (((cap / 10) * 16 + 63) & ~63u));
+		prev = b;
+		chan_free(c);
+	}
+}
+END_TEST
+
 START_TEST(test_fifo_single_thread)
 {
 	struct chan *c = chan_new(16, sizeof(uint64_t), CHAN_SP | CHAN_SC, 0);
@@ -620,6 +644,7 @@ static Suite *chan_suite(void)
 
 	tcase_add_test(basic, test_new_rejects_bad_args);
 	tcase_add_test(basic, test_fifo_single_thread);
+	tcase_add_test(basic, test_bytes_per_capacity);
 	tcase_add_test(basic, test_fifo_spsc_threads);
 	tcase_add_test(basic, test_capacity_one);
 	tcase_add_test(basic, test_capacity_not_power_of_two);
