@@ -232,9 +232,17 @@ int scen_add_rep(struct scen_result *s, int rc, struct wl_result *res, uint64_t 
 		res->agg[k] = NULL;
 	}
 	/* the round's end: the repetition's threads joined, its result consumed */
-	if (s->sample)
+	if (s->sample) {
+		size_t own = 0;
+
 		procstat_sample_settled(&rep->res, s->nreps > 1 ? &s->reps[s->nreps - 2].res :
 					&s->start, SETTLE_NS);
+		/* the scenario's merged histograms grow as it records: the report's, not the
+		 * workload's heap */
+		for (int k = 0; k < s->nkinds; k++)
+			own += op_agg_bytes(s->agg[k]);
+		rep->res.heap_bytes -= own < rep->res.heap_bytes ? own : rep->res.heap_bytes;
+	}
 	return err;
 }
 

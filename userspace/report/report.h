@@ -37,7 +37,9 @@ struct rep_result {
 	uint32_t kind[WL_MAX_KINDS];
 	struct op_summary sum[WL_MAX_KINDS];
 	struct wl_facts f;   /* what ended it, CPU, peaks, windows, own metrics */
-	struct proc_sample res; /* the process after it, its result consumed */
+	/* the process after it, its result consumed (heap_bytes less the scenario's merged
+	 * histograms, which are the report's) */
+	struct proc_sample res;
 };
 
 /* Growth of one resource across rounds (repetitions): from the scenario's start to the

@@ -485,6 +485,37 @@ static void json_marks(struct json_writer *jw, const struct report_marks *m)
 	jsonw_end_object(jw);
 }
 
+/* targets[]: the enabled ones, with their verdicts. Returns how many. */
+static int json_targets(struct json_writer *jw, const struct report *r)
+{
+	int ntargets = 0;
+
+	jsonw_start_array(jw);
+	for (int i = 0; i < REPORT_NTARGETS; i++) {
+		const struct target *t = &r->targets[i];
+
+		if (!t->enabled)
+			continue;
+		ntargets++;
+		jsonw_start_object(jw);
+		jsonw_string_field(jw, "name", t->def->name);
+		jsonw_string_field(jw, "metric", t->def->metric);
+		jsonw_string_field(jw, "op", t->def->op);
+		jsonw_double_field(jw, "threshold", t->threshold);
+		if (strcmp(t->def->op, "in") == 0)
+			jsonw_double_field(jw, "threshold_hi", t->threshold_hi);
+		jsonw_string_field(jw, "unit", target_unit_str(t->def->unit));
+		jsonw_double_field(jw, "value", t->scenario >= 0 ? t->value : NAN);
+		jsonw_string_field(jw, "scenario", t->scenario >= 0 ?
+				   r->scen[t->scenario].sc.id : NULL);
+		jsonw_string_field(jw, "status", target_status_str(t->status));
+		jsonw_string_field(jw, "description", t->def->desc);
+		jsonw_end_object(jw);
+	}
+	jsonw_end_array(jw);
+	return ntargets;
+}
+
 int report_write_json(const struct report *r, FILE *f)
 {
 	struct json_writer *jw = jsonw_new(f, true);
@@ -596,29 +627,7 @@ int report_write_json(const struct report *r, FILE *f)
 	jsonw_end_array(jw);
 
 	jsonw_name(jw, "targets");
-	jsonw_start_array(jw);
-	for (int i = 0; i < REPORT_NTARGETS; i++) {
-		const struct target *t = &r->targets[i];
-
-		if (!t->enabled)
-			continue;
-		ntargets++;
-		jsonw_start_object(jw);
-		jsonw_string_field(jw, "name", t->def->name);
-		jsonw_string_field(jw, "metric", t->def->metric);
-		jsonw_string_field(jw, "op", t->def->op);
-		jsonw_double_field(jw, "threshold", t->threshold);
-		if (strcmp(t->def->op, "in") == 0)
-			jsonw_double_field(jw, "threshold_hi", t->threshold_hi);
-		jsonw_string_field(jw, "unit", target_unit_str(t->def->unit));
-		jsonw_double_field(jw, "value", t->scenario >= 0 ? t->value : NAN);
-		jsonw_string_field(jw, "scenario", t->scenario >= 0 ?
-				   r->scen[t->scenario].sc.id : NULL);
-		jsonw_string_field(jw, "status", target_status_str(t->status));
-		jsonw_string_field(jw, "description", t->def->desc);
-		jsonw_end_object(jw);
-	}
-	jsonw_end_array(jw);
+	ntargets = json_targets(jw, r);
 
 	jsonw_name(jw, "summary");
 	jsonw_start_object(jw);

@@ -451,6 +451,12 @@ static void fmt_fit(const struct leak_fit *lf, bool bytes, char *buf, size_t len
 
 static void text_leaks(const struct report *r, FILE *f)
 {
+	bool any = false;
+
+	for (int i = 0; i < r->nscen; i++)
+		any |= r->scen[i].leaks.rounds > 0;
+	if (!any)
+		return;
 	fputc('\n', f);
 	out_line(f, "Leaks (growth per repetition: fitted slope (95%% lower bound); FDS, THR: "
 		 "left after the last one)");
@@ -551,15 +557,11 @@ static void text_breakdown(const struct report *r, FILE *f)
 		for (int k = 0; k < s->nkinds; k++) {
 			const struct op_summary *p = &s->sum[k];
 
+			out_line(f, "%s  %s", s->sc.id, s->kind_name[k]);
 			if (s->kernel_note) {
-				char line[600];
-
-				snprintf(line, sizeof(line), "%s  %s  kernel breakdown %s", s->sc.id,
-					 s->kind_name[k], s->kernel_note);
-				out_wrapped(f, line, 4);
+				out_line(f, "  %s", s->kernel_note);
 				continue;
 			}
-			out_line(f, "%s  %s", s->sc.id, s->kind_name[k]);
 			out_line(f, T3_FMT, "BAND", "OPS", "LAT", "ON-CPU", "RUNQ", "BLOCKED",
 				 "TOP-BLOCK-IN", "QUEUED", "SYSC", "FLT", "VCS", "ICS");
 			text_bd_row(f, "ex-p50", &p->ex_p50, p->ex_p50.n, p->ex_p50.n ? 1 : 0);

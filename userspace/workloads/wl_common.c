@@ -621,9 +621,14 @@ int wl_run_control(struct wl_run *r, unsigned nthreads, double (*occupancy)(void
 			r->end = WL_END_FAILED;
 			fmt_secs(a, sizeof(a), now - r->t_start);
 			fmt_secs(b, sizeof(b), ctl->timeout_ns);
-			wl_fail(r, -ETIMEDOUT, "repetition still running after %s (timeout %s, "
-				"warm-up + duration must fit; raise timeout or lower duration)",
-				a, b);
+			if (ctl->max_ops && !ctl->duration_ns)
+				wl_fail(r, -ETIMEDOUT, "repetition still running after %s (timeout "
+					"%s, warm-up + %llu ops must fit; raise timeout or lower "
+					"max-ops)", a, b, (unsigned long long)ctl->max_ops);
+			else
+				wl_fail(r, -ETIMEDOUT, "repetition still running after %s (timeout "
+					"%s, warm-up + duration must fit; raise timeout or lower "
+					"duration)", a, b);
 			break;
 		}
 		if (ph == WL_PH_WARMUP && now >= rec_at) {

@@ -499,6 +499,8 @@ out:
 	return err;
 }
 
+static void stream_free(struct swl *w);
+
 static int stream_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 		      struct wl_result *res)
 {
@@ -615,6 +617,12 @@ finish:
 	res->f.inflight = (struct wl_peak){ wl_gauge_peak(&w->inflight), w->nstreams };
 	if (leak)
 		return err;
+	stream_free(w);
+	return err;
+}
+
+static void stream_free(struct swl *w)
+{
 	for (unsigned k = 0; w->sc && k < w->nconns; k++) {
 		if (w->sc[k].fd >= 0)
 			close(w->sc[k].fd);
@@ -640,7 +648,6 @@ finish:
 	free(w->resp_payload);
 	wl_run_destroy(&w->run);
 	free(w);
-	return err;
 }
 
 const struct workload wl_stream = {
