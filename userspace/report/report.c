@@ -84,6 +84,17 @@ void report_set_command(struct report *r, int argc, char **argv)
 					argv[i]);
 }
 
+/* The process's latest sample before the scenario being added (none: not ok). */
+static const struct proc_sample *last_sample(const struct report *r)
+{
+	static const struct proc_sample none;
+	const struct scen_result *p = r->nscen > 1 ? &r->scen[r->nscen - 2] : NULL;
+
+	if (p && p->nreps && p->reps[p->nreps - 1].res.ok)
+		return &p->reps[p->nreps - 1].res;
+	return p ? &p->start : &none;
+}
+
 struct scen_result *report_add_scenario(struct report *r, const struct scenario *sc)
 {
 	struct scen_result *s;
@@ -113,8 +124,7 @@ struct scen_result *report_add_scenario(struct report *r, const struct scenario 
 	}
 	memset(s->reps, 0, (size_t)s->cap_reps * sizeof(*s->reps));
 	if (s->sample)
-		procstat_sample_settled(&s->start, r->nscen > 1 ? &r->scen[r->nscen - 2].start :
-					&s->start, SETTLE_NS);
+		procstat_sample_settled(&s->start, last_sample(r), SETTLE_NS);
 	return s;
 }
 

@@ -481,6 +481,9 @@ static void text_leaks(const struct report *r, FILE *f)
 		out_line(f, T6_FMT, strlen(s->sc.id) > 28 ? "" : s->sc.id, rnd, c[0], c[1], c[2],
 			 c[3], c[4], c[5]);
 	}
+	if (r->coll.stacks)
+		out_line(f, "--stacks: the profile grows with every repetition, so RSS and heap "
+			 "growth are shown, not judged");
 }
 
 /* The workloads' own metrics (pipeline stages, serialization, channel bytes ...). */
