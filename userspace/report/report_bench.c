@@ -36,7 +36,8 @@ static void bench_values(FILE *f, const struct report *r, const struct rep_resul
 		{ "blocked-ns/op", (double)p->total.blocked_ns / n, 1 },
 		{ "on-ns/op", (double)p->total.on_ns / n, 1 },
 	};
-	size_t ncol = r->kernel ? sizeof(col) / sizeof(col[0]) : 8;
+	/* a scenario whose breakdown was not followed has no kernel columns, not zeros */
+	size_t ncol = r->kernel && !rep->f.kernel_note ? sizeof(col) / sizeof(col[0]) : 8;
 
 	for (size_t i = 0; i < ncol; i++) {
 		/* record: the program's allocator is not ours to count (true of every line) */

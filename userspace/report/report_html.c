@@ -601,9 +601,14 @@ static void section_scenarios(const struct report *r, const char *dir, FILE *f)
 			html_esc(f, s->error[0] ? s->error : "not completed");
 			fputs("</p>\n", f);
 		}
+		if (r->kernel && s->kernel_note) {
+			fputs("<p class=\"note\">Kernel breakdown ", f);
+			html_esc(f, s->kernel_note);
+			fputs(".</p>\n", f);
+		}
 		for (int k = 0; k < s->nkinds; k++) {
 			fputs("<div class=\"charts\">", f);
-			if (r->kernel)
+			if (r->kernel && !s->kernel_note)
 				chart_breakdown(f, s, k);
 			chart_latency(f, s, k);
 			fputs("</div>\n", f);
