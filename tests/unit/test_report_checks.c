@@ -142,7 +142,8 @@ START_TEST(limit_broken_fails)
 	ck_assert_double_eq_tol(target(r, "busy-limit")->value, 1, 1e-12);
 	txt = text_of(r);
 	ck_assert_ptr_nonnull(strstr(txt, "17/16"));
-	ck_assert_ptr_nonnull(strstr(txt, "inflight-limit           <= 1               1.06  FAIL"));
+	ck_assert_ptr_nonnull(strstr(txt, "inflight-limit           <= 1               1.06  "
+				    "FAIL"));
 	free(txt);
 	report_free(r);
 
@@ -311,7 +312,8 @@ START_TEST(runs_cpu_windows_metrics)
 	ck_assert_double_eq(metric_find(s, "", "drops")->mean, 7);
 	ck_assert(metric_find(s, "", "drops")->workload);
 	txt = text_of(r);
-	ck_assert_ptr_nonnull(strstr(txt, "counted                      max-ops      1.00k    1.00s"));
+	ck_assert_ptr_nonnull(strstr(txt, "counted                      max-ops      1.00k    "
+				    "1.00s"));
 	ck_assert_ptr_nonnull(strstr(txt, "  75%"));
 	ck_assert_ptr_nonnull(strstr(txt, "Workload metrics"));
 	ck_assert_ptr_nonnull(strstr(txt, "  drops 7"));

@@ -363,7 +363,8 @@ static void fmt_peak(const struct scen_result *s, bool busy, char *buf, size_t l
 	if (!any)
 		snprintf(buf, len, "-");
 	else if (limit)
-		snprintf(buf, len, "%llu/%llu", (unsigned long long)peak, (unsigned long long)limit);
+		snprintf(buf, len, "%llu/%llu", (unsigned long long)peak,
+			 (unsigned long long)limit);
 	else
 		snprintf(buf, len, "%llu/-", (unsigned long long)peak);
 }

@@ -269,8 +269,8 @@ static bool stage_work(struct pipe *pp, struct pworker *w, int k, struct packet 
 	case R_PARSE:
 		memcpy(&id, pkt->data, 8);
 		if (id != pkt->id)
-			wl_fail(&pp->run, -EPROTO, "pipeline packet %llu carries the data of packet "
-				"%llu: packets were mixed up", (unsigned long long)pkt->id,
+			wl_fail(&pp->run, -EPROTO, "pipeline packet %llu carries the data of "
+				"packet %llu: packets were mixed up", (unsigned long long)pkt->id,
 				(unsigned long long)id);
 		for (uint32_t i = HDR_BYTES; i < pkt->len; i++)
 			sum = sum * 31 + pkt->data[i];
@@ -282,7 +282,8 @@ static bool stage_work(struct pipe *pp, struct pworker *w, int k, struct packet 
 		break;
 	case R_TRANSFORM:
 		for (uint32_t i = HDR_BYTES; i < pkt->len; i++)
-			pkt->data[i] = (unsigned char)((pkt->data[i] ^ 0x5a) * 3 + (unsigned char)k);
+			pkt->data[i] = (unsigned char)((pkt->data[i] ^ 0x5a) * 3 +
+						       (unsigned char)k);
 		break;
 	case R_AGGREGATE:
 		memcpy(&flow, pkt->data + 8, 4);
@@ -554,7 +555,8 @@ static void pipe_facts(struct pipe *pp, struct wl_result *res, bool check)
 		busy = peak > busy ? peak : busy;
 		snprintf(name, sizeof(name), "s%d_occupancy", k + 1);
 		if (pp->occ_n)
-			wl_xmetric(res, name, "ratio", WL_XK_INFO, 0, pp->st[k].occ_sum / pp->occ_n);
+			wl_xmetric(res, name, "ratio", WL_XK_INFO, 0,
+				   pp->st[k].occ_sum / pp->occ_n);
 		snprintf(name, sizeof(name), "s%d_backpressure", k + 1);
 		if (k < pp->nst - 1 && el > 0)
 			wl_xmetric(res, name, "ratio", WL_XK_INFO, 0, bp / (el * pp->nw));
@@ -568,7 +570,8 @@ static void pipe_facts(struct pipe *pp, struct wl_result *res, bool check)
 		wl_xmetric(res, "drop_ratio", "ratio", WL_XK_INFO, 0,
 			   (double)dropped / (double)pp->src.emitted);
 	if (pp->ch[0])
-		wl_xmetric(res, "chan_bytes", "bytes", WL_XK_MEMORY, -1, (double)chan_bytes(pp->ch[0]));
+		wl_xmetric(res, "chan_bytes", "bytes", WL_XK_MEMORY, -1,
+			   (double)chan_bytes(pp->ch[0]));
 	res->sent = pp->src.emitted;
 	res->received = delivered + dropped;
 	res->f.inflight = (struct wl_peak){ wl_gauge_peak(&pp->inflight_g), pp->rate ? 0 :

@@ -551,13 +551,13 @@ static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struc
 		bool worker = i < p->nworkers;
 		struct pool_thread *pt = worker ? &p->workers[i] : &p->callers[i - p->nworkers];
 		bool proxy = worker && p->mode == MODE_PROCESS;
+		void *(*fn)(void *) = !worker ? caller_main : proxy ? pool_proxy_main : worker_main;
+		const char *name = !worker ? "pool-caller" : proxy ? "pool-proxy" : "pool-worker";
 
 		pt->p = p;
 		pt->idx = worker ? i : i - p->nworkers;
 		pt->next_id = (uint64_t)pt->idx << 40;
-		if (wl_thr_start(&p->run, &pt->th, !worker ? caller_main : proxy ?
-				 pool_proxy_main : worker_main, pt, !worker ? "pool-caller" :
-				 proxy ? "pool-proxy" : "pool-worker", i, p->nworkers + p->ncallers))
+		if (wl_thr_start(&p->run, &pt->th, fn, pt, name, i, p->nworkers + p->ncallers))
 			break;
 		pt->started = true;
 		started++;

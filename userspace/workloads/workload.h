@@ -179,7 +179,8 @@ void wl_xmetric(struct wl_result *res, const char *name, const char *unit, enum 
  * workload's own thread runs wl_run_control(), which opens the gate, moves the phases
  * and enforces the timeout, then joins with wl_join() and fills the result with
  * wl_run_finish(). max_ops counts the workload's driving op (pool.call, chan.send,
- * chan.pingpong, stream.rt).
+ * chan.pingpong, stream.rt, a packet into the pipeline); wl_tick counts its completions
+ * (a call's result, a message sent, a round trip, a packet delivered).
  */
 #include <pthread.h>
 #include "kernel/oprec.h"
