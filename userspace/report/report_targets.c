@@ -112,9 +112,10 @@ static bool leak_lcb(const struct leak_fit *f, double *v)
 	return true;
 }
 
-/* With --stacks the run's profile takes in every repetition's stacks between the rounds
- * (its counts are per thread, so it keeps growing): memory growth is not the workload's
- * alone and is not judged. Descriptors and threads still are. */
+/* With --stacks the run's profile takes in every repetition's stacks between the rounds:
+ * its counts are per thread, so it keeps growing, and symbolizing them opens (and keeps)
+ * the binaries on the stacks. Memory and descriptor growth are then not the workload's
+ * alone and are not judged; threads still are. */
 static bool tv_leak_rss(const struct report *r, const struct scen_result *s, double *v)
 {
 	return !r->coll.stacks && leak_lcb(&s->leaks.rss, v);
@@ -127,7 +128,7 @@ static bool tv_leak_heap(const struct report *r, const struct scen_result *s, do
 
 static bool tv_leak_fds(const struct report *r, const struct scen_result *s, double *v)
 {
-	return leak_lcb(&s->leaks.fds, v);
+	return !r->coll.stacks && leak_lcb(&s->leaks.fds, v);
 }
 
 static bool tv_leak_threads(const struct report *r, const struct scen_result *s, double *v)
@@ -138,7 +139,7 @@ static bool tv_leak_threads(const struct report *r, const struct scen_result *s,
 static bool tv_resid_fds(const struct report *r, const struct scen_result *s, double *v)
 {
 	*v = s->leaks.fds.residual;
-	return s->leaks.rounds > 0;
+	return !r->coll.stacks && s->leaks.rounds > 0;
 }
 
 static bool tv_resid_threads(const struct report *r, const struct scen_result *s, double *v)

@@ -483,8 +483,8 @@ static void text_leaks(const struct report *r, FILE *f)
 			 c[3], c[4], c[5]);
 	}
 	if (r->coll.stacks)
-		out_line(f, "--stacks: the profile grows with every repetition, so RSS and heap "
-			 "growth are shown, not judged");
+		out_line(f, "--stacks: the profile grows and opens binaries between repetitions: "
+			 "RSS, heap, FDS not judged");
 }
 
 /* The workloads' own metrics (pipeline stages, serialization, channel bytes ...). */
