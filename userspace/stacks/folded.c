@@ -397,54 +397,6 @@ int folded_write(struct folded *f, FILE *out)
 	return 0;
 }
 
-FILE *atomic_file_open(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen)
-{
-	FILE *out;
-	int fd, e;
-
-	snprintf(tmp, tmplen, "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		e = errno;
-		snprintf(err, errlen, "cannot create a file next to %s: %s; check that the "
-			 "directory exists and is writable", path, strerror(e));
-		errno = e;
-		return NULL;
-	}
-	/* mkstemp makes it 0600; outputs are for everyone to read, like any other file */
-	fchmod(fd, 0644);
-	out = fdopen(fd, "w");
-	if (!out) {
-		e = errno;
-		close(fd);
-		unlink(tmp);
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(e));
-		errno = e;
-		return NULL;
-	}
-	return out;
-}
-
-int atomic_file_commit(FILE *out, const char *tmp, const char *path, int rc, char *err,
-		       size_t errlen)
-{
-	/* keep the cause (ENOSPC, EDQUOT) when the final flush is what fails */
-	if (fflush(out))
-		rc = rc ? rc : -(errno ? errno : EIO);
-	else if (ferror(out))
-		rc = rc ? rc : -EIO;
-	if (fclose(out) && !rc)
-		rc = -(errno ? errno : EIO);
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		snprintf(err, errlen, "cannot write %s: %s; check free space and permissions",
-			 path, strerror(-rc));
-	}
-	return rc;
-}
-
 int folded_write_file(struct folded *f, const char *path, char *err, size_t errlen)
 {
 	char tmp[4096];
@@ -499,17 +451,32 @@ static bool all_digits(const char *s, size_t n)
 
 int folded_read(struct folded *f, FILE *in, const char *name, char *err, size_t errlen)
 {
-	char *line = NULL;
+	unsigned long long total = 0;
+	char *line = NULL, cs[32];
 	size_t cap = 0, lineno = 0;
 	ssize_t n;
 	int rc = 0;
 
-	while (!rc && (n = getline(&line, &cap, in)) >= 0) {
+	while (!rc && (n = files_getline(&line, &cap, in, FILES_MAX_LINE)) >= 0) {
 		char *sp, *end, *prev;
 		unsigned long long v;
 		size_t slen;
 
 		lineno++;
+		total += (unsigned long long)n;
+		if (total > FILES_MAX_FOLDED) {
+			files_fmt_size(cs, sizeof(cs), FILES_MAX_FOLDED);
+			snprintf(err, errlen, "%s is larger than %s, the most opscope reads of a "
+				 "folded file; check that it is the right file", name, cs);
+			rc = -EFBIG;
+			break;
+		}
+		if (strlen(line) != (size_t)n) {
+			snprintf(err, errlen, "%s:%zu: a NUL byte: this is not a folded text file",
+				 name, lineno);
+			rc = -EINVAL;
+			break;
+		}
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
 				 line[n - 1] == ' ' || line[n - 1] == '\t'))
 			line[--n] = '\0';
@@ -566,7 +533,15 @@ int folded_read(struct folded *f, FILE *in, const char *name, char *err, size_t 
 				 strerror(-rc));
 		}
 	}
-	if (!rc && ferror(in)) {
+	if (!rc && n == -EFBIG) {
+		files_fmt_size(cs, sizeof(cs), FILES_MAX_LINE);
+		snprintf(err, errlen, "%s:%zu: a line longer than %s: this is not a folded "
+			 "file", name, lineno + 1, cs);
+		rc = -EFBIG;
+	} else if (!rc && n == -ENOMEM) {
+		snprintf(err, errlen, "%s:%zu: out of memory", name, lineno + 1);
+		rc = -ENOMEM;
+	} else if (!rc && (n == -EIO || ferror(in))) {
 		rc = -EIO;
 		snprintf(err, errlen, "%s: read error after line %zu; check the device or file "
 			 "system it is on", name, lineno);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "util/files.h" /* atomic_file_open and _commit, which its writers use */
 
 #define FOLDED_KERNEL_SUFFIX "_[k]"
 
@@ -129,17 +130,6 @@ int folded_write_file(struct folded *f, const char *path, char *err, size_t errl
  */
 int folded_read(struct folded *f, FILE *in, const char *name, char *err, size_t errlen);
 int folded_read_file(struct folded *f, const char *path, char *err, size_t errlen);
-
-/*
- * Atomic output files, for every writer of this family: write to a temp file next to
- * path, then rename over it, so a reader never sees half a file. atomic_file_open
- * returns NULL (errno set, err filled) on failure; atomic_file_commit takes the writer's
- * own result rc, closes, renames when everything is 0, removes the temp file otherwise,
- * and returns the first error.
- */
-FILE *atomic_file_open(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen);
-int atomic_file_commit(FILE *out, const char *tmp, const char *path, int rc, char *err,
-		       size_t errlen);
 
 enum frame_kind {
 	FRAME_USER,

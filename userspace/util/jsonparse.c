@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "util/files.h"
 #include "util/jsonparse.h"
 
 struct json_value {
@@ -698,49 +699,30 @@ struct json_doc *json_parse(const char *text, size_t len, int max_depth, struct 
 struct json_doc *json_parse_file(const char *path, int max_depth, struct json_err *err)
 {
 	struct json_err dummy;
-	struct json_doc *d = NULL;
-	char *text = NULL;
-	size_t len = 0, cap = 0;
-	FILE *f;
+	struct json_doc *d;
+	char *text, m[512], cap[32];
+	size_t len;
 	int e;
 
 	if (!err)
 		err = &dummy;
 	memset(err, 0, sizeof(*err));
-	f = fopen(path, "rb");
-	if (!f) {
-		e = errno;
-		snprintf(err->msg, sizeof(err->msg), "cannot open: %s", strerror(e));
-		errno = e;
+	e = files_read_all(path, "JSON file", FILES_MAX_JSON, &text, &len, m, sizeof(m));
+	if (e) {
+		files_fmt_size(cap, sizeof(cap), FILES_MAX_JSON);
+		if (e == -EFBIG)
+			snprintf(err->msg, sizeof(err->msg), "larger than %s, the most opscope "
+				 "reads of a JSON file; check that it is the right file", cap);
+		else if (e == -ENOMEM)
+			snprintf(err->msg, sizeof(err->msg), "out of memory reading the file");
+		else
+			snprintf(err->msg, sizeof(err->msg), "cannot %s: %s",
+				 e == -EIO ? "read" : "open", strerror(-e));
+		errno = -e;
 		return NULL;
-	}
-	for (;;) {
-		if (cap - len < 65536) {
-			cap = cap ? cap * 2 : 65536;
-			char *t = realloc(text, cap);
-
-			if (!t) {
-				snprintf(err->msg, sizeof(err->msg), "out of memory reading the file");
-				e = ENOMEM;
-				goto out;
-			}
-			text = t;
-		}
-		size_t got = fread(text + len, 1, cap - len, f);
-
-		len += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		e = errno ? errno : EIO;
-		snprintf(err->msg, sizeof(err->msg), "read error: %s", strerror(e));
-		goto out;
 	}
 	d = json_parse(text, len, max_depth, err);
 	e = d ? 0 : errno;
-out:
-	fclose(f);
 	free(text);
 	errno = e;
 	return d;
