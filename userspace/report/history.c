@@ -10,8 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "util/diag.h"
+#include "util/files.h"
 #include "util/fmt.h"
 #include "util/json.h"
 #include "report/history.h"
@@ -31,6 +34,122 @@ static bool kind_kept(const char *kind)
 	       !strcmp(kind, "memory") || !strcmp(kind, "errors");
 }
 
+/*
+ * The existing history (fd, NULL-safe at -1) copied into out, checked to be an opscope
+ * history; a last line an older opscope left cut gets its newline, so that it stays a
+ * line of its own (readers skip it) and the new line is never joined to it.
+ */
+static int copy_history(int fd, FILE *out, const char *file, char *err, size_t errlen)
+{
+	static const char head[] = "{\"schema\": \"" HISTORY_SCHEMA "\"";
+	char buf[65536], last = '\n';
+	bool checked = false;
+	ssize_t n;
+
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "cannot read history file %s: %s", file,
+				 strerror(errno));
+			return -errno;
+		}
+		/* the first line must be one of ours: never append to someone else's file */
+		for (size_t i = 0; !checked && i < (size_t)n; i++) {
+			size_t k = (size_t)n - i < sizeof(head) - 1 ? (size_t)n - i : sizeof(head) - 1;
+
+			if (buf[i] == '\n' || buf[i] == ' ')
+				continue;
+			if (strncmp(buf + i, head, k)) {
+				snprintf(err, errlen, "%s is not an opscope history file (its first "
+					 "line is not a history line); choose another --file", file);
+				return -EINVAL;
+			}
+			checked = true;
+		}
+		fwrite(buf, 1, (size_t)n, out);
+		last = buf[n - 1];
+	}
+	if (last != '\n')
+		fputc('\n', out);
+	return 0;
+}
+
+/*
+ * Append one line by copy and rename, under a lock on the file's directory: the new
+ * history is the old one plus the line, written to a temp file and fsync'd, then renamed
+ * over the old one. A full disk or a crash leaves the old file whole, never a cut line
+ * that the next append would join (a plain O_APPEND write can stop halfway at ENOSPC, and
+ * truncating back cannot survive a crash in between). The price is one copy per append:
+ * a year of nightly lines is a few megabytes.
+ */
+static int append_line(const char *file, const char *line, size_t len, char *err,
+		       size_t errlen)
+{
+	char dir[PATH_MAX], base[NAME_MAX + 1], cap[32];
+	struct stat st = { 0 };
+	struct afile a;
+	int dfd, fd = -1, rc;
+
+	rc = files_split(file, dir, sizeof(dir), base, sizeof(base));
+	if (rc) {
+		snprintf(err, errlen, "%s is not a history file name; choose --file", file);
+		return rc;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open history file %s: %s (create its directory, "
+			 "or choose --file)", file, strerror(-rc));
+		return rc;
+	}
+	while (flock(dfd, LOCK_EX) && errno == EINTR)
+		;
+	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT) {
+		rc = -errno;
+		if (rc == -ELOOP)
+			snprintf(err, errlen, "history file %s is a symbolic link; opscope does not "
+				 "append through links it did not make: give the file's own path",
+				 file);
+		else
+			snprintf(err, errlen, "cannot open history file %s: %s", file,
+				 strerror(-rc));
+	} else if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
+		snprintf(err, errlen, "history file %s is not a regular file; choose --file", file);
+		rc = -EINVAL;
+	} else if ((unsigned long long)st.st_size + len > FILES_MAX_HISTORY) {
+		files_fmt_size(cap, sizeof(cap), FILES_MAX_HISTORY);
+		snprintf(err, errlen, "history file %s would grow past %s, the most opscope reads; "
+			 "start a new one with --file", file, cap);
+		rc = -EFBIG;
+	}
+	if (!rc)
+		rc = afile_openat(&a, dfd, base, file, err, errlen);
+	if (!rc) {
+		int e = copy_history(fd, a.f, file, err, errlen);
+
+		fwrite(line, 1, len, a.f);
+		/* the new file keeps the old one's mode and, as root, its owner */
+		if (fd >= 0) {
+			fchmod(fileno(a.f), st.st_mode & 07777);
+			if (!geteuid() && fchown(fileno(a.f), st.st_uid, st.st_gid)) {
+				/* then it stays root's: still a whole history */
+			}
+		}
+		if (e)
+			afile_abort(&a);
+		rc = e ? e : afile_commit(&a, 0, err, errlen);
+		if (rc && !e)
+			snprintf(err + strlen(err), errlen - strlen(err), "; %s was left as it was",
+				 file);
+	}
+	if (fd >= 0)
+		close(fd);
+	close(dfd);
+	return rc;
+}
+
 int history_append(const char *file, const struct cmp_report *r, const char *label, char *err,
 		   size_t errlen)
 {
@@ -42,7 +161,7 @@ int history_append(const char *file, const struct cmp_report *r, const char *lab
 	char *line = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&line, &len);
-	int fd, rc = 0;
+	int rc;
 
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
@@ -109,25 +228,7 @@ int history_append(const char *file, const struct cmp_report *r, const char *lab
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	/* one write() of the whole line with O_APPEND: concurrent appenders do not interleave */
-	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot open history file %s: %s (create its directory, "
-			 "or choose --file)", file, strerror(errno));
-	} else {
-		ssize_t w = write(fd, line, len);
-
-		if (w != (ssize_t)len) {
-			rc = w < 0 ? -errno : -EIO;
-			snprintf(err, errlen, "cannot append to %s: %s", file,
-				 w < 0 ? strerror(errno) : "short write (disk full?)");
-		}
-		if (close(fd) && !rc) {
-			rc = -errno;
-			snprintf(err, errlen, "cannot append to %s: %s", file, strerror(errno));
-		}
-	}
+	rc = append_line(file, line, len, err, errlen);
 	free(line);
 	return rc;
 }
@@ -298,11 +399,12 @@ static int lines_add(struct lines *l, const char *s, int lineno)
 
 static int read_lines(const char *file, struct lines *l, char *err, size_t errlen)
 {
-	char *buf = NULL;
+	unsigned long long total = 0;
+	char *buf = NULL, cap[32];
 	size_t bcap = 0;
 	ssize_t n;
 	int lineno = 0, rc = 0;
-	FILE *f = fopen(file, "r");
+	FILE *f = fopen(file, "re");
 
 	if (!f) {
 		rc = -errno;
@@ -310,17 +412,31 @@ static int read_lines(const char *file, struct lines *l, char *err, size_t errle
 			 rc == -ENOENT ? " (append runs with: opscope history append RUNDIR)" : "");
 		return rc;
 	}
-	while (!rc && (n = getline(&buf, &bcap, f)) >= 0) {
+	while (!rc && (n = files_getline(&buf, &bcap, f, FILES_MAX_LINE)) >= 0) {
 		lineno++;
+		total += (unsigned long long)n;
+		if (total > FILES_MAX_HISTORY) {
+			files_fmt_size(cap, sizeof(cap), FILES_MAX_HISTORY);
+			snprintf(err, errlen, "history file %s is larger than %s, the most opscope "
+				 "reads; start a new one with --file", file, cap);
+			rc = -EFBIG;
+			break;
+		}
 		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 			buf[--n] = '\0';
+		/* a NUL byte cuts the line short: json_parse then calls it malformed */
 		if (n && lines_add(l, buf, lineno)) {
 			snprintf(err, errlen, "out of memory reading %s", file);
 			rc = -ENOMEM;
 		}
 	}
-	if (!rc && ferror(f)) {
-		rc = -(errno ? errno : EIO);
+	if (!rc && n == -EFBIG) {
+		files_fmt_size(cap, sizeof(cap), FILES_MAX_LINE);
+		snprintf(err, errlen, "history file %s:%d: a line longer than %s; this is not an "
+			 "opscope history", file, lineno + 1, cap);
+		rc = -EFBIG;
+	} else if (!rc && n < -1) {
+		rc = n == -ENOMEM ? -ENOMEM : -EIO;
 		snprintf(err, errlen, "cannot read history file %s: %s", file, strerror(-rc));
 	}
 	free(buf);
