@@ -796,6 +796,7 @@ static void end_session(struct run_session *s)
 	}
 	if (s->coll)
 		collector_stop(s->coll);
+	outdir_release(&s->od);
 	profile_free(s->prof);
 	monitor_free(s->mon);
 	report_free(s->r);
