@@ -12,11 +12,13 @@
  * kind.
  *
  * Life cycle, one function per step on a struct rec_session (cmd_record, at the end, is
- * the list): parse_args -> start_target (check -p PID, or fork CMD and hold it before
- * exec) -> start_collector -> start_marks (listen; -p: tell the program) ->
- * start_recording (CMD may exec now, told where opscope listens) -> record_until_done ->
- * print_prog_stats (-b) -> stop_marks -> collect_threads -> print_summary ->
- * report_marks (the program's ops, if any) -> write_outputs (-o).
+ * the list): parse_args (-o DIR checked here, before anything runs) -> start_target
+ * (check -p PID, or fork CMD and hold it before exec; it dies with record) ->
+ * start_collector -> start_marks (listen; -p: tell the program) -> start_recording (CMD
+ * may exec now, told where opscope listens) -> record_until_done -> print_prog_stats (-b)
+ * -> stop_marks -> collect_threads -> print_summary -> report_marks (the program's ops, if
+ * any) -> write_outputs (-o) -> end_session (a CMD still running gets SIGTERM, then
+ * SIGKILL after a grace period).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,8 +44,12 @@
 #include "report/report.h"
 #include "stacks/profile.h"
 #include "stats/exemplar.h"
+#include "util/files.h"
 #include "workloads/marks.h"
 #include "workloads/params.h"
+
+/* How long a command we started has to exit after SIGTERM before it gets SIGKILL. */
+#define TERM_GRACE_NS 3000000000ull
 
 static volatile sig_atomic_t stop_flag;
 
@@ -133,7 +140,8 @@ static void usage(FILE *f)
 		   "  -d, --duration D   stop after D (500ms, 10s)\n"
 		   "  -o, --out DIR      write record.txt (and stacks/ with --stacks) into DIR;\n"
 		   "                     with marks also report.json, report.txt, bench.txt,\n"
-		   "                     trace.json (DIR is replaced, as opscope run does)\n"
+		   "                     trace.json (DIR, new or an earlier opscope output, is\n"
+		   "                     replaced whole, as opscope run does)\n"
 		   "  -n, --name NAME    the program's name in scenario ids (default: its comm)\n"
 		   "  -r, --rep D        marks: a repetition every D (so that compare can test\n"
 		   "                     significance); default one over the whole recording\n"
@@ -318,6 +326,7 @@ static int parse_args(int argc, char **argv, struct rec_session *s)
 /* -p PID: check that it exists. -- CMD: fork now, exec only once the collector runs. */
 static int start_target(struct rec_session *s)
 {
+	pid_t parent = getpid();
 	int go[2], exec_err[2], e;
 
 	if (s->pid) {
@@ -349,6 +358,11 @@ static int start_target(struct rec_session *s)
 
 		close(go[1]);
 		close(exec_err[0]);
+		/* dies with record, even when record is killed with SIGKILL */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(127);
+		/* the command gets the default SIGPIPE that opscope itself ignores */
+		signal(SIGPIPE, SIG_DFL);
 		/* the go byte is where opscope listens for libopscope ("-": nowhere) */
 		n = read(go[0], name, sizeof(name) - 1);
 		if (n <= 0)
@@ -700,86 +714,47 @@ static int report_marks(struct rec_session *s)
 	return 0;
 }
 
-/* DIR/record.txt, written to a temp file and renamed into place. */
-static int write_record_txt(const struct rec_session *s)
-{
-	char tmp[PATH_MAX], path[PATH_MAX];
-	FILE *f;
-	int rc;
-
-	if (mkdir(s->out, 0755) && errno != EEXIST) {
-		rc = -errno;
-		cmd_fail("record", "cannot create %s: %s", s->out, strerror(-rc));
-		return rc;
-	}
-	snprintf(path, sizeof(path), "%s/record.txt", s->out);
-	snprintf(tmp, sizeof(tmp), "%s/.record.txt.tmp", s->out);
-	f = fopen(tmp, "w");
-	if (!f) {
-		rc = -errno;
-		cmd_fail("record", "cannot write %s: %s", tmp, strerror(-rc));
-		return rc;
-	}
-	rec_table_print(f, s->rows, s->nrows, s->secs, s->opts.sys_mode);
-	if (fclose(f) || rename(tmp, path)) {
-		rc = -errno;
-		cmd_fail("record", "cannot write %s: %s", path, strerror(-rc));
-		unlink(tmp);
-		return rc;
-	}
-	return 0;
-}
-
-/* outdir's extra file: record.txt beside report.json, in the directory being assembled. */
+/* outdir's extra file: record.txt beside the others, in the directory being assembled. */
 static int record_txt_into(const char *dir, void *arg, char *err, size_t errlen)
 {
 	const struct rec_session *s = arg;
 	char path[PATH_MAX];
-	FILE *f;
-	int rc = 0;
+	struct afile a;
+	int rc;
 
 	snprintf(path, sizeof(path), "%s/record.txt", dir);
-	f = fopen(path, "w");
-	if (!f) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
+	rc = afile_open(&a, path, err, errlen);
+	if (rc)
 		return rc;
-	}
-	rec_table_print(f, s->rows, s->nrows, s->secs, s->opts.sys_mode);
-	if (fclose(f)) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
-	}
-	return rc;
+	rec_table_print(a.f, s->rows, s->nrows, s->secs, s->opts.sys_mode);
+	return afile_commit(&a, 0, err, errlen);
 }
 
-/* -o DIR: record.txt, and with -s the stacks under DIR/stacks/; with marks, run's files
- * too, the whole directory assembled aside and renamed into place. */
+/*
+ * -o DIR: record.txt, and with -s the stacks under DIR/stacks/; with marks, run's files
+ * too; the whole directory assembled aside and put in place (report/outdir.h).
+ */
 static int write_outputs(struct rec_session *s)
 {
 	struct profile_stats ps;
-	char err[512];
+	char err[1024];
 
 	if (!s->out)
 		return 0;
+	s->od.extra = record_txt_into;
+	s->od.extra_arg = s;
+	if (outdir_commit(&s->od, s->rep, s->prof, s->trace, err, sizeof(err)))
+		return cmd_fail("record", "%s", err);
 	if (s->rep) {
-		s->od.extra = record_txt_into;
-		s->od.extra_arg = s;
-		if (outdir_commit(&s->od, s->rep, s->prof, s->trace, err, sizeof(err)))
-			return cmd_fail("record", "%s", err);
 		cmd_warn("record", "wrote %s/ (report.json, report.txt, report.html, bench.txt, "
 			 "trace.json, record.txt%s)", s->od.path, s->prof ? ", stacks/" : "");
 		return 0;
 	}
-	if (write_record_txt(s))
-		return 2;
 	if (!s->prof)
 		return 0;
-	if (profile_write(s->prof, s->out, err, sizeof(err)))
-		return cmd_fail("record", "%s", err);
 	profile_get_stats(s->prof, &ps);
 	printf("stacks: %lu files, %lu bytes in %s/stacks/, symbolized in %.1f ms\n",
-	       (unsigned long)ps.files, (unsigned long)ps.bytes, s->out, ps.symbolize_ms);
+	       (unsigned long)ps.files, (unsigned long)ps.bytes, s->od.path, ps.symbolize_ms);
 	printf("stacks lost: %lu of %lu user stacks cut at a frame outside executable code "
 	       "(%lu frames dropped)\n", (unsigned long)ps.cut_stacks,
 	       (unsigned long)ps.user_stacks, (unsigned long)ps.cut_frames);
@@ -798,6 +773,30 @@ static int write_outputs(struct rec_session *s)
 	return 0;
 }
 
+/*
+ * A command still running when the recording ended (-d, Ctrl-C): SIGTERM, then SIGKILL
+ * when it has not exited after TERM_GRACE_NS (it may ignore SIGTERM).
+ */
+static void stop_child(struct rec_session *s)
+{
+	uint64_t t0 = ops_now_ns();
+
+	kill(s->child, SIGTERM);
+	while (waitpid(s->child, NULL, WNOHANG) == 0) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		if (ops_now_ns() - t0 >= TERM_GRACE_NS) {
+			cmd_warn("record", "'%s' did not exit within %llu s of SIGTERM; killed it "
+				 "with SIGKILL", s->cmd[0], TERM_GRACE_NS / 1000000000ull);
+			kill(s->child, SIGKILL);
+			waitpid(s->child, NULL, 0);
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	s->child = 0;
+}
+
 static void end_session(struct rec_session *s)
 {
 	if (s->catching_signals) {
@@ -810,11 +809,9 @@ static void end_session(struct rec_session *s)
 		close(s->exec_err_fd);
 	if (s->c)
 		collector_stop(s->c);
-	/* a command still running when the recording ended (-d, Ctrl-C) */
-	if (s->child) {
-		kill(s->child, SIGTERM);
-		waitpid(s->child, NULL, 0);
-	}
+	if (s->child)
+		stop_child(s);
+	outdir_release(&s->od);
 	attach_free(s->att); /* detaches first if the recording ended early */
 	marks_free(s->marks);
 	report_free(s->rep);
