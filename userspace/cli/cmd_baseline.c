@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "util/files.h"
 #include "util/fmt.h"
 #include "cli/commands.h"
 #include "stats/compare.h"
@@ -72,45 +73,42 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
-static int copy_file(const char *from, const char *to)
+/* Copy from into the path to (inside the staging directory), as one written file. */
+static int copy_file(const char *from, const char *to, char *err, size_t errlen)
 {
 	char buf[65536];
-	int in, out, err = 0;
+	struct afile a;
+	int in, rc;
 	ssize_t n;
 
 	in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -errno;
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0) {
-		err = -errno;
-		close(in);
-		return err;
+	if (in < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot read %s: %s", from, strerror(-rc));
+		return rc;
 	}
-	while ((n = read(in, buf, sizeof(buf))) > 0) {
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				err = -errno;
-				goto out;
-			}
-			off += w;
+	rc = afile_open(&a, to, err, errlen);
+	while (!rc && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			afile_abort(&a);
+			snprintf(err, errlen, "cannot read %s: %s", from, strerror(-rc));
+			break;
 		}
+		fwrite(buf, 1, (size_t)n, a.f);
 	}
-	if (n < 0)
-		err = -errno;
-out:
+	if (a.f)
+		rc = afile_commit(&a, rc, err, errlen);
 	close(in);
-	if (close(out) && !err)
-		err = -errno;
-	return err;
+	return rc;
 }
 
 /* nftw has no user pointer: the copy's source and destination roots live here. */
 static const char *copy_src, *copy_dst;
+static char *copy_msg;
+static size_t copy_msglen;
 static int copy_err;
 
 static int copy_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
@@ -121,39 +119,29 @@ static int copy_one(const char *path, const struct stat *st, int type, struct FT
 
 	if (snprintf(to, sizeof(to), "%s%s", copy_dst, rel) >= (int)sizeof(to)) {
 		copy_err = -ENAMETOOLONG;
+		snprintf(copy_msg, copy_msglen, "%s: the path is too long", path);
 		return 1;
 	}
 	if (type == FTW_DNR || type == FTW_NS) {
 		/* an unreadable part of stacks/ would make a baseline without its stacks */
 		copy_err = -(errno ? errno : EACCES);
+		snprintf(copy_msg, copy_msglen, "cannot read %s: %s", path, strerror(-copy_err));
 		return 1;
 	}
 	if (type == FTW_D) {
 		if (mkdir(to, 0755) && errno != EEXIST) {
 			copy_err = -errno;
+			snprintf(copy_msg, copy_msglen, "cannot create %s: %s", to,
+				 strerror(-copy_err));
 			return 1;
 		}
 	} else if (type == FTW_F && n > 7 && !strcmp(path + n - 7, ".folded")) {
-		/* folded stacks only: the SVGs can be redrawn from them */
-		copy_err = copy_file(path, to);
+		/* folded stacks only: the SVGs can be redrawn from them (links are skipped) */
+		copy_err = copy_file(path, to, copy_msg, copy_msglen);
 		if (copy_err)
 			return 1;
 	}
 	return 0;
-}
-
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-static void rm_rf(const char *path)
-{
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Names are at most 64 bytes and machines 255: only --dir can make a path too long. */
@@ -170,111 +158,229 @@ static int baseline_path(const struct bl_opts *o, const char *name, char *buf, s
 	return 0;
 }
 
-static int do_save(const struct bl_opts *o, const char *name, const char *src)
+/* What a baseline saved before markers existed holds: all opscope wrote there. */
+static bool legacy_entry(const char *rel, bool dir)
 {
-	char final[PATH_MAX], tmp[PATH_MAX], old[PATH_MAX], p[PATH_MAX + 32], err[1024];
-	char when[32], abs_src[PATH_MAX];
-	struct cmp_report r;
-	char mtmp[PATH_MAX + 48];
-	FILE *mf;
+	const char *slash = strchr(rel, '/');
+	size_t n = strlen(rel);
+
+	if (!dir && (!strcmp(rel, "report.json") || !strcmp(rel, "bench.txt") ||
+		     !strcmp(rel, "meta.json")))
+		return true;
+	if (strncmp(rel, "stacks", 6) || (rel[6] && rel[6] != '/'))
+		return false;
+	if (!slash)
+		return dir;
+	slash = strchr(slash + 1, '/');
+	if (!slash)
+		return dir;
+	return !dir && !strchr(slash + 1, '/') && n > 7 && !strcmp(rel + n - 7, ".folded");
+}
+
+/*
+ * The saved baseline `name` in mfd may be replaced: it carries opscope's baseline marker
+ * (or is a baseline saved before markers, with its meta.json) and holds nothing else.
+ * *m: the list of what to remove after the swap (NULL: its marker's). 0 or exit status 2.
+ */
+static int check_replace(int mfd, const char *name, const char *final,
+			 struct files_manifest **m)
+{
+	char kind[32] = "", stray[PATH_MAX], mpath[PATH_MAX + 16];
+	struct files_manifest *own = NULL;
+	struct json_doc *meta;
+	int fd, rc, n;
+
+	*m = NULL;
+	fd = openat(mfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cmd_fail("baseline", "%s is not a directory opscope saved (%s); remove it "
+				"by hand", final, strerror(errno));
+	rc = files_manifest_load(fd, &own, kind, sizeof(kind));
+	if (rc == -ENOENT) {
+		/* saved by an opscope without markers: its meta.json says it is a baseline */
+		snprintf(mpath, sizeof(mpath), "%s/meta.json", final);
+		meta = json_parse_file(mpath, 0, NULL);
+		if (strcmp(json_get_str(json_root(meta), "schema", ""), "opscope-baseline"))
+			rc = -EINVAL;
+		else
+			rc = files_manifest_scan(fd, legacy_entry, m);
+		json_doc_free(meta);
+	} else if (!rc && strcmp(kind, FILES_KIND_BASELINE)) {
+		rc = -EINVAL;
+	}
+	n = rc ? rc : files_tree_strays(fd, *m ? *m : own, stray, sizeof(stray));
+	files_manifest_free(own);
+	close(fd);
+	if (n == -ENOMEM)
+		return cmd_fail("baseline", "out of memory reading %s", final);
+	if (n < 0)
+		return cmd_fail("baseline", "%s was not saved by opscope (no %s marker, no "
+				"baseline meta.json); it is left alone: remove it by hand or choose "
+				"another name", final, FILES_MARKER);
+	if (n > 0)
+		return cmd_fail("baseline", "%s holds %s, which opscope did not write; move it out "
+				"before replacing the baseline", final, stray);
+	return 0;
+}
+
+/* report.json, bench.txt and the folded stacks of r, into the staging directory tmp. */
+static int copy_run(const struct cmp_report *r, const char *tmp, char *err, size_t errlen)
+{
+	char p[PATH_MAX + NAME_MAX + 64], sdir[PATH_MAX + 16];
 	struct stat st;
 	int rc;
+
+	snprintf(p, sizeof(p), "%s/report.json", tmp);
+	rc = copy_file(r->path, p, err, errlen);
+	/* keep bench.txt and the folded stacks that sit next to the report */
+	snprintf(sdir, sizeof(sdir), "%s/bench.txt", r->dir);
+	snprintf(p, sizeof(p), "%s/bench.txt", tmp);
+	if (!rc && !access(sdir, R_OK))
+		rc = copy_file(sdir, p, err, errlen);
+	snprintf(sdir, sizeof(sdir), "%s/stacks", r->dir);
+	snprintf(p, sizeof(p), "%s/stacks", tmp);
+	if (!rc && !lstat(sdir, &st) && S_ISDIR(st.st_mode)) {
+		copy_src = sdir;
+		copy_dst = p;
+		copy_msg = err;
+		copy_msglen = errlen;
+		copy_err = 0;
+		if (nftw(sdir, copy_one, 16, FTW_PHYS) == -1 && !copy_err) {
+			copy_err = -errno;
+			snprintf(err, errlen, "cannot read %s: %s", sdir, strerror(errno));
+		}
+		rc = copy_err;
+	}
+	return rc;
+}
+
+static int write_meta(const struct bl_opts *o, const char *name, const char *src,
+		      const struct cmp_report *r, int tfd, char *err, size_t errlen)
+{
+	char when[32], abs_src[PATH_MAX];
+	struct afile a;
+	int rc;
+
+	if (!realpath(src, abs_src))
+		snprintf(abs_src, sizeof(abs_src), "%s", src);
+	ci_now_rfc3339(when, sizeof(when));
+	rc = afile_openat(&a, tfd, "meta.json", NULL, err, errlen);
+	if (rc)
+		return rc;
+	fputs("{\"schema\": \"opscope-baseline\", \"version\": 1, \"name\": ", a.f);
+	json_write_escaped(a.f, name);
+	fputs(", \"machine\": ", a.f);
+	json_write_escaped(a.f, o->machine);
+	fputs(", \"saved\": ", a.f);
+	json_write_escaped(a.f, when);
+	fputs(", \"source\": ", a.f);
+	json_write_escaped(a.f, abs_src);
+	fputs(", \"report_created\": ", a.f);
+	json_write_escaped(a.f, json_get_str(r->root, "created", ""));
+	fputs("}\n", a.f);
+	return afile_commit(&a, 0, err, errlen);
+}
+
+/*
+ * Build the baseline in a staging directory beside it, mark it, then put it in place
+ * with one rename: RENAME_NOREPLACE for a new one, RENAME_EXCHANGE for a replacement, so
+ * a crash at any point leaves the old baseline or the new one, never none. Then the old
+ * one's listed files go.
+ */
+static int save_into(const struct bl_opts *o, const char *name, const char *src,
+		     const struct cmp_report *r, int mfd, const char *final, bool replace)
+{
+	char tmpname[NAME_MAX + 1], tmp[PATH_MAX + NAME_MAX + 2], err[2 * PATH_MAX + 512];
+	struct files_manifest *old = NULL;
+	int tfd, rc;
+
+	if (replace && check_replace(mfd, name, final, &old))
+		return 2;
+	files_staging_clean(mfd, name);
+	tfd = files_staging_new(mfd, name, tmpname, sizeof(tmpname));
+	if (tfd < 0) {
+		files_manifest_free(old);
+		return cmd_fail("baseline", "cannot create a temp directory beside %s: %s (run as "
+				"root, or choose --dir)", final, strerror(-tfd));
+	}
+	snprintf(tmp, sizeof(tmp), "%s/%s/%s", o->dir, o->machine, tmpname);
+	rc = copy_run(r, tmp, err, sizeof(err));
+	if (!rc)
+		rc = write_meta(o, name, src, r, tfd, err, sizeof(err));
+	if (!rc)
+		rc = files_tree_mark(tfd, FILES_KIND_BASELINE, err, sizeof(err));
+	if (!rc) {
+		rc = files_swap_in(mfd, tmpname, name, replace);
+		if (rc == -EINVAL && replace)
+			snprintf(err, sizeof(err), "the file system of %s cannot exchange two "
+				 "directories atomically (RENAME_EXCHANGE), so the baseline was left "
+				 "as it was; keep baselines on a local file system (ext4, xfs, "
+				 "btrfs, tmpfs)", o->dir);
+		else if (rc)
+			snprintf(err, sizeof(err), "cannot put the baseline in place at %s: %s%s",
+				 final, strerror(-rc), rc == -EEXIST || rc == -ENOENT ?
+				 " (another save ran at the same time; try again)" : "");
+	}
+	close(tfd);
+	/* after a swap the old baseline sits at tmpname; else the staging directory does */
+	if (!rc && replace && files_tree_remove(mfd, tmpname, old) != 0)
+		cmd_warn("baseline", "kept the old baseline's other files in %s", tmp);
+	else if (rc)
+		files_tree_remove(mfd, tmpname, NULL);
+	files_manifest_free(old);
+	if (rc)
+		return cmd_fail("baseline", "%s", err);
+	return 0;
+}
+
+static int do_save(const struct bl_opts *o, const char *name, const char *src)
+{
+	char final[PATH_MAX], err[1024];
+	struct cmp_report r;
+	struct stat st;
+	int rc, dfd, mfd;
 
 	if (!valid_name(name))
 		return cmd_fail("baseline", "'%s' is not a baseline name: use letters, digits, "
 				"'.', '_' and '-' (up to 64, not starting with '.' or '-')", name);
+	if (baseline_path(o, name, final, sizeof(final)) ||
+	    strlen(final) + 16 >= sizeof(final))
+		return dir_too_long(o);
 	if (cmp_report_load(&r, src, err, sizeof(err)))
 		return cmd_fail("baseline", "%s", err);
-	if (baseline_path(o, name, final, sizeof(final)) ||
-	    snprintf(tmp, sizeof(tmp), "%s/%s/.%s.new.%d", o->dir, o->machine, name,
-		     (int)getpid()) >= (int)sizeof(tmp) ||
-	    snprintf(old, sizeof(old), "%s/%s/.%s.old.%d", o->dir, o->machine, name,
-		     (int)getpid()) >= (int)sizeof(old)) {
-		cmp_report_free(&r);
-		return dir_too_long(o);
-	}
-	if (!stat(final, &st) && !o->force) {
-		cmp_report_free(&r);
-		return cmd_fail("baseline", "baseline '%s' already exists for machine %s (%s); "
-				"pass --force to replace it", name, o->machine, final);
-	}
 	const char *host = json_get_str(json_path(r.root, "environment"), "hostname", NULL);
 
 	if (host && strcmp(host, o->machine))
 		cmd_warn("baseline", "warning: the report was made on %s, saved as a baseline "
 			 "of %s", host, o->machine);
-	rc = mkdir_p(tmp);
-	if (rc) {
+	rc = mkdir_p(o->dir);
+	dfd = rc ? rc : open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
 		cmp_report_free(&r);
 		return cmd_fail("baseline", "cannot create %s: %s (run as root, or choose --dir)",
-				tmp, strerror(-rc));
+				o->dir, strerror(rc ? -rc : errno));
 	}
-	snprintf(p, sizeof(p), "%s/report.json", tmp);
-	rc = copy_file(r.path, p);
-	if (!rc) {
-		char sdir[PATH_MAX + 16];
-
-		/* keep bench.txt and the folded stacks that sit next to the report */
-		snprintf(sdir, sizeof(sdir), "%s/bench.txt", r.dir);
-		snprintf(p, sizeof(p), "%s/bench.txt", tmp);
-		if (!access(sdir, R_OK))
-			rc = copy_file(sdir, p);
-		snprintf(sdir, sizeof(sdir), "%s/stacks", r.dir);
-		snprintf(p, sizeof(p), "%s/stacks", tmp);
-		if (!rc && !stat(sdir, &st) && S_ISDIR(st.st_mode)) {
-			copy_src = sdir;
-			copy_dst = p;
-			copy_err = 0;
-			if (nftw(sdir, copy_one, 16, FTW_PHYS) == -1 && !copy_err)
-				copy_err = -errno;
-			rc = copy_err;
-		}
-	}
-	if (rc) {
-		rm_rf(tmp);
+	/* the machine's folder is opscope's: never a link someone put there */
+	mfd = files_mkdirat(dfd, o->machine, 0755);
+	close(dfd);
+	if (mfd < 0) {
 		cmp_report_free(&r);
-		return cmd_fail("baseline", "cannot copy %s into %s: %s", src, tmp, strerror(-rc));
+		return cmd_fail("baseline", "cannot use %s/%s: %s; opscope keeps baselines in a "
+				"directory it made, not through a link", o->dir, o->machine,
+				strerror(-mfd));
 	}
-	if (!realpath(src, abs_src))
-		snprintf(abs_src, sizeof(abs_src), "%s", src);
-	ci_now_rfc3339(when, sizeof(when));
-	snprintf(p, sizeof(p), "%s/meta.json", tmp);
-	mf = atomic_file_open(p, mtmp, sizeof(mtmp), err, sizeof(err));
-	rc = mf ? 0 : -errno;
-	if (mf) {
-		fputs("{\"schema\": \"opscope-baseline\", \"version\": 1, \"name\": ", mf);
-		json_write_escaped(mf, name);
-		fputs(", \"machine\": ", mf);
-		json_write_escaped(mf, o->machine);
-		fputs(", \"saved\": ", mf);
-		json_write_escaped(mf, when);
-		fputs(", \"source\": ", mf);
-		json_write_escaped(mf, abs_src);
-		fputs(", \"report_created\": ", mf);
-		json_write_escaped(mf, json_get_str(r.root, "created", ""));
-		fputs("}\n", mf);
-		rc = atomic_file_commit(mf, mtmp, p, 0, err, sizeof(err));
+	if (!fstatat(mfd, name, &st, AT_SYMLINK_NOFOLLOW) && !o->force) {
+		rc = cmd_fail("baseline", "baseline '%s' already exists for machine %s (%s); "
+			      "pass --force to replace it", name, o->machine, final);
+	} else {
+		rc = save_into(o, name, src, &r, mfd, final,
+			       !fstatat(mfd, name, &st, AT_SYMLINK_NOFOLLOW));
+		if (!rc)
+			printf("saved baseline '%s' for %s: %s\n", name, o->machine, final);
 	}
+	close(mfd);
 	cmp_report_free(&r);
-	if (rc) {
-		rm_rf(tmp);
-		return cmd_fail("baseline", "%s", err);
-	}
-	/* swap: the old baseline moves aside, the new one in, then the old one goes */
-	bool had_old = !rename(final, old);
-
-	if (rename(tmp, final)) {
-		int e = errno;
-
-		if (had_old)
-			rename(old, final);
-		rm_rf(tmp);
-		return cmd_fail("baseline", "cannot move %s to %s: %s", tmp, final, strerror(e));
-	}
-	if (had_old)
-		rm_rf(old);
-	printf("saved baseline '%s' for %s: %s\n", name, o->machine, final);
-	return 0;
+	return rc;
 }
 
 /* One line about a saved baseline: saved when, from which report, how many scenarios. */
