@@ -100,8 +100,12 @@ static int ftree_build(struct ftree *t, struct rec *recs, size_t nrec)
 		const char *p = recs[i].stack;
 		size_t depth = 1;
 
-		t->n[0].v += recs[i].b;
-		t->n[0].a += recs[i].a;
+		/* the root holds every sum, so no node can overflow when it does not */
+		if (__builtin_add_overflow(t->n[0].v, recs[i].b, &t->n[0].v) ||
+		    __builtin_add_overflow(t->n[0].a, recs[i].a, &t->n[0].a)) {
+			free(path);
+			return -EOVERFLOW;
+		}
 		for (;;) {
 			const char *e = strchr(p, ';');
 			size_t len = e ? (size_t)(e - p) : strlen(p), idx;
@@ -536,17 +540,22 @@ static void node_details(FILE *out, const struct fnode *n, const struct fnode *r
 	double pct = root->v ? 100.0 * (double)n->v / (double)root->v : 0;
 
 	svg_escape(out, n->name, n->len);
+	/* the values carry the unit, which the user names (--unit): escaped like the rest */
 	fmt_value(v, sizeof(v), n->v, r->unit);
+	fputc('\n', out);
 	if (!r->diff) {
-		fprintf(out, "\n%s, %.2f%%", v, pct);
+		svg_escape(out, v, strlen(v));
+		fprintf(out, ", %.2f%%", pct);
 		return;
 	}
 	fmt_value(a, sizeof(a), n->a, r->unit);
-	fputc('\n', out);
 	svg_escape(out, bn, strlen(bn));
-	fprintf(out, ": %s (%.2f%%), ", v, pct);
+	fputs(": ", out);
+	svg_escape(out, v, strlen(v));
+	fprintf(out, " (%.2f%%), ", pct);
 	svg_escape(out, an, strlen(an));
-	fprintf(out, ": %s", a);
+	fputs(": ", out);
+	svg_escape(out, a, strlen(a));
 	if (n->a) {
 		double sa = (double)n->a * r->scale_a;
 

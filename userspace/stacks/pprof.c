@@ -87,7 +87,8 @@ static void buf_put(struct buf *b, const void *d, size_t n)
 		b->p = np;
 		b->cap = cap;
 	}
-	memcpy(b->p + b->len, d, n);
+	if (n)
+		memcpy(b->p + b->len, d, n); /* d may be NULL when n is 0 */
 	b->len += n;
 }
 

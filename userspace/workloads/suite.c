@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/files.h"
 #include "workloads/params.h"
 #include "workloads/suite.h"
 
@@ -55,8 +56,11 @@ void run_settings_resolve(struct run_settings *s)
 		s->max_ops = 0;
 	if (s->duration_ns == 0 && s->max_ops == 0) /* nothing else would end it */
 		s->duration_ns = DEF_DURATION_NS;
-	if (s->timeout_ns < 0)
-		s->timeout_ns = s->warmup_ns + s->duration_ns + DEF_TIMEOUT_EXTRA_NS;
+	/* saturated: suite_expand refuses settings whose sum does not fit */
+	if (s->timeout_ns < 0 &&
+	    (__builtin_add_overflow(s->warmup_ns, s->duration_ns, &s->timeout_ns) ||
+	     __builtin_add_overflow(s->timeout_ns, DEF_TIMEOUT_EXTRA_NS, &s->timeout_ns)))
+		s->timeout_ns = INT64_MAX;
 }
 
 int run_settings_set(struct run_settings *s, const char *key, const char *text, char *err,
@@ -546,45 +550,20 @@ int suite_load(const char *path, const struct workload *const *wls, struct suite
 {
 	char name[SUITE_NAME_MAX], *text = NULL, *dot;
 	const char *base = strrchr(path, '/');
-	size_t len = 0, cap = 0, n;
+	size_t len = 0;
 	struct suite *s;
-	FILE *f;
 	int rc;
 
 	*out = NULL;
-	f = fopen(path, "r");
-	if (!f) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot read suite file %s: %s; check the path", path,
-			 strerror(-rc));
+	rc = files_read_all(path, "suite file", FILES_MAX_SUITE, &text, &len, err, errlen);
+	if (rc)
 		return rc;
-	}
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			char *t = realloc(text, cap = cap ? cap * 2 : 8192);
-
-			if (!t) {
-				free(text);
-				fclose(f);
-				snprintf(err, errlen, "out of memory reading %s", path);
-				return -ENOMEM;
-			}
-			text = t;
-		}
-		n = fread(text + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	rc = ferror(f) ? -EIO : 0;
-	fclose(f);
-	if (rc || memchr(text, '\0', len)) {
-		snprintf(err, errlen, "cannot read suite file %s: %s", path,
-			 rc ? "read error" : "it is not a text file");
+	if (memchr(text, '\0', len)) {
+		snprintf(err, errlen, "cannot read suite file %s: it is not a text file (it holds a "
+			 "NUL byte)", path);
 		free(text);
-		return rc ? rc : -EINVAL;
+		return -EINVAL;
 	}
-	text[len] = '\0';
 
 	snprintf(name, sizeof(name), "%s", base ? base + 1 : path);
 	dot = strrchr(name, '.');
@@ -637,6 +616,7 @@ static int expand_one(const struct suite *s, const struct suite_group *g, int k,
 {
 	int pick[SUITE_MAX_SWEEPS];
 	size_t off = 0;
+	int64_t wd;
 	char e[512];
 	int rc;
 
@@ -685,12 +665,22 @@ static int expand_one(const struct suite *s, const struct suite_group *g, int k,
 	if (cli)
 		run_settings_merge(&sc->set, cli);
 	run_settings_resolve(&sc->set);
-	if (sc->set.timeout_ns <= sc->set.warmup_ns + sc->set.duration_ns &&
-	    sc->set.max_ops == 0) {
+	if (__builtin_add_overflow(sc->set.warmup_ns, sc->set.duration_ns, &wd) ||
+	    __builtin_add_overflow(wd, DEF_TIMEOUT_EXTRA_NS, &wd)) {
+		char w[32], d[32];
+
+		param_format_duration(sc->set.warmup_ns, w, sizeof(w));
+		param_format_duration(sc->set.duration_ns, d, sizeof(d));
+		snprintf(err, errlen, "[scenario %s]: warm-up %s plus duration %s is longer than a "
+			 "run can last (292 years); give shorter durations", g->name, w, d);
+		return -ERANGE;
+	}
+	wd -= DEF_TIMEOUT_EXTRA_NS;
+	if (sc->set.timeout_ns <= wd && sc->set.max_ops == 0) {
 		char t[32], w[32];
 
 		param_format_duration(sc->set.timeout_ns, t, sizeof(t));
-		param_format_duration(sc->set.warmup_ns + sc->set.duration_ns, w, sizeof(w));
+		param_format_duration(wd, w, sizeof(w));
 		snprintf(err, errlen, "[scenario %s]: timeout %s is not longer than warm-up plus "
 			 "duration (%s); raise the timeout", g->name, t, w);
 		return -EINVAL;
