@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* opscope compare: two reports, a verdict per metric, and the CI files a job asks for. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "cli/commands.h"
 #include "report/compare_text.h"
 #include "report/writers_ci.h"
@@ -98,18 +100,23 @@ int cmd_compare(int argc, char **argv)
 		status = cmd_fail("compare", "%s", err);
 		goto out;
 	}
-	cmp_print_text(stdout, &res, all);
 	status = cmp_exit_status(&res, &o);
+	/* the files first: a reader of stdout that goes away (| head) must not cost them */
 	if ((md && ci_write_markdown(&res, md, err, sizeof(err))) ||
 	    (json && ci_write_json(&res, json, err, sizeof(err))) ||
 	    (junit && ci_write_junit(&res, junit, err, sizeof(err)))) {
 		status = cmd_fail("compare", "%s", err);
 		goto out;
 	}
+	cmp_print_text(stdout, &res, all);
 	if (res.env_differs && !o.allow_env_mismatch)
 		cmd_warn("compare", "the environments differ (see the top of the output); rerun on "
 			 "the baseline's machine setup or pass --allow-env-mismatch");
 	printf("exit status %d\n", status);
+	/* EPIPE: the reader went away, which is not compare's failure; anything else is */
+	if ((fflush(stdout) || ferror(stdout)) && errno != EPIPE)
+		status = cmd_fail("compare", "cannot write the comparison to standard output: %s",
+				  strerror(errno));
 out:
 	cmp_result_free(&res);
 	cmp_report_free(&base);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* opscope: the subcommand table. Each subcommand lives in its own module. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli/commands.h"
@@ -48,6 +49,12 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i].name))
 			continue;
 		setvbuf(stdout, NULL, _IOLBF, 0);
+		/*
+		 * A reader of stdout that went away (`opscope compare ... | head`) must not kill
+		 * opscope before it has written its files: writes then fail with EPIPE instead,
+		 * which the commands treat as "nobody reads", not as their own failure.
+		 */
+		signal(SIGPIPE, SIG_IGN);
 		return commands[i].fn(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "opscope: unknown command '%s'; run 'opscope --help' for the list\n",
