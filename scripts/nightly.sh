@@ -49,21 +49,23 @@ EOF
 }
 
 die() { echo "nightly: $*" >&2; exit 2; }
+# An option's value: a missing or empty one is bad input (exit 2), never "regression" (1).
+need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value; see --help"; }
 
 while [ $# -gt 0 ]; do
 	case $1 in
-	--suite) suite=${2:?--suite needs a file}; shift ;;
-	--reps) reps=${2:?--reps needs a number}; shift ;;
-	--out-root) out_root=${2:?}; shift ;;
-	--baseline) baseline=${2:?}; shift ;;
-	--baseline-dir) baseline_dir=${2:?}; shift ;;
-	--history) history=${2:?}; shift ;;
-	--cpus) cpus=${2:?--cpus needs a CPU list}; shift ;;
+	--suite) need "$@"; suite=$2; shift ;;
+	--reps) need "$@"; reps=$2; shift ;;
+	--out-root) need "$@"; out_root=$2; shift ;;
+	--baseline) need "$@"; baseline=$2; shift ;;
+	--baseline-dir) need "$@"; baseline_dir=$2; shift ;;
+	--history) need "$@"; history=$2; shift ;;
+	--cpus) need "$@"; cpus=$2; shift ;;
 	--update-baseline) update_baseline=1 ;;
 	--stacks) stacks=1 ;;
-	--threshold) compare_opts+=(--threshold "${2:?}"); shift ;;
+	--threshold) need "$@"; compare_opts+=(--threshold "$2"); shift ;;
 	--allow-env-mismatch) compare_opts+=(--allow-env-mismatch) ;;
-	--max-load) max_load=${2:?}; shift ;;
+	--max-load) need "$@"; max_load=$2; shift ;;
 	--strict) strict=1 ;;
 	--no-build) build=0 ;;
 	-h|--help) usage; exit 0 ;;
@@ -81,9 +83,19 @@ stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 art=$out_root/$stamp
 mkdir -p "$out_root" "$(dirname "$history")" "$baseline_dir" ||
 	die "cannot create $out_root, $(dirname "$history") or $baseline_dir (run as root?)"
-# one nightly at a time: a second one would measure the first (and leave no empty folder)
-exec 9>"$out_root/.nightly.lock"
-flock -n 9 || die "another nightly job holds $out_root/.nightly.lock"
+# One nightly at a time, for each of the places it writes: a second one would measure the
+# first, and two jobs that share a baseline or a history (with different --out-root) would
+# race on them. A lock file beside each: the artifacts, the baselines and the history file
+# (not the history's directory itself, which opscope history append locks on its own).
+hist_lock=$(dirname "$history")/.$(basename "$history").nightly.lock
+locks=()
+for l in "$out_root/.nightly.lock" "$baseline_dir/.nightly.lock" "$hist_lock"; do
+	l=$(realpath -m "$l")
+	case " ${locks[*]} " in *" $l "*) continue ;; esac
+	locks+=("$l")
+	exec {fd}>>"$l" || die "cannot open the lock $l (run as root?)"
+	flock -n "$fd" || die "another nightly job holds $l"
+done
 mkdir -p "$art" || die "cannot create $art"
 exec > >(tee -a "$art/nightly.log") 2>&1
 echo "nightly: $stamp, artifacts in $art"
@@ -192,8 +204,15 @@ ln -sfn "$stamp" "$out_root/latest"
 "$opscope" history append "$art/run" --file "$history" --label "$rev" ||
 	echo "nightly: warning: could not append to $history"
 
-# 5. compare with the baseline (the first run becomes the baseline)
+# 5. compare with the baseline (the first run becomes the baseline; a baseline that exists
+# but cannot be read is the job failing, never replaced silently by tonight's run)
 status=0
+machine=$(hostname)
+if [ -e "$baseline_dir/$machine/$baseline" ] &&
+	! "$opscope" baseline path "$baseline" --dir "$baseline_dir" >/dev/null; then
+	die "the baseline '$baseline' in $baseline_dir/$machine is unusable (see above); fix or" \
+	    "remove it, then rerun (this run is in $art)"
+fi
 if base=$("$opscope" baseline path "$baseline" --dir "$baseline_dir" 2>/dev/null); then
 	echo "== compare with baseline '$baseline' ($base)"
 	"$opscope" compare "${compare_opts[@]}" --md "$art/compare.md" \
