@@ -129,12 +129,15 @@ static int copy_one(const char *path, const struct stat *st, int type, struct FT
 		return 1;
 	}
 	if (type == FTW_D) {
-		if (mkdir(to, 0755) && errno != EEXIST) {
-			copy_err = -errno;
+		int fd = files_mkdirat(AT_FDCWD, to, 0755);
+
+		if (fd < 0) {
+			copy_err = fd;
 			snprintf(copy_msg, copy_msglen, "cannot create %s: %s", to,
 				 strerror(-copy_err));
 			return 1;
 		}
+		close(fd);
 	} else if (type == FTW_F && n > 7 && !strcmp(path + n - 7, ".folded")) {
 		/* folded stacks only: the SVGs can be redrawn from them (links are skipped) */
 		copy_err = copy_file(path, to, copy_msg, copy_msglen);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* A run's stacks: grouped per scenario, op kind and type; folded files and flame graphs. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "stacks/flamegraph.h"
 #include "stacks/folded.h"
 #include "kernel/oprec.h"
@@ -15,6 +17,7 @@
 #include "stacks/profile.h"
 #include "stacks/symbols.h"
 #include "stacks/unwind.h"
+#include "util/files.h"
 
 /* Frames kept of a user stack unwound from a copy. */
 #define UNWIND_MAX_FRAMES 256
@@ -550,15 +553,18 @@ static int scenario_dir(const char *dir, const char *scenario, char *sub, size_t
 		if (*q == '/')
 			*q = '_';
 	snprintf(path, sizeof(path), "%s/stacks", dir);
-	if (mkdir(path, 0755) && errno != EEXIST)
-		goto fail;
-	if (mkdir(sub, 0755) && errno != EEXIST)
-		goto fail;
+	/* an existing entry must be a real directory, never a link (util/files.h) */
+	r = files_mkdirat(AT_FDCWD, path, 0755);
+	if (r >= 0) {
+		close(r);
+		r = files_mkdirat(AT_FDCWD, sub, 0755);
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", sub, strerror(-r));
+		return r;
+	}
+	close(r);
 	return 0;
-fail:
-	r = -errno;
-	snprintf(err, errlen, "cannot create %s: %s", sub, strerror(errno));
-	return r;
 }
 
 static int write_group(struct profile *p, const char *dir, const char *scenario, uint32_t kind,
