@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include "util/files.h"
@@ -340,6 +341,7 @@ static bool same_file(int dirfd, const char *tmp, const struct stat *st)
 static int commit_at(int dirfd, const char *tmp, const char *name, const struct stat *st,
 		     int rc, const char *shown, char *err, size_t errlen)
 {
+	struct statvfs vfs;
 	char why[256] = "";
 
 	if (!rc && !same_file(dirfd, tmp, st)) {
@@ -355,6 +357,9 @@ static int commit_at(int dirfd, const char *tmp, const char *name, const struct 
 		rc = -errno;
 	if (!rc && fsync(dirfd) && errno != EINVAL)
 		rc = -errno;
+	/* a writer's -EIO hides the cause: a file system without room is the common one */
+	if (rc == -EIO && !fstatvfs(dirfd, &vfs) && !vfs.f_bavail)
+		rc = -ENOSPC;
 	if (rc && *why)
 		snprintf(err, errlen, "cannot write %s: %s", shown, why);
 	else if (rc)
@@ -493,6 +498,12 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void man_sort(struct files_manifest *m)
+{
+	if (m->n) /* v is NULL when empty, and qsort wants a real array */
+		qsort(m->v, m->n, sizeof(*m->v), str_cmp);
+}
+
 static bool man_has(const struct files_manifest *m, char type, const char *rel)
 {
 	char key[PATH_MAX + 4];
@@ -500,7 +511,7 @@ static bool man_has(const struct files_manifest *m, char type, const char *rel)
 
 	if (!m || snprintf(key, sizeof(key), "%c %s", type, rel) >= (int)sizeof(key))
 		return false;
-	return bsearch(&k, m->v, m->n, sizeof(*m->v), str_cmp) != NULL;
+	return m->n && bsearch(&k, m->v, m->n, sizeof(*m->v), str_cmp) != NULL;
 }
 
 /* A relative path as opscope writes them: no "", ".", ".." component, no newline. */
@@ -544,7 +555,7 @@ static int man_parse(char *text, struct files_manifest *m, char *kind, size_t ki
 		if (man_add(m, line[0], line + 2))
 			return -ENOMEM;
 	}
-	qsort(m->v, m->n, sizeof(*m->v), str_cmp);
+	man_sort(m);
 	return 0;
 }
 
@@ -709,7 +720,7 @@ int files_manifest_scan(int dirfd, bool (*keep)(const char *rel, bool dir),
 		files_manifest_free(w.out);
 		return rc;
 	}
-	qsort(w.out->v, w.out->n, sizeof(*w.out->v), str_cmp);
+	man_sort(w.out);
 	*out = w.out;
 	return 0;
 }
@@ -755,7 +766,7 @@ int files_tree_mark(int dirfd, const char *kind, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot list the files written: %s%s", strerror(-rc),
 			 rc == -ELOOP ? " (a link or special file appeared among them)" : "");
 	} else {
-		qsort(w.out->v, w.out->n, sizeof(*w.out->v), str_cmp);
+		man_sort(w.out);
 		rc = write_marker(dirfd, kind, w.out, err, errlen);
 	}
 	files_manifest_free(w.out);

@@ -237,7 +237,8 @@ void jsonw_double(struct json_writer *jw, double v)
 		return;
 	}
 	/* integers print without a fraction; others with 10 significant digits */
-	if (v == (double)(int64_t)v && fabs(v) < 9.0e15)
+	/* the range test first: casting a double beyond int64 to int64 is undefined */
+	if (fabs(v) < 9.0e15 && v == (double)(int64_t)v)
 		fprintf(jw->f, "%" PRId64, (int64_t)v);
 	else
 		fprintf(jw->f, "%.10g", v);
