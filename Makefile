@@ -1,7 +1,12 @@
 # opscope: the one entry point. `make` builds build/opscope; `make run`, `make test`,
 # `make bench` do what the README says. Output lives in build/; V=1 shows commands.
+# SANITIZE=1: the same with ASan and UBSan, in build/san/ (`make SANITIZE=1 test`).
+# `make fuzz` builds the libFuzzer harnesses of tests/fuzz/; `make test` runs them briefly.
 
 OUT      := build
+ifeq ($(SANITIZE),1)
+OUT      := build/san
+endif
 ARCH_RAW := $(shell uname -m)
 ARCH     := $(patsubst aarch64,arm64,$(ARCH_RAW))
 VMLINUX  := vmlinux/$(ARCH)/vmlinux.h
@@ -35,6 +40,10 @@ endif
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -pthread \
             -D_GNU_SOURCE -I$(OUT) -Ibpf -Iuserspace -MMD -MP
+ifeq ($(SANITIZE),1)
+# every finding stops the program: a test that runs into one fails
+CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all
+endif
 LDLIBS   := -lbpf -ldw -lelf -lz -liberty -lpthread -lm
 
 # clang's own system include dirs, so BPF programs see the same asm/types as user code.
@@ -75,9 +84,21 @@ PREFIX     ?= /usr/local
 OPSCOPE_VERSION := $(shell sed -n 's/^\#define OPSCOPE_VERSION "\(.*\)"/\1/p' \
 		    userspace/report/envinfo.h)
 
+# Fuzzing: the library objects again, built by clang with libFuzzer's coverage and with
+# ASan and UBSan, linked with one harness each. FUZZ_SECONDS per harness in `make test`.
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_OBJS  := $(patsubst $(OUT)/obj/%,$(OUT)/fuzz/obj/%,$(LIB_OBJS))
+# (clang, unlike gcc, warns about `{ NULL }` ending a table)
+FUZZ_CFLAGS := -O1 -g $(WARN) -Wno-missing-field-initializers -fno-omit-frame-pointer \
+               -pthread -D_GNU_SOURCE -I$(OUT) -Ibpf -Iuserspace -MMD -MP \
+               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 3
+
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps lib install run test unit integration bench clean vmlinux format
+.PHONY: all deps lib install run test unit integration bench clean vmlinux format fuzz \
+	fuzz-test
 
 all: $(OUT)/opscope lib
 
@@ -170,17 +191,38 @@ $(OUT)/bench/%: bench/%.c $(LIB_OBJS) | $(BENCH_DEPS_STAMP)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Ibench $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
+$(OUT)/fuzz/obj/%.o: userspace/%.c | $(SKELS) $(DEPS_STAMP)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(OUT)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz $< $(FUZZ_OBJS) -o $@ $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+
+# Each harness over its committed corpus, then FUZZ_SECONDS of new inputs; skipped, with
+# a line that says so, where clang's libFuzzer runtime is missing.
+fuzz-test:
+	$(Q)if bash tests/fuzz/run.sh --probe '$(CLANG)'; then \
+		$(MAKE) --no-print-directory fuzz && \
+		bash tests/fuzz/run.sh $(OUT) $(FUZZ_SECONDS) $(FUZZ_BINS); \
+	fi
+
 # exit 1 from opscope run means "ran, and a target FAILed": the job itself succeeded
 run: $(OUT)/opscope
 	./$(OUT)/opscope run; rc=$$?; [ $$rc -le 1 ] || exit $$rc
 
+# the sanitizers slow the tests down several times: check's per-test timeouts grow with them
 unit: $(UNIT_BINS)
-	$(Q)bash tests/run-unit.sh $(UNIT_BINS)
+	$(Q)CK_TIMEOUT_MULTIPLIER=$(if $(filter 1,$(SANITIZE)),10,1) bash tests/run-unit.sh \
+		$(UNIT_BINS)
 
 integration: $(OUT)/opscope $(ITEST_BINS)
 	$(Q)bash tests/run-integration.sh $(OUT) $(ITEST_BINS)
 
-test: unit integration
+test: unit integration fuzz-test
 
 bench: $(OUT)/opscope $(BENCH_BINS)
 	$(Q)bash bench/run.sh $(OUT)
@@ -201,4 +243,4 @@ clean:
 	rm -rf $(OUT)
 
 -include $(wildcard $(OUT)/obj/*/*.d $(OUT)/bpf/*.d $(OUT)/tests/*.d $(OUT)/bench/*.d \
-		     $(OUT)/lib/obj/*.d)
+		     $(OUT)/lib/obj/*.d $(OUT)/fuzz/*.d $(OUT)/fuzz/obj/*/*.d)

@@ -6,9 +6,10 @@ set -euo pipefail
 # libdw-dev: elfutils' DWARF unwinder (dwfl), which walks the copied user stacks through
 # code built without frame pointers, from the binaries' .eh_frame and .debug_frame.
 # libiberty-dev: the demangler binutils and perf use (cplus_demangle, with Rust), so
-# C++ and Rust frames read as names in folded files, SVGs and pprof.
-build_pkgs=(clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libiberty-dev check pkg-config
-	    make gcc g++)
+# C++ and Rust frames read as names in folded files, SVGs and pprof. libclang-rt-dev: the
+# libFuzzer and sanitizer runtimes of the default clang (make fuzz).
+build_pkgs=(clang llvm libclang-rt-dev libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev
+	    libiberty-dev check pkg-config make gcc g++)
 # The real clients the tests open opscope's outputs with: `go tool pprof` (golang-go)
 # for the pprof files, headless chromium for the SVG flame graphs and report.html,
 # python3 for the format checks (and chromium's DevTools protocol).
