@@ -44,8 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (p && text) {
 		struct pprof_frame fr[2] = { { .function = text, .address = size },
 					     { .function = "", .address = 0 } };
-		struct pprof_label lb[2] = { { .key = text, .str = text },
-					     { .key = "n", .num = (int64_t)size, .num_unit = text } };
+		struct pprof_label lb[2] = {
+			{ .key = text, .str = text },
+			{ .key = "n", .num = (int64_t)size, .num_unit = text },
+		};
 		int64_t v[2] = { (int64_t)size, -(int64_t)size };
 
 		pprof_add_sample(p, fr, 2, v, lb, 2);

@@ -56,7 +56,8 @@ ln -s "$tmp/victim" "$tmp/link"
 expect_fail "run --out through a link" quick_run --out "$tmp/link"
 quick_run --out "$tmp/out" >/dev/null 2>&1
 # an earlier opscope killed while writing left this behind (it holds the staging marker)
-mkdir "$tmp/.out.tmp-AbC123" && printf 'opscope-dir 1 staging\n' >"$tmp/.out.tmp-AbC123/.opscope-dir"
+mkdir "$tmp/.out.tmp-AbC123" &&
+	printf 'opscope-dir 1 staging\n' >"$tmp/.out.tmp-AbC123/.opscope-dir"
 echo partial >"$tmp/.out.tmp-AbC123/report.json"
 mkdir "$tmp/.out.tmp-NotOur" # no marker: not opscope's, stays
 quick_run --out "$tmp/out" >/dev/null 2>"$tmp/err"
@@ -94,8 +95,8 @@ expect_fail "record -s -o with a planted stacks/ link" \
 expect_fail "record -o in a missing directory, before anything runs" \
 	"$opscope" record -o "$tmp/no/such/dir" -- sh -c "touch $tmp/ran3"
 [ ! -e "$tmp/ran3" ] && ok "the command never ran" || bad "the command ran before -o was checked"
-"$opscope" record -s -d 200ms -o "$tmp/rec4" -- sh -c 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 1' \
-	>/dev/null 2>&1
+"$opscope" record -s -d 200ms -o "$tmp/rec4" -- \
+	sh -c 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 1' >/dev/null 2>&1
 if [ -f "$tmp/rec4/record.txt" ] && [ -d "$tmp/rec4/stacks" ] &&
 	grep -q '^opscope-dir 1 output' "$tmp/rec4/.opscope-dir"; then
 	ok "record -s -o writes a marked output with record.txt and stacks/"
@@ -107,10 +108,12 @@ timeout 30 "$opscope" record -d 200ms -- sh -c "echo \$\$ >$tmp/pid; trap '' TER
 	>/dev/null 2>"$tmp/err"
 rc=$?
 pid=$(cat "$tmp/pid" 2>/dev/null)
-if [ "$rc" -eq 0 ] && [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && grep -q SIGKILL "$tmp/err"; then
+if [ "$rc" -eq 0 ] && [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null &&
+	grep -q SIGKILL "$tmp/err"; then
 	ok "a command that ignores SIGTERM is killed after the grace period"
 else
-	bad "SIGTERM-ignoring command: exit $rc, pid ${pid:-none} $(kill -0 "$pid" 2>/dev/null && echo alive)"
+	bad "SIGTERM-ignoring command: exit $rc, pid ${pid:-none}" \
+	    "$(kill -0 "$pid" 2>/dev/null && echo alive)"
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 fi
 rm -f "$tmp/pid"
@@ -136,7 +139,8 @@ quick_run --out "$tmp/run" >/dev/null 2>&1
 "$opscope" history append "$tmp/run" --file "$hist" >/dev/null
 ln -s "$hist" "$tmp/hl.jsonl"
 sum=$(md5sum <"$hist")
-expect_fail "history append through a link" "$opscope" history append "$tmp/run" --file "$tmp/hl.jsonl"
+expect_fail "history append through a link" \
+	"$opscope" history append "$tmp/run" --file "$tmp/hl.jsonl"
 printf 'root:x:0:0::/root:/bin/sh\n' >"$tmp/passwd"
 expect_fail "history append to a file that is not a history" \
 	"$opscope" history append "$tmp/run" --file "$tmp/passwd"
@@ -168,7 +172,8 @@ if mount -t tmpfs -o size=512k tmpfs "$small" 2>/dev/null; then
 		[ "$(wc -l <"$small/h.jsonl")" -eq 3 ] &&
 		"$opscope" history show --file "$small/h.jsonl" >/dev/null 2>"$tmp/err" &&
 		[ ! -s "$tmp/err" ] && ok "with room again, the next append is a line of its own" ||
-		bad "append after the full disk: $(wc -l <"$small/h.jsonl") lines, $(cat "$tmp/err")"
+		bad "append after the full disk: $(wc -l <"$small/h.jsonl") lines," \
+		    "$(cat "$tmp/err")"
 	umount "$small"
 else
 	echo "SKIP full-disk cases: cannot mount a tmpfs here"
@@ -182,7 +187,8 @@ expect_fail "folded counts that add up past 2^64" \
 printf 'main;work 5\n' >"$tmp/s.folded"
 "$opscope" flamegraph "$tmp/s.folded" -o "$tmp/s.svg" --unit '<script>alert(1)</script>' \
 	--title '</text><script>x</script>' >/dev/null
-[ "$(grep -o '<script' "$tmp/s.svg" | wc -l)" -eq 1 ] && grep -q '&lt;script&gt;alert' "$tmp/s.svg" &&
+[ "$(grep -o '<script' "$tmp/s.svg" | wc -l)" -eq 1 ] &&
+	grep -q '&lt;script&gt;alert' "$tmp/s.svg" &&
 	ok "--unit and --title are escaped in the SVG" || bad "markup from options got into the SVG"
 expect_fail "run --suite /dev/zero" timeout 60 "$opscope" run --suite /dev/zero --out "$tmp/z1"
 expect_fail "compare /dev/zero" timeout 60 "$opscope" compare /dev/zero "$tmp/run"
@@ -210,7 +216,8 @@ LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$tmp/err" && bad "raw control byte
 bl=$tmp/bl
 "$opscope" baseline save n "$tmp/run" --dir "$bl" --machine "$host" >/dev/null
 "$opscope" baseline save n "$tmp/run2" --dir "$bl" --machine "$host" --force >/dev/null
-if grep -q "$tmp/run2" "$bl/$host/n/meta.json" && [ -z "$(ls -A "$bl/$host" | grep -v '^n$')" ]; then
+if grep -q "$tmp/run2" "$bl/$host/n/meta.json" &&
+	[ -z "$(ls -A "$bl/$host" | grep -v '^n$')" ]; then
 	ok "baseline --force: the new one in place, nothing else left"
 else
 	bad "baseline --force: $(ls -A "$bl/$host" | tr '\n' ' ')"

@@ -218,8 +218,8 @@ static int check_replace(int mfd, const char *name, const char *final,
 		return cmd_fail("baseline", "out of memory reading %s", final);
 	if (n < 0)
 		return cmd_fail("baseline", "%s was not saved by opscope (no %s marker, no "
-				"baseline meta.json); it is left alone: remove it by hand or choose "
-				"another name", final, FILES_MARKER);
+				"baseline meta.json); it is left alone: remove it by hand or "
+				"choose another name", final, FILES_MARKER);
 	if (n > 0)
 		return cmd_fail("baseline", "%s holds %s, which opscope did not write; move it out "
 				"before replacing the baseline", final, stray);
@@ -316,9 +316,9 @@ static int save_into(const struct bl_opts *o, const char *name, const char *src,
 		rc = files_swap_in(mfd, tmpname, name, replace);
 		if (rc == -EINVAL && replace)
 			snprintf(err, sizeof(err), "the file system of %s cannot exchange two "
-				 "directories atomically (RENAME_EXCHANGE), so the baseline was left "
-				 "as it was; keep baselines on a local file system (ext4, xfs, "
-				 "btrfs, tmpfs)", o->dir);
+				 "directories atomically (RENAME_EXCHANGE), so the baseline was "
+				 "left as it was; keep baselines on a local file system (ext4, "
+				 "xfs, btrfs, tmpfs)", o->dir);
 		else if (rc)
 			snprintf(err, sizeof(err), "cannot put the baseline in place at %s: %s%s",
 				 final, strerror(-rc), rc == -EEXIST || rc == -ENOENT ?

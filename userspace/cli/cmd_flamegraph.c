@@ -57,8 +57,8 @@ static struct folded *load(const char *path, int *rc)
 	/* folded_total saturates: the graph's widths need the exact sum */
 	if (folded_total(f) == UINT64_MAX) {
 		folded_free(f);
-		*rc = cmd_fail("flamegraph", "%s: the counts add up to 2^64 - 1 or more, more than a "
-			       "flame graph can draw; scale them down", path);
+		*rc = cmd_fail("flamegraph", "%s: the counts add up to 2^64 - 1 or more, more "
+			       "than a flame graph can draw; scale them down", path);
 		return NULL;
 	}
 	return f;

@@ -56,13 +56,14 @@ static int copy_history(int fd, FILE *out, const char *file, char *err, size_t e
 		}
 		/* the first line must be one of ours: never append to someone else's file */
 		for (size_t i = 0; !checked && i < (size_t)n; i++) {
-			size_t k = (size_t)n - i < sizeof(head) - 1 ? (size_t)n - i : sizeof(head) - 1;
+			size_t k = (size_t)n - i;
 
 			if (buf[i] == '\n' || buf[i] == ' ')
 				continue;
-			if (strncmp(buf + i, head, k)) {
-				snprintf(err, errlen, "%s is not an opscope history file (its first "
-					 "line is not a history line); choose another --file", file);
+			if (strncmp(buf + i, head, k < sizeof(head) - 1 ? k : sizeof(head) - 1)) {
+				snprintf(err, errlen, "%s is not an opscope history file (its "
+					 "first line is not a history line); choose another "
+					 "--file", file);
 				return -EINVAL;
 			}
 			checked = true;
@@ -109,9 +110,9 @@ static int append_line(const char *file, const char *line, size_t len, char *err
 	if (fd < 0 && errno != ENOENT) {
 		rc = -errno;
 		if (rc == -ELOOP)
-			snprintf(err, errlen, "history file %s is a symbolic link; opscope does not "
-				 "append through links it did not make: give the file's own path",
-				 file);
+			snprintf(err, errlen, "history file %s is a symbolic link; opscope does "
+				 "not append through links it did not make: give the file's own "
+				 "path", file);
 		else
 			snprintf(err, errlen, "cannot open history file %s: %s", file,
 				 strerror(-rc));

@@ -81,8 +81,8 @@ static int check_target(struct outdir *d, char *err, size_t errlen)
 		rc = -EEXIST;
 	} else if (!rc && m && (n = files_tree_strays(fd, m, stray, sizeof(stray))) != 0) {
 		if (n > 0)
-			snprintf(err, errlen, "--out %s holds %s, which opscope did not write; move "
-				 "it out or choose another path", d->path, stray);
+			snprintf(err, errlen, "--out %s holds %s, which opscope did not write; "
+				 "move it out or choose another path", d->path, stray);
 		rc = n > 0 ? -EEXIST : n;
 	}
 	if (rc < 0 && rc != -EEXIST)
@@ -124,8 +124,8 @@ int outdir_check(const char *out, struct outdir *d, char *err, size_t errlen)
 	}
 	cleaned = files_staging_clean(d->parentfd, d->base);
 	if (cleaned > 0)
-		cmd_warn("output", "removed %d staging director%s an interrupted opscope left beside "
-			 "%s", cleaned, cleaned == 1 ? "y" : "ies", d->path);
+		cmd_warn("output", "removed %d staging director%s an interrupted opscope left "
+			 "beside %s", cleaned, cleaned == 1 ? "y" : "ies", d->path);
 	rc = check_target(d, err, errlen);
 	if (rc)
 		outdir_release(d);

@@ -559,8 +559,8 @@ int suite_load(const char *path, const struct workload *const *wls, struct suite
 	if (rc)
 		return rc;
 	if (memchr(text, '\0', len)) {
-		snprintf(err, errlen, "cannot read suite file %s: it is not a text file (it holds a "
-			 "NUL byte)", path);
+		snprintf(err, errlen, "cannot read suite file %s: it is not a text file (it holds "
+			 "a NUL byte)", path);
 		free(text);
 		return -EINVAL;
 	}
