@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "report/report_html.h"
+#include "util/files.h"
 #include "util/fmt.h"
 #include "workloads/params.h"
 
@@ -792,23 +793,16 @@ int report_write_html(const struct report *r, const char *dir, FILE *f)
 int report_write_html_dir(const struct report *r, const char *dir, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
-	FILE *f;
+	struct afile a;
 	int rc;
 
 	if (snprintf(path, sizeof(path), "%s/report.html", dir) >= (int)sizeof(path)) {
 		snprintf(err, errlen, "%s/report.html: the path is too long", dir);
 		return -ENAMETOOLONG;
 	}
-	f = fopen(path, "w");
-	if (!f) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot create %s: %s", path, strerror(-rc));
-		return rc;
-	}
-	rc = report_write_html(r, dir, f);
-	if (fclose(f) != 0 && !rc)
-		rc = -errno;
+	/* written whole or not at all, never through a link (util/files.h) */
+	rc = afile_open(&a, path, err, errlen);
 	if (rc)
-		snprintf(err, errlen, "writing %s failed: %s", path, strerror(-rc));
-	return rc;
+		return rc;
+	return afile_commit(&a, report_write_html(r, dir, a.f), err, errlen);
 }
