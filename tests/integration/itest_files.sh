@@ -206,6 +206,10 @@ if [ "$rc" -le 1 ] && [ -s "$tmp/j.xml" ] && [ -s "$tmp/c.json" ] && [ -s "$tmp/
 else
 	bad "compare | head: exit $rc, files: $(ls "$tmp"/j.xml "$tmp"/c.json "$tmp"/c.md 2>&1)"
 fi
+quick_run --out "$tmp/run3" 2>/dev/null | head -1 >/dev/null
+rc=${PIPESTATUS[0]}
+[ "$rc" -le 1 ] && [ -s "$tmp/run3/report.json" ] && ok "run | head: exit $rc, output written" ||
+	bad "run | head: exit $rc"
 printf '[run]\nreps = \033]0;pwned\007\033[2J\n' >"$tmp/bad.suite"
 expect_fail "a suite line with terminal escapes" \
 	"$opscope" run --no-kernel --suite "$tmp/bad.suite" --out "$tmp/z2"

@@ -771,6 +771,9 @@ static int write_outputs(struct run_session *s)
 	if (outdir_commit(&s->od, s->r, s->prof, s->mon->trace, err, sizeof(err)))
 		return cmd_fail("run", "%s", err);
 	shown = report_write_text(s->r, stdout) == 0 && fflush(stdout) == 0;
+	/* EPIPE: the reader went away (run | head), which is no failure of the run */
+	if (!shown && errno == EPIPE)
+		shown = true;
 	cmd_warn("run", "wrote %s/ (report.json, report.txt, report.html, bench.txt, "
 		 "trace.json%s%s)", s->od.path, s->prof ? ", stacks/" : "",
 		 s->o.why ? ", waitfor/" : "");
