@@ -53,8 +53,9 @@ else
 	bad "p50 row malformed: $(grep 'p50_ns' "$tmp/cmp.out")"
 fi
 svg=$(sed -nE 's/^ +diff flame graph: (.*pool\.call\..*diff\.svg)$/\1/p' "$tmp/cmp.out" | head -1)
-if [ -n "$svg" ] && [ -s "$svg" ] && grep -q '<svg' "$svg"; then
-	ok "differential flame graph drawn and named: ${svg#"$tmp"/}"
+if [ -n "$svg" ] && [ -s "$svg" ] && grep -q '<svg' "$svg" &&
+	grep -qF "f ${svg#"$tmp"/b/}" "$tmp/b/.opscope-dir"; then
+	ok "differential flame graph drawn, named and listed as opscope's: ${svg#"$tmp"/}"
 else
 	bad "no differential flame graph named or written (runs used --stacks): '${svg}'"
 fi

@@ -214,6 +214,40 @@ START_TEST(test_remove_never_follows_links)
 }
 END_TEST
 
+START_TEST(test_add_to_marked_tree)
+{
+	struct files_manifest *m;
+	char err[512], stray[256];
+	struct afile a;
+	int fd;
+
+	ck_assert_int_eq(mkdir(at("d"), 0755), 0);
+	ck_assert_int_eq(mkdir(at("d/stacks"), 0755), 0);
+	ck_assert_int_eq(mkdir(at("d/stacks/s"), 0755), 0);
+	fd = open_dir("d");
+	ck_assert_int_eq(files_tree_mark(fd, FILES_KIND_OUTPUT, err, sizeof(err)), 0);
+	/* a file added later (compare's diff.svg) is written beneath and listed */
+	ck_assert_int_eq(afile_open_beneath(&a, at("d"), "stacks/s/x.diff.svg", err,
+					    sizeof(err)), 0);
+	fputs("<svg/>", a.f);
+	ck_assert_int_eq(afile_commit(&a, 0, err, sizeof(err)), 0);
+	ck_assert_int_eq(files_tree_note(at("d"), "stacks/s/x.diff.svg"), 0);
+	ck_assert_int_eq(files_manifest_load(fd, &m, NULL, 0), 0);
+	ck_assert_int_eq(files_tree_strays(fd, m, stray, sizeof(stray)), 0);
+	files_manifest_free(m);
+	close(fd);
+	/* never through a link in the path */
+	ck_assert_int_eq(mkdir(at("victim"), 0755), 0);
+	ck_assert_int_eq(symlink(at("victim"), at("d/stacks/t")), 0);
+	ck_assert_int_eq(afile_open_beneath(&a, at("d"), "stacks/t/y.svg", err, sizeof(err)),
+			 -ENOTDIR);
+	ck_assert_int_eq(entries("victim"), 0);
+	/* a directory without a marker gets no marker */
+	ck_assert_int_eq(files_tree_note(at("victim"), "a.svg"), 0);
+	ck_assert_int_eq(entries("victim"), 0);
+}
+END_TEST
+
 START_TEST(test_staging_clean)
 {
 	char a[NAME_MAX + 1], b[NAME_MAX + 1];
@@ -332,6 +366,7 @@ static Suite *files_suite(void)
 	tcase_add_test(tc, test_commit_checks_its_temp_file);
 	tcase_add_test(tc, test_mark_strays_remove);
 	tcase_add_test(tc, test_remove_never_follows_links);
+	tcase_add_test(tc, test_add_to_marked_tree);
 	tcase_add_test(tc, test_staging_clean);
 	tcase_add_test(tc, test_outdir_rules);
 	tcase_add_test(tc, test_capped_reads);

@@ -18,6 +18,7 @@
 #include "stats/compare_explain.h"
 #include "stats/signif.h"
 #include "util/diag.h"
+#include "util/files.h"
 #include "util/fmt.h"
 #include "util/sbuf.h"
 
@@ -483,6 +484,26 @@ fail:
 }
 
 /*
+ * The SVG into CUR's output directory (util/files.h): only through real directories, never
+ * a link, and listed in the directory's marker, so a later run --out there still knows
+ * it for opscope's own.
+ */
+static int write_diff(const char *root, const char *rel, struct folded *a, struct folded *b,
+		      const struct flamegraph_opts *fo, char *err, size_t errlen)
+{
+	struct afile af;
+	int rc = afile_open_beneath(&af, root, rel, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = afile_commit(&af, flamegraph_write_diff(af.f, a, b, fo, NULL), err, errlen);
+	if (!rc && files_tree_note(root, rel))
+		cmd_warn("compare", "could not list %s in the marker of %s: a run --out there "
+			 "will take it for a file opscope did not write", rel, root);
+	return rc;
+}
+
+/*
  * Differential flame graph of a scenario's op kind: when both reports' directories hold
  * its folded stacks (DIR/stacks/<scenario, '/' as '_'>/<op>.<type>.folded, as
  * profile.c writes them), render CUR/stacks/.../<op>.<type>.diff.svg with the flame
@@ -494,7 +515,7 @@ char *cmp_flame_path(const struct cmp_report *base, const struct cmp_report *cur
 {
 	static const char *const types[] = { "wall", "offcpu" };
 	char sc[512], a[8192], c[8192], err[512], title[768];
-	char *path = NULL;
+	char *path = NULL, *rel;
 
 	if (!op || !op[0])
 		return NULL;
@@ -511,9 +532,12 @@ char *cmp_flame_path(const struct cmp_report *base, const struct cmp_report *cur
 		snprintf(c, sizeof(c), "%s/stacks/%s/%s.%s.folded", cur->dir, sc, op, types[i]);
 		if (access(a, R_OK) || access(c, R_OK))
 			continue;
-		if (asprintf(&path, "%s/stacks/%s/%s.%s.diff.svg", cur->dir, sc, op,
-			     types[i]) < 0)
+		if (asprintf(&rel, "stacks/%s/%s.%s.diff.svg", sc, op, types[i]) < 0)
 			return NULL;
+		if (asprintf(&path, "%s/%s", cur->dir, rel) < 0) {
+			free(rel);
+			return NULL;
+		}
 		fa = folded_new();
 		fc = folded_new();
 		rc = !fa || !fc ? -ENOMEM : folded_read_file(fa, a, err, sizeof(err));
@@ -539,8 +563,9 @@ char *cmp_flame_path(const struct cmp_report *base, const struct cmp_report *cur
 			fo.unit = "ns";
 			fo.a_name = "baseline";
 			fo.b_name = "current";
-			rc = flamegraph_write_diff_file(path, fa, fc, &fo, err, sizeof(err));
+			rc = write_diff(cur->dir, rel, fa, fc, &fo, err, sizeof(err));
 		}
+		free(rel);
 		folded_free(fa);
 		folded_free(fc);
 		if (rc) {

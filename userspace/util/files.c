@@ -803,6 +803,88 @@ int files_tree_remove(int parentfd, const char *name, const struct files_manifes
 	return rc ? rc : w.count;
 }
 
+int afile_open_beneath(struct afile *a, const char *root, const char *rel, char *err,
+		       size_t errlen)
+{
+	char shown[PATH_MAX], part[PATH_MAX];
+	const char *slash = strrchr(rel, '/');
+	int fd, rc = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->dirfd = -1;
+	snprintf(shown, sizeof(shown), "%s/%s", root, rel);
+	if (!good_rel(rel) || strlen(rel) >= sizeof(part)) {
+		snprintf(err, errlen, "%s is not a file path opscope can write", shown);
+		return -EINVAL;
+	}
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(part, sizeof(part), "%.*s", slash ? (int)(slash - rel) : 0, rel);
+	for (char *p = part, *e; fd >= 0 && *p; p = e) {
+		int sub;
+
+		e = p + strcspn(p, "/");
+		if (*e)
+			*e++ = '\0';
+		sub = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = sub;
+	}
+	if (fd < 0) {
+		rc = errno == ELOOP ? -ENOTDIR : -errno;
+		snprintf(err, errlen, "cannot write %s: %s%s", shown, strerror(-rc),
+			 rc == -ENOTDIR ? " (opscope writes only through real directories, "
+			 "not links)" : "");
+		return rc;
+	}
+	rc = afile_openat(a, fd, slash ? slash + 1 : rel, shown, err, errlen);
+	close(fd);
+	return rc;
+}
+
+int files_tree_note(const char *root, const char *rel)
+{
+	char kind[32] = "", err[256], sub[PATH_MAX] = "";
+	struct files_manifest *m = NULL;
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+	bool added = false;
+
+	if (fd < 0)
+		return -errno;
+	/* one note at a time: the marker is read, extended and written again */
+	while (flock(fd, LOCK_EX) && errno == EINTR)
+		;
+	rc = files_manifest_load(fd, &m, kind, sizeof(kind));
+	if (rc == -ENOENT || rc == -EINVAL || (!rc && !strcmp(kind, FILES_KIND_STAGING))) {
+		/* not a directory opscope marked: nothing to list */
+		files_manifest_free(m);
+		m = NULL;
+		rc = 0;
+	} else if (!rc && (!good_rel(rel) ||
+			   snprintf(sub, sizeof(sub), "%s", rel) >= (int)sizeof(sub))) {
+		rc = -EINVAL;
+	}
+	/* each directory of rel, then rel itself; sorted after each add for man_has */
+	for (size_t i = 0; m && !rc && sub[i]; i++) {
+		if (sub[i] != '/')
+			continue;
+		sub[i] = '\0';
+		if (!man_has(m, 'd', sub) && !(rc = man_add(m, 'd', sub))) {
+			man_sort(m);
+			added = true;
+		}
+		sub[i] = '/';
+	}
+	if (m && !rc && !man_has(m, 'f', sub) && !(rc = man_add(m, 'f', sub)))
+		added = true;
+	if (!rc && added) {
+		man_sort(m);
+		rc = write_marker(fd, kind, m, err, sizeof(err));
+	}
+	files_manifest_free(m);
+	close(fd);
+	return rc;
+}
+
 /* ---- staging directories and the swap --------------------------------------------- */
 
 int files_staging_new(int parentfd, const char *base, char *name, size_t namelen)

@@ -89,6 +89,18 @@ int afile_commit(struct afile *a, int rc, char *err, size_t errlen);
 void afile_abort(struct afile *a);
 
 /*
+ * afile_openat for rel, a file path below the directory root (a path the user named):
+ * each directory of rel is opened with O_NOFOLLOW, so a link there is refused, never
+ * followed. For files opscope adds to its own output directories afterwards (compare's
+ * differential flame graphs); files_tree_note then lists the file in root's marker.
+ */
+int afile_open_beneath(struct afile *a, const char *root, const char *rel, char *err,
+		       size_t errlen);
+/* List the file rel (and its directories) in the marker of root, when opscope marked
+ * root (an output or a baseline); nothing otherwise. 0 or -errno. */
+int files_tree_note(const char *root, const char *rel);
+
+/*
  * The same with only a FILE * between the calls (every writer of the stacks and CI
  * files uses these). tmp receives the temp file's path; atomic_file_commit takes the
  * writer's result rc, and renames only when the temp file still is the one it made.
