@@ -213,14 +213,15 @@ int outdir_finish(struct outdir *d, char *err, size_t errlen)
 		rc = files_swap_in(d->parentfd, d->tmpname, d->base, d->exists);
 		if (rc == -EINVAL && d->exists)
 			rc = swap_by_two_renames(d);
+		if (rc)
+			snprintf(err, errlen, "cannot put the output in place at %s: %s%s", d->path,
+				 strerror(-rc), rc == -EEXIST || rc == -ENOENT ?
+				 " (it was made or removed meanwhile; try again)" : "");
 		/* it appeared or went meanwhile: look again */
 		if (rc != -EEXIST && rc != -ENOENT)
 			break;
 	}
 	if (rc) {
-		if (rc != -EEXIST && rc != -ELOOP && rc != -ENOTDIR)
-			snprintf(err, errlen, "cannot put the output in place at %s: %s", d->path,
-				 strerror(-rc));
 		outdir_abort(d);
 		return rc;
 	}
