@@ -55,7 +55,11 @@ struct collector {
 	bool why;
 };
 
-/* The queue of copied user stacks: chunks of [u32 size, record, pad to 8] */
+/*
+ * The queue of copied user stacks: chunks of [u64 size, record, pad to 8], so that each
+ * record starts 8-byte aligned, as its u64 fields need (UBSan: a u32 size put them at 4)
+ */
+#define UQ_HDR sizeof(uint64_t)
 struct urec_chunk {
 	struct urec_chunk *next;
 	size_t len, cap;
@@ -325,7 +329,7 @@ static int urec_queue(void *ctx, void *data, size_t size)
 {
 	struct collector *c = ctx;
 	struct urec_chunk *k = c->uq_tail;
-	size_t need = (sizeof(uint32_t) + size + 7) & ~7ul;
+	size_t need = (UQ_HDR + size + 7) & ~7ul;
 
 	if (c->uq_bytes + need > UQ_MAX_BYTES) {
 		c->urec_dropped++;
@@ -348,8 +352,8 @@ static int urec_queue(void *ctx, void *data, size_t size)
 			c->uq_head = k;
 		c->uq_tail = k;
 	}
-	*(uint32_t *)(k->data + k->len) = (uint32_t)size;
-	memcpy(k->data + k->len + sizeof(uint32_t), data, size);
+	*(uint64_t *)(k->data + k->len) = size;
+	memcpy(k->data + k->len + UQ_HDR, data, size);
 	k->len += need;
 	c->uq_bytes += need;
 	if (size >= sizeof(uint32_t) && *(uint32_t *)data == OPS_UREC_STACK)
@@ -394,10 +398,10 @@ int collector_urecs_take(struct collector *c, collector_urec_fn fn, void *arg)
 	for (int pass = 0; pass < 2; pass++) {
 		for (struct urec_chunk *q = k; q && !err; q = q->next) {
 			for (size_t o = 0; o < q->len && !err;) {
-				uint32_t size = *(uint32_t *)(q->data + o);
+				size_t size = (size_t)*(uint64_t *)(q->data + o);
 
-				err = fn(q->data + o + sizeof(uint32_t), size, pass, arg);
-				o += (sizeof(uint32_t) + size + 7) & ~7ul;
+				err = fn(q->data + o + UQ_HDR, size, pass, arg);
+				o += (UQ_HDR + size + 7) & ~7ul;
 			}
 		}
 	}
