@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "kernel/collector.h"
@@ -45,6 +46,32 @@ void ops_snap_delta_blk(struct ops_thread *t, const struct ops_snap *a, const st
 	}
 	o->blk_ns[OPS_BLK_OTHER] += b->blk_other_ns - a->blk_other_ns;
 	o->blk_ns[OPS_BLK_NOSYS] += b->blk_nosys_ns - a->blk_nosys_ns;
+}
+
+void ops_hist_sync_slow(struct ops_thread *t, uint64_t kseq)
+{
+	struct ops_off_hist *h = t->hist;
+	uint64_t from;
+
+	if (!h) {
+		h = calloc(1, sizeof(*h));
+		if (!h)
+			return;
+		/* what happened before the first sync is the slot ring's to tell */
+		h->kseq = kseq > OPS_OFF_RING ? kseq - OPS_OFF_RING : 0;
+		t->hist = h;
+	}
+	from = h->kseq;
+	if (kseq > OPS_OFF_RING && kseq - OPS_OFF_RING > from) {
+		h->lost += kseq - OPS_OFF_RING - from;
+		from = kseq - OPS_OFF_RING;
+	}
+	for (uint64_t i = from; i < kseq; i++) {
+		memcpy(&h->off[h->seq & (OPS_HIST_RING - 1)],
+		       (const void *)&t->slot->off[i & (OPS_OFF_RING - 1)], sizeof(h->off[0]));
+		__atomic_store_n(&h->seq, h->seq + 1, __ATOMIC_RELEASE);
+	}
+	h->kseq = kseq;
 }
 
 static pthread_mutex_t kinds_lock = PTHREAD_MUTEX_INITIALIZER;

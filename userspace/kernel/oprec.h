@@ -29,8 +29,26 @@
 #include "opscope.h"
 #include "kernel/breakdown.h"
 
+/*
+ * A longer history of a thread's off-CPU intervals than the slot's ring holds, kept in
+ * userspace by the thread itself (ops_hist_sync after each piece of work it does for
+ * another thread), so that the thread an op waited for can still find that op's
+ * intervals when it records the op late: a pool worker moves on to other tasks before
+ * the caller takes the result. Written like the slot's ring (entry, then seq with
+ * release), read with the same checks (ex_ring_copy).
+ */
+#define OPS_HIST_RING 256
+struct ops_off_hist {
+	__u64 seq;     /* entries ever written; (seq - 1) % OPS_HIST_RING is the newest */
+	uint64_t kseq; /* the slot's off_seq this history has copied up to */
+	uint64_t lost; /* intervals the slot's ring no longer held at a sync */
+	struct ops_off_hist *next; /* for its owner to keep a list until readers are done */
+	struct ops_off off[OPS_HIST_RING];
+};
+
 struct ops_thread {
 	volatile struct ops_slot *slot; /* NULL when there is no kernel collector */
+	struct ops_off_hist *hist;      /* NULL unless ops_hist_sync was ever called */
 	uint32_t tid;
 	uint32_t gen;
 	/* slot blk_nr entry -> process-wide blocked-syscall index (sysnames.h), 0xff unknown */
@@ -138,6 +156,23 @@ static inline void ops_snap_delta(struct ops_thread *t, const struct ops_snap *a
 	o->migrations = b->migrations - a->migrations;
 	if (o->blocked_ns)
 		ops_snap_delta_blk(t, a, b, o);
+}
+
+/*
+ * Copy the slot's intervals that ended since the last call into t->hist (allocated at
+ * the first call; without memory the history stays off and readers use the slot's ring).
+ * Only the thread itself may call it, while it runs: its slot is stable then.
+ */
+void ops_hist_sync_slow(struct ops_thread *t, uint64_t kseq);
+static inline void ops_hist_sync(struct ops_thread *t)
+{
+	uint64_t k;
+
+	if (!t->slot)
+		return;
+	k = t->slot->off_seq;
+	if (!t->hist || k != t->hist->kseq)
+		ops_hist_sync_slow(t, k);
 }
 
 /* Operation kinds: small integers (1..OPS_MAX_KINDS-1) named once per process. */

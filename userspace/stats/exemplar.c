@@ -38,39 +38,78 @@ static void find_min(struct ex_kind *k)
 	k->top_min = m;
 }
 
+/*
+ * Copy from a ring of size `size` (a power of two) that another thread may be writing
+ * (entry, then *seqp with release) the entries that overlap [begin, end], newest last,
+ * at most OPS_OFF_RING of them (the newest ones). Returns how many.
+ */
+static uint32_t ring_copy(struct ops_off *out, const volatile __u64 *seqp,
+			  const volatile struct ops_off *ring, uint64_t size, uint64_t begin,
+			  uint64_t end)
+{
+	uint64_t seq1, seq2, first, lo, idx[OPS_OFF_RING];
+	uint32_t n = 0, k = 0;
+
+	seq1 = __atomic_load_n(seqp, __ATOMIC_ACQUIRE);
+	lo = seq1 > size ? seq1 - size : 0;
+	/* newest first (entries are written in the order their intervals end): stop at the
+	 * first one that ended before the window */
+	for (uint64_t i = seq1; i > lo && n < OPS_OFF_RING; i--) {
+		struct ops_off o;
+
+		memcpy(&o, (const void *)&ring[(i - 1) & (size - 1)], sizeof(o));
+		if (o.end < begin)
+			break;
+		if (o.start > end || o.end < o.start)
+			continue;
+		idx[n] = i - 1;
+		out[n++] = o;
+	}
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	seq2 = __atomic_load_n(seqp, __ATOMIC_ACQUIRE);
+	/* while entry seq2 is being written, entry seq2 - size is overwritten: keep only
+	 * entries no write can have touched during the copy (the oldest taken come last) */
+	first = seq2 + 1 > size ? seq2 + 1 - size : 0;
+	while (n && idx[n - 1] < first)
+		n--;
+	/* oldest first */
+	for (k = 0; k < n / 2; k++) {
+		struct ops_off t = out[k];
+
+		out[k] = out[n - 1 - k];
+		out[n - 1 - k] = t;
+	}
+	return n;
+}
+
 void ex_ring_copy(struct ex_op *op, const volatile struct ops_slot *sl, uint64_t begin,
 		  uint64_t end, uint64_t switches)
 {
-	struct ops_off tmp[OPS_OFF_RING];
-	uint64_t seq1, seq2, base, first;
-	uint32_t n = 0;
+	uint32_t n;
 
 	op->noff = 0;
 	op->lost = 0;
 	if (!sl)
 		return;
-	seq1 = __atomic_load_n(&sl->off_seq, __ATOMIC_ACQUIRE);
-	base = seq1 > OPS_OFF_RING ? seq1 - OPS_OFF_RING : 0;
-	for (uint64_t i = base; i < seq1; i++)
-		memcpy(&tmp[i - base], (const void *)&sl->off[i & (OPS_OFF_RING - 1)],
-		       sizeof(tmp[0]));
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	seq2 = __atomic_load_n(&sl->off_seq, __ATOMIC_ACQUIRE);
-	/* while interval seq2 is being written, entry seq2 - OPS_OFF_RING is overwritten:
-	 * keep only entries no write can have touched during the copy */
-	first = base;
-	if (seq2 + 1 > OPS_OFF_RING && seq2 + 1 - OPS_OFF_RING > first)
-		first = seq2 + 1 - OPS_OFF_RING;
-	for (uint64_t i = first; i < seq1; i++) {
-		const struct ops_off *o = &tmp[i - base];
-
-		if (o->end < begin || o->start > end || o->end < o->start)
-			continue;
-		op->off[n++] = *o;
-	}
+	n = ring_copy(op->off, &sl->off_seq, sl->off, OPS_OFF_RING, begin, end);
 	op->noff = n;
 	if (switches > n)
 		op->lost = (uint32_t)(switches - n);
+}
+
+void ex_thread_copy(struct ex_op *op, const struct ops_thread *ot, uint64_t begin,
+		    uint64_t end, uint64_t switches)
+{
+	const struct ops_off_hist *h = ot->hist;
+	uint32_t n;
+
+	if (!h) {
+		ex_ring_copy(op, ot->slot, begin, end, switches);
+		return;
+	}
+	n = ring_copy(op->off, &h->seq, h->off, OPS_HIST_RING, begin, end);
+	op->noff = n;
+	op->lost = switches > n ? (uint32_t)(switches - n) : 0;
 }
 
 static void fill(struct ex_op *op, uint32_t kind, const struct ops_thread *self,
@@ -85,7 +124,7 @@ static void fill(struct ex_op *op, uint32_t kind, const struct ops_thread *self,
 		op->x_tid = x->ot->tid;
 		op->x_begin = x->begin;
 		op->x_end = x->end;
-		ex_ring_copy(op, x->ot->slot, x->begin, x->end, bd->vcsw + bd->ivcsw);
+		ex_thread_copy(op, x->ot, x->begin, x->end, bd->vcsw + bd->ivcsw);
 	} else {
 		op->x_tid = self->tid;
 		op->x_begin = op->begin;

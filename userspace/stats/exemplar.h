@@ -96,6 +96,10 @@ const char *ex_set_thread_name(const struct ex_set *s, uint32_t tid); /* NULL un
  */
 void ex_ring_copy(struct ex_op *op, const volatile struct ops_slot *sl, uint64_t begin,
 		  uint64_t end, uint64_t switches);
+/* The same from the thread's userspace history when it keeps one (ops_hist_sync: a
+ * thread that runs work for others), else from its slot's ring. */
+void ex_thread_copy(struct ex_op *op, const struct ops_thread *ot, uint64_t begin,
+		    uint64_t end, uint64_t switches);
 
 /* A run's exemplars, per scenario, and the trace writer. */
 struct ex_trace;

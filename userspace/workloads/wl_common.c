@@ -260,6 +260,12 @@ int wl_run_init(struct wl_run *r, const struct wl_ctl *ctl, const char *const *k
 
 void wl_run_destroy(struct wl_run *r)
 {
+	while (r->hists) {
+		struct ops_off_hist *h = r->hists;
+
+		r->hists = h->next;
+		free(h);
+	}
 	ex_set_free(r->ex);
 	r->ex = NULL;
 	for (int k = 0; k < WL_MAX_KINDS; k++) {
@@ -424,6 +430,12 @@ void wl_thr_end(struct wl_thr *t)
 	if (t->last_end > r->t_last)
 		r->t_last = t->last_end;
 	win_merge(r, t);
+	if (t->ot.hist) {
+		/* other threads may still copy intervals from it (a late caller) */
+		t->ot.hist->next = r->hists;
+		r->hists = t->ot.hist;
+		t->ot.hist = NULL;
+	}
 	pthread_mutex_unlock(&r->lock);
 }
 

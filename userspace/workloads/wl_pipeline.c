@@ -317,6 +317,8 @@ static void stage_record(struct pworker *w, int k, struct packet *pkt, const str
 	struct ops_bd bd;
 	uint64_t exec;
 
+	/* the packet's own op is recorded later, by the last stage: keep these intervals */
+	ops_hist_sync(&w->t.ot);
 	ops_snap_delta(&w->t.ot, a, b, &bd);
 	if (w->t.ot.why) { /* --why: who ended the work's blocked intervals */
 		ops_snap_why(&w->t.ot, a, b, &bd, &wb);

@@ -189,6 +189,8 @@ static void *worker_main(void *arg)
 			why_busy_leave(&pt->busy, b.on_ns);
 		if (task->why)
 			ops_snap_why(&pt->t.ot, &a, &b, &task->bd, &task->why->w);
+		/* its intervals stay findable after this worker moves on to other tasks */
+		ops_hist_sync(&pt->t.ot);
 		task->ran = (struct ex_exec){ &pt->t.ot, a.ts, b.ts };
 		if (chan_send(p->done[task->caller], &task)) {
 			/* forced shutdown: nobody will take the result */

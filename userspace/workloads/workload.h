@@ -212,6 +212,9 @@ struct wl_run {
 	uint32_t kind[WL_MAX_KINDS];
 	struct op_agg *agg[WL_MAX_KINDS];
 	struct ex_set *ex;            /* the threads' exemplar candidates, under lock */
+	/* the threads' interval histories (ops_hist_sync), freed once no thread can read
+	 * them: at wl_run_destroy, after every thread was joined (under lock) */
+	struct ops_off_hist *hists;
 	enum wl_end end;              /* what ended the recorded phase */
 	/* throughput windows: origin (start gate), base width, merged counts (under lock) */
 	uint64_t t_go, win_ns;
