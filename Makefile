@@ -123,13 +123,15 @@ $(LIBOPS_SO): $(LIBOPS_OBJS)
 $(OUT)/lib/libopscope.so: $(LIBOPS_SO)
 	$(Q)ln -sf $(notdir $<) $@
 
-# make install PREFIX=/usr/local: the opscope binary, the header, both libraries and the
-# pkg-config file (so: cc prog.c $$(pkg-config --cflags --libs opscope))
+# make install PREFIX=/usr/local: the opscope binary, the headers (ops.h for programs,
+# plugin.h for plugins), both libraries and the pkg-config file (so: cc prog.c
+# $$(pkg-config --cflags --libs opscope); a plugin needs --cflags only)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/opscope \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(OUT)/opscope $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 userspace/lib/include/opscope/ops.h $(DESTDIR)$(PREFIX)/include/opscope/
+	install -m 644 userspace/lib/include/opscope/ops.h userspace/lib/include/opscope/plugin.h \
+		$(DESTDIR)$(PREFIX)/include/opscope/
 	install -m 644 $(LIBOPS_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIBOPS_SO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf $(notdir $(LIBOPS_SO)) $(DESTDIR)$(PREFIX)/lib/libopscope.so

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * compare on synthetic report files written here: verdicts, thresholds, exit codes,
- * explanations, environment mismatch, bad input, and the CI writers' output.
+ * explanations, environment and implementation mismatch, bad input, and the CI writers'
+ * output.
  */
 #include <check.h>
 #include <errno.h>
@@ -31,6 +32,7 @@ struct synth {
 	double rss[8];         /* rss_peak_bytes per rep */
 	double band_lat, band_blocked, band_runq, band_on, ivcsw; /* p99-p999 band means */
 	double futex;          /* blocked in futex, of band_blocked */
+	const char *impl;      /* the scenario's "impl" object as JSON, NULL: none */
 };
 
 static void base_synth(struct synth *s)
@@ -110,8 +112,9 @@ static void write_report(const char *path, const struct synth *s)
 		"\"2026-11-24T02:10:00Z\",\n\"environment\": {\"hostname\": \"h\", "
 		"\"kernel_release\": \"6.18.0\", \"cpu_model\": \"Test CPU\", \"online_cpus\": 2, "
 		"\"governor\": \"%s\"},\n\"scenarios\": [{\"id\": \"%s\", \"workload\": \"pool\", "
-		"\"status\": \"%s\", \"error\": %s, \"reps\": %d,\n\"metrics\": [\n",
-		s->version, s->governor, s->scenario, s->status ? s->status : "ok",
+		"%s%s%s\"status\": \"%s\", \"error\": %s, \"reps\": %d,\n\"metrics\": [\n",
+		s->version, s->governor, s->scenario, s->impl ? "\"impl\": " : "",
+		s->impl ? s->impl : "", s->impl ? ", " : "", s->status ? s->status : "ok",
 		s->status ? "\"repetition 3: timed out after 10 s\"" : "null", s->n);
 	metric(f, "throughput", "throughput", NULL, "ops/s", "throughput", "higher", s->thr,
 	       s->n, true);
@@ -451,6 +454,50 @@ START_TEST(env_mismatch)
 	ck_assert_str_eq(res.env_mismatch, "governor: performance -> powersave\n");
 	ck_assert_int_eq(cmp_exit_status(&res, &o), 2);
 	o.allow_env_mismatch = true;
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 0);
+	cmp_result_free(&res);
+}
+END_TEST
+
+/* A plugin's pool against the built-in one: refused unless allowed; another build of the
+ * same plugin pool: noted. A report from before plugins ran the built-in pool. */
+START_TEST(impl_mismatch)
+{
+	static const char mine1[] = "{\"name\": \"mypool\", \"plugin\": \"/p/libmy.so\", "
+				    "\"build_id\": \"aaaaaaaaaaaaaaaa\", \"hash\": \"fnv1a64:1\"}";
+	static const char mine2[] = "{\"name\": \"mypool\", \"plugin\": \"/p/libmy.so\", "
+				    "\"build_id\": \"bbbbbbbbbbbbbbbb\", \"hash\": \"fnv1a64:2\"}";
+	struct synth a, b;
+	struct cmp_opts o;
+	struct cmp_result res;
+
+	base_synth(&a);
+	b = a;
+	b.impl = "{\"name\": \"builtin\", \"plugin\": null, \"build_id\": null, "
+		 "\"hash\": null}";
+	cmp_opts_init(&o);
+	run_cmp(&a, &b, &o, &res);
+	ck_assert(!res.impl_differs);
+	ck_assert_str_eq(res.impl_mismatch, "");
+	cmp_result_free(&res);
+
+	b.impl = mine1;
+	run_cmp(&a, &b, &o, &res);
+	ck_assert(res.impl_differs);
+	ck_assert_str_eq(res.impl_mismatch,
+			 "pool-workers/workers=4: impl builtin -> mypool (/p/libmy.so)\n");
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 2);
+	o.allow_impl_mismatch = true;
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 0);
+	cmp_result_free(&res);
+
+	a.impl = mine1;
+	b.impl = mine2;
+	o.allow_impl_mismatch = false;
+	run_cmp(&a, &b, &o, &res);
+	ck_assert(!res.impl_differs);
+	ck_assert_str_eq(res.impl_mismatch, "pool-workers/workers=4: mypool from another build "
+			 "(aaaaaaaaaaaa -> bbbbbbbbbbbb)\n");
 	ck_assert_int_eq(cmp_exit_status(&res, &o), 0);
 	cmp_result_free(&res);
 }
@@ -1056,6 +1103,7 @@ static Suite *compare_suite(void)
 	tcase_add_test(tc, throughput_drop_and_improvement);
 	tcase_add_test(tc, few_reps_low_confidence);
 	tcase_add_test(tc, env_mismatch);
+	tcase_add_test(tc, impl_mismatch);
 	tcase_add_test(tc, missing_scenario);
 	tcase_add_test(tc, command_exit_codes);
 	tcase_add_loop_test(tc, bad_input, 0, (int)(sizeof(bad_reports) / sizeof(bad_reports[0])));

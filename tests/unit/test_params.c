@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "workloads/params.h"
+#include "workloads/plugins.h"
 
 static const char *const modes[] = { "spsc", "mpsc", "spmc", "mpmc", NULL };
 
@@ -215,6 +216,27 @@ START_TEST(test_format_value)
 }
 END_TEST
 
+/* An enum of plugins' names: none yet, and how to add one. */
+START_TEST(test_enum_hint)
+{
+	const struct wl_param_def d = { "fn", WL_P_ENUM, 0, 0, 0, 0, NULL, "f",
+					plugins_bench_names };
+	char err[512];
+	int64_t iv;
+	double fv;
+
+	ck_assert_ptr_null(plugins_bench_names[0]);
+	ck_assert_int_eq(param_parse_value(&d, "f1", &iv, &fv, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "fn: 'f1' is not a valid value; use one of (none), or name the "
+			 "plugin that registers it with --plugin FILE (in a suite, a 'plugin FILE' "
+			 "line above this one)");
+	/* other enums: no hint */
+	ck_assert_int_eq(param_parse_value(&fake_params[4], "x", &iv, &fv, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_str_eq(err, "mode: 'x' is not a valid value; use one of spsc, mpsc, spmc, mpmc");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("params");
@@ -228,6 +250,7 @@ int main(void)
 	tcase_add_test(tc, test_format_roundtrip);
 	tcase_add_test(tc, test_ranges_and_messages);
 	tcase_add_test(tc, test_format_value);
+	tcase_add_test(tc, test_enum_hint);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -21,12 +21,15 @@ static void compare_usage(FILE *f)
 		"errors 10%%\n"
 		"  --alpha P             significance level (default %.2g)\n"
 		"  --allow-env-mismatch  compare across kernel/CPU/governor changes anyway\n"
+		"  --allow-impl-mismatch compare scenarios that ran another implementation\n"
+		"                        (run --plugin: impl=, fn=) than the baseline's anyway\n"
 		"  --all                 list unchanged metrics too\n"
 		"  --md FILE             markdown summary (for a CI comment)\n"
 		"  --json FILE           machine-readable result\n"
 		"  --junit FILE          JUnit XML, one test case per scenario and metric\n"
 		"exit status: 0 no regression, 1 significant regression beyond threshold or a\n"
-		"failed scenario, 2 bad input or environment mismatch\n", CMP_DEFAULT_ALPHA);
+		"failed scenario, 2 bad input, environment or implementation mismatch\n",
+		CMP_DEFAULT_ALPHA);
 }
 
 int cmd_compare(int argc, char **argv)
@@ -35,6 +38,7 @@ int cmd_compare(int argc, char **argv)
 		{ "threshold", required_argument, NULL, 't' },
 		{ "alpha", required_argument, NULL, 'a' },
 		{ "allow-env-mismatch", no_argument, NULL, 'E' },
+		{ "allow-impl-mismatch", no_argument, NULL, 'I' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "md", required_argument, NULL, 'm' },
 		{ "json", required_argument, NULL, 'j' },
@@ -70,6 +74,9 @@ int cmd_compare(int argc, char **argv)
 		}
 		case 'E':
 			o.allow_env_mismatch = true;
+			break;
+		case 'I':
+			o.allow_impl_mismatch = true;
 			break;
 		case 'A':
 			all = true;
@@ -112,6 +119,9 @@ int cmd_compare(int argc, char **argv)
 	if (res.env_differs && !o.allow_env_mismatch)
 		cmd_warn("compare", "the environments differ (see the top of the output); rerun on "
 			 "the baseline's machine setup or pass --allow-env-mismatch");
+	if (res.impl_differs && !o.allow_impl_mismatch)
+		cmd_warn("compare", "scenarios ran other implementations than the baseline's (see "
+			 "the top of the output); pass --allow-impl-mismatch to compare them");
 	printf("exit status %d\n", status);
 	/* EPIPE: the reader went away, which is not compare's failure; anything else is */
 	if ((fflush(stdout) || ferror(stdout)) && errno != EPIPE)

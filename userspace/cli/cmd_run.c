@@ -29,6 +29,7 @@
 #include "stats/exemplar.h"
 #include "kernel/oprec.h"
 #include "workloads/params.h"
+#include "workloads/plugins.h"
 #include "stacks/profile.h"
 #include "stats/waitfor.h"
 #include "report/outdir.h"
@@ -75,6 +76,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: opscope run [--suite FILE | --workload W [--param NAME=VALUE ...]] [--out DIR]\n"
+"                   [--plugin FILE ...]\n"
 "                   [--reps N] [--warmup D] [--duration D] [--timeout D] [--max-ops N]\n"
 "                   [--no-kernel | --stacks [--freq HZ] [--min-block D]] [--why]\n"
 "                   [--target NAME=VALUE ...] [--quick] [--verbose]\n"
@@ -88,6 +90,8 @@ static void usage(FILE *f)
 "  -s, --suite FILE        scenarios from a suite file (docs/SUITES.md)\n"
 "  -w, --workload W        one workload; -p NAME=V1,V2,... sweeps a parameter\n"
 "  -p, --param NAME=VALUE  a workload parameter (repeatable)\n"
+"      --plugin FILE       load your own pool, channel or functions from a shared object\n"
+"                          (repeatable; -p impl=NAME, -w bench -p fn=NAME; docs/PLUGINS.md)\n"
 "  -o, --out DIR           output directory (replaced if it holds an earlier report)\n"
 "  -r, --reps N            repetitions per scenario (overrides the suite)\n"
 "      --warmup D          unrecorded warm-up per repetition, e.g. 100ms\n"
@@ -138,6 +142,11 @@ static void usage(FILE *f)
 			param_describe_range(d, range, sizeof(range));
 			fprintf(f, "    %-14s %s [%s] (%s)\n", d->name, d->help ? d->help : "",
 				d->def ? d->def : "-", range);
+			/* what each loaded plugin's implementation says of itself */
+			for (int v = 0; d->type == WL_P_ENUM && d->enum_vals[v]; v++)
+				if (plugins_help(d->enum_vals, v))
+					fprintf(f, "      %s=%s: %s\n", d->name, d->enum_vals[v],
+						plugins_help(d->enum_vals, v));
 		}
 	}
 }
@@ -193,10 +202,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "target", required_argument, NULL, 't' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "plugin", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	char err[512];
+	char err[1024];
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -248,6 +258,12 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			    o->min_block_ns < 0)
 				return cmd_fail("run", "--min-block: '%s' is not a duration; use "
 						"for example 1ms", optarg);
+			break;
+		case 'L':
+			/* loaded at once: --help after it lists its names, and a bad plugin
+			 * stops the run before anything else */
+			if (plugins_load(optarg, err, sizeof(err)))
+				return cmd_fail("run", "%s", err);
 			break;
 		case 'q': o->quick = true; break;
 		case 'v': o->verbose = true; break;

@@ -53,6 +53,18 @@ void cmp_print_text(FILE *f, const struct cmp_result *res, bool all)
 			s += n + (nl ? 1 : 0);
 		}
 	}
+	if (res->impl_mismatch[0]) {
+		fprintf(f, "%s\n", res->impl_differs ? "IMPLEMENTATION MISMATCH: scenarios ran "
+			"another pool, channel or function than the baseline's" :
+			"implementations: the same, from other builds");
+		for (const char *s = res->impl_mismatch; *s;) {
+			const char *nl = strchr(s, '\n');
+			int n = nl ? (int)(nl - s) : (int)strlen(s);
+
+			fprintf(f, "  %.*s\n", n, s);
+			s += n + (nl ? 1 : 0);
+		}
+	}
 	print_wrapped(f, "", "significance: ", signif_method());
 	fprintf(f, "alpha %.3g; regression = beyond threshold in the worse direction AND "
 		"significant\n\n", res->alpha);

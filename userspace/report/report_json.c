@@ -9,6 +9,7 @@
 #include "report/report.h"
 #include "util/json.h"
 #include "workloads/params.h"
+#include "workloads/plugins.h"
 
 
 static const char *kind_str(enum metric_kind k)
@@ -332,6 +333,26 @@ static void json_rep(struct json_writer *jw, const struct report *r,
 	jsonw_end_object(jw);
 }
 
+/* Whose implementation the scenario ran (pool and channel impl, bench fn), and from
+ * which plugin build; null for workloads without one. */
+static void json_impl(struct json_writer *jw, const struct scen_result *s)
+{
+	const struct plugins_file *f;
+	const char *name;
+
+	jsonw_name(jw, "impl");
+	if (!plugins_scenario_impl(&s->sc.cfg, &name, &f)) {
+		jsonw_null(jw);
+		return;
+	}
+	jsonw_start_object(jw);
+	jsonw_string_field(jw, "name", name);
+	jsonw_string_field(jw, "plugin", f ? f->path : NULL);
+	jsonw_string_field(jw, "build_id", f && f->build_id[0] ? f->build_id : NULL);
+	jsonw_string_field(jw, "hash", f ? f->hash : NULL);
+	jsonw_end_object(jw);
+}
+
 static void json_scenario(struct json_writer *jw, const struct report *r, int idx)
 {
 	const struct scen_result *s = &r->scen[idx];
@@ -374,6 +395,7 @@ static void json_scenario(struct json_writer *jw, const struct report *r, int id
 		jsonw_string_field(jw, wl->params[i].name, buf);
 	}
 	jsonw_end_object(jw);
+	json_impl(jw, s);
 	jsonw_int_field(jw, "reps", s->sc.set.reps);
 	jsonw_int_field(jw, "warmup_ns", s->sc.set.warmup_ns);
 	jsonw_int_field(jw, "duration_ns", s->sc.set.duration_ns);

@@ -10,6 +10,7 @@
 #include "report/report.h"
 #include "stats/waitfor.h"
 #include "util/fmt.h"
+#include "workloads/plugins.h"
 
 /* Columns of a line: UTF-8 continuation bytes take none. */
 static size_t columns(const char *s, size_t *cut_at, size_t width)
@@ -202,7 +203,7 @@ static void text_user_stacks(const struct report *r, FILE *f)
 static void text_header(const struct report *r, FILE *f)
 {
 	const struct envinfo *e = &r->env;
-	char w[32], d[48], mem[32], n[16];
+	char w[32], d[48], mem[32], n[16], line[4400];
 
 	fmt_ns((double)r->settings.warmup_ns, w, sizeof(w));
 	fmt_ns((double)r->settings.duration_ns, d, sizeof(d));
@@ -220,6 +221,8 @@ static void text_header(const struct report *r, FILE *f)
 	out_line(f, "host %s, kernel %s, %d CPU%s (%s), governor %s, %s RAM", e->hostname,
 		 e->kernel_release, e->online_cpus, e->online_cpus == 1 ? "" : "s", e->cpu_model,
 		 e->governor, mem);
+	for (int i = 0; plugins_describe(i, line, sizeof(line)) == 0; i++)
+		out_wrapped(f, line, 4);
 	if (!r->kernel || !r->have_collector)
 		return;
 	out_line(f, "collector: %" PRIu64 " thread slots, %" PRIu64 " late threads "

@@ -125,6 +125,12 @@ void ci_markdown(FILE *f, const struct cmp_result *res)
 		ci_md_escape(f, res->env_mismatch);
 		fputs("\n\n", f);
 	}
+	if (res->impl_mismatch[0]) {
+		fputs(res->impl_differs ? "> **Implementation mismatch**: " :
+		      "> Implementations from other builds: ", f);
+		ci_md_escape(f, res->impl_mismatch);
+		fputs("\n\n", f);
+	}
 	for (int i = 0; i < res->nrows; i++)
 		n += headline(&res->rows[i]);
 	nhead = n;
@@ -304,6 +310,9 @@ void ci_json(FILE *f, const struct cmp_result *res)
 	fprintf(f, ",\n  \"environment_mismatch\": %s,\n  \"environment_diff\": ",
 		res->env_differs ? "true" : "false");
 	json_write_escaped(f, res->env_mismatch);
+	fprintf(f, ",\n  \"implementation_mismatch\": %s,\n  \"implementation_diff\": ",
+		res->impl_differs ? "true" : "false");
+	json_write_escaped(f, res->impl_mismatch);
 	fprintf(f, ",\n  \"summary\": { \"regressions\": %d, \"improvements\": %d, "
 		"\"not_significant\": %d, \"failed\": %d, \"missing\": %d },\n  \"rows\": [",
 		res->regressions, res->improvements, res->noise, res->failed, res->missing);

@@ -436,6 +436,54 @@ static void env_check(const struct json_value *be, const struct json_value *ce,
 	}
 }
 
+/* The implementation a scenario of a report ran: scenarios.impl.name; a pool or channel
+ * of a report from before plugins ran the built-in one. NULL: the workload has none. */
+static const char *impl_name(const struct json_value *sc)
+{
+	const struct json_value *im = json_get(sc, "impl");
+	const char *wl = json_get_str(sc, "workload", "");
+
+	if (im && json_is(im, JSON_OBJECT))
+		return json_get_str(im, "name", "?");
+	return !strcmp(wl, "pool") || !strcmp(wl, "channel") ? "builtin" : NULL;
+}
+
+/* The build of a plugin implementation: its build id, else the hash of its file. */
+static const char *impl_build(const struct json_value *sc)
+{
+	const struct json_value *im = json_get(sc, "impl");
+	const char *id = json_get_str(im, "build_id", NULL);
+
+	return id ? id : json_get_str(im, "hash", NULL);
+}
+
+/* Another implementation in the current run refuses the comparison (unless allowed);
+ * another build of the same one is what a nightly job compares, and only noted. */
+static void impl_check(const struct json_value *bs, const struct json_value *cs,
+		       struct cmp_result *res)
+{
+	const char *b = impl_name(bs), *c = impl_name(cs), *bb = impl_build(bs);
+	const char *cb = impl_build(cs), *plugin = json_get_str(json_get(cs, "impl"), "plugin", "");
+	size_t off = strlen(res->impl_mismatch), room = sizeof(res->impl_mismatch) - off;
+	int n;
+
+	if (!b && !c)
+		return;
+	if (b && c && !strcmp(b, c)) {
+		if (!bb || !cb || !strcmp(bb, cb))
+			return;
+		n = snprintf(res->impl_mismatch + off, room, "%s: %s from another build (%.12s -> "
+			     "%.12s)\n", json_get_str(cs, "id", "?"), c, bb, cb);
+	} else {
+		res->impl_differs = true;
+		n = snprintf(res->impl_mismatch + off, room, "%s: impl %s -> %s%s%s%s\n",
+			     json_get_str(cs, "id", "?"), b ? b : "none", c ? c : "none",
+			     *plugin ? " (" : "", plugin, *plugin ? ")" : "");
+	}
+	if (n < 0 || (size_t)n >= room) /* full: end with an ellipsis line */
+		snprintf(res->impl_mismatch + sizeof(res->impl_mismatch) - 5, 5, "...\n");
+}
+
 /* One metric of a scenario both reports hold; bm or cm is NULL when only one side has it. */
 static int compare_metric(const struct cmp_report *base, const struct cmp_report *cur,
 			  const struct json_value *bs, const struct json_value *cs,
@@ -633,6 +681,8 @@ int cmp_run(const struct cmp_report *base, const struct cmp_report *cur,
 		const struct json_value *cs = json_at(csc, i);
 		const struct json_value *bs = json_find_by(bsc, "id", json_get_str(cs, "id", ""));
 
+		if (bs)
+			impl_check(bs, cs, res);
 		rc = compare_scenario(base, cur, bs, cs, o, res);
 		if (rc)
 			goto fail;
@@ -665,7 +715,8 @@ void cmp_result_free(struct cmp_result *res)
 
 int cmp_exit_status(const struct cmp_result *res, const struct cmp_opts *o)
 {
-	if (res->env_differs && !o->allow_env_mismatch)
+	if ((res->env_differs && !o->allow_env_mismatch) ||
+	    (res->impl_differs && !o->allow_impl_mismatch))
 		return 2;
 	return res->regressions || res->failed ? 1 : 0;
 }

@@ -58,6 +58,7 @@ struct cmp_opts {
 	int nrules;
 	double alpha;              /* significance level, default CMP_DEFAULT_ALPHA */
 	bool allow_env_mismatch;
+	bool allow_impl_mismatch; /* scenarios that ran other implementations (plugins) */
 };
 
 /* 0.01, not 0.05: a report has a dozen gated metrics per scenario, and a nightly alarm
@@ -116,6 +117,11 @@ struct cmp_result {
 	char base_path[4096], cur_path[4096];
 	char env_mismatch[1024]; /* "" or lines "key: base -> current" */
 	bool env_differs;
+	/* "" or lines "scenario: impl base -> current (plugin)": scenarios whose pool,
+	 * channel or bench function is another implementation (impl_differs), or the same
+	 * plugin implementation from another build (a note only) */
+	char impl_mismatch[1024];
+	bool impl_differs;
 	struct cmp_row *rows;
 	int nrows, cap;
 	int regressions, improvements, noise, failed, missing;
@@ -128,7 +134,7 @@ int cmp_run(const struct cmp_report *base, const struct cmp_report *cur,
 void cmp_result_free(struct cmp_result *res);
 
 /* The exit status for a result: 0 nothing regressed, 1 regression or failed scenario,
- * 2 environment mismatch without allow. */
+ * 2 environment or implementation mismatch without allow. */
 int cmp_exit_status(const struct cmp_result *res, const struct cmp_opts *o);
 
 /* A row worth showing by default: neither within threshold nor ungated. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include "workloads/params.h"
+#include "workloads/plugins.h"
 
 /*
  * Split s into a number and a unit suffix. The number is an optional sign, digits and an
@@ -217,6 +218,8 @@ void param_describe_range(const struct wl_param_def *d, char *buf, size_t len)
 		return;
 	case WL_P_ENUM:
 		off = (size_t)snprintf(buf, len, "one of");
+		if (!d->enum_vals || !d->enum_vals[0])
+			snprintf(buf + off, len - off, " (none)");
 		for (int i = 0; d->enum_vals && d->enum_vals[i] && off < len; i++)
 			off += (size_t)snprintf(buf + off, len - off, "%s %s", i ? "," : "",
 						d->enum_vals[i]);
@@ -232,6 +235,7 @@ void param_describe_range(const struct wl_param_def *d, char *buf, size_t len)
 int param_parse_value(const struct wl_param_def *d, const char *text, int64_t *iv, double *fv,
 		      char *err, size_t errlen)
 {
+	const char *hint;
 	char range[256];
 	int64_t v = 0;
 	double f = 0;
@@ -247,8 +251,9 @@ int param_parse_value(const struct wl_param_def *d, const char *text, int64_t *i
 				return 0;
 			}
 		}
-		snprintf(err, errlen, "%s: '%s' is not a valid value; use %s", d->name, text,
-			 range);
+		hint = plugins_enum_hint(d->enum_vals);
+		snprintf(err, errlen, "%s: '%s' is not a valid value; use %s%s%s", d->name, text,
+			 range, hint ? ", or " : "", hint ? hint : "");
 		return -EINVAL;
 	case WL_P_FLOAT:
 		rc = param_parse_float(text, &f);

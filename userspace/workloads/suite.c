@@ -9,6 +9,7 @@
 #include <string.h>
 #include "util/files.h"
 #include "workloads/params.h"
+#include "workloads/plugins.h"
 #include "workloads/suite.h"
 
 #define DEF_REPS 3
@@ -433,6 +434,28 @@ int suite_group_set(struct suite *s, struct suite_group *g, const char *key, con
 	return kv_append(&g->params, &g->nparams, key, value, line);
 }
 
+/* "plugin FILE": loaded now, so that the scenarios below may name what it registers;
+ * FILE is relative to the suite file's folder. */
+static int suite_plugin(struct suite *s, char *file, int line, char *err, size_t errlen)
+{
+	const char *slash = s->file ? strrchr(s->file, '/') : NULL;
+	char path[4096], e[1024];
+
+	if (*file == '=') /* plugin = FILE reads as well */
+		file = trim(file + 1);
+	if (!*file)
+		return fail(s, line, err, errlen, "plugin needs a file; write 'plugin libmine.so' "
+			    "(relative to the suite file)");
+	if (file[0] == '/' || !slash)
+		snprintf(path, sizeof(path), "%s", file);
+	else if ((size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - s->file), s->file,
+				  file) >= sizeof(path))
+		return fail(s, line, err, errlen, "plugin path is too long");
+	if (plugins_load(path, e, sizeof(e)))
+		return fail(s, line, err, errlen, "%s", e);
+	return 0;
+}
+
 enum section { SEC_NONE, SEC_RUN, SEC_TARGETS, SEC_SCENARIO };
 
 static int end_group(struct suite *s, struct suite_group *g, char *err, size_t errlen)
@@ -498,6 +521,12 @@ int suite_parse(struct suite *s, const char *text, char *err, size_t errlen)
 			continue;
 		}
 
+		if (!strncmp(p, "plugin", 6) && (!p[6] || isspace((unsigned char)p[6]))) {
+			rc = suite_plugin(s, trim(p + 7), line, err, errlen);
+			if (rc)
+				break;
+			continue;
+		}
 		eq = strchr(p, '=');
 		if (!eq) {
 			rc = fail(s, line, err, errlen, "expected 'name = value', got '%s'", p);

@@ -4,7 +4,7 @@
 #include "workloads/workload.h"
 
 const struct workload *const wl_all[] = { &wl_pool, &wl_channel, &wl_stream, &wl_pipeline,
-						  NULL };
+					    &wl_bench, NULL };
 
 const struct workload *wl_find(const char *name)
 {

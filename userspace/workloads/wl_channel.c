@@ -6,6 +6,9 @@
  * answer on their own reply channel while C pongers answer ("chan.pingpong", one round
  * trip). Every message carries its producer and a per-producer sequence number, and
  * the consumers check that nothing was lost, duplicated or reordered.
+ *
+ * With impl=NAME the channels are a user's, from a plugin (docs/PLUGINS.md): the same
+ * threads, ops and checks, through the plugin's functions instead of chan.h's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,11 +16,13 @@
 #include <string.h>
 #include <time.h>
 #include "workloads/chan.h"
+#include "workloads/plugins.h"
 #include "stats/opagg.h"
 #include "kernel/oprec.h"
 #include "workloads/workload.h"
 
-enum { P_MODE, P_PRODUCERS, P_CONSUMERS, P_CAPACITY, P_ELEM_SIZE, P_SPIN, P_PATTERN, P_GAP };
+enum { P_MODE, P_PRODUCERS, P_CONSUMERS, P_CAPACITY, P_ELEM_SIZE, P_SPIN, P_PATTERN, P_GAP,
+       P_IMPL };
 enum { M_SPSC, M_MPSC, M_SPMC, M_MPMC };
 enum { PAT_STREAM, PAT_PINGPONG };
 
@@ -46,6 +51,9 @@ static const struct wl_param_def channel_params[] = {
 	[P_GAP] = { "gap", WL_P_DURATION, 0, 1000000000, 0, 0, "0",
 		    "stream: each producer sleeps this long between sends (a slow source)",
 		    NULL },
+	[P_IMPL] = { "impl", WL_P_ENUM, 0, 0, 0, 0, "builtin",
+		     "whose channel: builtin (opscope's), or one a plugin registers (--plugin "
+		     "FILE; docs/PLUGINS.md)", plugins_chan_names },
 	{ 0 },
 };
 
@@ -71,14 +79,65 @@ struct cthread {
 
 struct chwl {
 	struct wl_run run;
-	struct chan *ch;       /* stream: the channel; pingpong: requests */
-	struct chan **reply;   /* pingpong: one per pinger */
+	const struct opscope_chan_impl *impl; /* a plugin's channel, or NULL: chan.h */
+	void *ch;              /* stream: the channel; pingpong: requests */
+	void **reply;          /* pingpong: one per pinger */
 	unsigned np, nc;
 	uint32_t elem;
 	int pattern;
 	uint64_t gap_ns;
+	uint32_t cap;
+	atomic_bool closed;    /* the runner closed the channels: failures are expected */
 	struct cthread *prod, *cons;
 };
+
+/* The channel operations: chan.h's, or the plugin's (a predictable branch). */
+static inline int ch_send(const struct chwl *w, void *c, const void *e)
+{
+	return w->impl ? w->impl->send(c, e) : chan_send(c, e);
+}
+
+static inline int ch_recv(const struct chwl *w, void *c, void *e)
+{
+	return w->impl ? w->impl->recv(c, e) : chan_recv(c, e);
+}
+
+/* A plugin's send or receive failed: fine once the runner closed the channels, a broken
+ * channel before (the built-in one fails only when closed). */
+static void ch_failed(struct chwl *w, const char *what, int err)
+{
+	if (w->impl && !atomic_load(&w->closed))
+		wl_fail(&w->run, -EPROTO, "channel %s (plugin): %s returned %d on an open channel",
+			w->impl->name, what, err);
+}
+
+static void ch_close(struct chwl *w, void *c)
+{
+	atomic_store(&w->closed, true);
+	if (w->impl)
+		w->impl->close(c);
+	else
+		chan_close(c);
+}
+
+static void *ch_new(const struct chwl *w, uint32_t cap, unsigned flags, uint32_t spin)
+{
+	if (!w->impl)
+		return chan_new(cap, w->elem, flags, spin);
+	errno = 0;
+	return w->impl->create(cap, w->elem, (flags & CHAN_SP ? OPSCOPE_CHAN_SP : 0) |
+				   (flags & CHAN_SC ? OPSCOPE_CHAN_SC : 0));
+}
+
+static void ch_free(const struct chwl *w, void *c)
+{
+	if (!c)
+		return;
+	if (w->impl)
+		w->impl->destroy(c);
+	else
+		chan_free(c);
+}
 
 static void *producer_main(void *arg)
 {
@@ -104,14 +163,17 @@ static void *producer_main(void *arg)
 		if (rec) {
 			ops_set_kind(&ct->t.ot, w->run.kind[0]);
 			ops_snap_take(&ct->t.ot, &a);
-			err = chan_send(w->ch, buf);
+			err = ch_send(w, w->ch, buf);
 			ops_snap_take(&ct->t.ot, &b);
-			if (err)
+			if (err) {
+				ch_failed(w, "send", err);
 				break;
+			}
 			ops_snap_delta(&ct->t.ot, &a, &b, &bd);
 			wl_record_snaps(&ct->t, 0, &bd, &a, &b);
 			wl_tick(&ct->t, b.ts);
-		} else if (chan_send(w->ch, buf)) {
+		} else if ((err = ch_send(w, w->ch, buf))) {
+			ch_failed(w, "send", err);
 			break; /* closed: forced shutdown */
 		} else {
 			wl_tick(&ct->t, ops_now_ns());
@@ -172,17 +234,19 @@ static void *consumer_main(void *arg)
 		if (rec) {
 			ops_set_kind(&ct->t.ot, w->run.kind[1]);
 			ops_snap_take(&ct->t.ot, &a);
-			err = chan_recv(w->ch, buf);
+			err = ch_recv(w, w->ch, buf);
 			ops_snap_take(&ct->t.ot, &b);
 			if (!err) {
 				ops_snap_delta(&ct->t.ot, &a, &b, &bd);
 				wl_record_snaps(&ct->t, 1, &bd, &a, &b);
 			}
 		} else {
-			err = chan_recv(w->ch, buf);
+			err = ch_recv(w, w->ch, buf);
 		}
-		if (err)
+		if (err) {
+			ch_failed(w, "recv", err);
 			break; /* closed and drained */
+		}
 		ct->received++;
 		memcpy(&h, buf, sizeof(h));
 		check_msg(w, ct, &h);
@@ -197,11 +261,12 @@ static void *pinger_main(void *arg)
 {
 	struct cthread *ct = arg;
 	struct chwl *w = ct->w;
-	struct chan *reply = w->reply[ct->idx];
+	void *reply = w->reply[ct->idx];
 	struct ops_snap a, b;
 	struct ops_bd bd;
 	unsigned char *buf = calloc(1, w->elem), *rbuf = malloc(w->elem);
 	struct msg_hdr h = { .prod = ct->idx, .magic = MSG_MAGIC }, r;
+	int err;
 
 	if (wl_thr_begin(&ct->t, &w->run) || !buf || !rbuf) {
 		if (!buf || !rbuf)
@@ -216,11 +281,15 @@ static void *pinger_main(void *arg)
 		memcpy(buf, &h, sizeof(h));
 		ops_set_kind(&ct->t.ot, w->run.kind[0]);
 		ops_snap_take(&ct->t.ot, &a);
-		if (chan_send(w->ch, buf))
+		if ((err = ch_send(w, w->ch, buf))) {
+			ch_failed(w, "send", err);
 			break;
+		}
 		ct->sent++;
-		if (chan_recv(reply, rbuf))
+		if ((err = ch_recv(w, reply, rbuf))) {
+			ch_failed(w, "recv", err);
 			break;
+		}
 		ops_snap_take(&ct->t.ot, &b);
 		wl_tick(&ct->t, b.ts);
 		ct->received++;
@@ -249,13 +318,14 @@ static void *ponger_main(void *arg)
 	struct chwl *w = ct->w;
 	unsigned char *buf = malloc(w->elem);
 	struct msg_hdr h;
+	int err;
 
 	if (wl_thr_begin(&ct->t, &w->run) || !buf) {
 		if (!buf)
 			wl_fail(&w->run, -ENOMEM, "out of memory for a ponger's buffer");
 		goto out;
 	}
-	while (chan_recv(w->ch, buf) == 0) {
+	while (!(err = ch_recv(w, w->ch, buf))) {
 		memcpy(&h, buf, sizeof(h));
 		ct->received++;
 		if (h.magic != MSG_MAGIC || h.prod >= w->np) {
@@ -263,10 +333,14 @@ static void *ponger_main(void *arg)
 				"(pinger %u, magic %#x)", h.prod, h.magic);
 			break;
 		}
-		if (chan_send(w->reply[h.prod], buf))
+		if ((err = ch_send(w, w->reply[h.prod], buf))) {
+			ch_failed(w, "send", err);
 			break;
+		}
 		ct->sent++;
 	}
+	if (err)
+		ch_failed(w, "recv", err);
 out:
 	wl_thr_end(&ct->t);
 	free(buf);
@@ -277,6 +351,8 @@ static double channel_occupancy(void *arg)
 {
 	struct chwl *w = arg;
 
+	if (w->impl)
+		return w->impl->len ? (double)w->impl->len(w->ch) / (double)w->cap : 0;
 	return (double)chan_len(w->ch) / (double)chan_capacity(w->ch);
 }
 
@@ -284,9 +360,9 @@ static void channel_force(void *arg)
 {
 	struct chwl *w = arg;
 
-	chan_close(w->ch);
+	ch_close(w, w->ch);
 	for (unsigned i = 0; w->reply && i < w->np; i++)
-		chan_close(w->reply[i]);
+		ch_close(w, w->reply[i]);
 }
 
 /* Stream pattern: every message sent arrived exactly once. */
@@ -352,6 +428,8 @@ static int channel_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 	w->elem = (uint32_t)cfg->iv[P_ELEM_SIZE];
 	w->pattern = (int)cfg->iv[P_PATTERN];
 	w->gap_ns = (uint64_t)cfg->iv[P_GAP];
+	w->cap = (uint32_t)cfg->iv[P_CAPACITY];
+	w->impl = plugins_chan(cfg->iv[P_IMPL]);
 	total = w->np + w->nc;
 	flags = (w->np == 1 && mode != M_MPSC && mode != M_MPMC ? CHAN_SP : 0) |
 		(w->nc == 1 && mode != M_SPMC && mode != M_MPMC ? CHAN_SC : 0);
@@ -364,24 +442,24 @@ static int channel_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 		goto finish;
 	w->prod = calloc(w->np, sizeof(*w->prod));
 	w->cons = calloc(w->nc, sizeof(*w->cons));
-	w->ch = chan_new((uint32_t)cfg->iv[P_CAPACITY], w->elem, flags,
-			 (uint32_t)cfg->iv[P_SPIN]);
+	w->ch = ch_new(w, w->cap, flags, (uint32_t)cfg->iv[P_SPIN]);
 	if (!w->prod || !w->cons || !w->ch) {
-		wl_fail(&w->run, -ENOMEM, "out of memory for a channel of %lld elements of %u "
-			"bytes", (long long)cfg->iv[P_CAPACITY], w->elem);
+		wl_fail(&w->run, -ENOMEM, "%s a channel of %u elements of %u bytes%s%s",
+			w->impl ? "could not create" : "out of memory for", w->cap, w->elem,
+			w->impl ? " with plugin channel " : "", w->impl ? w->impl->name : "");
 		goto finish;
 	}
 	if (w->pattern == PAT_PINGPONG) {
 		w->reply = calloc(w->np, sizeof(*w->reply));
 		for (unsigned i = 0; w->reply && i < w->np; i++) {
 			/* one pinger reads it; any ponger may answer */
-			w->reply[i] = chan_new(1, w->elem, CHAN_SC | (w->nc == 1 ? CHAN_SP : 0),
-					       (uint32_t)cfg->iv[P_SPIN]);
+			w->reply[i] = ch_new(w, 1, CHAN_SC | (w->nc == 1 ? CHAN_SP : 0),
+					     (uint32_t)cfg->iv[P_SPIN]);
 			if (!w->reply[i])
 				break;
 		}
 		if (!w->reply || !w->reply[w->np - 1]) {
-			wl_fail(&w->run, -ENOMEM, "out of memory for the reply channels");
+			wl_fail(&w->run, -ENOMEM, "could not create the reply channels");
 			goto finish;
 		}
 	}
@@ -402,14 +480,16 @@ static int channel_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
 		ct->started = true;
 		started++;
 	}
-	if (wl_run_control(&w->run, started, channel_occupancy, w))
+	/* a plugin's channel without len(): occupancy not available */
+	if (wl_run_control(&w->run, started, !w->impl || w->impl->len ? channel_occupancy : NULL,
+			   w))
 		channel_force(w);
 
 	/* Producers stop first; closing then lets the consumers drain and return. */
 	for (unsigned i = 0; i < w->np; i++)
 		if (w->prod[i].started && wl_join(&w->run, w->prod[i].th, channel_force, w))
 			leak = true;
-	chan_close(w->ch);
+	ch_close(w, w->ch);
 	for (unsigned i = 0; i < w->nc; i++)
 		if (w->cons[i].started && wl_join(&w->run, w->cons[i].th, channel_force, w))
 			leak = true;
@@ -432,14 +512,14 @@ finish:
 	err = wl_run_finish(&w->run, res);
 	res->sent = sent;
 	res->received = received;
-	if (w->ch) /* the memory a channel of this capacity takes */
+	if (w->ch && !w->impl) /* the memory a channel of this capacity takes */
 		wl_xmetric(res, "chan_bytes", "bytes", WL_XK_MEMORY, -1, (double)chan_bytes(w->ch));
 	if (leak)
 		return err;
 	for (unsigned i = 0; w->reply && i < w->np; i++)
-		chan_free(w->reply[i]);
+		ch_free(w, w->reply[i]);
 	free(w->reply);
-	chan_free(w->ch);
+	ch_free(w, w->ch);
 	free(w->prod);
 	free(w->cons);
 	wl_run_destroy(&w->run);

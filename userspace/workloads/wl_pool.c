@@ -21,6 +21,11 @@
  * to inflight and workers. Test knobs: test_overshoot breaks the in-flight limit on
  * purpose; leak makes every leak_every-th recorded task leak memory, a descriptor or a
  * thread, for the leak checks.
+ *
+ * With impl=NAME a user's pool from a plugin (docs/PLUGINS.md) takes the place of the task
+ * queue and the worker threads: callers submit to it, and the task function they submit
+ * runs pool_exec on the user's worker, so calls are timed and broken down as here
+ * (wl_pool_plug.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +44,7 @@
 #include "workloads/workload.h"
 
 enum { P_WORKERS, P_INFLIGHT, P_CALLERS, P_QUEUE, P_PAYLOAD, P_SPIN, P_ALLOC, P_SLEEP, P_IO,
-       P_ERROR_RATE, P_WAIT_SPIN, P_MODE, P_LEAK, P_LEAK_EVERY, P_OVERSHOOT };
+       P_ERROR_RATE, P_WAIT_SPIN, P_MODE, P_LEAK, P_LEAK_EVERY, P_OVERSHOOT, P_IMPL };
 
 static const char *const io_vals[] = { "none", "devnull", "pipe", NULL };
 static const char *const mode_vals[] = { "thread", "process", NULL };
@@ -78,6 +83,9 @@ static const struct wl_param_def pool_params[] = {
 	[P_OVERSHOOT] = { "test_overshoot", WL_P_INT, 0, 64, 0, 0, "0",
 			  "test knob: calls each caller keeps in flight beyond its share of "
 			  "inflight (breaks the limit on purpose)", NULL },
+	[P_IMPL] = { "impl", WL_P_ENUM, 0, 0, 0, 0, "builtin",
+		     "whose pool: builtin (opscope's), or one a plugin registers (--plugin FILE; "
+		     "docs/PLUGINS.md)", plugins_pool_names },
 	{ 0 },
 };
 
@@ -155,50 +163,56 @@ int pool_body(struct pool *p, const int pipefd[2], unsigned char *out, const uns
 	return 0;
 }
 
+void pool_exec(struct pool *p, struct ops_thread *ot, struct why_busy *busy,
+	       const int pipefd[2], struct pool_task *task)
+{
+	struct ops_snap a, b;
+
+	wl_gauge_add(&p->shm->busy, 1);
+	if (task->why)
+		why_group_snap(p->members, p->nworkers, (uint32_t)task->id, &task->why->q1);
+	ops_set_kind(ot, p->task_kind);
+	ops_snap_take(ot, &a);
+	/* every task, recorded or not: the queue a recorded call waits in holds both */
+	if (ot->why)
+		why_busy_enter(busy, a.on_ns);
+	task->status = 0;
+	if (task->fail) {
+		task->status = -EIO; /* a failing call is refused before any work */
+	} else {
+		task->out = wl_malloc(p->payload);
+		task->status = task->out ? pool_body(p, pipefd, task->out, task->in, task->rec,
+						     true) : -ENOMEM;
+	}
+	ops_snap_take(ot, &b);
+	ops_set_kind(ot, 0);
+	wl_gauge_sub(&p->shm->busy, 1);
+	ops_snap_delta(ot, &a, &b, &task->bd);
+	if (ot->why)
+		why_busy_leave(busy, b.on_ns);
+	if (task->why)
+		ops_snap_why(ot, &a, &b, &task->bd, &task->why->w);
+	/* its intervals stay findable after this worker moves on to other tasks */
+	ops_hist_sync(ot);
+	task->ran = (struct ex_exec){ ot, a.ts, b.ts };
+	if (chan_send(p->done[task->caller], &task)) {
+		/* forced shutdown: nobody will take the result */
+		free(task->why);
+		wl_free(task->out, p->payload);
+		wl_free(task, sizeof(*task) + p->payload);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct pool_thread *pt = arg;
 	struct pool *p = pt->p;
 	struct pool_task *task;
-	struct ops_snap a, b;
 
 	if (wl_thr_begin(&pt->t, &p->run))
 		goto out;
-	while (chan_recv(p->taskq, &task) == 0) {
-		wl_gauge_add(&p->shm->busy, 1);
-		if (task->why)
-			why_group_snap(p->members, p->nworkers, (uint32_t)task->id, &task->why->q1);
-		ops_set_kind(&pt->t.ot, p->task_kind);
-		ops_snap_take(&pt->t.ot, &a);
-		/* every task, recorded or not: the queue a recorded call waits in holds both */
-		if (pt->t.ot.why)
-			why_busy_enter(&pt->busy, a.on_ns);
-		task->status = 0;
-		if (task->fail) {
-			task->status = -EIO; /* a failing call is refused before any work */
-		} else {
-			task->out = wl_malloc(p->payload);
-			task->status = task->out ? pool_body(p, pt->pipefd, task->out, task->in,
-							     task->rec, true) : -ENOMEM;
-		}
-		ops_snap_take(&pt->t.ot, &b);
-		ops_set_kind(&pt->t.ot, 0);
-		wl_gauge_sub(&p->shm->busy, 1);
-		ops_snap_delta(&pt->t.ot, &a, &b, &task->bd);
-		if (pt->t.ot.why)
-			why_busy_leave(&pt->busy, b.on_ns);
-		if (task->why)
-			ops_snap_why(&pt->t.ot, &a, &b, &task->bd, &task->why->w);
-		/* its intervals stay findable after this worker moves on to other tasks */
-		ops_hist_sync(&pt->t.ot);
-		task->ran = (struct ex_exec){ &pt->t.ot, a.ts, b.ts };
-		if (chan_send(p->done[task->caller], &task)) {
-			/* forced shutdown: nobody will take the result */
-			free(task->why);
-			wl_free(task->out, p->payload);
-			wl_free(task, sizeof(*task) + p->payload);
-		}
-	}
+	while (chan_recv(p->taskq, &task) == 0)
+		pool_exec(p, &pt->t.ot, &pt->busy, pt->pipefd, task);
 out:
 	wl_thr_end(&pt->t);
 	return NULL;
@@ -270,6 +284,7 @@ static struct pool_task *new_call(struct pool *p, struct pool_thread *pt, uint64
 		wl_fail(&p->run, -ENOMEM, "out of memory for a pool call");
 		return NULL;
 	}
+	task->p = p;
 	task->id = pt->next_id++;
 	task->caller = pt->idx;
 	task->rec = rec;
@@ -278,7 +293,7 @@ static struct pool_task *new_call(struct pool *p, struct pool_thread *pt, uint64
 	task->why = NULL;
 	task->ser_ns = task->frame_bytes = 0;
 	/* the workers' split of the queued time: threads only (processes are not followed) */
-	if (rec && pt->t.ot.why && p->mode == MODE_THREAD) {
+	if (rec && pt->t.ot.why && p->mode == MODE_THREAD && !p->impl) {
 		task->why = calloc(1, sizeof(*task->why));
 		if (task->why)
 			why_group_snap(p->members, p->nworkers, (uint32_t)task->id,
@@ -332,13 +347,13 @@ static void *caller_main(void *arg)
 			/* A full queue is back-pressure the call's latency includes; but take
 			 * the results already due first, so that they are not delayed too. */
 			wl_gauge_add(&p->inflight, 1);
-			err = chan_try_send(p->taskq, &pending);
+			err = pool_submit(p, pending, false);
 			if (err == -EAGAIN && outstanding) {
 				wl_gauge_sub(&p->inflight, 1);
 				break;
 			}
 			if (err == -EAGAIN)
-				err = chan_send(p->taskq, &pending);
+				err = pool_submit(p, pending, true);
 			if (err)
 				goto out; /* forced shutdown */
 			pending = NULL;
@@ -372,6 +387,8 @@ static double pool_occupancy(void *arg)
 {
 	struct pool *p = arg;
 
+	if (p->impl)
+		return pool_plug_occupancy(p);
 	return (double)chan_len(p->taskq) / (double)chan_capacity(p->taskq);
 }
 
@@ -379,7 +396,8 @@ static void pool_force(void *arg)
 {
 	struct pool *p = arg;
 
-	chan_close(p->taskq);
+	if (p->taskq)
+		chan_close(p->taskq);
 	for (unsigned i = 0; i < p->ncallers; i++)
 		chan_close(p->done[i]);
 	if (p->mode == MODE_PROCESS)
@@ -412,12 +430,14 @@ static int pool_setup(struct pool *p, const struct wl_config *cfg, unsigned spin
 		p->workers[i].pipefd[0] = p->workers[i].pipefd[1] = -1;
 		p->workers[i].sock = -1;
 	}
-	p->taskq = chan_new((uint32_t)cfg->iv[P_QUEUE], sizeof(struct pool_task *), 0, spin);
+	if (!p->impl)
+		p->taskq = chan_new(p->queue, sizeof(struct pool_task *), 0, spin);
 	p->shm = mmap(NULL, sizeof(*p->shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		      -1, 0);
 	if (p->shm == MAP_FAILED)
 		p->shm = NULL;
-	if (!p->workers || !p->callers || !p->done || !p->taskq || !p->shm || !p->members) {
+	if (!p->workers || !p->callers || !p->done || (!p->taskq && !p->impl) || !p->shm ||
+	    !p->members) {
 		wl_fail(&p->run, -ENOMEM, "out of memory setting up the pool");
 		return p->run.err;
 	}
@@ -444,6 +464,8 @@ static int pool_setup(struct pool *p, const struct wl_config *cfg, unsigned spin
 			return p->run.err;
 		}
 	}
+	if (p->impl) /* the user's workers: their pipes come with their first task */
+		return pool_plug_start(p);
 	for (unsigned i = 0; i < p->nworkers; i++) {
 		struct pool_thread *pt = &p->workers[i];
 
@@ -467,6 +489,8 @@ static void pool_teardown(struct pool *p)
 	}
 	if (p->mode == MODE_PROCESS && p->workers)
 		pool_procs_stop(p);
+	if (p->impl)
+		pool_plug_stop(p);
 	for (unsigned i = 0; p->workers && i < p->nworkers; i++) {
 		if (p->workers[i].pipefd[0] >= 0) {
 			close(p->workers[i].pipefd[0]);
@@ -517,6 +541,18 @@ static void pool_facts(struct pool *p, const struct wl_config *cfg, struct wl_re
 	}
 }
 
+/* A user's pool runs its tasks on its own threads: there is no process mode for it. */
+static int pool_config_check(const struct wl_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->iv[P_IMPL] && cfg->iv[P_MODE] == MODE_PROCESS) {
+		snprintf(err, errlen, "impl=%s runs its tasks on its own threads, and mode=process "
+			 "is the built-in pool's; drop mode=process or impl",
+			 plugins_pool_names[cfg->iv[P_IMPL]]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struct wl_result *res)
 {
 	static const char *const kinds[] = { "pool.call" };
@@ -526,6 +562,11 @@ static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struc
 	uint64_t sent = 0, received = 0;
 	int err;
 
+	char msg[256];
+
+	err = pool_config_check(cfg, msg, sizeof(msg));
+	if (err)
+		return wl_result_fail(res, err, "%s", msg);
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return wl_result_fail(res, -ENOMEM, "out of memory setting up the pool");
@@ -545,11 +586,14 @@ static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struc
 	p->error_rate = cfg->fv[P_ERROR_RATE];
 	p->devnull = -1;
 	p->task_kind = ops_kind_id("pool.task");
+	p->queue = (uint32_t)cfg->iv[P_QUEUE];
+	p->impl = plugins_pool(cfg->iv[P_IMPL]);
 
 	err = wl_run_init(&p->run, ctl, kinds, 1, p->nworkers + p->ncallers);
 	if (err || pool_setup(p, cfg, (unsigned)cfg->iv[P_WAIT_SPIN]))
 		goto finish;
-	for (unsigned i = 0; i < p->nworkers + p->ncallers; i++) {
+	/* with a user's pool, its own workers run the tasks: start the callers only */
+	for (unsigned i = p->impl ? p->nworkers : 0; i < p->nworkers + p->ncallers; i++) {
 		bool worker = i < p->nworkers;
 		struct pool_thread *pt = worker ? &p->workers[i] : &p->callers[i - p->nworkers];
 		bool proxy = worker && p->mode == MODE_PROCESS;
@@ -567,12 +611,16 @@ static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struc
 	if (wl_run_control(&p->run, started, pool_occupancy, p))
 		pool_force(p);
 
-	/* Callers finish their outstanding calls, then the workers see a closed queue. */
+	/* Callers finish their outstanding calls, then the workers see a closed queue (or
+	 * the user's pool is destroyed: every task it was given has run). */
 	for (unsigned i = 0; i < p->ncallers; i++)
 		if (p->callers[i].started && wl_join(&p->run, p->callers[i].th, pool_force, p))
 			leak = true;
 	atomic_store(&p->closing, true);
-	chan_close(p->taskq);
+	if (p->taskq)
+		chan_close(p->taskq);
+	else if (!leak)
+		pool_plug_stop(p);
 	for (unsigned i = 0; i < p->nworkers; i++)
 		if (p->workers[i].started && wl_join(&p->run, p->workers[i].th, pool_force, p))
 			leak = true;
@@ -589,7 +637,8 @@ finish:
 	res->sent = sent;
 	res->received = received;
 	snprintf(res->queue_waiter[0], sizeof(res->queue_waiter[0]), "pool-caller");
-	snprintf(res->queue_on[0], sizeof(res->queue_on[0]), "pool-worker");
+	snprintf(res->queue_on[0], sizeof(res->queue_on[0]), "%s",
+		 p->impl ? p->plug_worker : "pool-worker");
 	pool_facts(p, cfg, res);
 	if (leak)
 		return err; /* a thread may still use p: leave it */
@@ -603,4 +652,5 @@ const struct workload wl_pool = {
 		"pool.call is submit to result",
 	.params = pool_params,
 	.run = pool_run,
+	.config_check = pool_config_check,
 };

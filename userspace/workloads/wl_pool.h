@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * The pool workload's insides, shared by its two halves: wl_pool.c (parameters, callers,
- * worker threads, the repetition) and wl_pool_proc.c (mode=process: forked worker
+ * The pool workload's insides, shared by its three parts: wl_pool.c (parameters, callers,
+ * worker threads, the repetition), wl_pool_proc.c (mode=process: forked worker
  * processes behind proxy threads, calls and results as length-prefixed frames over a
- * Unix stream socket). Not for other workloads.
+ * Unix stream socket) and wl_pool_plug.c (impl=NAME: a user's pool from a plugin, its
+ * workers running opscope's task function). Not for other workloads.
  */
 #ifndef OPSCOPE_WL_POOL_H
 #define OPSCOPE_WL_POOL_H
@@ -14,6 +15,7 @@
 #include "kernel/why.h"
 #include "stats/exemplar.h"
 #include "workloads/chan.h"
+#include "workloads/plugins.h"
 #include "workloads/workload.h"
 
 enum { IO_NONE, IO_DEVNULL, IO_PIPE };
@@ -28,7 +30,10 @@ struct pool_why {
 	struct ops_wbd w;        /* the task body's blocked split, then the queued split */
 };
 
+struct pool;
+
 struct pool_task {
+	struct pool *p;
 	uint64_t id;
 	struct pool_why *why; /* --why only (not counted as the workload's allocation) */
 	uint32_t caller;
@@ -43,8 +48,6 @@ struct pool_task {
 	unsigned char *out;   /* result payload, allocated by the worker */
 	unsigned char in[];   /* call payload */
 };
-
-struct pool;
 
 struct pool_thread {
 	struct pool *p;
@@ -89,6 +92,15 @@ struct pool {
 	uint32_t task_kind;         /* ops_kind_id("pool.task") */
 	struct why_member *members; /* the workers, as --why reads them */
 	atomic_bool closing;  /* teardown under way: a closed socket is not a failure */
+	/* impl=NAME (wl_pool_plug.c): the user's pool instead of taskq and workers */
+	const struct opscope_pool_impl *impl;
+	void *up;                   /* what impl->create returned, until destroyed */
+	uint64_t plug_id;           /* this pool among all (a worker's thread-local record) */
+	uint32_t queue;             /* the queue bound given to create */
+	struct wl_gauge queued;     /* submitted, not yet picked up by a worker */
+	pthread_mutex_t plug_lock;  /* plug_thrs */
+	struct pool_plug_thr *plug_thrs; /* the user's workers that ran tasks */
+	char plug_worker[16];       /* their name (the first registered), once stopped */
 };
 
 /*
@@ -98,6 +110,31 @@ struct pool {
  */
 int pool_body(struct pool *p, const int pipefd[2], unsigned char *out, const unsigned char *in,
 	      bool rec, bool own_alloc);
+
+/*
+ * A task on the thread that runs it (a worker thread, or a user's worker under
+ * impl=NAME): the body timed with that thread's slot (ot), and the task handed back to
+ * its caller. busy and pipefd are that thread's.
+ */
+void pool_exec(struct pool *p, struct ops_thread *ot, struct why_busy *busy,
+	       const int pipefd[2], struct pool_task *task);
+
+/* impl=NAME (wl_pool_plug.c). pool_plug_start creates the user's pool (0 or -errno with
+ * the failure recorded); pool_plug_submit hands it a task (0, -EAGAIN when it is full
+ * and !block, -EPIPE after a failure it recorded); pool_plug_occupancy is the fill of
+ * its queue as opscope sees it; pool_plug_stop destroys it and frees what start made. */
+int pool_plug_start(struct pool *p);
+int pool_plug_submit(struct pool *p, struct pool_task *task, bool block);
+double pool_plug_occupancy(struct pool *p);
+void pool_plug_stop(struct pool *p);
+
+/* A caller's submit: the built-in queue, or the user's pool. */
+static inline int pool_submit(struct pool *p, struct pool_task *task, bool block)
+{
+	if (p->impl)
+		return pool_plug_submit(p, task, block);
+	return block ? chan_send(p->taskq, &task) : chan_try_send(p->taskq, &task);
+}
 
 /* Process mode (wl_pool_proc.c). pool_procs_start forks the workers (0 or -errno with the
  * failure recorded); pool_proxy_main is the proxy thread of worker pt; pool_procs_force

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The interface between the scenario runner (cli/cmd_run.c) and each workload (pool,
- * channel, stream, pipeline). A workload declares its parameters; the runner parses them
+ * channel, stream, pipeline, bench). A workload declares its parameters; the runner parses them
  * from the command line or a suite file, validates them against the declared ranges, and
  * calls run() once per repetition.
  */
@@ -145,7 +145,7 @@ struct workload {
 	int (*config_check)(const struct wl_config *cfg, char *err, size_t errlen);
 };
 
-extern const struct workload wl_pool, wl_channel, wl_stream, wl_pipeline;
+extern const struct workload wl_pool, wl_channel, wl_stream, wl_pipeline, wl_bench;
 /* NULL-terminated list of all workloads; lookup by name. */
 extern const struct workload *const wl_all[];
 const struct workload *wl_find(const char *name);
