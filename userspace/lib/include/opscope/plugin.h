@@ -186,6 +186,7 @@ struct opscope_reg {
 	struct opscope_reg *next;
 };
 
+/* abi and size come first in every version, so that any opscope can read them. */
 struct opscope_plugin {
 	uint32_t abi;  /* OPSCOPE_PLUGIN_ABI of the header the plugin was built with */
 	uint32_t size; /* sizeof(struct opscope_plugin) */
