@@ -8,12 +8,15 @@
 #     plugin, impl with mode=process, a bad suite line): one line, exit 2, no output;
 #  2. touch_pages with arg=16: exactly 16 faults and 2 memory-mapping calls per op in
 #     every band (the function maps fresh pages: each first write is one fault);
-#  3. sleep_1ms: blocked in clock_nanosleep >= 0.95 ms in every band and exemplar (a
-#     timer never fires early; the switch-out comes a few us after the call), the mean
-#     within 5% of 1 ms (a late timer interrupt is blocked time too, and rare), exactly
-#     one voluntary switch per op;
+#  3. sleep_1ms: the mean op and the typical one (le-p50) blocked in clock_nanosleep
+#     within 5% of 1 ms (a late timer interrupt is blocked time too, and rare); in every
+#     band and exemplar at least 0.95 ms off-CPU in the sleep: blocked in
+#     clock_nanosleep, or waiting for a CPU when preempted inside the call before it
+#     slept (the timer never fires early, and runs from before the switch-out); at most
+#     one voluntary switch per op, and each op leaves the CPU at least once;
 #  4. impl=mypool: the call's breakdown is the user's worker's (5 ms blocked in
-#     clock_nanosleep per call, within 5%), queued time is there, at most `workers` busy,
+#     clock_nanosleep per call on average, within 5%; at least 4.75 ms blocked there or
+#     waiting for a CPU in every band, as in 3.), queued time is there, at most `workers` busy,
 #     calls conserved, trace.json names the user's worker threads; report.json names the
 #     plugin file, its build id (as readelf reads it) and hash;
 #  5. impl=mychan: spsc and mpmc, capacity 1 and 64, pingpong: every scenario ok (the
@@ -162,14 +165,17 @@ t = k["total"]
 mean = blk(t, "clock_nanosleep") / k["count"]
 say(k["count"] == 600, "%d ops" % k["count"])
 say(abs(mean - 1e6) <= 0.05e6, "mean %.0f ns blocked in clock_nanosleep per op" % mean)
-say(t["vcsw"] == k["count"], "one voluntary switch per op (%d in %d)" % (t["vcsw"], k["count"]))
+say(t["vcsw"] <= k["count"] <= t["vcsw"] + t["ivcsw"],
+    "at most one voluntary switch per op, and a switch in each (%d + %d in %d)" % (t["vcsw"], t["ivcsw"], k["count"]))
 for b in k["bands"]:
     if b["ops"]:
         v = blk(b["sum"], "clock_nanosleep") / b["ops"]
-        say(v >= 0.95e6, "%s: %.0f ns in clock_nanosleep per op" % (b["band"], v))
+        q = b["sum"]["runq_ns"] / b["ops"]
+        say(v + q >= 0.95e6, "%s: %.0f ns in clock_nanosleep + %.0f ns waiting for a CPU per op" % (b["band"], v, q))
 for e in ("p50", "p99"):
-    v = blk(k["exemplars"][e], "clock_nanosleep")
-    say(v >= 0.95e6, "exemplar %s: %.0f ns in clock_nanosleep" % (e, v))
+    x = k["exemplars"][e]
+    v = blk(x, "clock_nanosleep")
+    say(v + x["runq_ns"] >= 0.95e6, "exemplar %s: %.0f ns in clock_nanosleep + %.0f ns waiting" % (e, v, x["runq_ns"]))
 v = blk(k["bands"][0]["sum"], "clock_nanosleep") / k["bands"][0]["ops"]
 say(abs(v - 1e6) <= 0.05e6, "le-p50: %.0f ns, within 5%% of 1 ms" % v)'
 
@@ -186,10 +192,13 @@ for sid, w in (("pool/workers=1", 1), ("pool/workers=2", 2)):
         and im["build_id"] == "'"$bid"'" and im["hash"].startswith("fnv1a64:"),
         "%s: impl %s from %s, build id %s" % (sid, im["name"], im["plugin"], im["build_id"]))
     k = kind(s, "pool.call")
+    v = blk(k["total"], "clock_nanosleep") / k["count"]
+    say(abs(v - 5e6) <= 0.05 * 5e6, "%s: the worker blocked %.0f ns in clock_nanosleep per call" % (sid, v))
     for b in k["bands"]:
         if b["ops"]:
             v = blk(b["sum"], "clock_nanosleep") / b["ops"]
-            say(abs(v - 5e6) <= 0.05 * 5e6, "%s %s: the worker blocked %.0f ns in clock_nanosleep per call" % (sid, b["band"], v))
+            q = b["sum"]["runq_ns"] / b["ops"]
+            say(v + q >= 0.95 * 5e6, "%s %s: %.0f ns in clock_nanosleep + %.0f ns waiting per call" % (sid, b["band"], v, q))
     say(k["total"]["queued_ns"] > 0, "%s: queued %.0f us per call" % (sid, k["total"]["queued_ns"] / k["count"] / 1e3))
     for rep in s["repetitions"]:
         say(rep["busy"]["peak"] <= w and rep["busy"]["limit"] == w and rep["sent"] == rep["received"],
