@@ -828,6 +828,7 @@ int cmd_run(int argc, char **argv)
 	struct run_session s = { 0 };
 	int rc;
 
+	suite_plugin_loader = plugins_load; /* a suite's plugin lines */
 	rc = parse_args(argc, argv, &s.o);
 	if (rc)
 		return rc == 1 ? 0 : rc;

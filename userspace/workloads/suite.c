@@ -9,7 +9,6 @@
 #include <string.h>
 #include "util/files.h"
 #include "workloads/params.h"
-#include "workloads/plugins.h"
 #include "workloads/suite.h"
 
 #define DEF_REPS 3
@@ -434,6 +433,8 @@ int suite_group_set(struct suite *s, struct suite_group *g, const char *key, con
 	return kv_append(&g->params, &g->nparams, key, value, line);
 }
 
+int (*suite_plugin_loader)(const char *path, char *err, size_t errlen);
+
 /* "plugin FILE": loaded now, so that the scenarios below may name what it registers;
  * FILE is relative to the suite file's folder. */
 static int suite_plugin(struct suite *s, char *file, int line, char *err, size_t errlen)
@@ -451,7 +452,10 @@ static int suite_plugin(struct suite *s, char *file, int line, char *err, size_t
 	else if ((size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - s->file), s->file,
 				  file) >= sizeof(path))
 		return fail(s, line, err, errlen, "plugin path is too long");
-	if (plugins_load(path, e, sizeof(e)))
+	if (!suite_plugin_loader)
+		return fail(s, line, err, errlen, "plugin lines are for opscope run; this reader "
+			    "loads no plugin");
+	if (suite_plugin_loader(path, e, sizeof(e)))
 		return fail(s, line, err, errlen, "%s", e);
 	return 0;
 }

@@ -102,6 +102,13 @@ struct scenario {
 	struct run_settings set;    /* fully resolved */
 };
 
+/*
+ * How a suite's "plugin FILE" line loads FILE (resolved against the suite file's folder):
+ * the runner sets plugins_load (workloads/plugins.h); NULL, the default, refuses such
+ * lines, so that parsing alone (tests, fuzzing) never loads code.
+ */
+extern int (*suite_plugin_loader)(const char *path, char *err, size_t errlen);
+
 /* wls: NULL-terminated workload list (wl_all in the binary, fakes in tests). */
 struct suite *suite_new(const char *file, const char *name, const struct workload *const *wls);
 void suite_free(struct suite *s);
