@@ -136,7 +136,8 @@ int plugins_describe(int i, char *buf, size_t len)
 	return 0;
 }
 
-/* FNV-1a, 64 bits, of the file's bytes: identifies a build that carries no build id. */
+/* FNV-1a, 64 bits, of the file's bytes: identifies a build that carries no build id. A
+ * streaming read (nothing buffered) of a regular file dlopen just loaded. */
 static int file_hash(const char *path, char *out, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
