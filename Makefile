@@ -85,7 +85,9 @@ OPSCOPE_VERSION := $(shell sed -n 's/^\#define OPSCOPE_VERSION "\(.*\)"/\1/p' \
 		    userspace/report/envinfo.h)
 
 # Fuzzing: the library objects again, built by clang with libFuzzer's coverage and with
-# ASan and UBSan, linked with one harness each. FUZZ_SECONDS per harness in `make test`.
+# ASan and UBSan, linked with one harness each. make test gives each FUZZ_RUNS inputs from
+# a fixed seed (the same inputs on every run: a test that cannot flake); make fuzz-long
+# explores FUZZ_SECONDS each from a random seed.
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_OBJS  := $(patsubst $(OUT)/obj/%,$(OUT)/fuzz/obj/%,$(LIB_OBJS))
@@ -93,12 +95,13 @@ FUZZ_OBJS  := $(patsubst $(OUT)/obj/%,$(OUT)/fuzz/obj/%,$(LIB_OBJS))
 FUZZ_CFLAGS := -O1 -g $(WARN) -Wno-missing-field-initializers -fno-omit-frame-pointer \
                -pthread -D_GNU_SOURCE -I$(OUT) -Ibpf -Iuserspace -MMD -MP \
                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-FUZZ_SECONDS ?= 3
+FUZZ_RUNS ?= 4000
+FUZZ_SECONDS ?= 600
 
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all deps lib install run test unit integration bench clean vmlinux format fuzz \
-	fuzz-test
+	fuzz-test fuzz-long
 
 all: $(OUT)/opscope lib
 
@@ -204,12 +207,14 @@ $(OUT)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
 
 fuzz: $(FUZZ_BINS)
 
-# Each harness over its committed corpus, then FUZZ_SECONDS of new inputs; skipped, with
-# a line that says so, where clang's libFuzzer runtime is missing.
-fuzz-test:
+# Each harness over its committed corpus, then FUZZ_RUNS (fuzz-test) or FUZZ_SECONDS
+# (fuzz-long) of new inputs; skipped, with a line that says so, where clang's libFuzzer
+# runtime is missing. A crash found by fuzz-long belongs in tests/fuzz/corpus/ once fixed.
+fuzz-test fuzz-long:
 	$(Q)if bash tests/fuzz/run.sh --probe '$(CLANG)'; then \
 		$(MAKE) --no-print-directory fuzz && \
-		bash tests/fuzz/run.sh $(OUT) $(FUZZ_SECONDS) $(FUZZ_BINS); \
+		bash tests/fuzz/run.sh $(OUT) $(if $(filter fuzz-long,$@),$(FUZZ_SECONDS)s,$(FUZZ_RUNS)) \
+			$(FUZZ_BINS); \
 	fi
 
 # exit 1 from opscope run means "ran, and a target FAILed": the job itself succeeded

@@ -526,7 +526,7 @@ int suite_parse(struct suite *s, const char *text, char *err, size_t errlen)
 		}
 
 		if (!strncmp(p, "plugin", 6) && (!p[6] || isspace((unsigned char)p[6]))) {
-			rc = suite_plugin(s, trim(p + 7), line, err, errlen);
+			rc = suite_plugin(s, trim(p + 6), line, err, errlen);
 			if (rc)
 				break;
 			continue;
