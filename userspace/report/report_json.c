@@ -538,20 +538,11 @@ static int json_targets(struct json_writer *jw, const struct report *r)
 	return ntargets;
 }
 
-int report_write_json(const struct report *r, FILE *f)
+/* Where and how the run ran: suite, settings, the machine. */
+static void json_setup(struct json_writer *jw, const struct report *r)
 {
-	struct json_writer *jw = jsonw_new(f, true);
 	const struct envinfo *e = &r->env;
-	int ntargets = 0;
 
-	if (!jw)
-		return -ENOMEM;
-	jsonw_start_object(jw);
-	jsonw_string_field(jw, "schema", REPORT_SCHEMA);
-	jsonw_int_field(jw, "version", REPORT_VERSION);
-	jsonw_string_field(jw, "opscope_version", OPSCOPE_VERSION);
-	jsonw_string_field(jw, "created", r->created);
-	jsonw_string_field(jw, "command", r->command);
 	jsonw_name(jw, "suite");
 	jsonw_start_object(jw);
 	jsonw_string_field(jw, "file", r->suite_file[0] ? r->suite_file : NULL);
@@ -581,60 +572,89 @@ int report_write_json(const struct report *r, FILE *f)
 	jsonw_uint_field(jw, "mem_total_bytes", e->mem_total);
 	jsonw_string_field(jw, "opscope_version", OPSCOPE_VERSION);
 	jsonw_end_object(jw);
+}
+
+/* collector.stacks: the stack counts and their losses, or null without --stacks. */
+static void json_stacks(struct json_writer *jw, const struct report_collector *c)
+{
+	jsonw_name(jw, "stacks");
+	if (!c->stacks) {
+		jsonw_null(jw);
+		return;
+	}
+	jsonw_start_object(jw);
+	jsonw_uint_field(jw, "samples", c->samples);
+	jsonw_uint_field(jw, "stack_fail", c->stack_fail);
+	jsonw_uint_field(jw, "stacks_full", c->stacks_full);
+	jsonw_uint_field(jw, "keys_full", c->keys_full);
+	jsonw_uint_field(jw, "missing_stacks", c->missing_stacks);
+	jsonw_uint_field(jw, "user_stacks", c->user_stacks);
+	jsonw_uint_field(jw, "user_stacks_cut", c->cut_stacks);
+	jsonw_uint_field(jw, "user_frames_cut", c->cut_frames);
+	jsonw_uint_field(jw, "user_stacks_rooted", c->rooted_stacks);
+	jsonw_uint_field(jw, "user_stack_copies", c->ustack_copies);
+	jsonw_uint_field(jw, "user_stack_bytes", c->ustack_bytes);
+	jsonw_uint_field(jw, "user_copies_throttled", c->ustack_throttled);
+	jsonw_uint_field(jw, "user_copies_lost", c->ustack_lost);
+	jsonw_uint_field(jw, "user_counts_lost", c->ucount_lost);
+	jsonw_uint_field(jw, "user_records_dropped", c->urec_dropped);
+	jsonw_uint_field(jw, "user_counts_without_copy", c->copies_missing);
+	jsonw_double_field(jw, "unwind_ms", c->unwind_ms);
+	jsonw_uint_field(jw, "files", c->stack_files);
+	jsonw_end_object(jw);
+}
+
+/* collector: its slots, losses, stacks and programs' cost, or null without the kernel. */
+static void json_collector(struct json_writer *jw, const struct report *r)
+{
+	const struct report_collector *c = &r->coll;
 
 	jsonw_name(jw, "collector");
-	if (r->kernel && r->have_collector) {
-		jsonw_start_object(jw);
-		jsonw_uint_field(jw, "slots_used", r->coll.slots_used);
-		jsonw_uint_field(jw, "slots_full", r->coll.slots_full);
-		jsonw_uint_field(jw, "tid_map_full", r->coll.tid_map_full);
-		jsonw_uint_field(jw, "late_threads", r->coll.late_threads);
-		jsonw_uint_field(jw, "missed_switches", r->coll.missed_switches);
-		jsonw_uint_field(jw, "prog_misses", r->coll.prog_misses);
-		jsonw_double_field(jw, "load_ms", r->coll.load_ms);
-		jsonw_name(jw, "stacks");
-		if (r->coll.stacks) {
+	if (!r->kernel || !r->have_collector) {
+		jsonw_null(jw);
+		return;
+	}
+	jsonw_start_object(jw);
+	jsonw_uint_field(jw, "slots_used", c->slots_used);
+	jsonw_uint_field(jw, "slots_full", c->slots_full);
+	jsonw_uint_field(jw, "tid_map_full", c->tid_map_full);
+	jsonw_uint_field(jw, "late_threads", c->late_threads);
+	jsonw_uint_field(jw, "missed_switches", c->missed_switches);
+	jsonw_uint_field(jw, "prog_misses", c->prog_misses);
+	jsonw_double_field(jw, "load_ms", c->load_ms);
+	json_stacks(jw, c);
+	jsonw_name(jw, "bpf_programs");
+	if (c->bpf_stats) {
+		jsonw_start_array(jw);
+		for (int i = 0; i < c->nprogs; i++) {
 			jsonw_start_object(jw);
-			jsonw_uint_field(jw, "samples", r->coll.samples);
-			jsonw_uint_field(jw, "stack_fail", r->coll.stack_fail);
-			jsonw_uint_field(jw, "stacks_full", r->coll.stacks_full);
-			jsonw_uint_field(jw, "keys_full", r->coll.keys_full);
-			jsonw_uint_field(jw, "missing_stacks", r->coll.missing_stacks);
-			jsonw_uint_field(jw, "user_stacks", r->coll.user_stacks);
-			jsonw_uint_field(jw, "user_stacks_cut", r->coll.cut_stacks);
-			jsonw_uint_field(jw, "user_frames_cut", r->coll.cut_frames);
-			jsonw_uint_field(jw, "user_stacks_rooted", r->coll.rooted_stacks);
-			jsonw_uint_field(jw, "user_stack_copies", r->coll.ustack_copies);
-			jsonw_uint_field(jw, "user_stack_bytes", r->coll.ustack_bytes);
-			jsonw_uint_field(jw, "user_copies_throttled", r->coll.ustack_throttled);
-			jsonw_uint_field(jw, "user_copies_lost", r->coll.ustack_lost);
-			jsonw_uint_field(jw, "user_counts_lost", r->coll.ucount_lost);
-			jsonw_uint_field(jw, "user_records_dropped", r->coll.urec_dropped);
-			jsonw_uint_field(jw, "user_counts_without_copy", r->coll.copies_missing);
-			jsonw_double_field(jw, "unwind_ms", r->coll.unwind_ms);
-			jsonw_uint_field(jw, "files", r->coll.stack_files);
+			jsonw_string_field(jw, "name", c->progs[i].name);
+			jsonw_uint_field(jw, "runs", c->progs[i].runs);
+			jsonw_uint_field(jw, "run_ns", c->progs[i].run_ns);
 			jsonw_end_object(jw);
-		} else {
-			jsonw_null(jw);
 		}
-		jsonw_name(jw, "bpf_programs");
-		if (r->coll.bpf_stats) {
-			jsonw_start_array(jw);
-			for (int i = 0; i < r->coll.nprogs; i++) {
-				jsonw_start_object(jw);
-				jsonw_string_field(jw, "name", r->coll.progs[i].name);
-				jsonw_uint_field(jw, "runs", r->coll.progs[i].runs);
-				jsonw_uint_field(jw, "run_ns", r->coll.progs[i].run_ns);
-				jsonw_end_object(jw);
-			}
-			jsonw_end_array(jw);
-		} else {
-			jsonw_null(jw);
-		}
-		jsonw_end_object(jw);
+		jsonw_end_array(jw);
 	} else {
 		jsonw_null(jw);
 	}
+	jsonw_end_object(jw);
+}
+
+int report_write_json(const struct report *r, FILE *f)
+{
+	struct json_writer *jw = jsonw_new(f, true);
+	int ntargets = 0;
+
+	if (!jw)
+		return -ENOMEM;
+	jsonw_start_object(jw);
+	jsonw_string_field(jw, "schema", REPORT_SCHEMA);
+	jsonw_int_field(jw, "version", REPORT_VERSION);
+	jsonw_string_field(jw, "opscope_version", OPSCOPE_VERSION);
+	jsonw_string_field(jw, "created", r->created);
+	jsonw_string_field(jw, "command", r->command);
+	json_setup(jw, r);
+	json_collector(jw, r);
 
 	jsonw_name(jw, "marks");
 	if (r->have_marks)
