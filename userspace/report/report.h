@@ -252,6 +252,18 @@ void report_waitfor_json(struct json_writer *jw, const struct scen_result *s);
  * threads waited on (NULL: "threads"). Returns the length written. */
 int why_words_queued(const struct ops_wbd *w, const char *who, char *buf, size_t len);
 int why_words_blocked(const struct ops_wbd *w, const char *who, char *buf, size_t len);
+/* The same splits as parts, for charts (report_html_why.c), in no order: the queued
+ * part's as worded above; the blocked part's finest, a thread's share split by what it was
+ * doing meanwhile ("chan-producer blocked in clock_nanosleep"). Each part's cls is an enum
+ * ops_why. Return how many (at most max; WHY_PARTS_MAX always holds them). */
+struct why_part {
+	uint64_t ns;
+	int cls;
+	char text[96];
+};
+#define WHY_PARTS_MAX (OPS_WHY_KINDS + OPS_BD_BLK + 16)
+int why_parts_queued(const struct ops_wbd *w, const char *who, struct why_part *p, int max);
+int why_parts_blocked(const struct ops_wbd *w, const char *who, struct why_part *p, int max);
 
 /*
  * opscope record: one scenario per op kind the program marked ("<program>/<kind>", the

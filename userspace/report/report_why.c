@@ -15,25 +15,20 @@
 #include "stats/waitfor.h"
 #include "util/json.h"
 
-struct item {
-	uint64_t ns;
-	char text[96];
-};
-
-static int cmp_item(const void *a, const void *b)
+static int cmp_part(const void *a, const void *b)
 {
-	const struct item *x = a, *y = b;
+	const struct why_part *x = a, *y = b;
 
 	return x->ns < y->ns ? 1 : x->ns > y->ns ? -1 : strcmp(x->text, y->text);
 }
 
-/* Items by share of total, largest first, those under half a percent left out. */
-static int join(struct item *it, int n, uint64_t total, char *buf, size_t len)
+/* Parts by share of total, largest first, those under half a percent left out. */
+static int join(struct why_part *it, int n, uint64_t total, char *buf, size_t len)
 {
 	size_t o = 0;
 
 	buf[0] = '\0';
-	qsort(it, n, sizeof(*it), cmp_item);
+	qsort(it, n, sizeof(*it), cmp_part);
 	for (int i = 0; i < n && total; i++) {
 		double pct = 100.0 * (double)it[i].ns / (double)total;
 
@@ -50,16 +45,27 @@ static const char *sys_of(int idx, char *nb, size_t len)
 	return blk_name(idx, nb, len);
 }
 
+/* One part; max bounds the array (the callers size it so that it never binds). */
+static int part(struct why_part *it, int n, int max, uint64_t ns, int cls)
+{
+	if (n >= max)
+		return n;
+	it[n].ns = ns;
+	it[n].cls = cls;
+	it[n].text[0] = '\0';
+	return n;
+}
+
 /* The on-CPU part of a split, by op kind; rest: the part no kind claims. */
-static int kind_items(struct item *it, int n, const uint64_t *kind_ns, uint64_t on,
-		      const char *who, const char *sep)
+static int kind_items(struct why_part *it, int n, int max, const uint64_t *kind_ns,
+		      uint64_t on, const char *who, const char *sep)
 {
 	uint64_t given = 0;
 
-	for (unsigned k = 0; k < OPS_WHY_KINDS; k++) {
+	for (unsigned k = 0; k < OPS_WHY_KINDS && n < max; k++) {
 		if (!kind_ns[k])
 			continue;
-		it[n].ns = kind_ns[k];
+		part(it, n, max, kind_ns[k], OPS_W_ON);
 		if (k == 0)
 			snprintf(it[n].text, sizeof(it[n].text), "%s%son-CPU outside any op", who, sep);
 		else
@@ -68,8 +74,8 @@ static int kind_items(struct item *it, int n, const uint64_t *kind_ns, uint64_t 
 		given += kind_ns[k];
 		n++;
 	}
-	if (on > given) {
-		it[n].ns = on - given;
+	if (on > given && n < max) {
+		part(it, n, max, on - given, OPS_W_ON);
 		snprintf(it[n].text, sizeof(it[n].text), "%s%son-CPU", who, sep);
 		n++;
 	}
@@ -77,16 +83,16 @@ static int kind_items(struct item *it, int n, const uint64_t *kind_ns, uint64_t 
 }
 
 /* The blocked part of a split, by syscall. */
-static int sys_items(struct item *it, int n, const uint64_t *sys_ns, uint64_t blk,
-		     const char *who, const char *sep)
+static int sys_items(struct why_part *it, int n, int max, const uint64_t *sys_ns,
+		     uint64_t blk, const char *who, const char *sep)
 {
 	uint64_t given = 0;
 	char nb[32];
 
-	for (int i = 0; i < OPS_BD_BLK; i++) {
+	for (int i = 0; i < OPS_BD_BLK && n < max; i++) {
 		if (!sys_ns[i])
 			continue;
-		it[n].ns = sys_ns[i];
+		part(it, n, max, sys_ns[i], OPS_W_BLOCKED);
 		if (i == OPS_BLK_NOSYS)
 			snprintf(it[n].text, sizeof(it[n].text), "%s%sblocked outside a syscall",
 				 who, sep);
@@ -96,39 +102,70 @@ static int sys_items(struct item *it, int n, const uint64_t *sys_ns, uint64_t bl
 		given += sys_ns[i];
 		n++;
 	}
-	if (blk > given) {
-		it[n].ns = blk - given;
+	if (blk > given && n < max) {
+		part(it, n, max, blk - given, OPS_W_BLOCKED);
 		snprintf(it[n].text, sizeof(it[n].text), "%s%sblocked", who, sep);
 		n++;
 	}
 	return n;
 }
 
-int why_words_queued(const struct ops_wbd *w, const char *who, char *buf, size_t len)
+/* A part named by text alone. */
+static int named(struct why_part *it, int n, int max, uint64_t ns, int cls, const char *text)
 {
-	struct item it[OPS_WHY_KINDS + OPS_BD_BLK + 8];
-	uint64_t total = 0;
+	if (!ns || n >= max)
+		return n;
+	part(it, n, max, ns, cls);
+	snprintf(it[n].text, sizeof(it[n].text), "%s", text);
+	return n + 1;
+}
+
+int why_parts_queued(const struct ops_wbd *w, const char *who, struct why_part *it, int max)
+{
+	char t[64];
 	int n = 0;
 
 	if (!who || !who[0])
 		who = "threads";
+	n = kind_items(it, n, max, w->q_kind_ns, w->q_ns[OPS_W_ON], who, " ");
+	snprintf(t, sizeof(t), "%s waiting for a CPU", who);
+	n = named(it, n, max, w->q_ns[OPS_W_RUNQ], OPS_W_RUNQ, t);
+	n = sys_items(it, n, max, w->q_sys_ns, w->q_ns[OPS_W_BLOCKED], who, " ");
+	n = named(it, n, max, w->q_ns[OPS_W_HANDOFF], OPS_W_HANDOFF, "the result's way back");
+	return named(it, n, max, w->q_ns[OPS_W_UNKNOWN], OPS_W_UNKNOWN, "not known");
+}
+
+/* What ended blocked waits, when it was no thread of the process. */
+static int ender_items(const struct ops_wbd *w, struct why_part *it, int n, int max)
+{
+	for (int c = OPS_W_TIMER; c < OPS_W_NR; c++)
+		n = named(it, n, max, w->b_ns[c], c,
+			  c == OPS_W_UNKNOWN ? "not seen" : why_class_name(c));
+	return n;
+}
+
+int why_parts_blocked(const struct ops_wbd *w, const char *who, struct why_part *it, int max)
+{
+	char t[96];
+	int n;
+
+	if (!who || !who[0])
+		who = "a thread of the process";
+	n = ender_items(w, it, 0, max);
+	n = kind_items(it, n, max, w->b_kind_ns, w->b_ns[OPS_W_ON], who, " ");
+	snprintf(t, sizeof(t), "%.40s waiting for a CPU", who);
+	n = named(it, n, max, w->b_ns[OPS_W_RUNQ], OPS_W_RUNQ, t);
+	return sys_items(it, n, max, w->b_sys_ns, w->b_ns[OPS_W_BLOCKED], who, " ");
+}
+
+int why_words_queued(const struct ops_wbd *w, const char *who, char *buf, size_t len)
+{
+	struct why_part it[WHY_PARTS_MAX];
+	uint64_t total = 0;
+
 	for (int c = 0; c < OPS_W_NR; c++)
 		total += w->q_ns[c];
-	n = kind_items(it, n, w->q_kind_ns, w->q_ns[OPS_W_ON], who, " ");
-	if (w->q_ns[OPS_W_RUNQ]) {
-		it[n].ns = w->q_ns[OPS_W_RUNQ];
-		snprintf(it[n++].text, sizeof(it[0].text), "%s waiting for a CPU", who);
-	}
-	n = sys_items(it, n, w->q_sys_ns, w->q_ns[OPS_W_BLOCKED], who, " ");
-	if (w->q_ns[OPS_W_HANDOFF]) {
-		it[n].ns = w->q_ns[OPS_W_HANDOFF];
-		snprintf(it[n++].text, sizeof(it[0].text), "the result's way back");
-	}
-	if (w->q_ns[OPS_W_UNKNOWN]) {
-		it[n].ns = w->q_ns[OPS_W_UNKNOWN];
-		snprintf(it[n++].text, sizeof(it[0].text), "not known");
-	}
-	return join(it, n, total, buf, len);
+	return join(it, why_parts_queued(w, who, it, WHY_PARTS_MAX), total, buf, len);
 }
 
 /* The class that ended most of a waker's own blocks (the chain's second step). */
@@ -144,33 +181,25 @@ static int top_chain(const struct ops_wbd *w)
 
 int why_words_blocked(const struct ops_wbd *w, const char *who, char *buf, size_t len)
 {
-	struct item it[OPS_W_NR + 1], sub[OPS_WHY_KINDS + OPS_BD_BLK + 4];
+	struct why_part it[OPS_W_NR + 1], sub[WHY_PARTS_MAX];
 	uint64_t total = 0, thr = w->b_ns[OPS_W_ON] + w->b_ns[OPS_W_RUNQ] +
 				 w->b_ns[OPS_W_BLOCKED];
 	char subtext[400];
-	int n = 0, ns = 0, ch = top_chain(w);
+	int n, ns = 0, ch = top_chain(w);
 
 	if (!who || !who[0])
 		who = "a thread of the process";
 	for (int c = 0; c < OPS_W_NR; c++)
 		total += w->b_ns[c];
-	for (int c = OPS_W_TIMER; c < OPS_W_NR; c++) {
-		if (!w->b_ns[c])
-			continue;
-		it[n].ns = w->b_ns[c];
-		snprintf(it[n++].text, sizeof(it[0].text), "%s",
-			 c == OPS_W_UNKNOWN ? "not seen" : why_class_name(c));
-	}
+	n = ender_items(w, it, 0, OPS_W_NR + 1);
 	if (thr) {
 		/* what the waking threads were doing meanwhile, as shares of the whole */
-		ns = kind_items(sub, ns, w->b_kind_ns, w->b_ns[OPS_W_ON], "", "");
-		if (w->b_ns[OPS_W_RUNQ]) {
-			sub[ns].ns = w->b_ns[OPS_W_RUNQ];
-			snprintf(sub[ns++].text, sizeof(sub[0].text), "waiting for a CPU");
-		}
-		ns = sys_items(sub, ns, w->b_sys_ns, w->b_ns[OPS_W_BLOCKED], "", "");
+		ns = kind_items(sub, ns, WHY_PARTS_MAX, w->b_kind_ns, w->b_ns[OPS_W_ON], "", "");
+		ns = named(sub, ns, WHY_PARTS_MAX, w->b_ns[OPS_W_RUNQ], OPS_W_RUNQ,
+			   "waiting for a CPU");
+		ns = sys_items(sub, ns, WHY_PARTS_MAX, w->b_sys_ns, w->b_ns[OPS_W_BLOCKED], "", "");
 		join(sub, ns, total, subtext, sizeof(subtext));
-		it[n].ns = thr;
+		n = part(it, n, OPS_W_NR + 1, thr, OPS_W_ON);
 		snprintf(it[n++].text, sizeof(it[0].text), "%.40s", who);
 	}
 	n = join(it, n, total, buf, len);
