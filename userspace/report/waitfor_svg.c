@@ -51,7 +51,10 @@ static void text(FILE *f, double x, double y, const char *anchor, const char *st
 	fputs("</text>\n", f);
 }
 
-static void draw_pair(FILE *f, const struct node *nodes, const struct pair *p, uint64_t max)
+/* lane: how many pairs with the same ends were drawn before (a queued and a blocked
+ * edge between the same threads): each bends further, so their labels stay apart. */
+static void draw_pair(FILE *f, const struct node *nodes, const struct pair *p, uint64_t max,
+		      const char *marker, int lane)
 {
 	const struct node *a = &nodes[p->from], *b = &nodes[p->to];
 	double w = 1.5 + 8.0 * sqrt((double)p->ns / (double)(max ? max : 1));
@@ -66,37 +69,56 @@ static void draw_pair(FILE *f, const struct node *nodes, const struct pair *p, u
 	if (p->from == p->to) { /* a loop outside the circle */
 		double dx = a->x - SVG_W / 2.0, dy = a->y - SVG_H / 2.0;
 		double d = sqrt(dx * dx + dy * dy), ux = d ? dx / d : 0, uy = d ? dy / d : -1;
-		double cx = a->x + ux * 90, cy = a->y + uy * 90;
+		double cx = a->x + ux * (90 + 40 * lane), cy = a->y + uy * (90 + 40 * lane);
 
 		fprintf(f, "<path d=\"M %.1f %.1f C %.1f %.1f %.1f %.1f %.1f %.1f\" fill=\"none\" "
 			"stroke=\"%s\" stroke-opacity=\"0.75\" stroke-width=\"%.1f\" "
-			"marker-end=\"url(#arrow)\"/>\n", a->x + uy * 20, a->y - ux * 20,
+			"marker-end=\"url(#%s)\"/>\n", a->x + uy * 20, a->y - ux * 20,
 			cx + uy * 50, cy - ux * 50, cx - uy * 50, cy + ux * 50, a->x - uy * 20,
-			a->y + ux * 20, col, w);
+			a->y + ux * 20, col, w, marker);
 		lx = cx + ux * 10;
 		ly = cy + uy * 10;
 	} else {
 		double mx = (a->x + b->x) / 2, my = (a->y + b->y) / 2;
 		double dx = b->x - a->x, dy = b->y - a->y, d = sqrt(dx * dx + dy * dy);
 		/* bend to the right of the direction of travel; stop short of the box */
-		double cx = mx - dy / (d ? d : 1) * 40, cy = my + dx / (d ? d : 1) * 40;
+		double bend = 40 + 50 * lane;
+		double cx = mx - dy / (d ? d : 1) * bend, cy = my + dx / (d ? d : 1) * bend;
 		double ex = b->x - dx / (d ? d : 1) * 34, ey = b->y - dy / (d ? d : 1) * 22;
 
 		fprintf(f, "<path d=\"M %.1f %.1f Q %.1f %.1f %.1f %.1f\" fill=\"none\" "
 			"stroke=\"%s\" stroke-opacity=\"0.75\" stroke-width=\"%.1f\" "
-			"marker-end=\"url(#arrow)\"/>\n", a->x, a->y, cx, cy, ex, ey, col, w);
+			"marker-end=\"url(#%s)\"/>\n", a->x, a->y, cx, cy, ex, ey, col, w, marker);
 		lx = (mx + cx) / 2;
 		ly = (my + cy) / 2;
 	}
 	text(f, lx, ly, "middle", "font-size=\"11\" fill=\"#333\"", label);
 }
 
-int waitfor_write_svg(const struct waitfor *g, const char *title, FILE *f)
+/* The SVG's opening: a file of its own (id NULL), or an element inside an HTML page, of
+ * class "wf", with its arrow marker's id made unique by id (no namespace: the HTML parser
+ * gives it). */
+static void svg_open(FILE *f, const char *id, const char *marker)
+{
+	if (!id)
+		fputs("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n", f);
+	fprintf(f, "<svg %s width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" %s "
+		"font-family=\"Verdana, sans-serif\">\n"
+		"<defs><marker id=\"%s\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" "
+		"markerWidth=\"5\" markerHeight=\"5\" orient=\"auto-start-reverse\">"
+		"<path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#444\"/></marker></defs>\n"
+		"<rect width=\"100%%\" height=\"100%%\" fill=\"#fdfdfd\"/>\n",
+		id ? "class=\"wf\"" : "version=\"1.1\"", SVG_W, SVG_H, SVG_W, SVG_H,
+		id ? "role=\"img\"" : "xmlns=\"http://www.w3.org/2000/svg\"", marker);
+}
+
+static int write_svg(const struct waitfor *g, const char *title, const char *id, FILE *f)
 {
 	struct node nodes[MAX_NODES];
 	struct pair *pairs = calloc(g->n + 1, sizeof(*pairs));
 	int nn = 0, np = 0, dropped = 0;
 	uint64_t max = 0;
+	char marker[48];
 
 	if (!pairs)
 		return -ENOMEM;
@@ -130,14 +152,8 @@ int waitfor_write_svg(const struct waitfor *g, const char *title, FILE *f)
 		nodes[i].x = SVG_W / 2.0 + (nn > 1 ? 290 * cos(a) : 0);
 		nodes[i].y = SVG_H / 2.0 + 20 + (nn > 1 ? 250 * sin(a) : 0);
 	}
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
-		"<svg version=\"1.1\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-		"xmlns=\"http://www.w3.org/2000/svg\" font-family=\"Verdana, sans-serif\">\n"
-		"<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" "
-		"markerWidth=\"5\" markerHeight=\"5\" orient=\"auto-start-reverse\">"
-		"<path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#444\"/></marker></defs>\n"
-		"<rect width=\"100%%\" height=\"100%%\" fill=\"#fdfdfd\"/>\n", SVG_W, SVG_H, SVG_W,
-		SVG_H);
+	snprintf(marker, sizeof(marker), "arrow%s%.32s", id ? "-" : "", id ? id : "");
+	svg_open(f, id, marker);
 	text(f, SVG_W / 2.0, 26, "middle", "font-size=\"17\"", title);
 	text(f, SVG_W / 2.0, 46, "middle", "font-size=\"12\" fill=\"#555\"",
 	     "an arrow from a waiter to what ended its waits (blue: blocked until woken; "
@@ -145,8 +161,13 @@ int waitfor_write_svg(const struct waitfor *g, const char *title, FILE *f)
 	if (!nn)
 		text(f, SVG_W / 2.0, SVG_H / 2.0, "middle", "font-size=\"14\" fill=\"#777\"",
 		     "no waits were seen");
-	for (int i = 0; i < np; i++)
-		draw_pair(f, nodes, &pairs[i], max);
+	for (int i = 0; i < np; i++) {
+		int lane = 0;
+
+		for (int j = 0; j < i; j++)
+			lane += pairs[j].from == pairs[i].from && pairs[j].to == pairs[i].to;
+		draw_pair(f, nodes, &pairs[i], max, marker, lane);
+	}
 	for (int i = 0; i < nn; i++) {
 		const struct node *n = &nodes[i];
 		double w = 14 + 7.2 * (double)strlen(n->name);
@@ -166,4 +187,15 @@ int waitfor_write_svg(const struct waitfor *g, const char *title, FILE *f)
 	fputs("</svg>\n", f);
 	free(pairs);
 	return ferror(f) ? -EIO : 0;
+}
+
+int waitfor_write_svg(const struct waitfor *g, const char *title, FILE *f)
+{
+	return write_svg(g, title, NULL, f);
+}
+
+int waitfor_write_svg_inline(const struct waitfor *g, const char *title, const char *id,
+			     FILE *f)
+{
+	return write_svg(g, title, id, f);
 }

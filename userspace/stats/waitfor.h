@@ -60,5 +60,9 @@ int waitfor_take(struct waitfor *g, struct collector *c);
  * waiter to what it waited on, as wide as its share of the longest, labelled with the
  * time. Returns 0, -EIO on a write error. */
 int waitfor_write_svg(const struct waitfor *g, const char *title, FILE *f);
+/* The same as an element of an HTML page (report.html): no XML prolog, class "wf", the
+ * arrow marker's id made unique with id ([A-Za-z0-9-], at most 32). */
+int waitfor_write_svg_inline(const struct waitfor *g, const char *title, const char *id,
+			     FILE *f);
 
 #endif
