@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Unit tests for report.html on a synthetic report: every section and chart is there,
- * every string from the run is escaped, no URL leaves the page (only fragments and
- * relative links to files that exist), and the tags balance. */
+/* Unit tests for report.html on synthetic reports (tests/unit/report_fixture.h): every
+ * section and chart is there when its data is and absent when not (why it waited, runs
+ * and stability, leaks, workload metrics), with report.txt's words; every string from the
+ * run is escaped, no URL leaves the page (only fragments and relative links to files that
+ * exist), and the tags balance. */
 #include <check.h>
 #include <ctype.h>
 #include <errno.h>
@@ -11,112 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kernel/oprec.h"
-#include "report/report.h"
 #include "report/report_html.h"
-#include "workloads/params.h"
-
-static const struct wl_param_def pool_params[] = {
-	{ "workers", WL_P_INT, 1, 256, 0, 0, "4", "worker threads", NULL },
-	{ "payload", WL_P_SIZE, 64, 1 << 20, 0, 0, "256", "bytes", NULL },
-	{ NULL },
-};
-
-static int fake_run(const struct wl_config *cfg, const struct wl_ctl *ctl,
-		    struct wl_result *res)
-{
-	return 0;
-}
-
-static const struct workload fpool = {
-	.name = "pool", .help = "pool", .params = pool_params, .run = fake_run,
-};
-
-#define EVIL "<script>alert(\"x\")</script>&'"
-
-static void make_scenario(struct scenario *sc, const char *group, const char *workers)
-{
-	char err[256];
-
-	memset(sc, 0, sizeof(*sc));
-	sc->wl = &fpool;
-	ck_assert_int_eq(params_init(&sc->cfg, &fpool, err, sizeof(err)), 0);
-	snprintf(sc->group, sizeof(sc->group), "%s", group);
-	if (workers) {
-		ck_assert_int_eq(params_set(&sc->cfg, "workers", workers, err, sizeof(err)), 0);
-		snprintf(sc->label, sizeof(sc->label), "workers=%s", workers);
-		snprintf(sc->id, sizeof(sc->id), "%.63s/%.190s", group, sc->label);
-		sc->swept[sc->nswept++] = wl_param_index(&fpool, "workers");
-	} else {
-		snprintf(sc->id, sizeof(sc->id), "%s", group);
-	}
-	sc->set = (struct run_settings){ .reps = 2, .warmup_ns = 1000000,
-					 .duration_ns = 1000000000, .timeout_ns = 5000000000ll };
-}
-
-/* One repetition of count ops spread from base to 100 x base ns, with a breakdown. */
-static void add_rep(struct scen_result *s, uint64_t count, uint64_t base, int rc)
-{
-	struct wl_result res;
-
-	memset(&res, 0, sizeof(res));
-	res.nkinds = 1;
-	res.kind[0] = ops_kind_id("pool.call");
-	res.agg[0] = op_agg_new();
-	ck_assert_ptr_nonnull(res.agg[0]);
-	for (uint64_t i = 0; i < count; i++) {
-		uint64_t lat = base + base * (i * i % 9973) / 100;
-		struct ops_bd bd = { .n = 1, .lat_ns = lat, .on_ns = lat / 4, .runq_ns = lat / 8,
-				     .blocked_ns = lat / 2, .steal_ns = lat / 16, .syscalls = 2,
-				     .syscall_ns = lat / 3, .vcsw = 1, .faults = i % 3 };
-
-		bd.queued_ns = lat - bd.on_ns - bd.runq_ns - bd.blocked_ns - bd.steal_ns;
-		bd.blk_ns[OPS_BLK_NOSYS] = lat / 8;
-		bd.blk_ns[OPS_BLK_OTHER] = bd.blocked_ns - lat / 8;
-		ck_assert_int_eq(op_agg_add(res.agg[0], &bd), 0);
-	}
-	res.elapsed_s = 1.0;
-	res.threads = 3;
-	res.occupancy = -1;
-	if (rc)
-		snprintf(res.error, sizeof(res.error), "lost 3 messages " EVIL);
-	ck_assert_int_eq(scen_add_rep(s, rc, &res, 8 << 20, 6 << 20, false), 0);
-}
-
-/* A workers sweep (1, 2, 4), a failed scenario, and hostile strings everywhere. */
-static struct report *html_report(bool kernel)
-{
-	struct report *r = report_new();
-	struct scenario sc;
-	struct scen_result *s;
-	const char *w[] = { "1", "2", "4" };
-
-	ck_assert_ptr_nonnull(r);
-	r->kernel = kernel;
-	r->have_collector = kernel;
-	r->coll.slots_used = 9;
-	r->coll.slots_full = 2;
-	r->coll.stacks = kernel;
-	r->coll.user_stacks = 40;
-	r->coll.cut_stacks = 3;
-	r->env.online_cpus = 2;
-	snprintf(r->env.hostname, sizeof(r->env.hostname), "host" EVIL);
-	snprintf(r->env.cpu_model, sizeof(r->env.cpu_model), "CPU \x01 \"quoted\"");
-	snprintf(r->command, sizeof(r->command), "opscope run --out 'a&b'");
-	r->settings = (struct run_settings){ 2, 1000000, 1000000000, 5000000000ll, 0 };
-	for (int i = 0; i < 3; i++) {
-		make_scenario(&sc, "pool-workers", w[i]);
-		s = report_add_scenario(r, &sc);
-		add_rep(s, 5000 * (i + 1), 20000, 0);
-		add_rep(s, 4000 * (i + 1), 20000, 0);
-	}
-	make_scenario(&sc, "odd " EVIL, NULL);
-	s = report_add_scenario(r, &sc);
-	add_rep(s, 100, 1000, 0);
-	add_rep(s, 1, 1000, -EIO);
-	ck_assert_int_eq(report_finish(r), 0);
-	return r;
-}
+#include "unit/report_fixture.h"
 
 static char *render(const struct report *r, const char *dir)
 {
@@ -160,7 +58,7 @@ static void check_no_external(const char *page)
 
 START_TEST(test_sections_and_charts)
 {
-	struct report *r = html_report(true);
+	struct report *r = fixture_report(true);
 	char *page = render(r, NULL);
 	static const char *const want[] = {
 		"<!DOCTYPE html>", "id=\"targets\"", "id=\"sweeps\"", "id=\"latency\"",
@@ -194,7 +92,7 @@ END_TEST
 
 START_TEST(test_escaping)
 {
-	struct report *r = html_report(true);
+	struct report *r = fixture_report(true);
 	char *page = render(r, NULL);
 
 	ck_assert_int_eq(count(page, "<script"), 1); /* only the page's own */
@@ -210,15 +108,14 @@ START_TEST(test_escaping)
 }
 END_TEST
 
-START_TEST(test_balanced)
+static void check_balanced(const char *page)
 {
 	static const char *const tags[][2] = {
 		{ "<svg", "</svg>" }, { "<table", "</table>" }, { "<section", "</section>" },
 		{ "<div", "</div>" }, { "<tr", "</tr>" }, { "<g ", "</g>" }, { "<g>", "</g>" },
-		{ "<title>", "</title>" }, { "<text", "</text>" },
+		{ "<title>", "</title>" }, { "<text", "</text>" }, { "<p ", "</p>" },
+		{ "<polyline", "</polyline>" }, { "<defs>", "</defs>" }, { "<marker", "</marker>" },
 	};
-	struct report *r = html_report(true);
-	char *page = render(r, NULL);
 	int g_open = count(page, "<g ") + count(page, "<g>");
 
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
@@ -228,8 +125,19 @@ START_TEST(test_balanced)
 		ck_assert_msg(open == count(page, tags[i][1]), "%s: %d open, %d closed",
 			      tags[i][0], open, count(page, tags[i][1]));
 	}
+}
+
+START_TEST(test_balanced)
+{
+	struct report *r = fixture_report(true), *full = fixture_full_report();
+	char *page = render(r, NULL), *fpage = render(full, NULL);
+
+	check_balanced(page);
+	check_balanced(fpage);
 	free(page);
+	free(fpage);
 	report_free(r);
+	report_free(full);
 }
 END_TEST
 
@@ -248,7 +156,7 @@ static void touch(const char *dir, const char *rel)
 START_TEST(test_links)
 {
 	char dir[] = "/tmp/test_report_html.XXXXXX", path[512];
-	struct report *r = html_report(true);
+	struct report *r = fixture_report(true);
 	char *page;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -338,7 +246,7 @@ END_TEST
 
 START_TEST(test_no_kernel)
 {
-	struct report *r = html_report(false);
+	struct report *r = fixture_report(false);
 	char *page = render(r, NULL);
 
 	check_no_external(page);
@@ -347,6 +255,179 @@ START_TEST(test_no_kernel)
 	ck_assert(strstr(page, "no kernel breakdown"));
 	ck_assert(strstr(page, "</html>\n"));
 	free(page);
+	report_free(r);
+}
+END_TEST
+
+
+/* "Why it waited": per op kind a bar per band and part, named as report.txt names the
+ * parts, its words beneath, and each scenario's wait-for graph inline. */
+START_TEST(test_why_section)
+{
+	struct report *r = fixture_full_report();
+	char *page = render(r, NULL), *txt = NULL, words[700];
+	const struct scen_result *chan = &r->scen[5];
+	size_t len = 0;
+	FILE *f = open_memstream(&txt, &len);
+
+	ck_assert_str_eq(chan->sc.id, "why-chan");
+	ck_assert(strstr(page, "<a href=\"#why\">Why it waited</a>"));
+	ck_assert(strstr(page, "<h2 id=\"why\">"));
+	ck_assert_int_eq(count(page, "<section class=\"whys\""), 2);
+	ck_assert_int_eq(count(page, "<svg class=\"why\""), 2);
+	/* why-pool: 5 bands queued and blocked; why-chan: 5 bands blocked */
+	ck_assert_int_eq(count(page, "<g class=\"wyrow\">"), 5 * 2 + 5);
+	ck_assert(strstr(page, "<text class=\"lat\" x=\"224\" y=\"31.0\" text-anchor=\"end\">"
+			 "queued 15.6µs</text>"));
+	/* the parts, in the legend and in the segments' titles */
+	ck_assert(strstr(page, "</i>pool-worker on-CPU in pool.task</span>"));
+	ck_assert(strstr(page, "</i>pool-worker waiting for a CPU</span>"));
+	ck_assert(strstr(page, "</i>the result&#39;s way back</span>"));
+	ck_assert(strstr(page, "</i>a timer</span>"));
+	ck_assert(strstr(page, "</i>chan-producer blocked in clock_nanosleep</span>"));
+	ck_assert(strstr(page, "</i>not seen</span>"));
+	ck_assert(strstr(page, "<title>gt-p999, chan-producer blocked in clock_nanosleep: "));
+	/* the words: report.txt's, for every band of why-chan */
+	ck_assert_int_eq(report_write_text(r, f), 0);
+	fclose(f);
+	for (int b = 0; b < BAND_NR; b++) {
+		why_words_blocked(&chan->sum[0].wband[b], "chan-producer", words, sizeof(words));
+		ck_assert(strstr(words, "chan-producer 97%, not seen 3% (meanwhile it was blocked in "
+				 "clock_nanosleep 90%"));
+		ck_assert_msg(strstr(page, words), "no '%s' in the page", words);
+	}
+	ck_assert(strstr(txt, "chan-producer 97%, not seen 3% (meanwhile it was blocked in"));
+	ck_assert(strstr(page, "pool-worker blocked in futex 7%, the result&#39;s way back 7%"));
+	/* the graphs, each with its own arrow marker, and the waits lost */
+	ck_assert_int_eq(count(page, "<svg class=\"wf\""), 2);
+	ck_assert_int_eq(count(page, "<marker id=\"arrow-s4\""), 1);
+	ck_assert_int_eq(count(page, "<marker id=\"arrow-s5\""), 1);
+	ck_assert(strstr(page, "url(#arrow-s5)"));
+	ck_assert_ptr_null(strstr(page, "<?xml"));
+	ck_assert(strstr(page, "3 waits not counted"));
+	ck_assert(strstr(page, "waits not counted</td><td class=\"n bad\">3<"));
+	/* a scenario's charts link to its part */
+	ck_assert(strstr(page, "<a href=\"#w-5\">Why it waited</a>"));
+	ck_assert_ptr_null(strstr(page, "href=\"#w-0\""));
+	free(txt);
+	free(page);
+	report_free(r);
+}
+END_TEST
+
+/* Runs and stability, leaks, workload metrics, CPU, the note of a breakdown not
+ * followed, and the user-stack copy counters. */
+START_TEST(test_runs_leaks_metrics)
+{
+	struct report *r = fixture_full_report();
+	char *page = render(r, NULL);
+	static const char *const want[] = {
+		"<a href=\"#runs\">", "<h2 id=\"runs\">", "<a href=\"#leaks\">", "<h2 id=\"leaks\">",
+		"<a href=\"#xmetrics\">", "<h2 id=\"xmetrics\">",
+		/* runs: what ended it, peaks (over the limit in red), CPUs, stability */
+		"</a></td><td>max-ops</td><td class=\"n\">1.00k</td><td class=\"n\">1.00s</td>"
+		"<td class=\"n bad\" title=\"peak in flight / limit\">17/16</td>"
+		"<td class=\"n\" title=\"peak busy workers / limit\">4/4</td>"
+		"<td class=\"n\">1.50</td><td class=\"n\">91.1%</td><td class=\"n\">40.0ms</td>",
+		"<td class=\"n\" title=\"peak in flight / limit\">8/8</td>",
+		"<rect class=\"warm\"", "<line class=\"steady\"",
+		"repetition 1: 30 windows of 10.0ms, up to 50k ops/s; grey: warm-up",
+		/* leaks: slope (lower bound) and each verdict */
+		"<td class=\"n\">4</td><td class=\"n\">819B (-2.5k) <span class=\"badge\" "
+		"title=\"leak-rss: off or not judged\">n/a</span></td>",
+		"<td class=\"n\">1 (1) <span class=\"badge fail\" title=\"target leak-threads\">FAIL"
+		"</span></td>",
+		"<td class=\"n\">4 <span class=\"badge fail\" title=\"target residual-threads\">FAIL",
+		"--stacks: the profile grows",
+		/* the pipeline's stages */
+		"<table class=\"stages\">", "<td>pipe.s2_filter</td>", "<th class=\"n\">backpressure",
+		"<td class=\"n\">75%</td>", "drops 8 · chan_bytes 4 KiB",
+		/* a process-mode pool */
+		"Kernel breakdown not followed: worker processes are outside the collector&#39;s "
+		"target.",
+		/* CPU use in the resources */
+		"<td class=\"n\">75%</td><td class=\"n\">-</td></tr>",
+		/* user-stack root share and copies */
+		"user stacks rooted</td><td class=\"n\">38<", "95.0%, reach a root frame",
+		"user stack copies</td><td class=\"n\">120<", "480 bytes each, unwound in 12.5 µs",
+		"past the copy rate</td><td class=\"n\">5<", "copies lost</td><td class=\"n bad\">2<",
+		"counts lost</td><td class=\"n bad\">1<", "copies dropped</td><td class=\"n bad\">4<",
+		"counts without their copy</td><td class=\"n bad\">6<",
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		ck_assert_msg(strstr(page, want[i]), "no %s in the page", want[i]);
+	ck_assert_int_eq(count(page, "<svg class=\"spark\""), 3);
+	/* 11 op kinds, but the process pool's draws no bars: a breakdown not followed is no
+	 * zero */
+	ck_assert_int_eq(count(page, "<svg class=\"lh\""), 11);
+	ck_assert_int_eq(count(page, "<svg class=\"bd\""), 10);
+	free(page);
+	report_free(r);
+}
+END_TEST
+
+/* Without the data, no section (and no navigation link) pretends to have it. */
+START_TEST(test_sections_absent)
+{
+	struct report *r = fixture_report(true);
+	char *page = render(r, NULL);
+
+	ck_assert_ptr_null(strstr(page, "id=\"why\""));
+	ck_assert_ptr_null(strstr(page, "href=\"#why\""));
+	ck_assert_ptr_null(strstr(page, "<svg class=\"why\""));
+	ck_assert_ptr_null(strstr(page, "<svg class=\"wf\""));
+	ck_assert_ptr_null(strstr(page, "id=\"leaks\""));
+	ck_assert_ptr_null(strstr(page, "href=\"#leaks\""));
+	ck_assert_ptr_null(strstr(page, "id=\"xmetrics\""));
+	ck_assert_ptr_null(strstr(page, "href=\"#xmetrics\""));
+	ck_assert_ptr_null(strstr(page, "waits not counted"));
+	ck_assert_ptr_null(strstr(page, "user stack copies"));
+	ck_assert_ptr_null(strstr(page, "<svg class=\"spark\""));
+	ck_assert_ptr_null(strstr(page, "not followed"));
+	/* runs are always there: what ended each run is always known */
+	ck_assert(strstr(page, "id=\"runs\""));
+	ck_assert(strstr(page, "user stacks rooted</td>"));
+	free(page);
+	report_free(r);
+	/* a run with --why where no op carried a split says so */
+	r = fixture_report_base(true);
+	r->why = true;
+	ck_assert_int_eq(report_finish(r), 0);
+	page = render(r, NULL);
+	ck_assert(strstr(page, "id=\"why\""));
+	ck_assert(strstr(page, "No operation carried a split"));
+	ck_assert_ptr_null(strstr(page, "<section class=\"whys\""));
+	free(page);
+	report_free(r);
+}
+END_TEST
+
+/* The full report's hostile strings are escaped too, in the graphs and the tables; the
+ * wait-for graph's file is linked when it is in the directory. */
+START_TEST(test_full_escaping_and_links)
+{
+	char dir[] = "/tmp/test_report_html.XXXXXX", path[512];
+	struct report *r = fixture_full_report();
+	char *page;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/waitfor", dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	touch(dir, "waitfor/why-chan.svg");
+	page = render(r, dir);
+	check_no_external(page);
+	ck_assert_int_eq(count(page, "<script"), 1);
+	ck_assert_ptr_null(strstr(page, "alert(\""));
+	ck_assert(strstr(page, "a&lt;b&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;"
+			 "&apos;"));
+	ck_assert_int_eq(count(page, "href=\"waitfor/why-chan.svg\""), 1);
+	ck_assert_ptr_null(strstr(page, "href=\"waitfor/why-pool.svg\""));
+	for (const char *p = page; *p; p++)
+		ck_assert(!iscntrl((unsigned char)*p) || *p == '\n' || *p == '\t');
+	free(page);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(path), 0);
 	report_free(r);
 }
 END_TEST
@@ -365,6 +446,10 @@ int main(void)
 	tcase_add_test(tc, test_cross_sweep);
 	tcase_add_test(tc, test_href_encoding);
 	tcase_add_test(tc, test_no_kernel);
+	tcase_add_test(tc, test_why_section);
+	tcase_add_test(tc, test_runs_leaks_metrics);
+	tcase_add_test(tc, test_sections_absent);
+	tcase_add_test(tc, test_full_escaping_and_links);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -3,8 +3,10 @@
  * report.html: the run as one self-contained page a person opens in a browser. The same
  * in-memory report as report.txt and report.json: targets with PASS/FAIL, each sweep as
  * charts, the latency and resource tables, per scenario and op kind where the time goes
- * (stacked breakdown bars) and the latency distribution, links to the flame graphs and
- * trace.json found in the output directory, the environment and every loss counter.
+ * (stacked breakdown bars) and the latency distribution, why it waited (--why), runs and
+ * their stability, leaks, the workloads' own metrics (report_html_why.c,
+ * report_html_runs.c), links to the flame graphs and trace.json found in the output
+ * directory, the environment and every loss counter.
  * Inline CSS, SVG and one small script (tooltips, a bar-scale toggle); nothing is fetched,
  * so the page works from a file:// URL on a machine without network. Every string from
  * the run goes through html_esc() or html_href().
@@ -148,7 +150,7 @@ static const char page_css[] =
 ".charts{display:flex;flex-wrap:wrap;gap:12px 24px;align-items:flex-start}\n"
 ".ctitle{font-size:13px;font-weight:600;color:#333;margin:0 0 2px}\n"
 "svg{display:block;overflow:visible}\n"
-"svg text{font-family:system-ui,'DejaVu Sans',sans-serif;font-size:11px;fill:#333}\n"
+"svg:not(.wf) text{font-family:system-ui,'DejaVu Sans',sans-serif;font-size:11px;fill:#333}\n"
 "svg .axis line{stroke:#e4e4e8}svg .axis text{fill:#666}\n"
 "svg text.ops{fill:#77777c}svg text.one{font-style:italic}svg text.lat{font-weight:600}\n"
 "svg .pmark line{stroke:#222;stroke-dasharray:3 2}svg .pmark text{font-weight:600}\n"
@@ -175,7 +177,16 @@ static const char page_css[] =
 "#tip{position:fixed;pointer-events:none;background:#222;color:#fff;padding:5px 8px;"
 "border-radius:4px;font-size:12px;max-width:440px;display:none;z-index:9}\n"
 "body.abs .bd-share{display:none}body:not(.abs) .bd-abs{display:none}\n"
-"footer{margin:36px 0 24px;color:#8a8a90;font-size:12px}\n";
+"footer{margin:36px 0 24px;color:#8a8a90;font-size:12px}\n"
+".whys{border-top:1px solid #e4e4e8;margin-top:18px}\n"
+"svg rect.wseg{stroke:#fff;stroke-width:.5}svg rect.wseg:hover{stroke:#000;stroke-width:1}\n"
+"table.whywords{margin:6px 0 0;max-width:840px}table.whywords td.w{color:#333}\n"
+".wfg{margin:14px 0 0}svg.wf{width:100%;max-width:640px;height:auto;"
+"border:1px solid #e4e4e8}\n"
+"svg.spark .warm{fill:#ececef}svg.spark .sl{stroke-width:1.4}"
+"svg.spark .steady{stroke-dasharray:2 2}\n"
+"td .badge{min-width:0;padding:0 5px;font-size:10.5px;margin-left:4px}\n"
+"table.stages{margin:2px 0 6px}p.xm{margin:4px 0 10px;font-size:13px}\n";
 
 /* Titles become a quick tooltip; the bars' scale toggles. No script: titles still show. */
 static const char page_js[] =
@@ -202,6 +213,23 @@ static void page_head(const struct report *r, FILE *f)
 	html_escf(f, "opscope: suite %s, %s", r->suite_name, r->created);
 	fprintf(f, "</title>\n<style>\n%s</style></head>\n<body>\n<div id=\"tip\"></div>\n",
 		page_css);
+}
+
+static bool page_has_leaks(const struct report *r)
+{
+	for (int i = 0; i < r->nscen; i++)
+		if (r->scen[i].leaks.rounds > 0)
+			return true;
+	return false;
+}
+
+static bool page_has_xmetrics(const struct report *r)
+{
+	for (int i = 0; i < r->nscen; i++)
+		for (int j = 0; j < r->scen[i].nmetrics; j++)
+			if (r->scen[i].metrics[j].workload && r->scen[i].metrics[j].n)
+				return true;
+	return false;
 }
 
 static void page_header(const struct report *r, FILE *f)
@@ -235,8 +263,16 @@ static void page_header(const struct report *r, FILE *f)
 		fputs("<span class=\"chip\">--quick: a smoke run</span>", f);
 	fputs("</div></div></header>\n<nav><div class=\"in\"><a href=\"#targets\">Targets</a>"
 	      "<a href=\"#sweeps\">Sweeps</a><a href=\"#latency\">Latency</a>"
-	      "<a href=\"#scenarios\">Breakdown &amp; distributions</a>"
-	      "<a href=\"#resources\">Resources</a><a href=\"#files\">Flame graphs &amp; trace</a>"
+	      "<a href=\"#scenarios\">Breakdown &amp; distributions</a>", f);
+	if (r->why)
+		fputs("<a href=\"#why\">Why it waited</a>", f);
+	fputs("<a href=\"#resources\">Resources</a><a href=\"#runs\">Runs &amp; stability</a>",
+	      f);
+	if (page_has_leaks(r))
+		fputs("<a href=\"#leaks\">Leaks</a>", f);
+	if (page_has_xmetrics(r))
+		fputs("<a href=\"#xmetrics\">Workload metrics</a>", f);
+	fputs("<a href=\"#files\">Flame graphs &amp; trace</a>"
 	      "<a href=\"#env\">Environment &amp; losses</a></div></nav>\n"
 	      "<main class=\"in\">\n", f);
 }
@@ -392,18 +428,19 @@ static void section_latency(const struct report *r, FILE *f)
 static void section_resources(const struct report *r, FILE *f)
 {
 	static const char *const head[] = { "RSS peak", "RSS steady", "B/op", "allocs/op",
-					    "faults/op", "map B/op", "threads", "occupancy",
+					    "faults/op", "map B/op", "threads", "occupancy", "CPU",
 					    "scaling" };
 
 	fputs("<h2 id=\"resources\">Resources</h2>\n<p class=\"note\">Means over repetitions; per "
-	      "op of the first op kind; scaling: efficiency against the 1-worker point of the "
-	      "same sweep.</p>\n<table><tr><th>Scenario</th>", f);
+	      "op of the first op kind; CPU: the process's CPU time over the wall time and the "
+	      "CPUs; scaling: efficiency against the 1-worker point of the same sweep.</p>\n"
+	      "<table><tr><th>Scenario</th>", f);
 	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
 		fprintf(f, "<th class=\"n\">%s</th>", head[i]);
 	fputs("</tr>\n", f);
 	for (int i = 0; i < r->nscen; i++) {
 		const struct scen_result *s = &r->scen[i];
-		char c[9][24];
+		char c[10][24];
 		double v;
 
 		fmt_bytes(metric_mean(s, "", "rss_peak_bytes", &v) ? v : NAN, c[0], 24);
@@ -421,14 +458,18 @@ static void section_resources(const struct report *r, FILE *f)
 			snprintf(c[7], 24, "%.2f", v);
 		else
 			snprintf(c[7], 24, "-");
-		if (s->has_scaling && isfinite(s->scale_eff))
-			snprintf(c[8], 24, "%.2f", s->scale_eff);
+		if (metric_mean(s, "", "cpu_util", &v))
+			snprintf(c[8], 24, "%.0f%%", 100 * v);
 		else
 			snprintf(c[8], 24, "-");
+		if (s->has_scaling && isfinite(s->scale_eff))
+			snprintf(c[9], 24, "%.2f", s->scale_eff);
+		else
+			snprintf(c[9], 24, "-");
 		fprintf(f, "<tr><td><a href=\"#s-%d\">", i);
 		html_esc(f, s->sc.id);
 		fputs("</a></td>", f);
-		for (int j = 0; j < 9; j++)
+		for (int j = 0; j < 10; j++)
 			td_text(f, c[j]);
 		fputs("</tr>\n", f);
 	}
@@ -455,7 +496,7 @@ static void stack_path(const struct scen_result *s, const char *name, char *buf,
 		snprintf(buf + n, len - (size_t)n, "/%s", name);
 }
 
-static bool file_in(const char *dir, const char *rel)
+bool html_file_in(const char *dir, const char *rel)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -474,7 +515,7 @@ static int stack_links(FILE *f, const struct scen_result *s, int k, const char *
 	for (size_t t = 0; t < NSTACK_TYPES; t++) {
 		snprintf(name, sizeof(name), "%s.%s.svg", s->kind_name[k], stack_types[t][0]);
 		stack_path(s, name, rel, sizeof(rel));
-		if (!file_in(dir, rel))
+		if (!html_file_in(dir, rel))
 			continue;
 		n++;
 		if (!f)
@@ -498,7 +539,7 @@ static void pprof_links(FILE *f, const struct scen_result *s, const char *dir)
 
 	for (size_t i = 0; i < sizeof(pp) / sizeof(pp[0]); i++) {
 		stack_path(s, pp[i][0], rel, sizeof(rel));
-		if (!file_in(dir, rel))
+		if (!html_file_in(dir, rel))
 			continue;
 		fputs("<a href=\"", f);
 		html_href(f, rel);
@@ -514,7 +555,7 @@ static void section_files(const struct report *r, const char *dir, FILE *f)
 		for (int k = 0; k < r->scen[i].nkinds; k++)
 			graphs += stack_links(NULL, &r->scen[i], k, dir);
 	fputs("<h2 id=\"files\">Flame graphs and trace</h2>\n", f);
-	if (file_in(dir, "trace.json"))
+	if (html_file_in(dir, "trace.json"))
 		fputs("<p><a href=\"trace.json\">trace.json</a>: the slowest operations' timelines "
 		      "with their off-CPU intervals. Open it in ui.perfetto.dev (Open trace file: "
 		      "it is read in the browser, not uploaded) or chrome://tracing.</p>\n", f);
@@ -621,141 +662,12 @@ static void section_scenarios(const struct report *r, const char *dir, FILE *f)
 				fputs("</div>\n", f);
 			}
 		}
+		if (html_why_link(r, s))
+			fprintf(f, "<div class=\"links\"><a href=\"#w-%d\">Why it waited</a>: the "
+				"queued and blocked time of each band split, and the wait-for graph"
+				"</div>\n", i);
 		fputs("</section>\n", f);
 	}
-}
-
-/* ---------------------------------------------------------------- environment, losses */
-
-static void dl_item(FILE *f, const char *name, const char *value)
-{
-	fputs("<dt>", f);
-	html_esc(f, name);
-	fputs("</dt><dd>", f);
-	html_esc(f, value);
-	fputs("</dd>\n", f);
-}
-
-static void section_env(const struct report *r, FILE *f)
-{
-	const struct envinfo *e = &r->env;
-	char b[1200];
-
-	fputs("<h2 id=\"env\">Environment and losses</h2>\n<div class=\"charts\"><div><h3>"
-	      "Environment</h3><dl>\n", f);
-	dl_item(f, "host", e->hostname);
-	snprintf(b, sizeof(b), "%s (%s)", e->kernel_release, e->kernel_version);
-	dl_item(f, "kernel", b);
-	snprintf(b, sizeof(b), "%s, %d online CPU%s, governor %s", e->cpu_model, e->online_cpus,
-		 e->online_cpus == 1 ? "" : "s", e->governor);
-	dl_item(f, "CPU", b);
-	dl_item(f, "arch", e->arch);
-	fmt_bytes((double)e->mem_total, b, sizeof(b));
-	dl_item(f, "memory", b);
-	dl_item(f, "opscope", OPSCOPE_VERSION);
-	dl_item(f, "created", r->created);
-	dl_item(f, "command", r->command);
-	snprintf(b, sizeof(b), "%s%s%s", r->suite_name, r->suite_file[0] ? ", " : "",
-		 r->suite_file);
-	dl_item(f, "suite", b);
-	{
-		char w[24], d[24], t[24], m[48];
-
-		html_ns((double)r->settings.warmup_ns, w, sizeof(w));
-		html_ns((double)r->settings.duration_ns, d, sizeof(d));
-		html_ns((double)r->settings.timeout_ns, t, sizeof(t));
-		if (r->settings.max_ops > 0)
-			snprintf(m, sizeof(m), ", at most %" PRId64 " ops", r->settings.max_ops);
-		else
-			m[0] = '\0';
-		snprintf(b, sizeof(b), "%d repetition%s of %s after %s warm-up, timeout %s%s",
-			 r->settings.reps, r->settings.reps == 1 ? "" : "s", d, w, t, m);
-		dl_item(f, "settings", b);
-	}
-	dl_item(f, "kernel collector", !r->kernel ? "off (--no-kernel)" : r->have_collector ?
-		"on" : "on (no collector statistics)");
-	if (r->have_collector) {
-		snprintf(b, sizeof(b), "%" PRIu64 " thread slots, %" PRIu64 " late threads, loaded "
-			 "in %.0f ms", r->coll.slots_used, r->coll.late_threads, r->coll.load_ms);
-		dl_item(f, "collector", b);
-	}
-	fputs("</dl></div>\n", f);
-}
-
-/* A counter; lost: a non-zero value lost data (else it was repaired, or is a fact). */
-static void loss_row(FILE *f, const char *name, uint64_t v, bool lost, const char *what)
-{
-	fprintf(f, "<tr><td>%s</td><td class=\"n%s\">%" PRIu64 "</td><td class=\"w\">%s</td>"
-		"</tr>\n", name, v && lost ? " bad" : "", v, what);
-}
-
-static void section_losses(const struct report *r, FILE *f)
-{
-	const struct report_collector *c = &r->coll;
-	uint64_t lost = 0, clamped = 0;
-
-	fputs("<div><h3>Losses</h3><table><tr><th>Counter</th><th class=\"n\">Count</th>"
-	      "<th>Meaning</th></tr>\n", f);
-	if (r->kernel && r->have_collector) {
-		loss_row(f, "threads without a slot", c->slots_full, true, "not accounted at all");
-		loss_row(f, "tid map full", c->tid_map_full, true,
-			 "threads the kernel side could not find");
-		loss_row(f, "skipped program runs", c->prog_misses, true,
-			 "BPF runs the kernel skipped");
-		loss_row(f, "unseen switches repaired", c->missed_switches, false,
-			 "switch-ins rebuilt from the scheduler's run time (exact on-CPU)");
-	}
-	if (c->stacks) {
-		loss_row(f, "failed stack walks", c->stack_fail, true,
-			 "stacks missing from graphs");
-		loss_row(f, "stack table full", c->stacks_full, true, "stacks not stored");
-		loss_row(f, "count table full", c->keys_full, true, "samples not counted");
-		loss_row(f, "stacks gone", c->missing_stacks, true, "ids missing at symbolization");
-		loss_row(f, "user stacks cut", c->cut_stacks, true,
-			 "cut at a frame outside executable code (of the user stacks below)");
-		loss_row(f, "user frames dropped", c->cut_frames, true, "by those cuts");
-		loss_row(f, "user stacks", c->user_stacks, false, "seen in all");
-	}
-	for (int i = 0; i < r->nscen; i++)
-		for (int k = 0; k < r->scen[i].nkinds; k++) {
-			const struct op_agg *a = r->scen[i].agg[k];
-
-			lost += a ? op_agg_lost(a) : 0;
-			clamped += a ? hist_clamped(op_agg_hist(a)) : 0;
-		}
-	loss_row(f, "ops lost by the aggregation", lost, true, "dropped for lack of memory");
-	loss_row(f, "latencies clamped", clamped, true,
-		 "beyond the histogram's range (38 min)");
-	fputs("</table>\n", f);
-	for (int i = 0; i < r->nscen; i++) {
-		const struct scen_result *s = &r->scen[i];
-
-		if (s->status == SCEN_OK)
-			continue;
-		fprintf(f, "<p class=\"bad\">%s ", scen_status_name(s->status));
-		html_esc(f, s->sc.id);
-		fputs(": ", f);
-		html_esc(f, s->error[0] ? s->error : "not completed");
-		fputs("</p>\n", f);
-	}
-	fputs("</div>\n", f);
-}
-
-static void section_cost(const struct report *r, FILE *f)
-{
-	fputs("<div><h3>What opscope's BPF programs cost</h3><table><tr><th>Program</th>"
-	      "<th class=\"n\">Runs</th><th class=\"n\">ns per run</th><th class=\"n\">Total ms"
-	      "</th></tr>\n", f);
-	for (int i = 0; i < r->coll.nprogs; i++) {
-		uint64_t runs = r->coll.progs[i].runs, ns = r->coll.progs[i].run_ns;
-
-		fputs("<tr><td>", f);
-		html_esc(f, r->coll.progs[i].name);
-		fprintf(f, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%.0f</td>"
-			"<td class=\"n\">%.2f</td></tr>\n", runs,
-			runs ? (double)ns / (double)runs : 0, (double)ns / 1e6);
-	}
-	fputs("</table></div>\n", f);
 }
 
 /* ---------------------------------------------------------------- the page */
@@ -776,12 +688,14 @@ int report_write_html(const struct report *r, const char *dir, FILE *f)
 		      "that differ in one parameter (workers, capacity, streams...).</p>\n", f);
 	section_latency(r, f);
 	section_scenarios(r, dir, f);
+	if (r->why)
+		html_section_why(r, dir, f);
 	section_resources(r, f);
+	html_section_runs(r, f);
+	html_section_leaks(r, f);
+	html_section_xmetrics(r, f);
 	section_files(r, dir, f);
-	section_env(r, f);
-	section_losses(r, f);
-	if (r->coll.bpf_stats)
-		section_cost(r, f);
+	html_section_env(r, f);
 	fputs("</div>\n<footer>", f);
 	html_escf(f, "Written by opscope %s from the same result as report.json and report.txt."
 		  " Self-contained: no part of this page is fetched from anywhere.",

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Within report/: the pieces of report.html (report_write_html() in report.h). html_*
- * escape and format text for the page (report_html.c); chart_* draw its inline SVG
- * charts (report_charts.c: a breakdown's stacked bars and a latency histogram per op kind;
- * report_sweeps.c: each sweep's throughput, p99 and scaling efficiency). Every string
- * that reaches the page passes through html_esc() or html_href().
+ * escape and format text for the page (report_html.c) and write its later sections
+ * (report_html_why.c: why it waited; report_html_runs.c: runs and stability, leaks,
+ * workload metrics; report_html_env.c: environment and losses); chart_* draw its inline SVG charts (report_charts.c: a breakdown's
+ * stacked bars and a latency histogram per op kind; report_sweeps.c: each sweep's
+ * throughput, p99 and scaling efficiency). Every string that reaches the page passes
+ * through html_esc() or html_href().
  */
 #ifndef OPSCOPE_REPORT_HTML_H
 #define OPSCOPE_REPORT_HTML_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include "report/report.h"
@@ -24,6 +27,22 @@ void html_ns(double ns, char *buf, size_t len);
 /* For axis ticks: html_ns and fmt_num without trailing zeros ("10µs", "1k"). */
 void html_axis_ns(double ns, char *buf, size_t len);
 void html_axis_num(double v, char *buf, size_t len);
+
+/* Is dir/rel a regular file (dir NULL: no)? Only files that exist are linked. */
+bool html_file_in(const char *dir, const char *rel);
+
+/* Sections (each writes its <h2> with the id the page's navigation links to). Why it
+ * waited: only for a run with --why; leaks: only when some scenario has rounds;
+ * workload metrics: only when some workload reported its own. */
+void html_section_why(const struct report *r, const char *dir, FILE *f);
+void html_section_runs(const struct report *r, FILE *f);
+void html_section_leaks(const struct report *r, FILE *f);
+void html_section_xmetrics(const struct report *r, FILE *f);
+/* Environment and losses, and the BPF programs' cost with --bpf-stats
+ * (report_html_env.c). */
+void html_section_env(const struct report *r, FILE *f);
+/* Has the scenario a part in "Why it waited" (so its charts may link there)? */
+bool html_why_link(const struct report *r, const struct scen_result *s);
 
 /* The kernel breakdown of op kind k of s as stacked bars (p50 op, bands, p99 op). */
 void chart_breakdown(FILE *f, const struct scen_result *s, int k);
