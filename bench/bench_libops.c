@@ -5,8 +5,9 @@
  * thread's slot counters, one record into its ring), against the two clock reads any
  * latency measurement needs, and beside the driver's own recording (kernel/oprec.h) in
  * the same process and run. Also what opscope's side pays per record (decode, the
- * callback). Attached needs root: the collector runs on this process and kernel/attach.c
- * attaches to it in-process.
+ * callback), and both again with record --why (the why counters' snapshots and their
+ * difference beside each record). Attached needs root: the collector runs on this process
+ * and kernel/attach.c attaches to it in-process.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,40 +154,56 @@ static struct figures measure(struct attach *a, int kind)
 	return f;
 }
 
-int main(void)
+/* A collector on this process and opscope attached to it (why: with record --why's
+ * programs and why areas); false, with err set, when either cannot start. */
+static bool attached(bool why, int kind, struct figures *f, struct attach_stats *st,
+		     char *err, size_t errlen)
 {
-	struct collector_opts copts = {};
-	struct collector *c = NULL;
+	struct collector_opts copts = { .why = why };
+	struct collector *c = geteuid() == 0 ? collector_start(&copts, err, errlen) : NULL;
 	struct attach *a = NULL;
-	struct figures det, att;
-	struct attach_stats st;
-	char err[512];
-	int kind = opscope_kind("bench.op");
 
-	det = measure(NULL, kind);
-	if (geteuid() == 0)
-		c = collector_start(&copts, err, sizeof(err));
 	if (c) {
 		struct attach_opts o = {
 			.pid = getpid(), .slots_fd = collector_slots_fd(c),
 			.slots_len = collector_slots_len(c), .slots = collector_slots(c),
 			.nrings = 4, .ring_cap = CAP, .ctl_self = own_ctl(), .on_op = on_op,
+			.why = why,
 		};
 
-		a = attach_start(&o, err, sizeof(err));
+		a = attach_start(&o, err, errlen);
+	} else if (geteuid() != 0) {
+		snprintf(err, errlen, "no collector");
 	}
 	if (!a) {
+		collector_stop(c);
+		return false;
+	}
+	*f = measure(a, kind);
+	attach_stop(a);
+	attach_get_stats(a, st);
+	attach_free(a);
+	collector_stop(c);
+	return true;
+}
+
+int main(void)
+{
+	struct figures det, att, why;
+	struct attach_stats st, wst;
+	char err[512];
+	int kind = opscope_kind("bench.op");
+
+	det = measure(NULL, kind);
+	if (!attached(false, kind, &att, &st, err, sizeof(err)) ||
+	    !attached(true, kind, &why, &wst, err, sizeof(err))) {
 		fprintf(stderr, "bench_libops: %s; only the detached cost is measured (run as "
-			"root)\n", c ? err : "no collector");
+			"root)\n", err);
 		printf("libopscope, median of %d rounds of %d ops:\n", ROUNDS, ROUND);
 		printf("  begin+end detached (no opscope)       %6.1f ns/op\n", det.lib);
 		printf("BENCH libops_detached_ns=%.1f\n", det.lib);
-		collector_stop(c);
 		return 0;
 	}
-	att = measure(a, kind);
-	attach_stop(a);
-	attach_get_stats(a, &st);
 	printf("libopscope, median of %d rounds of %d ops (beside the driver's own recording):\n",
 	       ROUNDS, ROUND);
 	printf("  two clock reads                       %6.1f ns/op\n", att.clk);
@@ -200,10 +217,10 @@ int main(void)
 	       "program)\n", att.drain);
 	printf("  records %lu, dropped %lu, unrecorded %lu\n", (unsigned long)st.records,
 	       (unsigned long)st.dropped, (unsigned long)st.loss[OPSP_L_UNREC]);
+	printf("  with --why: begin+end attached        %6.1f ns/op (beyond the clock: %.1f; "
+	       "decode %.1f ns)\n", why.lib, why.lib - why.clk, why.drain);
 	printf("BENCH libops_detached_ns=%.1f libops_attached_ns=%.1f libops_beyond_clock_ns=%.1f "
-	       "clock_ns=%.1f oprec_ns=%.1f\n", det.lib, att.lib, att.lib - att.clk, att.clk,
-	       att.oprec);
-	attach_free(a);
-	collector_stop(c);
+	       "clock_ns=%.1f oprec_ns=%.1f libops_why_beyond_clock_ns=%.1f\n", det.lib, att.lib,
+	       att.lib - att.clk, att.clk, att.oprec, why.lib - why.clk);
 	return 0;
 }

@@ -5,7 +5,8 @@
  * kernel would), kernel/attach.c serves the handshake and drains the rings, and the
  * program side is the real library (libopscope.a) called through its public header.
  * Checked: records and their decoding, cross-thread ops, misuse and loss counters, full
- * rings, thread churn, fork, detach, and the decoding of records made by hand.
+ * rings, thread churn, fork, detach, the decoding of records made by hand, and record
+ * --why's split carried beside the records.
  */
 #include <check.h>
 #include <errno.h>
@@ -36,13 +37,23 @@ static atomic_int next_slot;
 static pthread_mutex_t got_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct attach_op *got;
 static size_t ngot;
+/* record --why: the ops' whys (valid only during the callback), as they came */
+#define MAXWHY 64
+static struct ops_wbd gotw[MAXWHY];
 
 static void on_op(const struct attach_op *op, void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&got_lock);
-	if (ngot < MAXOPS)
-		got[ngot++] = *op;
+	if (ngot < MAXOPS) {
+		got[ngot] = *op;
+		got[ngot].why = NULL;
+		if (ngot < MAXWHY && op->why) {
+			gotw[ngot] = *op->why;
+			got[ngot].why = &gotw[ngot];
+		}
+		ngot++;
+	}
 	pthread_mutex_unlock(&got_lock);
 }
 
@@ -86,12 +97,12 @@ static struct opsp_ctl *own_ctl(void)
 	return c;
 }
 
-static struct attach *start(uint32_t cap)
+static struct attach *start_why(uint32_t cap, bool why)
 {
 	struct attach_opts o = {
 		.pid = getpid(), .slots_fd = slots_fd, .slots_len = slots_len,
 		.slots = (const volatile struct ops_slot *)slots, .nrings = 128, .ring_cap = cap,
-		.ctl_self = own_ctl(), .on_op = on_op,
+		.ctl_self = own_ctl(), .on_op = on_op, .why = why,
 	};
 	char err[256];
 	struct attach *a;
@@ -100,6 +111,11 @@ static struct attach *start(uint32_t cap)
 	a = attach_start(&o, err, sizeof(err));
 	ck_assert_msg(a != NULL, "%s", err);
 	return a;
+}
+
+static struct attach *start(uint32_t cap)
+{
+	return start_why(cap, false);
 }
 
 static void setup(void)
@@ -458,6 +474,93 @@ START_TEST(decode_refuses_nonsense)
 }
 END_TEST
 
+/* record --why: an op's why counters' difference rides beside its record; an op nested
+ * deeper than the begin snapshots, a cross-thread op and a run without --why carry none. */
+START_TEST(why_rides_beside_the_record)
+{
+	int k = opscope_kind("t.why");
+	struct attach *a = start_why(0, true);
+	volatile struct ops_slot *s = fake_slot();
+	opscope_op op, nest[OPSP_WHY_DEPTH + 1];
+	const struct ops_wbd *w;
+
+	s->why.sys_nr1[1] = 230 + 1; /* the waker blocked in clock_nanosleep */
+	s->why.c.ns[OPS_W_BLOCKED] = 7; /* before the op: not its */
+	opscope_begin(&op, k);
+	s->blocked_ns += 1000;
+	s->why.c.ns[OPS_W_BLOCKED] += 900;
+	s->why.c.sys_ns[1] += 900;
+	s->why.c.chain_ns[OPS_W_TIMER] += 900;
+	s->why.c.ns[OPS_W_ON] += 50;
+	s->why.c.kind_ns[3] += 50;
+	s->why.c.wakeups += 2;
+	opscope_end(&op);
+	/* nested one deeper than the snapshots: the outermost's is overwritten */
+	for (int i = 0; i <= OPSP_WHY_DEPTH; i++)
+		opscope_begin(&nest[i], k);
+	s->why.c.ns[OPS_W_TIMER] += 10;
+	for (int i = OPSP_WHY_DEPTH; i >= 0; i--)
+		opscope_end(&nest[i]);
+	attach_stop(a);
+	ck_assert_uint_eq(ngot, 2 + OPSP_WHY_DEPTH);
+	w = got[0].why;
+	ck_assert_ptr_nonnull(w);
+	ck_assert_uint_eq(w->n, 1);
+	ck_assert_uint_eq(w->b_ns[OPS_W_BLOCKED], 900);
+	ck_assert_uint_eq(w->b_sys_ns[sysnames_blk_index(230)], 900);
+	ck_assert_uint_eq(w->b_chain_ns[OPS_W_TIMER], 900);
+	ck_assert_uint_eq(w->b_ns[OPS_W_ON], 50);
+	ck_assert_uint_eq(w->b_kind_ns[3], 50);
+	ck_assert_uint_eq(w->wakeups, 2);
+	/* the blocked time no wakeup explains: not seen */
+	ck_assert_uint_eq(w->b_ns[OPS_W_UNKNOWN], 1000 - 950);
+	for (int i = 1; i <= OPSP_WHY_DEPTH; i++) {
+		ck_assert_ptr_nonnull(got[i].why);
+		ck_assert_uint_eq(got[i].why->b_ns[OPS_W_TIMER], 10);
+	}
+	ck_assert_ptr_null(got[1 + OPSP_WHY_DEPTH].why); /* the outermost */
+	attach_free(a);
+
+	/* without --why: no why areas, no split */
+	ngot = 0;
+	a = start(0);
+	opscope_begin(&op, k);
+	s->why.c.ns[OPS_W_TIMER] += 10;
+	opscope_end(&op);
+	attach_stop(a);
+	ck_assert_uint_eq(ngot, 1);
+	ck_assert_ptr_null(got[0].why);
+	ck_assert_uint_eq(got[0].flags & OPSP_F_WHY, 0);
+	attach_free(a);
+}
+END_TEST
+
+START_TEST(why_decodes_as_run_does)
+{
+	struct opsp_why w;
+	struct ops_bd bd = { .n = 1, .blocked_ns = 100 };
+	struct ops_wbd out;
+	struct ops_why_ctr *d = (struct ops_why_ctr *)w.d;
+
+	memset(&w, 0, sizeof(w));
+	d->ns[OPS_W_BLOCKED] = 60;
+	d->sys_ns[0] = 40;     /* a syscall with no number: counted as other */
+	d->sys_ns[2] = 20;
+	d->sys_other_ns = 5;
+	w.sys_nr1[2] = 202 + 1; /* futex */
+	d->ns[OPS_W_IRQ] = 30;
+	attach_decode_why(&w, &bd, &out);
+	ck_assert_uint_eq(out.b_sys_ns[sysnames_blk_index(202)], 20);
+	ck_assert_uint_eq(out.b_sys_ns[OPS_BLK_OTHER], 45);
+	ck_assert_uint_eq(out.b_ns[OPS_W_IRQ], 30);
+	ck_assert_uint_eq(out.b_ns[OPS_W_UNKNOWN], 10);
+	/* more explained than blocked (a wait begun before the op): nothing unknown */
+	bd.blocked_ns = 50;
+	attach_decode_why(&w, &bd, &out);
+	ck_assert_uint_eq(out.b_ns[OPS_W_UNKNOWN], 0);
+}
+END_TEST
+
 /* An op of kind 1 ending at `end` ns after the attach at 1000, lat 10 ns. */
 static void mark_at(struct marks *m, uint64_t end, uint32_t flags)
 {
@@ -520,6 +623,8 @@ int main(void)
 	tcase_add_test(tc, threads_come_and_go_nothing_lost);
 	tcase_add_test(tc, forked_child_has_its_own_page);
 	tcase_add_test(tc, decode_refuses_nonsense);
+	tcase_add_test(tc, why_rides_beside_the_record);
+	tcase_add_test(tc, why_decodes_as_run_does);
 	tcase_add_test(tc, marks_cut_into_repetitions);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

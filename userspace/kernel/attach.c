@@ -128,7 +128,8 @@ int attach_decode(const struct opsp_rec *r, struct attach_op *op)
 	uint64_t steal;
 
 	if (!r->kind || r->kind >= OPSP_KINDS || r->end < r->begin ||
-	    (r->flags & ~(OPSP_F_FAILED | OPSP_F_EXEC | OPSP_F_MOVED | OPSP_F_BLK)) ||
+	    (r->flags & ~(OPSP_F_FAILED | OPSP_F_EXEC | OPSP_F_MOVED | OPSP_F_BLK |
+			  OPSP_F_WHY)) ||
 	    ((r->flags & OPSP_F_EXEC) && r->x_end < r->x_begin))
 		return -EINVAL;
 	memset(op, 0, sizeof(*op));
@@ -174,6 +175,32 @@ int attach_decode(const struct opsp_rec *r, struct attach_op *op)
 		o->queued_ns = o->lat_ns > ran ? o->lat_ns - ran : 0;
 	}
 	return 0;
+}
+
+void attach_decode_why(const struct opsp_why *w, const struct ops_bd *bd, struct ops_wbd *out)
+{
+	const struct ops_why_ctr *d = (const struct ops_why_ctr *)w->d;
+	uint64_t sum = 0;
+
+	_Static_assert(sizeof(w->d) == sizeof(*d), "opsp_why.d is struct ops_why_ctr");
+	memset(out, 0, sizeof(*out));
+	out->n = 1;
+	for (int i = 0; i < OPS_W_NR; i++) {
+		out->b_ns[i] = d->ns[i];
+		out->b_chain_ns[i] = d->chain_ns[i];
+		sum += d->ns[i];
+	}
+	for (int i = 0; i < OPS_WHY_KINDS; i++)
+		out->b_kind_ns[i] = d->kind_ns[i];
+	for (int i = 0; i < OPS_WHY_SYS; i++)
+		if (d->sys_ns[i])
+			out->b_sys_ns[w->sys_nr1[i] > 0 ? sysnames_blk_index(w->sys_nr1[i] - 1) :
+				      OPS_BLK_OTHER] += d->sys_ns[i];
+	out->b_sys_ns[OPS_BLK_OTHER] += d->sys_other_ns;
+	out->wakeups = d->wakeups;
+	/* blocked time whose wakeup was not seen (an interval begun before the op) */
+	if (bd->blocked_ns > sum)
+		out->b_ns[OPS_W_UNKNOWN] += bd->blocked_ns - sum;
 }
 
 static size_t slot_stride(void)
@@ -229,11 +256,19 @@ static bool drain_ring(struct attach *a, uint32_t i)
 	for (; tail != head; tail++) {
 		struct opsp_rec rec;
 		struct attach_op op;
+		struct ops_wbd why;
 
 		memcpy(&rec, &r->rec[tail & mask], sizeof(rec));
 		if (attach_decode(&rec, &op)) {
 			a->bad_records++;
 			continue;
+		}
+		if ((rec.flags & OPSP_F_WHY) && a->rh->why && !(rec.flags & OPSP_F_MOVED)) {
+			struct opsp_why w;
+
+			memcpy(&w, &opsp_why_at(a->rings, i)[tail & mask], sizeof(w));
+			attach_decode_why(&w, &op.bd, &why);
+			op.why = &why;
 		}
 		op.x_slot = x_slot(a, &rec);
 		op.since = a->t_attach;
@@ -501,11 +536,13 @@ static int rings_make(struct attach *a)
 	uint32_t nrings = a->o.nrings ? a->o.nrings : DEFAULT_RINGS;
 	uint32_t cap = a->o.ring_cap ? a->o.ring_cap : DEFAULT_CAP;
 	uint64_t off0 = (sizeof(struct opsp_rings) + 4095) & ~4095ull, rb = opsp_ring_bytes(cap);
+	uint64_t wrb = a->o.why ? opsp_why_ring_bytes(cap) : 0;
 	void *p;
 
 	if ((cap & (cap - 1)) || !nrings || nrings > OPSP_MAX_RINGS)
 		return -EINVAL;
-	a->rings_len = off0 + (size_t)nrings * rb;
+	/* the why areas after the rings: pages a thread never writes are never allocated */
+	a->rings_len = off0 + (size_t)nrings * (rb + wrb);
 	a->rings_fd = (int)syscall(SYS_memfd_create, "opscope-rings", 1u /* MFD_CLOEXEC */);
 	if (a->rings_fd < 0)
 		return -errno;
@@ -522,6 +559,9 @@ static int rings_make(struct attach *a)
 	a->rh->rec_bytes = sizeof(struct opsp_rec);
 	a->rh->ring_bytes = rb;
 	a->rh->off0 = off0;
+	a->rh->why = a->o.why;
+	a->rh->why_off = a->o.why ? off0 + (uint64_t)nrings * rb : 0;
+	a->rh->why_ring_bytes = wrb;
 	RELEASE(&a->rh->magic, OPSP_RINGS_MAGIC);
 	a->ring_seen = calloc(nrings, sizeof(*a->ring_seen));
 	return a->ring_seen ? 0 : -ENOMEM;

@@ -35,6 +35,9 @@ struct attach_op {
 	uint64_t since;         /* when the program attached: the marks' recording began */
 	/* x_tid's slot while it still belongs to x_tid (for its off-CPU ring), else NULL */
 	const volatile struct ops_slot *x_slot;
+	/* record --why: who ended its blocked time (w->n = 1), valid during the callback;
+	 * NULL when it carries none (no --why, a cross-thread op, nested too deep) */
+	const struct ops_wbd *why;
 };
 
 struct attach_opts {
@@ -45,6 +48,7 @@ struct attach_opts {
 	const volatile struct ops_slot *slots;
 	uint32_t nrings;        /* rings (threads marking at once); 0: OPSP default */
 	uint32_t ring_cap;      /* records per ring, a power of two; 0: default */
+	bool why;               /* record --why: rings with why areas (lib/ops_proto.h) */
 	/* In-process use (tests, bench): the control page is this mapping of our own, not
 	 * one to find in /proc/PID/maps. */
 	struct opsp_ctl *ctl_self;
@@ -106,5 +110,8 @@ const char *attach_loss_name(int l);
 
 /* Decode one record (exposed for unit tests): 0, or -EINVAL when it makes no sense. */
 int attach_decode(const struct opsp_rec *r, struct attach_op *op);
+/* Decode an op's why record, bd its breakdown (for the blocked time no wakeup explains,
+ * "not seen"), as kernel/why.c's ops_snap_why does for run's ops. */
+void attach_decode_why(const struct opsp_why *w, const struct ops_bd *bd, struct ops_wbd *out);
 
 #endif /* OPSCOPE_ATTACH_H */

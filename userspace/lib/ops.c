@@ -59,6 +59,7 @@ struct lop {
 	__u64 c[OPSP_NCTR]; /* the counters at begin (or exec_begin); after exec_end the
 			     * running thread's differences */
 	__s32 blk_nr[OPS_BLK_SYS]; /* after exec_end: the running thread's syscall numbers */
+	__u64 wseq;        /* record --why: its begin snapshot (T.wbeg), 0 none */
 };
 _Static_assert(sizeof(struct lop) <= sizeof(opscope_op), "opscope_op is too small");
 
@@ -83,6 +84,7 @@ struct lgen {
 	char *rings;
 	size_t rings_len;
 	__u32 nrings, cap;
+	bool why;        /* the rings have why areas (record --why) */
 };
 
 /* The calling thread. */
@@ -98,6 +100,10 @@ struct lthr {
 	__u32 failed;    /* registration failed in seen: retry after RETRY_CALLS calls */
 	__u32 retry;
 	__u32 gone;      /* its destructor ran: nothing more is recorded */
+	/* record --why: its ring's why area (NULL without), and its begins counted */
+	struct opsp_why_beg *wbeg;
+	struct opsp_why *wrec;
+	__u64 wseq;
 };
 
 static TLS struct lthr T;
@@ -277,6 +283,11 @@ static struct lgen *gen_map(const struct opsp_welcome *w, const int fds[2])
 	    rh->ring_bytes < opsp_ring_bytes(rh->cap) || rh->off0 < sizeof(*rh) ||
 	    rh->off0 + (__u64)rh->nrings * rh->ring_bytes > w->rings_bytes)
 		goto fail;
+	if (rh->why && (rh->why_ring_bytes < opsp_why_ring_bytes(rh->cap) ||
+			rh->why_off < rh->off0 + (__u64)rh->nrings * rh->ring_bytes ||
+			rh->why_off + (__u64)rh->nrings * rh->why_ring_bytes > w->rings_bytes))
+		goto fail;
+	g->why = rh->why != 0;
 	g->stride = w->slot_stride;
 	g->nslots = w->nslots;
 	g->nrings = rh->nrings;
@@ -436,6 +447,8 @@ static bool thread_register(const struct lgen *g)
 	T.head = LOAD(&r->head);
 	T.tail = ACQUIRE(&r->tail);
 	T.mask = g->cap - 1;
+	T.wbeg = g->why ? opsp_why_beg_at(g->rings, T.ring_idx) : NULL;
+	T.wrec = g->why ? opsp_why_at(g->rings, T.ring_idx) : NULL;
 	STORE(&r->tid, T.tid);
 	if (have_key)
 		pthread_setspecific(thr_key, &T); /* for thread_gone at its exit */
@@ -603,6 +616,33 @@ out:
 	return (int)id;
 }
 
+/* record --why: the thread's why counters into its next begin snapshot. */
+static __attribute__((noinline)) void why_begin(struct lop *op, volatile struct ops_slot *s)
+{
+	struct opsp_why_beg *b = &T.wbeg[++T.wseq % OPSP_WHY_DEPTH];
+
+	STORE(&b->seq, T.wseq);
+	memcpy(b->c, (const char *)&s->why.c, sizeof(b->c));
+	op->wseq = T.wseq;
+}
+
+/* ... and at the end, their difference beside the op's record (index idx) when the
+ * snapshot is still the op's; now: the counters read at the end's snapshot. */
+static __attribute__((noinline)) __u16 why_end(const struct lop *op, const __u64 *now,
+					       __u64 idx)
+{
+	const struct opsp_why_beg *b = &T.wbeg[op->wseq % OPSP_WHY_DEPTH];
+	struct opsp_why *w = &T.wrec[idx];
+
+	if (LOAD(&b->seq) != op->wseq)
+		return 0; /* nested deeper than OPSP_WHY_DEPTH: no why */
+	for (unsigned i = 0; i < OPSP_WHY_NCTR; i++)
+		w->d[i] = now[i] - b->c[i];
+	for (int i = 0; i < OPS_WHY_SYS; i++)
+		w->sys_nr1[i] = T.slot->why.sys_nr1[i];
+	return OPSP_F_WHY;
+}
+
 API void opscope_begin_v(opscope_op *o, int kind, int abi)
 {
 	struct lop *op = (struct lop *)o;
@@ -641,6 +681,9 @@ API void opscope_begin_v(opscope_op *o, int kind, int abi)
 	op->prev_kind = (__u16)slot->op_kind;
 	slot->op_kind = (__u32)kind;
 	BUMP(&T.ring->begun);
+	op->wseq = 0;
+	if (unlikely(T.wbeg))
+		why_begin(op, slot); /* first: its page's first fault is not the op's */
 	op->begin = snap(op->c, slot);
 }
 
@@ -760,7 +803,7 @@ static inline void end_op(opscope_op *o, __u16 flags)
 {
 	struct lop *op = (struct lop *)o;
 	__u32 g = LOAD(&ctl->attach);
-	__u64 c[OPSP_NCTR], ts;
+	__u64 c[OPSP_NCTR], wnow[OPSP_WHY_NCTR], ts;
 	struct opsp_rec *r;
 
 	if (unlikely(op->state != LOP_BEGUN || op->gen != g || T.seen != g || !T.ok ||
@@ -769,6 +812,8 @@ static inline void end_op(opscope_op *o, __u16 flags)
 		return;
 	}
 	ts = snap(c, T.slot); /* before touching the ring: its page faults are not the op's */
+	if (unlikely(op->wseq))
+		memcpy(wnow, (const char *)&T.slot->why.c, sizeof(wnow));
 	op->state = LOP_ENDED;
 	T.slot->op_kind = op->prev_kind;
 	r = ring_next();
@@ -790,6 +835,8 @@ static inline void end_op(opscope_op *o, __u16 flags)
 	r->end = ts;
 	r->x_begin = op->begin;
 	r->x_end = ts;
+	if (unlikely(op->wseq))
+		r->flags |= why_end(op, wnow, T.head & T.mask);
 	ring_push();
 }
 

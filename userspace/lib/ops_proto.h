@@ -21,6 +21,11 @@
  * 6. At stop opscope makes the attach word even: the next call of each thread sees it,
  *    and the mappings are replaced by empty memory (a call still in flight reads zeros
  *    instead of faulting), so the collector's memory is released.
+ * 7. record --why: the rings memfd also holds a why area per ring. At begin the thread
+ *    copies its slot's why counters (who ended its blocked time, bpf/opscope.h) into one
+ *    of the area's last OPSP_WHY_DEPTH begin snapshots; at end it writes their
+ *    difference into the area's why record of the same index as the op's record, and
+ *    flags the record OPSP_F_WHY.
  */
 #ifndef OPSCOPE_OPS_PROTO_H
 #define OPSCOPE_OPS_PROTO_H
@@ -30,7 +35,7 @@
 #include <linux/types.h>
 #include "opscope.h"
 
-#define OPSP_PROTO 1
+#define OPSP_PROTO 2 /* 2: the why areas (record --why) */
 #define OPSP_CTL_MAGIC 0x316c7463706f7370ull   /* "opspctl1" */
 #define OPSP_RINGS_MAGIC 0x31676e72706f7370ull /* "opsprng1" */
 #define OPSP_MSG_MAGIC 0x3167736d706f7370ull   /* "opspmsg1" */
@@ -100,6 +105,7 @@ _Static_assert(sizeof(struct opsp_ctl) <= OPSP_CTL_BYTES, "control page overflow
 #define OPSP_F_EXEC 0x2   /* ran on x_tid between exec_begin and exec_end */
 #define OPSP_F_MOVED 0x4  /* ended on another thread with no exec marks: no counters */
 #define OPSP_F_BLK 0x8    /* blk_nr[] is valid (some blocked time) */
+#define OPSP_F_WHY 0x10   /* the ring's why record of the same index is valid */
 
 /* One finished operation. */
 struct opsp_rec {
@@ -114,6 +120,23 @@ struct opsp_rec {
 	__u64 x_begin, x_end;   /* the interval d[] covers */
 	__u64 d[OPSP_NCTR];     /* counter differences (on_ns may wrap below 0: see attach.c) */
 	__s32 blk_nr[OPS_BLK_SYS]; /* syscall numbers of d's blk_ns entries (OPSP_F_BLK) */
+};
+
+/* The why counters a why record carries: struct ops_why_ctr, as u64s. */
+#define OPSP_WHY_NCTR (sizeof(struct ops_why_ctr) / 8)
+
+/* record --why: an op's why, the difference of its thread's why counters over it. */
+struct opsp_why {
+	__u64 d[OPSP_WHY_NCTR];
+	__s32 sys_nr1[OPS_WHY_SYS]; /* the slot's why.sys_nr1 (syscall + 1 of each sys_ns) */
+};
+
+/* The thread's last begins' snapshots of its why counters (a nested op deeper than this
+ * finds its snapshot overwritten: recorded without a why). */
+#define OPSP_WHY_DEPTH 8
+struct opsp_why_beg {
+	__u64 seq;               /* the thread's begin it belongs to (counted from 1) */
+	__u64 c[OPSP_WHY_NCTR];
 };
 
 /* Ring states (struct opsp_rings' state[]). */
@@ -150,6 +173,9 @@ struct opsp_rings {
 	__u64 ring_bytes;
 	__u64 off0;
 	__u32 hint;       /* where the next ring search starts */
+	__u32 why;        /* 1: record --why, each ring has a why area (else 0, none) */
+	__u64 why_off;    /* ring i's why area at why_off + i * why_ring_bytes: */
+	__u64 why_ring_bytes; /* OPSP_WHY_DEPTH opsp_why_beg, then cap opsp_why */
 	/* OPSP_R_*: FREE->OWNED by the library (CAS), OWNED->CLOSED by the library at its
 	 * thread's end, CLOSED->FREE by opscope once drained */
 	__u32 state[OPSP_MAX_RINGS] __attribute__((aligned(64)));
@@ -167,6 +193,27 @@ static inline struct opsp_ring *opsp_ring_at(void *base, __u32 i)
 	struct opsp_rings *h = (struct opsp_rings *)base;
 
 	return (struct opsp_ring *)((char *)base + h->off0 + (__u64)i * h->ring_bytes);
+}
+
+static inline __u64 opsp_why_ring_bytes(__u32 cap)
+{
+	__u64 b = OPSP_WHY_DEPTH * sizeof(struct opsp_why_beg) +
+		  (__u64)cap * sizeof(struct opsp_why);
+
+	return (b + 4095) & ~4095ull;
+}
+
+/* Ring i's begin snapshots, and its why records (indexed as its records). */
+static inline struct opsp_why_beg *opsp_why_beg_at(void *base, __u32 i)
+{
+	struct opsp_rings *h = (struct opsp_rings *)base;
+
+	return (struct opsp_why_beg *)((char *)base + h->why_off + (__u64)i * h->why_ring_bytes);
+}
+
+static inline struct opsp_why *opsp_why_at(void *base, __u32 i)
+{
+	return (struct opsp_why *)(opsp_why_beg_at(base, i) + OPSP_WHY_DEPTH);
 }
 
 /*
@@ -187,6 +234,9 @@ static inline __u32 opsp_layout(void)
 		offsetof(struct opsp_ring, tail), offsetof(struct opsp_rings, state),
 		sizeof(struct opsp_ctl), offsetof(struct opsp_ctl, attach),
 		offsetof(struct opsp_ctl, kind), OPSP_MAX_RINGS,
+		offsetof(struct ops_slot, why), sizeof(struct ops_why_slot),
+		sizeof(struct opsp_why), sizeof(struct opsp_why_beg), OPSP_WHY_DEPTH,
+		offsetof(struct opsp_rings, why_off),
 	};
 
 	for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++)

@@ -188,7 +188,7 @@ void marks_add(const struct attach_op *op, void *arg)
 		op_agg_add_error(agg);
 		return;
 	}
-	if (op_agg_add(agg, &op->bd)) {
+	if (op->why ? op_agg_add_why(agg, &op->bd, op->why) : op_agg_add(agg, &op->bd)) {
 		m->lost++;
 		return;
 	}
