@@ -21,7 +21,13 @@
 #  8. record -p of a running marked program attaches within 100 ms of being told;
 #  9. compare reads two record reports, with repetitions (--rep) tests them; bench.txt,
 #     trace.json, -s stacks by op kind;
-# 10. the C++ RAII example and the Python ctypes example, recorded.
+# 10. the C++ RAII example and the Python ctypes example, recorded;
+# 11. record --why: an op that blocks reading a pipe that another thread (pipe-writer)
+#     writes after a 2 ms clock_nanosleep names that thread as what ended its wait, and
+#     what it was doing meanwhile: blocked in clock_nanosleep, its own sleep ended by a
+#     timer (in report.json, in report.txt's words and in the wait-for graph; real-time
+#     priority, as itest_why.sh, so that CPU hogs cannot turn the cause around); without
+#     --why the same report has no why.
 # Last line: "N passed, N failed".
 set -u
 . "$(dirname "$0")/lib.sh" itest_marks "$@"
@@ -245,4 +251,48 @@ q = kind("py.queued")
 say(q["count"] == 20 and q["total"]["queued_ns"] > 0, "py.queued: 20 run by the worker thread")
 clean()'
 fi
+# 11. record --why
+if chrt -f 1 "$opscope" record --why -o "$tmp/pipe" -- "$marked" pipewait 50 2 \
+	>"$tmp/pipe.out" 2>"$tmp/pipe.err"; then
+	ok "record --why: exit 0"
+else
+	bad "record --why: exit $?: $(tail -2 "$tmp/pipe.err")"
+fi
+check pipe '
+k = kind("test.pipe")
+w = k.get("why")
+say(k["count"] == 50 and w is not None, "50 ops, each with a why (%d)" % k["count"])
+if w:
+    say(w["blocked_on"] == "pipe-writer", "blocked on %s" % w["blocked_on"])
+    tot = {}
+    for b in w["bands"]:
+        for key, v in b["blocked_ns"].items():
+            tot[key] = tot.get(key, 0) + v * b["ops"]
+        for e in b["blocked_waker_blocked_by_syscall"]:
+            tot["sys:" + e["syscall"]] = tot.get("sys:" + e["syscall"], 0) + e["ns"] * b["ops"]
+        for key, v in b["blocked_waker_blocked_ended_by"].items():
+            tot["chain:" + key] = tot.get("chain:" + key, 0) + v * b["ops"]
+    whole = sum(v for key, v in tot.items() if ":" not in key)
+    thr = (tot["on_cpu"] + tot["runq"] + tot["blocked"]) / whole if whole else 0
+    say(thr > 0.9, "%.3f of its blocked time ended by a thread of the program" % thr)
+    ns = tot.get("sys:clock_nanosleep", 0) / whole if whole else 0
+    tm = tot.get("chain:timer", 0) / whole if whole else 0
+    say(ns > 0.5 and tm > 0.5, "meanwhile that thread was blocked in clock_nanosleep (%.3f), "
+        "its sleeps ended by a timer (%.3f)" % (ns, tm))
+edges = [(e["waiter"], e["waited_on"], e["how"], e["op"]) for e in (r["scenarios"][0]["waitfor"] or {"edges": []})["edges"]]
+say(("pipe-reader", "pipe-writer", "thread", "test.pipe") in edges and
+    any(e[0] == "pipe-writer" and e[1] == "timer" for e in edges),
+    "wait-for graph: pipe-reader -> pipe-writer -> timer (%s)" % edges[:3])'
+why=$(sed -n '/^Why it waited/,/^$/p' "$tmp/pipe/report.txt" | tr '\n' ' ' | tr -s ' ')
+grep -qE 'blocked [^;]*pipe-writer[^;]*meanwhile it was blocked in clock_nanosleep' <<<"$why" &&
+	ok "report.txt: $(grep -m1 -oE 'blocked [^;]*pipe-writer[^;]*' <<<"$why" | head -1)" ||
+	bad "report.txt: test.pipe's line does not name pipe-writer and clock_nanosleep"
+[ -s "$tmp/pipe/waitfor/marked_test.pipe.svg" ] && grep -q 'class="why"' "$tmp/pipe/report.html" &&
+	ok "waitfor/marked_test.pipe.svg written, report.html has the why chart" ||
+	bad "no waitfor/marked_test.pipe.svg or no why chart in report.html"
+rec pipeno pipewait 10 1
+check pipeno '
+say("why" not in kind("test.pipe") and "waitfor" not in r["scenarios"][0],
+    "without --why: no why, no wait-for graph")'
+
 finish

@@ -16,9 +16,9 @@
  * (check -p PID, or fork CMD and hold it before exec; it dies with record) ->
  * start_collector -> start_marks (listen; -p: tell the program) -> start_recording (CMD
  * may exec now, told where opscope listens) -> record_until_done -> print_prog_stats (-b)
- * -> stop_marks -> collect_threads -> print_summary -> report_marks (the program's ops, if
- * any) -> write_outputs (-o) -> end_session (a CMD still running gets SIGTERM, then
- * SIGKILL after a grace period).
+ * -> stop_marks -> take_waits (--why) -> collect_threads -> print_summary -> report_marks
+ * (the program's ops, if any) -> write_outputs (-o) -> end_session (a CMD still running
+ * gets SIGTERM, then SIGKILL after a grace period).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +44,7 @@
 #include "report/report.h"
 #include "stacks/profile.h"
 #include "stats/exemplar.h"
+#include "stats/waitfor.h"
 #include "util/files.h"
 #include "workloads/marks.h"
 #include "workloads/params.h"
@@ -154,9 +155,9 @@ static void usage(FILE *f)
 		   "                     count them at entry, untimed (cheaper); off: neither\n"
 		   "                     (cheapest; the syscall a thread blocked in is kept)\n"
 		   "  -T                 the same as --syscalls count\n"
-		   "      --why          also load the wakeup programs of run --why (who ended\n"
-		   "                     each wait); record prints no table of them yet: this\n"
-		   "                     measures what they cost (make bench)\n"
+		   "      --why          who ended each wait (the wakeup programs of run --why):\n"
+		   "                     marks get the why per op kind and band, and the\n"
+		   "                     program's wait-for graph (DIR/waitfor/ with -o)\n"
 		   "      --hooks-only   attach the programs but have them do nothing: what the\n"
 		   "                     kernel's hooks alone cost (for overhead measurements)\n"
 		   "  -v, --verbose      show libbpf's messages\n");
@@ -208,6 +209,7 @@ struct rec_session {
 	char program[64];            /* its name in scenario ids */
 	struct report *rep;          /* when it marked operations */
 	struct ex_trace *trace;
+	struct waitfor *wf;          /* --why: the waits counted in the kernel */
 };
 
 static int parse_int_arg(const char *arg, long min, long max, long *v)
@@ -424,6 +426,28 @@ static void program_name(const struct rec_session *s, char *buf, size_t len)
 			*p = '_';
 }
 
+/* --why, with programs that account (not --hooks-only). */
+static bool why_on(const struct rec_session *s)
+{
+	return s->opts.why && !s->opts.hooks_only;
+}
+
+/* --why: drain the waits the kernel counted (its table would fill on a long recording).
+ * A failure is a warning: the graph lacks them, the report says how many were lost. */
+static void take_waits(struct rec_session *s)
+{
+	int e;
+
+	if (!why_on(s) || !s->c)
+		return;
+	e = s->wf ? 0 : (s->wf = waitfor_new()) ? 0 : -ENOMEM;
+	if (!e)
+		e = waitfor_take(s->wf, s->c);
+	if (e)
+		cmd_warn("record", "could not read the waits (%s); the wait-for graph lacks them",
+			 strerror(-e));
+}
+
 /* Listen for libopscope in the program; -p: tell the program (it attaches at its next
  * call). Failing to is no reason not to record the rest: one warning. */
 static int start_marks(struct rec_session *s)
@@ -431,7 +455,7 @@ static int start_marks(struct rec_session *s)
 	struct attach_opts o = {
 		.pid = s->pid, .slots_fd = collector_slots_fd(s->c),
 		.slots_len = collector_slots_len(s->c), .slots = collector_slots(s->c),
-		.on_op = marks_add,
+		.on_op = marks_add, .why = why_on(s),
 	};
 	char err[512];
 
@@ -514,6 +538,8 @@ static void record_until_done(struct rec_session *s)
 		/* drain stacks early (the target's maps are read then) and every second */
 		if (s->prof && (tick == 5 || tick % 50 == 49))
 			profile_take(s->prof, s->c, "record");
+		if (tick % 50 == 49)
+			take_waits(s);
 		sample_rss(s, tick);
 		if (s->duration && ops_now_ns() - s->t0 >= (uint64_t)s->duration)
 			break;
@@ -693,6 +719,7 @@ static int report_marks(struct rec_session *s)
 	run.end = s->t_end;
 	run.attach_ms = st->t_attach > told ? (double)(st->t_attach - told) / 1e6 : 0;
 	run.rss_peak = s->rss.peak;
+	run.wf = s->wf;
 	if (s->rss.n) {
 		qsort(s->rss.v, (size_t)s->rss.n, sizeof(s->rss.v[0]), cmp_u64);
 		run.rss_steady = s->rss.v[s->rss.n / 2];
@@ -704,6 +731,7 @@ static int report_marks(struct rec_session *s)
 	report_set_command(s->rep, s->argc, s->argv);
 	envinfo_collect(&s->rep->env);
 	report_collector(s->rep, s);
+	s->rep->why = why_on(s);
 	s->rep->elapsed_s = s->secs;
 	if (report_add_marks(s->rep, s->marks, st, &run, s->trace) || report_finish(s->rep))
 		return cmd_fail("record", "out of memory building the report of the marks");
@@ -747,7 +775,8 @@ static int write_outputs(struct rec_session *s)
 		return cmd_fail("record", "%s", err);
 	if (s->rep) {
 		cmd_warn("record", "wrote %s/ (report.json, report.txt, report.html, bench.txt, "
-			 "trace.json, record.txt%s)", s->od.path, s->prof ? ", stacks/" : "");
+			 "trace.json, record.txt%s%s)", s->od.path, s->prof ? ", stacks/" : "",
+			 s->wf ? ", waitfor/" : "");
 		return 0;
 	}
 	if (!s->prof)
@@ -816,6 +845,7 @@ static void end_session(struct rec_session *s)
 	marks_free(s->marks);
 	report_free(s->rep);
 	ex_trace_free(s->trace);
+	waitfor_free(s->wf);
 	profile_free(s->prof);
 	free(s->rows);
 	free(s->ex.v);
@@ -853,6 +883,7 @@ int cmd_record(int argc, char **argv)
 	if (s.opts.bpf_stats)
 		s.prog_ns = print_prog_stats(s.c);
 	stop_marks(&s);
+	take_waits(&s);
 	rc = collect_threads(&s);
 	if (rc)
 		goto out;

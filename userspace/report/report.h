@@ -276,6 +276,7 @@ int why_parts_blocked(const struct ops_wbd *w, const char *who, struct why_part 
 struct marks;
 struct attach_stats;
 struct ex_trace;
+struct waitfor;
 struct marks_run {
 	const char *program;
 	int pid;
@@ -283,6 +284,9 @@ struct marks_run {
 	uint64_t rep_ns;           /* a repetition's length (record --rep), 0 one in all */
 	uint64_t rss_peak, rss_steady; /* the program's, without opscope's shared memory */
 	double attach_ms;
+	/* record --why: the program's wait-for graph over the recording, which every
+	 * scenario gets a copy of (its kinds' edges are among them); NULL without */
+	const struct waitfor *wf;
 };
 int report_add_marks(struct report *r, struct marks *m, const struct attach_stats *st,
 		     const struct marks_run *run, struct ex_trace *trace);

@@ -3,7 +3,9 @@
  * The report of `opscope record` on a program that marks its own operations: one
  * scenario per op kind, one repetition each, so that report.txt, report.json, bench.txt
  * and trace.json come out of the same writers as `opscope run`'s and compare, baseline
- * and history read them unchanged (report.h, docs/REPORT_SCHEMA.md).
+ * and history read them unchanged (report.h, docs/REPORT_SCHEMA.md). With --why, each op
+ * kind's why per band comes with its ops (kernel/attach.c decodes it), and every scenario
+ * gets the program's wait-for graph.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include "kernel/attach.h"
 #include "report/report.h"
 #include "stats/exemplar.h"
+#include "stats/waitfor.h"
 #include "workloads/marks.h"
 
 static void marks_counters(struct report_marks *rm, const struct attach_stats *st)
@@ -70,6 +73,26 @@ static void marks_header(struct report *r, struct marks *m, const struct attach_
 
 #define MAX_WINDOWS 1000
 
+/* record --why: the program's wait-for graph, the scenario's own copy (report_free frees
+ * it with the scenario). */
+static int marks_waitfor(struct scen_result *s, const struct waitfor *g)
+{
+	if (!g)
+		return 0;
+	s->wf = waitfor_new();
+	if (!s->wf)
+		return -ENOMEM;
+	for (size_t i = 0; i < g->n; i++) {
+		const struct wf_edge *e = &g->e[i];
+		int err = waitfor_add(s->wf, e->waiter, e->kind, e->on, e->cls, e->ns, e->count);
+
+		if (err)
+			return err;
+	}
+	s->wf->lost = g->lost;
+	return 0;
+}
+
 int report_add_marks(struct report *r, struct marks *m, const struct attach_stats *st,
 		     const struct marks_run *run, struct ex_trace *trace)
 {
@@ -87,7 +110,7 @@ int report_add_marks(struct report *r, struct marks *m, const struct attach_stat
 
 		marks_scenario(&sc, run, ids[i], nw, elapsed[0]);
 		s = report_add_scenario(r, &sc);
-		if (!s)
+		if (!s || marks_waitfor(s, run->wf))
 			return -ENOMEM;
 		for (int w = 0; w < nw; w++) {
 			struct wl_result res;
