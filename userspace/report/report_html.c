@@ -186,7 +186,7 @@ static const char page_css[] =
 "svg.spark .warm{fill:#ececef}svg.spark .sl{stroke-width:1.4}"
 "svg.spark .steady{stroke-dasharray:2 2}\n"
 "td .badge{min-width:0;padding:0 5px;font-size:10.5px;margin-left:4px}\n"
-"table.stages{margin:2px 0 6px}p.xm{margin:4px 0 10px;font-size:13px}\n";
+"table.stages{margin:4px 0 4px}table.xm td.w{color:#1d1d1f}\n";
 
 /* Titles become a quick tooltip; the bars' scale toggles. No script: titles still show. */
 static const char page_js[] =

@@ -459,13 +459,20 @@ static void other_metrics(FILE *f, const struct scen_result *s)
 
 		if (!m->workload || !m->n || stage_of(m->name, &st, &rest))
 			continue;
-		fputs(any ? " · " : "<p class=\"xm\">", f);
+		if (any)
+			fputs(" · ", f);
 		any = true;
 		fmt_value(v, sizeof(v), m->mean, m->unit);
 		html_escf(f, "%s %s", m->name, v);
 	}
-	if (any)
-		fputs("</p>\n", f);
+}
+
+static bool has_xmetrics(const struct scen_result *s)
+{
+	for (int j = 0; j < s->nmetrics; j++)
+		if (s->metrics[j].workload && s->metrics[j].n)
+			return true;
+	return false;
 }
 
 void html_section_xmetrics(const struct report *r, FILE *f)
@@ -476,25 +483,25 @@ void html_section_xmetrics(const struct report *r, FILE *f)
 		const struct scen_result *s = &r->scen[i];
 		const char *col[MAX_COLS];
 		int nstages, ncol = stage_cols(s, col, &nstages);
-		bool any = false;
 
-		for (int j = 0; j < s->nmetrics; j++)
-			any |= s->metrics[j].workload && s->metrics[j].n;
-		if (!any)
+		if (!has_xmetrics(s))
 			continue;
 		if (!title) {
 			fputs("<h2 id=\"xmetrics\">Workload metrics</h2>\n<p class=\"note\">The "
 			      "workloads' own figures, means over repetitions; a pipeline's per "
 			      "stage beside the stage's latency (its op kind: from the packet's "
-			      "entry into the stage's input channel to the end of its work).</p>\n",
-			      f);
+			      "entry into the stage's input channel to the end of its work).</p>\n"
+			      "<table class=\"xm\"><tr><th>Scenario</th><th>Metrics</th></tr>\n", f);
 			title = true;
 		}
-		fprintf(f, "<h3><a href=\"#s-%d\">", i);
+		fprintf(f, "<tr><td class=\"sc\"><a href=\"#s-%d\">", i);
 		html_esc(f, s->sc.id);
-		fputs("</a></h3>\n", f);
+		fputs("</a></td><td class=\"w\">", f);
+		other_metrics(f, s);
 		if (ncol)
 			stage_table(f, s, col, ncol, nstages);
-		other_metrics(f, s);
+		fputs("</td></tr>\n", f);
 	}
+	if (title)
+		fputs("</table>\n", f);
 }
