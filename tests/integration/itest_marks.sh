@@ -279,7 +279,8 @@ if w:
     tm = tot.get("chain:timer", 0) / whole if whole else 0
     say(ns > 0.5 and tm > 0.5, "meanwhile that thread was blocked in clock_nanosleep (%.3f), "
         "its sleeps ended by a timer (%.3f)" % (ns, tm))
-edges = [(e["waiter"], e["waited_on"], e["how"], e["op"]) for e in (r["scenarios"][0]["waitfor"] or {"edges": []})["edges"]]
+wf = r["scenarios"][0]["waitfor"] or {"edges": []}
+edges = [(e["waiter"], e["waited_on"], e["how"], e["op"]) for e in wf["edges"]]
 say(("pipe-reader", "pipe-writer", "thread", "test.pipe") in edges and
     any(e[0] == "pipe-writer" and e[1] == "timer" for e in edges),
     "wait-for graph: pipe-reader -> pipe-writer -> timer (%s)" % edges[:3])'

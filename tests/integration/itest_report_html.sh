@@ -75,9 +75,11 @@ dom_js='JSON.stringify({
   why: !!document.getElementById("why"),
   why_charts: document.querySelectorAll("section.whys .chart").length,
   why_bars: document.querySelectorAll("svg.why rect.wseg").length,
-  why_words: Array.from(document.querySelectorAll("table.whywords td.w")).map(function(t){return t.textContent}),
+  why_words: Array.from(document.querySelectorAll("table.whywords td.w"))
+        .map(function(t){return t.textContent}),
   wf: document.querySelectorAll("svg.wf").length,
-  wf_w: (function(){var g=document.querySelector("svg.wf"); return g ? g.getBoundingClientRect().width : 0;})(),
+  wf_w: (function(){var g=document.querySelector("svg.wf");
+        return g ? g.getBoundingClientRect().width : 0;})(),
   wtip: (function(){var r=document.querySelector("svg.why rect.wseg"); if(!r) return "";
         var b=r.getBoundingClientRect();
         r.dispatchEvent(new MouseEvent("mousemove",{bubbles:true,clientX:b.x+1,clientY:b.y+1}));
@@ -85,9 +87,12 @@ dom_js='JSON.stringify({
   runs_rows: document.querySelectorAll("#runs + p + table tr").length - 1,
   spark: document.querySelectorAll("svg.spark polyline").length,
   leaks: document.querySelectorAll("#leaks + p + table .badge").length,
-  stages: document.querySelectorAll("table.stages tr").length - document.querySelectorAll("table.stages").length,
-  not_followed: Array.from(document.querySelectorAll("section.scenario p.note")).filter(function(p){return p.textContent.indexOf("not followed") >= 0}).length,
-  rooted: Array.from(document.querySelectorAll("td")).filter(function(t){return t.textContent == "user stacks rooted"}).length
+  stages: document.querySelectorAll("table.stages tr").length -
+        document.querySelectorAll("table.stages").length,
+  not_followed: Array.from(document.querySelectorAll("section.scenario p.note"))
+        .filter(function(p){return p.textContent.indexOf("not followed") >= 0}).length,
+  rooted: Array.from(document.querySelectorAll("td"))
+        .filter(function(t){return t.textContent == "user stacks rooted"}).length
 })'
 
 # check.py DIR JSON MODE: "ok"/"FAIL" lines for the page loaded from DIR

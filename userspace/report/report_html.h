@@ -3,10 +3,10 @@
  * Within report/: the pieces of report.html (report_write_html() in report.h). html_*
  * escape and format text for the page (report_html.c) and write its later sections
  * (report_html_why.c: why it waited; report_html_runs.c: runs and stability, leaks,
- * workload metrics; report_html_env.c: environment and losses); chart_* draw its inline SVG charts (report_charts.c: a breakdown's
- * stacked bars and a latency histogram per op kind; report_sweeps.c: each sweep's
- * throughput, p99 and scaling efficiency). Every string that reaches the page passes
- * through html_esc() or html_href().
+ * workload metrics; report_html_env.c: environment and losses); chart_* draw its inline
+ * SVG charts (report_charts.c: a breakdown's stacked bars and a latency histogram per op
+ * kind; report_sweeps.c: each sweep's throughput, p99 and scaling efficiency). Every
+ * string that reaches the page passes through html_esc() or html_href().
  */
 #ifndef OPSCOPE_REPORT_HTML_H
 #define OPSCOPE_REPORT_HTML_H

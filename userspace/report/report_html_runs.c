@@ -218,10 +218,11 @@ void html_section_runs(const struct report *r, FILE *f)
 	      "what ended it, its ops and recorded time; the highest peak of calls or packets in "
 	      "flight and of busy workers against the configured limit (red: over it); CPU: the "
 	      "CPUs the process kept busy (its CPU time over the recorded wall time; the "
-	      "Resources table has it as a share of all CPUs); window CV: of throughput over the recorded windows; to steady: the "
-	      "recorded time before throughput was steady (median). The line: throughput per "
-	      "window from the start gate, one per repetition, the warm-up shaded, a tick where "
-	      "it became steady.</p>\n<table><tr><th>Scenario</th>", f);
+	      "Resources table has it as a share of all CPUs); window CV: of throughput over "
+	      "the recorded windows; to steady: the recorded time before throughput was steady "
+	      "(median). The line: throughput per window from the start gate, one per "
+	      "repetition, the warm-up shaded, a tick where it became steady.</p>\n"
+	      "<table><tr><th>Scenario</th>", f);
 	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
 		fprintf(f, "<th%s>%s</th>", i ? " class=\"n\"" : "", head[i]);
 	fputs("<th>throughput per window</th></tr>\n", f);
