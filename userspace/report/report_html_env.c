@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * report.html's last section: the environment (machine, command, suite, settings, the
- * collector, a marked program's attach and counters), every loss counter with what it
+ * collector, the plugins loaded, a marked program's attach and counters), every loss counter with what it
  * means (red when it lost data), and with --bpf-stats what opscope's own programs cost.
  */
 #include <inttypes.h>
@@ -11,6 +11,7 @@
 #include "report/report_html.h"
 #include "stats/waitfor.h"
 #include "util/fmt.h"
+#include "workloads/plugins.h"
 
 static void dl_item(FILE *f, const char *name, const char *value)
 {
@@ -33,6 +34,15 @@ static void counters(char *buf, size_t len, int n, const char *const *names, con
 					      names[i], v[i]);
 	if (!o)
 		snprintf(buf, len, "none");
+}
+
+/* Each plugin loaded: its file, build and what it registers (report.txt's lines). */
+static void env_plugins(FILE *f)
+{
+	char line[4400];
+
+	for (int i = 0; plugins_describe(i, line, sizeof(line)) == 0; i++)
+		dl_item(f, "plugins", line);
 }
 
 /* opscope record of a marked program: its attach, and what was misused or not recorded. */
@@ -104,6 +114,7 @@ static void env_facts(const struct report *r, FILE *f)
 			 "in %.0f ms", r->coll.slots_used, r->coll.late_threads, r->coll.load_ms);
 		dl_item(f, "collector", b);
 	}
+	env_plugins(f);
 	if (r->have_marks)
 		env_marks(&r->marks, f);
 	fputs("</dl></div>\n", f);
