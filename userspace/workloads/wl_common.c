@@ -126,11 +126,24 @@ void wl_alloc_totals(uint64_t *bytes, uint64_t *count)
 }
 
 /*
- * CPU work of a given length: a dependent multiply chain, its rate calibrated once per
- * process (the fastest of several rounds, the one least disturbed). Work rather than a
- * clock-watching loop, so that a task that loses its CPU takes longer, as real work
- * does, instead of hiding the preemption inside a fixed wall time.
+ * CPU work of a given length: a dependent multiply chain, its rate calibrated at the
+ * start of every repetition (wl_run_init) on this thread's CPU clock, the median of
+ * several short rounds. Work rather than a clock-watching loop, so that a task that
+ * loses its CPU takes longer, as real work does, instead of hiding the preemption inside
+ * a fixed wall time.
+ *
+ * Why each repetition and the median of CPU-clock rounds: calibrated once per process as
+ * the fastest of 7 wall-clock rounds, the rate varied by 10% from one process to the
+ * next on a busy 2-CPU VM (0.86 to 0.95 iterations/ns), so every repetition of a run did
+ * up to 10% more or less work per task than the runs it was compared with: a change
+ * between two runs of the same build that no number of repetitions could tell from a
+ * change in the code. The median of 9 rounds of 200k iterations on the thread's CPU
+ * clock (preemption not counted) varied by 1.4%, and a fresh rate per repetition makes
+ * what variation is left a repetition's, which the tests over repetitions see.
  */
+#define SPIN_ROUNDS 9
+#define SPIN_ROUND_ITERS 200000
+
 static double spin_iters_per_ns;
 static pthread_once_t spin_once = PTHREAD_ONCE_INIT;
 
@@ -145,20 +158,31 @@ static uint64_t spin_iters(uint64_t n)
 	return x;
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void spin_calibrate(void)
 {
-	const uint64_t n = 1000000;
-	double best = 0;
+	double rate[SPIN_ROUNDS];
 
-	for (int r = 0; r < 7; r++) {
-		uint64_t t0 = ops_now_ns(), t1;
+	for (int r = 0; r < SPIN_ROUNDS; r++) {
+		uint64_t t0 = thread_cpu_ns(), t1;
+		double v;
+		int j;
 
-		spin_iters(n);
-		t1 = ops_now_ns();
-		if (t1 > t0 && (double)n / (double)(t1 - t0) > best)
-			best = (double)n / (double)(t1 - t0);
+		spin_iters(SPIN_ROUND_ITERS);
+		t1 = thread_cpu_ns();
+		v = t1 > t0 ? (double)SPIN_ROUND_ITERS / (double)(t1 - t0) : 1;
+		for (j = r; j > 0 && rate[j - 1] > v; j--) /* insertion sort */
+			rate[j] = rate[j - 1];
+		rate[j] = v;
 	}
-	spin_iters_per_ns = best > 0 ? best : 1;
+	spin_iters_per_ns = rate[SPIN_ROUNDS / 2] > 0 ? rate[SPIN_ROUNDS / 2] : 1;
 }
 
 void wl_spin_calibrate(void)
@@ -216,7 +240,7 @@ int wl_run_init(struct wl_run *r, const struct wl_ctl *ctl, const char *const *k
 		int nkinds, unsigned nthreads)
 {
 	memset(r, 0, sizeof(*r));
-	wl_spin_calibrate(); /* once per process, before anything is timed */
+	spin_calibrate(); /* every repetition, before anything is timed (see above) */
 	r->ctl = ctl;
 	pthread_mutex_init(&r->lock, NULL);
 	r->t_start = ops_now_ns();

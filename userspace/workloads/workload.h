@@ -186,7 +186,7 @@ void wl_xmetric(struct wl_result *res, const char *name, const char *unit, enum 
 #include "kernel/oprec.h"
 
 void wl_spin_ns(uint64_t ns);          /* ns of CPU work (calibrated; longer if preempted) */
-void wl_spin_calibrate(void);          /* once per process; wl_run_init calls it */
+void wl_spin_calibrate(void);          /* once, if no repetition did (wl_run_init does) */
 void wl_touch(void *p, size_t n);      /* write every cache line of p[0..n) */
 uint64_t wl_rand(uint64_t *state);     /* xorshift64*, state must not be 0 */
 
