@@ -44,6 +44,47 @@ int signif_mwu(const double *a, int na, const double *b, int nb, struct mwu *out
 int signif_boot_median_diff(const double *a, int na, const double *b, int nb, int iters,
 			    double conf, uint64_t seed, double *lo, double *hi);
 
+/*
+ * Welch's t-test of b (current) against a (baseline), on the logarithms of the values
+ * when every value is positive (a change is then a ratio, and skewed repetitions become
+ * nearly symmetric), else on the values themselves. Gives the effect as a relative
+ * change with its confidence interval at level conf, and a continuous p-value (unlike
+ * the rank test's, whose floor at 5 vs 5 repetitions is 0.008), so that a correction
+ * for many metrics (signif_holm) can still find a consistent change.
+ */
+struct welch {
+	int na, nb;
+	bool logscale;       /* tested on log values */
+	double d;            /* mean(b) - mean(a) on the scale tested */
+	double se, df, t, p; /* p two-sided; 0 when both sides are constant and differ */
+	double lo, hi;       /* confidence interval of d */
+	double effect_pct;   /* the change relative to the baseline: (e^d - 1) or d / |mean a| */
+	double eff_lo_pct, eff_hi_pct;
+};
+
+/* Returns 0, or -EINVAL when a side has fewer than 2 values or a value is not finite. */
+int signif_welch(const double *a, int na, const double *b, int nb, double conf,
+		 struct welch *out);
+
+/*
+ * One effect from several tests of the same change (a sweep's scenarios): the
+ * inverse-variance weighted mean of their d (fixed effect), its standard error, df the
+ * sum of theirs, and its p and interval. All must be on the same scale. 0 or -EINVAL.
+ */
+int signif_pool(const struct welch *v, int n, double conf, struct welch *out);
+
+/* Student's t distribution: two-sided p of |t| with df degrees of freedom, and the
+ * quantile q with P(T > q) = upper. */
+double signif_t_p2(double t, double df);
+double signif_t_quantile(double upper, double df);
+
+/*
+ * Holm's step-down adjustment of n p-values for a family-wise error rate: adj[i] is the
+ * smallest family-wise level at which test i is rejected. NaN p-values (no test) are
+ * left out of the family and get NaN.
+ */
+int signif_holm(const double *p, int n, double *adj);
+
 /* Median of n values (not modified); NaN for n == 0. */
 double signif_median(const double *v, int n);
 
