@@ -13,6 +13,7 @@
  * next to it and renames it into place) -> run_exit_status.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -31,6 +32,7 @@
 #include "workloads/params.h"
 #include "workloads/plugins.h"
 #include "stacks/profile.h"
+#include "stats/noise.h"
 #include "stats/waitfor.h"
 #include "report/outdir.h"
 #include "report/report.h"
@@ -52,6 +54,10 @@ struct run_opts {
 	int nparams;
 	const char *targets[MAX_CLI_ITEMS];
 	int ntargets;
+	const char *globs[MAX_CLI_ITEMS]; /* --scenario: run only the scenarios they match */
+	int nglobs;
+	bool list;            /* print the scenario ids and exit */
+	bool sequential;      /* --order sequential: each scenario's repetitions together */
 	struct run_settings cli;
 	bool no_kernel, quick, verbose;
 	bool stacks;          /* off-CPU, waker, fault stacks and on-CPU samples */
@@ -79,7 +85,8 @@ static void usage(FILE *f)
 "                   [--plugin FILE ...]\n"
 "                   [--reps N] [--warmup D] [--duration D] [--timeout D] [--max-ops N]\n"
 "                   [--no-kernel | --stacks [--freq HZ] [--min-block D]] [--why]\n"
-"                   [--target NAME=VALUE ...] [--quick] [--verbose]\n"
+"                   [--target NAME=VALUE | --target SPEC ...] [--scenario GLOB ...]\n"
+"                   [--order interleaved|sequential] [--list] [--quick] [--verbose]\n"
 "\n"
 "Without --suite or --workload, runs the default suite\n"
 "(userspace/workloads/suites/default.suite, about a minute). Writes DIR/report.json,\n"
@@ -113,6 +120,13 @@ static void usage(FILE *f)
 "      --bpf-stats         time opscope's own BPF programs and report what they cost\n"
 "                          (the kernel's BPF stats; adds a clock read to each run)\n"
 "  -t, --target NAME=V     override a target threshold, or NAME=off\n"
+"  -t, --target SPEC       add a target on any metric, op kind and percentile, e.g.\n"
+"                          'stream.rt p95 <= 5s' (docs/SUITES.md, \"Targets\")\n"
+"  -c, --scenario GLOB     run only the scenarios whose id or group GLOB matches\n"
+"                          (repeatable), e.g. 'pool-workers/*' or 'channel-*'\n"
+"      --list              print the ids of the scenarios that would run, and exit\n"
+"      --order O           interleaved (default: repetition 1 of every scenario, then\n"
+"                          repetition 2, ...) or sequential (each scenario's together)\n"
 "  -q, --quick             smoke run: 1 repetition of 100ms after 20ms warm-up\n"
 "  -v, --verbose           let libbpf print its messages\n"
 "\n", DEFAULT_OUT);
@@ -200,6 +214,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "freq", required_argument, NULL, 'F' },
 		{ "min-block", required_argument, NULL, 'B' },
 		{ "target", required_argument, NULL, 't' },
+		{ "scenario", required_argument, NULL, 'c' },
+		{ "list", no_argument, NULL, 'i' },
+		{ "order", required_argument, NULL, 'O' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "plugin", required_argument, NULL, 'L' },
@@ -215,7 +232,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	o->min_block_ns = 50000;
 	optind = 0; /* glibc: full re-initialisation, main may have used getopt */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:o:w:p:r:d:t:qvhSF:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:o:w:p:r:d:t:c:qvhSF:", longopts, NULL)) != -1) {
 		const char *key = NULL;
 
 		switch (c) {
@@ -233,6 +250,19 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 				return cmd_fail("run", "too many --target options; put them in a "
 						"suite file");
 			o->targets[o->ntargets++] = optarg;
+			break;
+		case 'c':
+			if (o->nglobs == MAX_CLI_ITEMS)
+				return cmd_fail("run", "too many --scenario options; one glob can "
+						"match many scenarios (pool-*)");
+			o->globs[o->nglobs++] = optarg;
+			break;
+		case 'i': o->list = true; break;
+		case 'O':
+			if (strcmp(optarg, "sequential") && strcmp(optarg, "interleaved"))
+				return cmd_fail("run", "--order '%s': use interleaved (the default) "
+						"or sequential", optarg);
+			o->sequential = strcmp(optarg, "sequential") == 0;
 			break;
 		case 'r': key = "reps"; break;
 		case 'd': key = "duration"; break;
@@ -329,6 +359,7 @@ static int cli_suite(const struct run_opts *o, struct suite **out)
 /* ---------------------------------------------------------------- one repetition */
 
 #define RSS_SAMPLES 4096
+#define NOISE_SAMPLE_NS 100000000ull
 
 struct monitor {
 	pthread_t th;
@@ -346,6 +377,7 @@ struct monitor {
 	bool timed_out, abandoned;
 	int nrss;
 	uint64_t rss[RSS_SAMPLES];
+	struct noise_acc noise;   /* the machine's noise during the repetition */
 };
 
 static void progress(struct monitor *m, uint64_t now)
@@ -364,7 +396,7 @@ static void progress(struct monitor *m, uint64_t now)
 static void *monitor_main(void *arg)
 {
 	struct monitor *m = arg;
-	uint64_t last_progress = 0, last_rss = 0;
+	uint64_t last_progress = 0, last_rss = 0, last_noise = 0;
 
 	pthread_mutex_lock(&m->lock);
 	while (!m->done) {
@@ -381,6 +413,11 @@ static void *monitor_main(void *arg)
 		    m->nrss < RSS_SAMPLES && envinfo_rss(&peak, &cur) == 0) {
 			m->rss[m->nrss++] = cur;
 			last_rss = now;
+		}
+		/* runnable tasks not ours: sampled through the whole repetition */
+		if (now - last_noise >= NOISE_SAMPLE_NS) {
+			noise_sample(&m->noise);
+			last_noise = now;
 		}
 		if (!m->timed_out && since > m->timeout_ns + STOP_GRACE_NS) {
 			m->timed_out = true;
@@ -441,7 +478,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int run_rep(struct scen_result *s, struct monitor *m, uint64_t *ops_total)
+static int run_rep(struct scen_result *s, struct monitor *m, uint64_t *ops_total, int ncpus)
 {
 	const struct scenario *sc = &s->sc;
 	struct wl_result res;
@@ -454,6 +491,7 @@ static int run_rep(struct scen_result *s, struct monitor *m, uint64_t *ops_total
 		.stop = &rep_stop,
 	};
 	uint64_t peak = 0, cur = 0, steady = 0;
+	struct rep_noise noise;
 	int rc, err;
 
 	memset(&res, 0, sizeof(res));
@@ -466,6 +504,7 @@ static int run_rep(struct scen_result *s, struct monitor *m, uint64_t *ops_total
 	m->warmup_ns = ctl.warmup_ns;
 	m->timeout_ns = ctl.timeout_ns;
 	envinfo_rss_reset_peak();
+	noise_begin(&m->noise);
 	m->start_ns = ops_now_ns();
 	if (!interrupted)
 		rep_stop = 0;
@@ -509,7 +548,11 @@ static int run_rep(struct scen_result *s, struct monitor *m, uint64_t *ops_total
 		snprintf(res.error, sizeof(res.error), "interrupted by a signal");
 	}
 	*ops_total += atomic_load(&m->ops);
-	return scen_add_rep(s, rc, &res, peak, steady, m->timed_out || rc == -ETIMEDOUT);
+	noise_end(&m->noise, ncpus, &noise);
+	err = scen_add_rep(s, rc, &res, peak, steady, m->timed_out || rc == -ETIMEDOUT);
+	if (s->nreps)
+		s->reps[s->nreps - 1].noise = noise;
+	return err;
 }
 
 /* ---------------------------------------------------------------- the run's steps */
@@ -549,27 +592,81 @@ static int load_suite(struct run_session *s)
 	return 0;
 }
 
+/* One target from a suite line or --target: a spec adds (or replaces) a target,
+ * NAME=VALUE sets a threshold. */
+static int apply_target(struct report *r, const char *name, const char *value, char *err,
+			size_t errlen)
+{
+	char n[128];
+	const char *eq;
+
+	if (target_is_spec(name))
+		return report_target_add(r, name, err, errlen);
+	if (value)
+		return report_target_set(r, name, value, err, errlen);
+	eq = strchr(name, '=');
+	if (!eq || eq == name || (size_t)(eq - name) >= sizeof(n)) {
+		snprintf(err, errlen, "--target %s: neither NAME=VALUE nor a spec; write for "
+			 "example --target pool-p50=2ms or --target 'stream.rt p95 <= 5s'", name);
+		return -EINVAL;
+	}
+	snprintf(n, sizeof(n), "%.*s", (int)(eq - name), name);
+	while (n[0] && n[strlen(n) - 1] == ' ')
+		n[strlen(n) - 1] = '\0';
+	return report_target_set(r, n, eq + 1 + strspn(eq + 1, " "), err, errlen);
+}
+
 static int apply_targets(struct report *r, const struct suite *s, const struct run_opts *o)
 {
-	char err[512];
+	char err[768];
 
 	for (int i = 0; i < s->ntargets; i++) {
-		if (report_target_set(r, s->targets[i].name, s->targets[i].value, err,
-				      sizeof(err)))
-			return cmd_fail("run", "%s:%d: %s", s->file ? s->file : "suite",
-					s->targets[i].line, err);
-	}
-	for (int i = 0; i < o->ntargets; i++) {
-		const char *kv = o->targets[i], *eq = strchr(kv, '=');
-		char name[128];
+		const struct suite_kv *kv = &s->targets[i];
 
-		if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(name))
-			return cmd_fail("run", "--target %s: not NAME=VALUE; write for example "
-					"--target pool-p50=2ms", kv);
-		snprintf(name, sizeof(name), "%.*s", (int)(eq - kv), kv);
-		if (report_target_set(r, name, eq + 1, err, sizeof(err)))
-			return cmd_fail("run", "%s", err);
+		if (apply_target(r, kv->name, kv->value[0] ? kv->value : NULL, err, sizeof(err)))
+			return cmd_fail("run", "%s:%d: %s", s->file ? s->file : "suite",
+					kv->line, err);
 	}
+	for (int i = 0; i < o->ntargets; i++)
+		if (apply_target(r, o->targets[i], NULL, err, sizeof(err)))
+			return cmd_fail("run", "%s", err);
+	return 0;
+}
+
+/* Does a --scenario glob match this scenario (its id, or its group)? */
+static bool glob_matches(const char *glob, const struct scenario *sc)
+{
+	return fnmatch(glob, sc->id, 0) == 0 || fnmatch(glob, sc->group, 0) == 0;
+}
+
+/* --scenario: keep the scenarios some glob matches, in suite order; a glob that matches
+ * nothing is a mistake (a typo would otherwise run nothing and pass). */
+static int select_scenarios(struct run_session *s)
+{
+	const struct run_opts *o = &s->o;
+	int n = 0;
+
+	if (!o->nglobs)
+		return 0;
+	for (int g = 0; g < o->nglobs; g++) {
+		bool any = false;
+
+		for (int i = 0; i < s->n && !any; i++)
+			any = glob_matches(o->globs[g], &s->scs[i]);
+		if (!any)
+			return cmd_fail("run", "--scenario '%s' matches none of the suite's %d "
+					"scenarios; opscope run --list shows their ids (e.g. %s)",
+					o->globs[g], s->n, s->n ? s->scs[0].id : "none");
+	}
+	for (int i = 0; i < s->n; i++) {
+		bool keep = false;
+
+		for (int g = 0; g < o->nglobs && !keep; g++)
+			keep = glob_matches(o->globs[g], &s->scs[i]);
+		if (keep)
+			s->scs[n++] = s->scs[i];
+	}
+	s->n = n;
 	return 0;
 }
 
@@ -586,6 +683,13 @@ static int plan_run(struct run_session *s, int argc, char **argv)
 
 	if (suite_expand(s->suite, &o->cli, &s->scs, &s->n, err, sizeof(err)))
 		return cmd_fail("run", "%s", err);
+	if (select_scenarios(s))
+		return 2;
+	if (o->list) {
+		for (int i = 0; i < s->n; i++)
+			printf("%s\n", s->scs[i].id);
+		return 1;
+	}
 	r = s->r = report_new();
 	if (!r)
 		return cmd_fail("run", "out of memory");
@@ -605,6 +709,10 @@ static int plan_run(struct run_session *s, int argc, char **argv)
 	r->quick = o->quick;
 	r->why = o->why;
 	r->sample_resources = true; /* RSS, descriptors, threads per round: the leak checks */
+	r->sequential = o->sequential;
+	for (int g = 0, off = 0; g < o->nglobs && off < (int)sizeof(r->scenario_filter); g++)
+		off += snprintf(r->scenario_filter + off, sizeof(r->scenario_filter) - off, "%s\n",
+				o->globs[g]);
 	envinfo_collect(&r->env);
 	return 0;
 }
@@ -648,71 +756,97 @@ static void catch_signals(struct run_session *s)
 	interrupted = 0;
 }
 
-/* One scenario's repetitions. Returns 0, or -ENOMEM when its results could not be kept. */
-static int run_scenario(struct run_session *s, int i, struct scen_result *sr,
-			uint64_t *ops_total)
+/* After a repetition: drain what the kernel counted for the scenario (waits, stacks). */
+static void drain_rep(struct run_session *s, struct scen_result *sr)
 {
-	const struct scenario *sc = &s->scs[i];
+	const char *id = sr->sc.id;
+
+	/* --why: the waits counted in the kernel, drained as the stacks are */
+	if (s->o.why && s->coll) {
+		int e = sr->wf ? 0 : (sr->wf = waitfor_new()) ? 0 : -ENOMEM;
+
+		if (!e)
+			e = waitfor_take(sr->wf, s->coll);
+		if (e)
+			cmd_warn("run", "could not read the waits of %s (%s); its wait-for "
+				 "graph lacks them", id, strerror(-e));
+	}
+	/* drained after every repetition so the stack tables never fill up */
+	if (s->prof) {
+		int e = profile_take(s->prof, s->coll, id);
+
+		if (e)
+			cmd_warn("run", "could not read the stacks of %s (%s); its flame "
+				 "graphs lack them", id, strerror(-e));
+	}
+}
+
+/* Repetition j of scenario i, unless that scenario is done. -ENOMEM when its results
+ * could not be kept. */
+static int run_one(struct run_session *s, int i, int j, uint64_t *ops_total)
+{
+	struct scen_result *sr = &s->r->scen[i];
 	struct monitor *mon = s->mon;
 
-	mon->id = sc->id;
+	/* a timed-out workload may leave threads behind: do not pile up more */
+	if (j >= s->scs[i].set.reps || sr->status == SCEN_TIMEOUT)
+		return 0;
+	mon->id = s->scs[i].id;
 	mon->idx = i;
-	mon->reps = sc->set.reps;
-	for (int j = 0; j < sc->set.reps && !interrupted; j++) {
-		mon->rep = j;
-		if (run_rep(sr, mon, ops_total) == -ENOMEM)
-			return -ENOMEM;
-		/* --why: the waits counted in the kernel, drained as the stacks are */
-		if (s->o.why && s->coll) {
-			int e = sr->wf ? 0 : (sr->wf = waitfor_new()) ? 0 : -ENOMEM;
-
-			if (!e)
-				e = waitfor_take(sr->wf, s->coll);
-			if (e)
-				cmd_warn("run", "could not read the waits of %s (%s); its wait-for "
-					 "graph lacks them", sc->id, strerror(-e));
-		}
-		/* drained after every repetition so the stack tables never fill up */
-		if (s->prof) {
-			int e = profile_take(s->prof, s->coll, sc->id);
-
-			if (e)
-				cmd_warn("run", "could not read the stacks of %s (%s); its flame "
-					 "graphs lack them", sc->id, strerror(-e));
-		}
-		/* a timed-out workload may leave threads behind: do not pile up more */
-		if (sr->status == SCEN_TIMEOUT)
-			break;
-	}
-	if (interrupted) {
-		sr->status = SCEN_INTERRUPTED;
-		snprintf(sr->error, sizeof(sr->error), "interrupted by a signal");
-	}
+	mon->reps = s->scs[i].set.reps;
+	mon->rep = j;
+	if (run_rep(sr, mon, ops_total, s->r->env.online_cpus) == -ENOMEM)
+		return -ENOMEM;
+	drain_rep(s, sr);
 	return 0;
 }
 
-/* Every scenario in order, with a progress line on a terminal; a signal skips the rest. */
+/*
+ * Every scenario's repetitions, with a progress line on a terminal; a signal skips the
+ * rest. Interleaved (the default): repetition 1 of every scenario, then repetition 2,
+ * and so on, so that a drift in the machine's load spreads over every scenario's
+ * repetitions instead of moving all of one scenario's together. --order sequential
+ * runs each scenario's repetitions back to back.
+ */
 static int run_scenarios(struct run_session *s)
 {
 	uint64_t t0, ops_total = 0;
+	int maxreps = 0;
 
 	s->mon = monitor_new(s->n);
 	if (!s->mon)
 		return cmd_fail("run", "out of memory");
+	for (int i = 0; i < s->n; i++) {
+		if (!report_add_scenario(s->r, &s->scs[i]))
+			return cmd_fail("run", "out of memory");
+		if (s->scs[i].set.reps > maxreps)
+			maxreps = s->scs[i].set.reps;
+	}
 	catch_signals(s);
 	t0 = ops_now_ns();
 	s->mon->run_start_ns = t0;
-	for (int i = 0; i < s->n; i++) {
-		struct scen_result *sr = report_add_scenario(s->r, &s->scs[i]);
+	if (s->o.sequential) {
+		for (int i = 0; i < s->n && !interrupted; i++)
+			for (int j = 0; j < s->scs[i].set.reps && !interrupted; j++)
+				if (run_one(s, i, j, &ops_total))
+					return cmd_fail("run", "out of memory");
+	} else {
+		for (int j = 0; j < maxreps && !interrupted; j++)
+			for (int i = 0; i < s->n && !interrupted; i++)
+				if (run_one(s, i, j, &ops_total))
+					return cmd_fail("run", "out of memory");
+	}
+	if (interrupted) {
+		for (int i = 0; i < s->n; i++) {
+			struct scen_result *sr = &s->r->scen[i];
 
-		if (!sr)
-			return cmd_fail("run", "out of memory");
-		if (interrupted) {
-			sr->status = SCEN_SKIPPED;
-			continue;
+			/* a scenario with all its repetitions done stays ok */
+			if (sr->status != SCEN_OK || sr->nreps >= s->scs[i].set.reps)
+				continue;
+			sr->status = sr->nreps ? SCEN_INTERRUPTED : SCEN_SKIPPED;
+			if (sr->nreps)
+				snprintf(sr->error, sizeof(sr->error), "interrupted by a signal");
 		}
-		if (run_scenario(s, i, sr, &ops_total))
-			return cmd_fail("run", "out of memory");
 	}
 	if (s->mon->tty)
 		fprintf(stderr, "\r\033[K");
@@ -836,8 +970,10 @@ int cmd_run(int argc, char **argv)
 	if (rc)
 		goto out;
 	rc = plan_run(&s, argc, argv);
-	if (rc)
+	if (rc) {
+		rc = rc == 1 ? 0 : rc; /* --list */
 		goto out;
+	}
 	rc = start_collector(&s);
 	if (rc)
 		goto out;

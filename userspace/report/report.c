@@ -390,6 +390,20 @@ static const struct metric_def kmetrics[KM_NR] = {
 	[KM_MIGRATIONS] = { "migrations", "count", MK_KERNEL, MB_LOWER },
 };
 
+const char *report_metric_unit(const char *name, bool op_level)
+{
+	if (op_level) {
+		for (int i = 0; i < KM_NR; i++)
+			if (!strcmp(kmetrics[i].name, name))
+				return kmetrics[i].unit;
+		return NULL;
+	}
+	for (int i = 0; i < SM_NR; i++)
+		if (!strcmp(smetrics[i].name, name))
+			return smetrics[i].unit;
+	return NULL;
+}
+
 /* The summary of op kind kind in this repetition, NULL when it has none. */
 const struct op_summary *rep_kind(const struct rep_result *rep, uint32_t kind)
 {
@@ -749,6 +763,25 @@ void bench_name(const struct report *r, const struct scen_result *s, int k, char
 	snprintf(buf, len, "Benchmark%s/%s-%d", camel, s->bench_sub, r->env.online_cpus);
 }
 
+/* The run's noise: the medians over every repetition of every scenario. */
+static int report_noise(struct report *r)
+{
+	struct rep_noise *all;
+	int n = 0, cap = 0;
+
+	for (int i = 0; i < r->nscen; i++)
+		cap += r->scen[i].nreps;
+	all = calloc(cap ? cap : 1, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	for (int i = 0; i < r->nscen; i++)
+		for (int j = 0; j < r->scen[i].nreps; j++)
+			all[n++] = r->scen[i].reps[j].noise;
+	noise_summarize(all, n, r->env.online_cpus, &r->noise);
+	free(all);
+	return 0;
+}
+
 int report_finish(struct report *r)
 {
 	r->scenarios_failed = 0;
@@ -781,5 +814,5 @@ int report_finish(struct report *r)
 	}
 	bench_names(r);
 	targets_evaluate(r);
-	return 0;
+	return report_noise(r);
 }

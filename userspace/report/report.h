@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "report/envinfo.h"
+#include "stats/noise.h"
 #include "stats/opagg.h"
 #include "workloads/procstat.h"
 #include "workloads/suite.h"
@@ -37,9 +38,11 @@ struct rep_result {
 	uint32_t kind[WL_MAX_KINDS];
 	struct op_summary sum[WL_MAX_KINDS];
 	struct wl_facts f;   /* what ended it, CPU, peaks, windows, own metrics */
-	/* the process after it, its result consumed (heap_bytes less the scenario's merged
-	 * histograms, which are the report's) */
-	struct proc_sample res;
+	/* the process before it (scen_rep_begin; other scenarios' repetitions ran between
+	 * this scenario's when interleaved) and after it, its result consumed (heap_bytes
+	 * less the scenario's merged histograms, which are the report's) */
+	struct proc_sample pre, res;
+	struct rep_noise noise; /* what the machine did besides us meanwhile */
 };
 
 /* Growth of one resource across rounds (repetitions): from the scenario's start to the
@@ -109,32 +112,51 @@ struct scen_result {
 
 enum target_unit { TU_DURATION, TU_RATE, TU_BYTES, TU_RATIO, TU_COUNT };
 enum target_status { TGT_NA, TGT_PASS, TGT_FAIL };
+enum target_cmp { TC_LT, TC_LE, TC_GT, TC_GE, TC_IN };
+/* Over the repetitions: the default (the mean; for a latency statistic of an op kind,
+ * over every op of the scenario's repetitions merged), or one of these. */
+enum target_stat { TS_DEFAULT, TS_MIN, TS_MAX, TS_MEAN, TS_MEDIAN };
 
 struct report;
-/* A target's definition (the table is in report_targets.c). */
-struct target_def {
-	const char *name;
-	const char *desc;
-	const char *metric; /* the metric it reads, for readers that look it up */
-	enum target_unit unit;
-	const char *op; /* "<", "<=", ">=" or "in" (def <= value <= def_hi) */
-	double def, def_hi;
-	bool best;      /* the best value over scenarios counts (else the worst) */
-	/* this scenario's value, false when the target does not apply */
-	bool (*value)(const struct report *r, const struct scen_result *s, double *v);
+#define TARGET_MAX_CONDS 4
+
+/* A scenario condition of a target: "workload = pool", "mode = spsc", "payload < 1k",
+ * "scenario = pool-workers/ *". */
+struct target_cond {
+	char key[32];
+	char value[64];
+	enum { TCC_EQ, TCC_NE, TCC_LT, TCC_LE, TCC_GT, TCC_GE } op;
 };
 
+/*
+ * A target: a condition on one metric of the scenarios it applies to, written as a spec
+ * (docs/SUITES.md, "Targets"): [NAME:] [OP_KIND] METRIC [STAT] [/PARAM] CMP VALUE
+ * [where COND [and COND]...]. The defaults are such specs (report_targets.c).
+ */
 struct target {
-	const struct target_def *def;
-	bool enabled;
+	char name[64];
+	char desc[96];
+	char spec[256];         /* the canonical spec text */
+	char subject[96];       /* "stream.rt p95", "throughput/workers" (reports' "metric") */
+	char op_glob[48];       /* op kind or glob; "" for a scenario-level metric */
+	char metric[48];        /* metric name as report.json's metrics[] (p95_ns) or an
+				 * extra value (streams_served, scaling_efficiency) */
+	char per_param[32];     /* divided by this parameter, "" none */
+	enum target_stat stat;
+	enum target_cmp cmp;
+	enum target_unit unit;
 	double threshold, threshold_hi;
+	int nconds;
+	struct target_cond conds[TARGET_MAX_CONDS];
+	bool enabled, builtin;
 	/* evaluated by report_finish */
 	enum target_status status;
 	double value;
-	int scenario; /* index of the scenario that gave value, -1 */
+	int scenario;           /* index of the scenario that gave value, -1 */
+	char op_found[48];      /* the op kind that gave it, "" scenario-level */
 };
 
-#define REPORT_NTARGETS 19
+#define REPORT_MAX_TARGETS 64
 
 #define REPORT_MAX_PROGS 12
 
@@ -194,6 +216,9 @@ struct report {
 	char suite_file[1024]; /* "" for the built-in suite and command-line runs */
 	char suite_name[SUITE_NAME_MAX];
 	struct run_settings settings;
+	char scenario_filter[1024]; /* run --scenario globs, one per line; "" all */
+	bool sequential;      /* --order sequential (else repetitions interleaved) */
+	struct noise_summary noise; /* the machine's noise over every repetition */
 	bool kernel, quick, interrupted;
 	bool why;             /* run --why */
 	/* sample RSS, descriptors and threads at each scenario's start and after each
@@ -206,7 +231,8 @@ struct report {
 	double elapsed_s;
 	int nscen, cap_scen;
 	struct scen_result *scen;
-	struct target targets[REPORT_NTARGETS];
+	struct target targets[REPORT_MAX_TARGETS];
+	int ntargets;
 	int scenarios_failed, targets_failed;
 };
 
@@ -292,18 +318,33 @@ int report_add_marks(struct report *r, struct marks *m, const struct attach_stat
 		     const struct marks_run *run, struct ex_trace *trace);
 void report_marks_finish(struct report *r);
 
-/* Targets: defaults are set by report_new; name=value overrides ("off" disables). */
+/*
+ * Targets: the defaults are set by report_new. report_target_set: "NAME=VALUE" overrides
+ * a target's threshold ("off" disables it). report_target_add: a spec adds a target
+ * (or, named like a default, replaces it). Both return 0, or -EINVAL/-ENOENT/-ENOSPC
+ * with one sentence in err.
+ */
 int report_target_set(struct report *r, const char *name, const char *value, char *err,
 		      size_t errlen);
+int report_target_add(struct report *r, const char *spec, char *err, size_t errlen);
+/* Parse a spec into t (not added anywhere). 0 or -EINVAL with err set. */
+int target_parse(struct target *t, const char *spec, char *err, size_t errlen);
+/* Does text look like a spec (it holds a comparison), rather than NAME=VALUE? */
+bool target_is_spec(const char *text);
 const char *target_name(const struct target *t);
 void report_target_names(char *buf, size_t len);
 /* Within report/: the default targets (report_new), their verdicts (report_finish). */
 void targets_init(struct report *r);
 void targets_evaluate(struct report *r);
 /* A target's value as the tables print it ("1.20ms", "50.0k/s"), and its condition
- * ("< 1ms", ">= 50k/s"). */
+ * ("< 1ms", ">= 50k/s", "in 1k..5k/s"). */
 void target_format_value(const struct target *t, double v, char *buf, size_t len);
 void target_condition(const struct target *t, char *buf, size_t len);
+const char *target_cmp_str(enum target_cmp c);
+
+/* The unit of a metric name of metrics[] (per op kind, or scenario-level), NULL when
+ * there is no such metric. */
+const char *report_metric_unit(const char *name, bool op_level);
 
 /* Queries on a finished report, for its writers. */
 const struct metric *metric_find(const struct scen_result *s, const char *op, const char *name);

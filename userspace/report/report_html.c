@@ -286,7 +286,7 @@ static void section_targets(const struct report *r, FILE *f)
 	fputs("<h2 id=\"targets\">Targets</h2>\n<table><tr><th>Target</th><th>Condition</th>"
 	      "<th class=\"n\">Value</th><th>Result</th><th>Scenario (the worst it applies to)"
 	      "</th><th>What it checks</th></tr>\n", f);
-	for (int i = 0; i < REPORT_NTARGETS; i++) {
+	for (int i = 0; i < r->ntargets; i++) {
 		const struct target *t = &r->targets[i];
 		const char *cls = t->status == TGT_PASS ? "pass" : t->status == TGT_FAIL ?
 				  "fail" : "na";
@@ -303,7 +303,7 @@ static void section_targets(const struct report *r, FILE *f)
 			snprintf(v, sizeof(v), "-");
 		micro(v, sizeof(v));
 		fprintf(f, "<tr%s><td>", t->status == TGT_FAIL ? " class=\"fail\"" : "");
-		html_esc(f, t->def->name);
+		html_esc(f, t->name);
 		fputs("</td><td>", f);
 		html_esc(f, cond);
 		fputs("</td><td class=\"n\">", f);
@@ -317,8 +317,18 @@ static void section_targets(const struct report *r, FILE *f)
 		} else {
 			fputs("<span class=\"note\">no such scenario in this run</span>", f);
 		}
+		if (t->op_found[0] && strchr(t->op_glob, '*')) {
+			fputs(" (", f);
+			html_esc(f, t->op_found);
+			fputs(")", f);
+		}
 		fputs("</td><td class=\"w\">", f);
-		html_esc(f, t->def->desc);
+		html_esc(f, t->desc[0] ? t->desc : t->spec);
+		if (t->desc[0]) {
+			fputs(": <code>", f);
+			html_esc(f, t->spec);
+			fputs("</code>", f);
+		}
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);

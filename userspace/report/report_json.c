@@ -277,6 +277,22 @@ static void json_leaks(struct json_writer *jw, const struct scen_result *s)
 	jsonw_end_object(jw);
 }
 
+/* What the machine did besides us during a repetition (stats/noise.h). */
+static void json_rep_noise(struct json_writer *jw, const struct rep_noise *n)
+{
+	if (!n->valid) {
+		jsonw_null(jw);
+		return;
+	}
+	jsonw_start_object(jw);
+	jsonw_double_field(jw, "other_cpus", n->other_cpus);
+	jsonw_double_field(jw, "other_runnable", n->other_runnable);
+	jsonw_double_field(jw, "steal_pct", n->steal_pct);
+	jsonw_double_field(jw, "load1", n->load1);
+	jsonw_int_field(jw, "samples", n->samples);
+	jsonw_end_object(jw);
+}
+
 static void json_rep(struct json_writer *jw, const struct report *r,
 		     const struct scen_result *s, int i)
 {
@@ -315,6 +331,8 @@ static void json_rep(struct json_writer *jw, const struct report *r,
 	jsonw_uint_field(jw, "received", rep->received);
 	jsonw_uint_field(jw, "streams_served", rep->streams_served);
 	json_rep_facts(jw, rep);
+	jsonw_name(jw, "noise");
+	json_rep_noise(jw, &rep->noise);
 	jsonw_name(jw, "kinds");
 	jsonw_start_array(jw);
 	for (int k = 0; k < rep->nkinds; k++) {
@@ -513,29 +531,81 @@ static int json_targets(struct json_writer *jw, const struct report *r)
 	int ntargets = 0;
 
 	jsonw_start_array(jw);
-	for (int i = 0; i < REPORT_NTARGETS; i++) {
+	for (int i = 0; i < r->ntargets; i++) {
 		const struct target *t = &r->targets[i];
+		char cond[64], mid[128];
 
 		if (!t->enabled)
 			continue;
 		ntargets++;
+		target_condition(t, cond, sizeof(cond));
+		/* "metric" keeps its version-1 form, the metric id it reads */
+		snprintf(mid, sizeof(mid), "%s%s%s", t->op_glob, t->op_glob[0] ? "/" : "",
+			 t->metric);
 		jsonw_start_object(jw);
-		jsonw_string_field(jw, "name", t->def->name);
-		jsonw_string_field(jw, "metric", t->def->metric);
-		jsonw_string_field(jw, "op", t->def->op);
+		jsonw_string_field(jw, "name", t->name);
+		jsonw_string_field(jw, "spec", t->spec);
+		jsonw_string_field(jw, "metric", mid);
+		jsonw_string_field(jw, "subject", t->subject);
+		jsonw_string_field(jw, "op", target_cmp_str(t->cmp));
 		jsonw_double_field(jw, "threshold", t->threshold);
-		if (strcmp(t->def->op, "in") == 0)
+		if (t->cmp == TC_IN)
 			jsonw_double_field(jw, "threshold_hi", t->threshold_hi);
-		jsonw_string_field(jw, "unit", target_unit_str(t->def->unit));
+		jsonw_string_field(jw, "condition", cond);
+		jsonw_string_field(jw, "unit", target_unit_str(t->unit));
 		jsonw_double_field(jw, "value", t->scenario >= 0 ? t->value : NAN);
 		jsonw_string_field(jw, "scenario", t->scenario >= 0 ?
 				   r->scen[t->scenario].sc.id : NULL);
+		jsonw_string_field(jw, "op_kind", t->op_found[0] ? t->op_found : NULL);
 		jsonw_string_field(jw, "status", target_status_str(t->status));
-		jsonw_string_field(jw, "description", t->def->desc);
+		jsonw_string_field(jw, "description", t->desc[0] ? t->desc : t->spec);
+		jsonw_bool_field(jw, "default", t->builtin);
 		jsonw_end_object(jw);
 	}
 	jsonw_end_array(jw);
 	return ntargets;
+}
+
+/* The run-wide settings and the run's noise (docs/REPORT_SCHEMA.md). */
+static void json_settings(struct json_writer *jw, const struct report *r)
+{
+	jsonw_name(jw, "settings");
+	jsonw_start_object(jw);
+	jsonw_int_field(jw, "reps", r->settings.reps);
+	jsonw_int_field(jw, "warmup_ns", r->settings.warmup_ns);
+	jsonw_int_field(jw, "duration_ns", r->settings.duration_ns);
+	jsonw_int_field(jw, "max_ops", r->settings.max_ops);
+	jsonw_int_field(jw, "timeout_ns", r->settings.timeout_ns);
+	jsonw_bool_field(jw, "kernel", r->kernel);
+	jsonw_bool_field(jw, "quick", r->quick);
+	jsonw_string_field(jw, "order", r->sequential ? "sequential" : "interleaved");
+	jsonw_name(jw, "scenario_filter");
+	if (r->scenario_filter[0]) {
+		jsonw_start_array(jw);
+		for (const char *p = r->scenario_filter; *p;) {
+			const char *nl = strchr(p, '\n');
+			char g[256];
+
+			snprintf(g, sizeof(g), "%.*s", (int)(nl ? nl - p : (long)strlen(p)), p);
+			jsonw_string(jw, g);
+			p = nl ? nl + 1 : p + strlen(p);
+		}
+		jsonw_end_array(jw);
+	} else {
+		jsonw_null(jw);
+	}
+	jsonw_end_object(jw);
+
+	jsonw_name(jw, "noise");
+	jsonw_start_object(jw);
+	jsonw_int_field(jw, "repetitions", r->noise.n);
+	jsonw_double_field(jw, "other_cpus", r->noise.other_cpus);
+	jsonw_double_field(jw, "other_runnable", r->noise.other_runnable);
+	jsonw_double_field(jw, "steal_pct", r->noise.steal_pct);
+	jsonw_double_field(jw, "load1", r->noise.load1);
+	jsonw_bool_field(jw, "noisy", r->noise.noisy);
+	jsonw_string_field(jw, "why", r->noise.noisy ? r->noise.why : NULL);
+	jsonw_end_object(jw);
 }
 
 /* Where and how the run ran: suite, settings, the machine. */
@@ -549,16 +619,7 @@ static void json_setup(struct json_writer *jw, const struct report *r)
 	jsonw_string_field(jw, "name", r->suite_name);
 	jsonw_end_object(jw);
 
-	jsonw_name(jw, "settings");
-	jsonw_start_object(jw);
-	jsonw_int_field(jw, "reps", r->settings.reps);
-	jsonw_int_field(jw, "warmup_ns", r->settings.warmup_ns);
-	jsonw_int_field(jw, "duration_ns", r->settings.duration_ns);
-	jsonw_int_field(jw, "max_ops", r->settings.max_ops);
-	jsonw_int_field(jw, "timeout_ns", r->settings.timeout_ns);
-	jsonw_bool_field(jw, "kernel", r->kernel);
-	jsonw_bool_field(jw, "quick", r->quick);
-	jsonw_end_object(jw);
+	json_settings(jw, r);
 
 	jsonw_name(jw, "environment");
 	jsonw_start_object(jw);

@@ -67,7 +67,7 @@ static void marks_header(struct report *r, struct marks *m, const struct attach_
 	r->settings.timeout_ns = 0;
 	r->settings.max_ops = 0;
 	/* the targets are the built-in workloads': none applies to a program's own ops */
-	for (int i = 0; i < REPORT_NTARGETS; i++)
+	for (int i = 0; i < r->ntargets; i++)
 		r->targets[i].enabled = false;
 }
 

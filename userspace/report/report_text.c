@@ -635,16 +635,16 @@ static void text_targets(const struct report *r, FILE *f)
 {
 	int n = 0;
 
-	for (int i = 0; i < REPORT_NTARGETS; i++)
+	for (int i = 0; i < r->ntargets; i++)
 		n += r->targets[i].enabled;
 	if (!n)
 		return; /* record: no target applies to a program's own ops */
 	fputc('\n', f);
 	out_line(f, "Targets (value: the worst scenario the target applies to)");
 	out_line(f, T4_FMT, "TARGET", "CONDITION", "VALUE", "RESULT", "SCENARIO");
-	for (int i = 0; i < REPORT_NTARGETS; i++) {
+	for (int i = 0; i < r->ntargets; i++) {
 		const struct target *t = &r->targets[i];
-		char cond[48], v[16];
+		char cond[48], v[16], where[SCEN_ID_MAX + 64];
 
 		if (!t->enabled)
 			continue;
@@ -653,9 +653,17 @@ static void text_targets(const struct report *r, FILE *f)
 			target_format_value(t, t->value, v, sizeof(v));
 		else
 			snprintf(v, sizeof(v), "-");
-		out_line(f, T4_FMT, t->def->name, cond, v,
+		/* an op kind glob: which op kind was the worst */
+		snprintf(where, sizeof(where), "%s%s%s%s", t->scenario >= 0 ?
+			 r->scen[t->scenario].sc.id : "(no such scenario)",
+			 t->op_found[0] && strchr(t->op_glob, '*') ? " (" : "",
+			 strchr(t->op_glob, '*') ? t->op_found : "",
+			 t->op_found[0] && strchr(t->op_glob, '*') ? ")" : "");
+		if (strlen(t->name) > 24)
+			out_line(f, "%s", t->name);
+		out_line(f, T4_FMT, strlen(t->name) > 24 ? "" : t->name, cond, v,
 			 t->status == TGT_PASS ? "PASS" : t->status == TGT_FAIL ? "FAIL" : "n/a",
-			 t->scenario >= 0 ? r->scen[t->scenario].sc.id : "(no such scenario)");
+			 where);
 	}
 }
 
@@ -693,6 +701,17 @@ int report_write_text(const struct report *r, FILE *f)
 				 skipped == 1 ? "" : "s");
 	}
 	fputc('\n', f);
+	if (r->noise.n) {
+		if (r->noise.noisy)
+			snprintf(line, sizeof(line), "NOISY machine during the run: %s; results "
+				 "may move for reasons that are not the code's", r->noise.why);
+		else
+			snprintf(line, sizeof(line), "machine quiet during the run: other processes "
+				 "used %.2f CPUs, %.1f tasks not ours runnable, steal %.1f%% "
+				 "(medians over repetitions)", r->noise.other_cpus,
+				 r->noise.other_runnable, r->noise.steal_pct);
+		out_wrapped(f, line, 4);
+	}
 	out_line(f, "%d scenario%s, %d failed; %d target%s failed; %.1f s", r->nscen,
 		 r->nscen == 1 ? "" : "s", r->scenarios_failed, r->targets_failed,
 		 r->targets_failed == 1 ? "" : "s", r->elapsed_s);

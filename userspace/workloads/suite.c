@@ -531,6 +531,13 @@ int suite_parse(struct suite *s, const char *text, char *err, size_t errlen)
 				break;
 			continue;
 		}
+		/* a target spec ("stream.rt p95 <= 5s"): the whole line, for the runner */
+		if (sec == SEC_TARGETS && (strpbrk(p, "<>") || strstr(p, " in "))) {
+			rc = kv_append(&s->targets, &s->ntargets, p, "", line);
+			if (rc)
+				break;
+			continue;
+		}
 		eq = strchr(p, '=');
 		if (!eq) {
 			rc = fail(s, line, err, errlen, "expected 'name = value', got '%s'", p);

@@ -84,7 +84,7 @@ struct suite {
 	char *name;
 	struct run_settings set;
 	int ntargets;
-	struct suite_kv *targets;
+	struct suite_kv *targets;   /* NAME = VALUE, or a spec as name with value "" */
 	int ngroups;
 	struct suite_group *groups;
 	const struct workload *const *wls; /* where workload names are looked up */
