@@ -12,8 +12,10 @@ build_pkgs=(clang llvm libclang-rt-dev libbpf-dev bpftool libelf-dev libdw-dev z
 	    libiberty-dev check pkg-config make gcc g++)
 # The real clients the tests open opscope's outputs with: `go tool pprof` (golang-go)
 # for the pprof files, headless chromium for the SVG flame graphs and report.html,
-# python3 for the format checks (and chromium's DevTools protocol).
-client_pkgs=(golang-go chromium python3)
+# python3 for the format checks (and chromium's DevTools protocol); prometheus and
+# prometheus-pushgateway to read the OpenMetrics export back as a team's Prometheus would
+# (their services are not started here: the test starts its own on loopback).
+client_pkgs=(golang-go chromium python3 prometheus prometheus-pushgateway)
 bench_pkgs=(linux-perf libbpf-tools libck-dev)
 
 want=("${build_pkgs[@]}" "${client_pkgs[@]}")

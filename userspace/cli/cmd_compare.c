@@ -19,17 +19,24 @@ static void compare_usage(FILE *f)
 		"                        pool/workers=4:p99=20%%, max_ns=off (repeatable);\n"
 		"                        defaults throughput 5%%, latency 10%%, memory 15%%, "
 		"errors 10%%\n"
-		"  --alpha P             significance level (default %.2g)\n"
+		"  --alpha P             family-wise significance level over every metric tested\n"
+		"                        (Holm; default %.2g)\n"
 		"  --allow-env-mismatch  compare across kernel/CPU/governor changes anyway\n"
 		"  --allow-impl-mismatch compare scenarios that ran another implementation\n"
 		"                        (run --plugin: impl=, fn=) than the baseline's anyway\n"
+		"  --allow-param-change  compare scenarios whose parameters differ (flagged)\n"
+		"  --known-failing LIST  targets known to fail on this machine (comma-separated;\n"
+		"                        a baseline's meta.json adds its own)\n"
+		"  --no-targets          leave the targets out of the verdict\n"
+		"  --ignore-noise        judge as if the machine's noise had not changed\n"
 		"  --all                 list unchanged metrics too\n"
 		"  --md FILE             markdown summary (for a CI comment)\n"
 		"  --json FILE           machine-readable result\n"
 		"  --junit FILE          JUnit XML, one test case per scenario and metric\n"
-		"exit status: 0 no regression, 1 significant regression beyond threshold or a\n"
-		"failed scenario, 2 bad input, environment or implementation mismatch\n",
-		CMP_DEFAULT_ALPHA);
+		"exit status: 0 no regression; 1 a regression (beyond threshold and significant)\n"
+		"or a failed scenario; 2 bad input, parameters or environment differ; 3 could\n"
+		"not judge: the machine's noise changed and metrics moved with it; 4 a target\n"
+		"failed that is not known to fail on this machine\n", CMP_DEFAULT_ALPHA);
 }
 
 int cmd_compare(int argc, char **argv)
@@ -39,6 +46,10 @@ int cmd_compare(int argc, char **argv)
 		{ "alpha", required_argument, NULL, 'a' },
 		{ "allow-env-mismatch", no_argument, NULL, 'E' },
 		{ "allow-impl-mismatch", no_argument, NULL, 'I' },
+		{ "allow-param-change", no_argument, NULL, 'P' },
+		{ "known-failing", required_argument, NULL, 'k' },
+		{ "no-targets", no_argument, NULL, 'T' },
+		{ "ignore-noise", no_argument, NULL, 'N' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "md", required_argument, NULL, 'm' },
 		{ "json", required_argument, NULL, 'j' },
@@ -77,6 +88,19 @@ int cmd_compare(int argc, char **argv)
 			break;
 		case 'I':
 			o.allow_impl_mismatch = true;
+			break;
+		case 'P':
+			o.allow_param_change = true;
+			break;
+		case 'k':
+			if (cmp_known_add(&o, optarg, err, sizeof(err)))
+				return cmd_fail("compare", "%s", err);
+			break;
+		case 'T':
+			o.no_targets = true;
+			break;
+		case 'N':
+			o.no_noise = true;
 			break;
 		case 'A':
 			all = true;

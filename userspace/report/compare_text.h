@@ -9,5 +9,7 @@
 
 /* all: also the rows within threshold and the ungated ones. */
 void cmp_print_text(FILE *f, const struct cmp_result *res, bool all);
+/* "+10.3% [+9.8,+10.9]": a row's effect with its 95% confidence interval. */
+void cmp_format_change(char *buf, size_t len, const struct cmp_row *r);
 
 #endif

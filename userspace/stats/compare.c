@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * opscope compare. Scenarios are matched by id and metrics by id (docs/REPORT_SCHEMA.md).
- * Each metric's repetition values are tested with signif_mwu(); the change is the
- * difference of medians. A regression needs both: beyond the threshold in the worse
- * direction, and significant at alpha. Every regression is explained from the kernel
- * breakdown of the op kind's matching latency band.
+ * opscope compare, the rows. Scenarios are matched by id and metrics by id
+ * (docs/REPORT_SCHEMA.md). Each gated metric and each tested kernel component per op
+ * kind becomes a row with its repetitions' values, medians and Welch test
+ * (signif_welch); compare_judge.c then corrects the p-values for the whole family and
+ * gives the verdicts and their explanations.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -16,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "stats/compare.h"
-#include "stats/compare_explain.h"
 #include "util/sbuf.h"
 #include "stats/signif.h"
 
@@ -46,7 +46,7 @@ const char *cmp_verdict_name(enum cmp_verdict v)
 {
 	switch (v) {
 	case CMP_SAME: return "ok";
-	case CMP_NOISE: return "not significant";
+	case CMP_NOISE: return "inconclusive";
 	case CMP_REGRESSION: return "REGRESSION";
 	case CMP_IMPROVEMENT: return "improvement";
 	case CMP_NODATA: return "no data";
@@ -54,6 +54,9 @@ const char *cmp_verdict_name(enum cmp_verdict v)
 	case CMP_GONE: return "gone";
 	case CMP_FAILED: return "FAILED";
 	case CMP_UNGATED: return "ungated";
+	case CMP_SHIFT: return "shift";
+	case CMP_ENVIRONMENT: return "environment";
+	case CMP_POOLED: return "in group";
 	}
 	return "?";
 }
@@ -65,9 +68,12 @@ void cmp_opts_init(struct cmp_opts *o)
 	o->kind_pct[CMP_K_LATENCY] = 10;
 	o->kind_pct[CMP_K_MEMORY] = 15;
 	o->kind_pct[CMP_K_ERRORS] = 10;
-	o->kind_pct[CMP_K_KERNEL] = -1;
+	o->kind_pct[CMP_K_KERNEL] = 5;
 	o->kind_pct[CMP_K_INFO] = -1;
 	o->alpha = CMP_DEFAULT_ALPHA;
+	/* the slowest op of a 500 ms repetition is one event: too noisy to gate by default,
+	 * and every metric tested costs the others power (Holm); max_ns=10% gates it again */
+	o->rules[o->nrules++] = (struct cmp_rule){ .metric = "max_ns", .match = 2, .pct = -1 };
 }
 
 static void seterr(char *err, size_t len, const char *fmt, ...)
@@ -369,8 +375,7 @@ void cmp_report_free(struct cmp_report *r)
 
 /* ---- comparison ------------------------------------------------------------------- */
 
-/* Non-null numbers of a reps array; returns how many (at most max). */
-static int reps_values(const struct json_value *m, double *out, int max)
+int cmp_reps_values(const struct json_value *m, double *out, int max)
 {
 	const struct json_value *reps = json_get(m, "reps");
 	int n = 0;
@@ -398,8 +403,9 @@ static struct cmp_row *add_row(struct cmp_result *res)
 	struct cmp_row *row = &res->rows[res->nrows++];
 
 	memset(row, 0, sizeof(*row));
-	row->p = NAN;
+	row->p = row->p_adj = NAN;
 	row->ci_lo = row->ci_hi = NAN;
+	row->effect_pct = row->eff_lo_pct = row->eff_hi_pct = NAN;
 	row->delta_pct = NAN;
 	row->base = row->cur = NAN;
 	return row;
@@ -484,55 +490,39 @@ static void impl_check(const struct json_value *bs, const struct json_value *cs,
 		snprintf(res->impl_mismatch + sizeof(res->impl_mismatch) - 5, 5, "...\n");
 }
 
-/* One metric of a scenario both reports hold; bm or cm is NULL when only one side has it. */
-static int compare_metric(const struct cmp_report *base, const struct cmp_report *cur,
-			  const struct json_value *bs, const struct json_value *cs,
-			  const struct json_value *bm, const struct json_value *cm,
-			  const struct cmp_opts *o, struct cmp_result *res)
-{
-	const struct json_value *m = cm ? cm : bm;
-	const char *sid = json_get_str(cs, "id", "?");
-	const char *mid = json_get_str(m, "id", "?");
-	const char *name = json_get_str(m, "name", mid);
-	const char *op = json_get_str(m, "op", "");
-	const char *better = json_get_str(m, "better", "none");
-	int kind = cmp_kind_parse(json_get_str(m, "kind", ""));
-	double thr, a[256], c[256];
-	struct cmp_row *row;
+/*
+ * The kernel breakdown components tested per op kind on their own (the issue a headline
+ * metric can hide): what the code does per op (work) and what it waits per op (wait).
+ * floor: a smaller absolute change per op is no change, however significant.
+ */
+static const struct {
+	const char *name;
+	enum cmp_family family;
+	double floor;
+} tested_kernel[] = {
+	{ "on_ns", CMP_F_WORK, 50 },
+	{ "syscalls", CMP_F_WORK, 0.05 },
+	{ "faults", CMP_F_WORK, 0.05 },
+	{ "runq_ns", CMP_F_WAIT, 200 },
+	{ "blocked_ns", CMP_F_WAIT, 200 },
+};
 
-	if (kind < 0)
-		kind = CMP_K_INFO; /* a kind this opscope does not know: show, never gate */
-	thr = cmp_threshold_for(o, sid, mid, name, (enum cmp_kind)kind);
-	if ((kind == CMP_K_KERNEL || kind == CMP_K_INFO) && thr < 0)
-		return 0; /* explanatory metrics: rows only when someone gates them */
-	row = add_row(res);
-	if (!row)
-		return -ENOMEM;
-	snprintf(row->scenario, sizeof(row->scenario), "%s", sid);
-	snprintf(row->metric, sizeof(row->metric), "%s", mid);
-	snprintf(row->name, sizeof(row->name), "%s", name);
-	snprintf(row->op, sizeof(row->op), "%s", op);
-	snprintf(row->unit, sizeof(row->unit), "%s", json_get_str(m, "unit", ""));
-	row->kind = (enum cmp_kind)kind;
-	row->better = !strcmp(better, "higher") ? 1 : !strcmp(better, "lower") ? -1 : 0;
-	row->threshold_pct = thr;
-	if (!bm) {
-		row->verdict = CMP_NEW;
-		res->missing++;
-		return 0;
-	}
-	if (!cm) {
-		row->verdict = CMP_GONE;
-		res->missing++;
-		return 0;
-	}
-	row->nb = reps_values(bm, a, 256);
-	row->nc = reps_values(cm, c, 256);
-	row->low_conf = row->nb < SIGNIF_MIN_REPS || row->nc < SIGNIF_MIN_REPS;
-	if (!row->nb || !row->nc) {
-		row->verdict = CMP_NODATA;
-		return 0;
-	}
+/* A kernel metric's family, CMP_F_NONE when it only explains. */
+static enum cmp_family kernel_family(const char *name, double *floor)
+{
+	for (size_t i = 0; i < sizeof(tested_kernel) / sizeof(tested_kernel[0]); i++)
+		if (!strcmp(name, tested_kernel[i].name)) {
+			*floor = tested_kernel[i].floor;
+			return tested_kernel[i].family;
+		}
+	return CMP_F_NONE;
+}
+
+/* The values and the tests of a row both reports hold. */
+static void test_row(struct cmp_row *row, const double *a, const double *c)
+{
+	struct welch w;
+
 	row->base = signif_median(a, row->nb);
 	row->cur = signif_median(c, row->nc);
 	if (row->base == row->cur)
@@ -541,74 +531,203 @@ static int compare_metric(const struct cmp_report *base, const struct cmp_report
 		row->delta_pct = row->cur > 0 ? INFINITY : -INFINITY;
 	else
 		row->delta_pct = (row->cur - row->base) / fabs(row->base) * 100.0;
-
-	struct mwu t;
-
-	if (signif_mwu(a, row->nb, c, row->nc, &t) == 0) {
-		row->p = t.p;
-		row->exact = t.exact;
-		row->significant = t.p < o->alpha;
+	if (signif_welch(a, row->nb, c, row->nc, 0.95, &w) == 0) {
+		row->w = w;
+		row->p = w.p;
+		row->effect_pct = w.effect_pct;
+		row->eff_lo_pct = w.eff_lo_pct;
+		row->eff_hi_pct = w.eff_hi_pct;
 	}
 	signif_boot_median_diff(a, row->nb, c, row->nc, SIGNIF_BOOT_ITERS, 0.95,
 				SIGNIF_BOOT_SEED, &row->ci_lo, &row->ci_hi);
+}
 
+/* One metric of a scenario both reports hold; bm or cm is NULL when only one side has it.
+ * The verdict is compare_judge.c's, once every row is tested. */
+static int compare_metric(const struct json_value *bs, const struct json_value *cs,
+			  const struct json_value *bm, const struct json_value *cm,
+			  const struct cmp_opts *o, struct cmp_result *res, bool params_differ)
+{
+	const struct json_value *m = cm ? cm : bm;
+	const char *sid = json_get_str(cs, "id", "?");
+	const char *mid = json_get_str(m, "id", "?");
+	const char *name = json_get_str(m, "name", mid);
+	const char *better = json_get_str(m, "better", "none");
+	int kind = cmp_kind_parse(json_get_str(m, "kind", ""));
+	enum cmp_family fam = CMP_F_HEADLINE;
+	double thr, floor = 0, a[256], c[256];
+	struct cmp_row *row;
+
+	if (kind < 0)
+		kind = CMP_K_INFO; /* a kind this opscope does not know: show, never gate */
+	thr = cmp_threshold_for(o, sid, mid, name, (enum cmp_kind)kind);
+	if (kind == CMP_K_KERNEL) {
+		fam = kernel_family(name, &floor);
+		if (fam == CMP_F_NONE)
+			return 0; /* explains the others; no row of its own */
+	}
+	if ((kind == CMP_K_KERNEL || kind == CMP_K_INFO) && thr < 0)
+		return 0; /* explanatory metrics: rows only when someone gates them */
+	/* the primary op kind's throughput is the scenario's: one test, not two */
+	if (!strcmp(name, "throughput") && json_get_str(m, "op", NULL) &&
+	    !strcmp(json_get_str(m, "op", ""),
+		    json_get_str(json_at(json_get(cs, "kinds"), 0), "op", "")))
+		return 0;
+	row = add_row(res);
+	if (!row)
+		return -ENOMEM;
+	snprintf(row->scenario, sizeof(row->scenario), "%s", sid);
+	snprintf(row->metric, sizeof(row->metric), "%s", mid);
+	snprintf(row->name, sizeof(row->name), "%s", name);
+	snprintf(row->op, sizeof(row->op), "%s", json_get_str(m, "op", ""));
+	snprintf(row->unit, sizeof(row->unit), "%s", json_get_str(m, "unit", ""));
+	row->kind = (enum cmp_kind)kind;
+	row->better = !strcmp(better, "higher") ? 1 : !strcmp(better, "lower") ? -1 : 0;
+	row->threshold_pct = thr;
+	row->floor = floor;
+	row->params_differ = params_differ;
+	row->jbs = bs;
+	row->jcs = cs;
+	if (!bm || !cm) {
+		row->verdict = bm ? CMP_GONE : CMP_NEW;
+		res->missing++;
+		return 0;
+	}
+	row->nb = cmp_reps_values(bm, a, 256);
+	row->nc = cmp_reps_values(cm, c, 256);
+	row->low_conf = row->nb < SIGNIF_MIN_REPS || row->nc < SIGNIF_MIN_REPS;
+	if (!row->nb || !row->nc) {
+		row->verdict = CMP_NODATA;
+		return 0;
+	}
+	test_row(row, a, c);
 	if (thr < 0 || row->better == 0) {
 		row->verdict = CMP_UNGATED;
 		return 0;
 	}
-	double worse = row->better > 0 ? -row->delta_pct : row->delta_pct;
-
-	if (fabs(row->delta_pct) <= thr || row->delta_pct == 0) {
-		row->verdict = CMP_SAME;
-		return 0;
-	}
-	if (!row->significant) {
-		row->verdict = CMP_NOISE;
-		res->noise++;
-		return 0;
-	}
-	if (worse < 0) {
-		row->verdict = CMP_IMPROVEMENT;
-		res->improvements++;
-		return 0;
-	}
-	row->verdict = CMP_REGRESSION;
-	res->regressions++;
-
-	/* why: the op kind's breakdown (scenario-level metrics use the primary op kind) */
-	const struct json_value *ckinds = json_get(cs, "kinds"), *bkinds = json_get(bs, "kinds");
-	const char *xop = op[0] ? op : json_get_str(json_at(ckinds, 0), "op", "");
-
-	if (kind == CMP_K_MEMORY) {
-		row->explain = cmp_explain_memory(bs, cs, row);
-	} else if (kind == CMP_K_LATENCY || kind == CMP_K_THROUGHPUT || kind == CMP_K_KERNEL) {
-		const struct json_value *bk = json_find_by(bkinds, "op", xop);
-		const struct json_value *ck = json_find_by(ckinds, "op", xop);
-
-		row->explain = cmp_explain_latency(bs, cs, bk, ck, row, xop,
-					       kind == CMP_K_LATENCY ? name : "mean_ns");
-	}
-	/* one diff per scenario and op kind, however many of its metrics regressed */
-	char key[96];
-
-	snprintf(key, sizeof(key), "/%s.", xop);
-	for (int i = 0; i < res->nrows - 1 && xop[0]; i++) {
-		const struct cmp_row *o2 = &res->rows[i];
-
-		if (o2->flame && !strcmp(o2->scenario, sid) && strstr(o2->flame, key)) {
-			row->flame = strdup(o2->flame);
-			return 0;
-		}
-	}
-	row->flame = cmp_flame_path(base, cur, sid, xop);
+	row->family = fam;
 	return 0;
 }
 
-static int compare_scenario(const struct cmp_report *base, const struct cmp_report *cur,
-			    const struct json_value *bs, const struct json_value *cs,
+/* Do two rows hold the same kernel component of the same op kind in one suite group? */
+static bool same_group(const struct cmp_row *a, const struct cmp_row *b)
+{
+	return !strcmp(a->metric, b->metric) &&
+	       !strcmp(json_get_str(a->jcs, "group", ""), json_get_str(b->jcs, "group", ""));
+}
+
+static bool poolable(const struct cmp_row *r)
+{
+	return (r->family == CMP_F_WORK || r->family == CMP_F_WAIT) && isfinite(r->p) &&
+	       r->w.logscale && json_get_str(r->jcs, "group", NULL);
+}
+
+/* The pooled row of the group of row first (its members from first on). */
+static int pool_one(struct cmp_result *res, int first)
+{
+	struct welch *v = malloc((size_t)res->nrows * sizeof(*v));
+	double lb = 0, lc = 0;
+	struct cmp_row *row;
+	int n = 0, nr = res->nrows;
+
+	if (!v)
+		return -ENOMEM;
+	for (int i = first; i < nr; i++) {
+		struct cmp_row *r = &res->rows[i];
+
+		if (!poolable(r) || !same_group(r, &res->rows[first]))
+			continue;
+		v[n++] = r->w;
+		lb += log(r->base > 0 ? r->base : 1e-300);
+		lc += log(r->cur > 0 ? r->cur : 1e-300);
+	}
+	if (n < 2) {
+		free(v);
+		return 0;
+	}
+	row = add_row(res);
+	if (!row) {
+		free(v);
+		return -ENOMEM;
+	}
+	*row = res->rows[first];
+	row->explain = row->flame = NULL;
+	snprintf(row->scenario, sizeof(row->scenario), "%s/*",
+		 json_get_str(row->jcs, "group", "?"));
+	row->nscen = n;
+	row->nb = row->nc = 0;
+	row->low_conf = false;
+	row->params_differ = false;
+	for (int i = first; i < nr; i++) {
+		struct cmp_row *r = &res->rows[i];
+
+		if (!poolable(r) || !same_group(r, &res->rows[first]))
+			continue;
+		row->nb += r->nb;
+		row->nc += r->nc;
+		row->low_conf |= r->low_conf;
+		row->params_differ |= r->params_differ;
+		r->family = CMP_F_NONE;
+		r->verdict = CMP_POOLED;
+	}
+	/* the medians' geometric means, and the pooled effect */
+	row->base = exp(lb / n);
+	row->cur = exp(lc / n);
+	row->delta_pct = (row->cur - row->base) / row->base * 100;
+	row->ci_lo = row->ci_hi = NAN;
+	signif_pool(v, n, 0.95, &row->w);
+	row->p = row->w.p;
+	row->effect_pct = row->w.effect_pct;
+	row->eff_lo_pct = row->w.eff_lo_pct;
+	row->eff_hi_pct = row->w.eff_hi_pct;
+	free(v);
+	return 0;
+}
+
+/*
+ * The kernel components of a sweep's scenarios are tested together: a change in what
+ * the code does per op shows in every point of the sweep, and a test over all of them
+ * finds a change of a few percent that five repetitions of one scenario cannot. Each
+ * pooled row replaces its members in the family (their own tests stay in the rows).
+ */
+static int pool_groups(struct cmp_result *res)
+{
+	int nr = res->nrows;
+
+	for (int i = 0; i < nr; i++) {
+		int err;
+
+		if (!poolable(&res->rows[i]))
+			continue;
+		err = pool_one(res, i);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Is a baseline scenario outside the current run's --scenario filter? */
+static bool filtered_out(const struct json_value *cur_root, const struct json_value *bs)
+{
+	const struct json_value *f = json_get(json_get(cur_root, "settings"), "scenario_filter");
+	const char *id = json_get_str(bs, "id", ""), *group = json_get_str(bs, "group", "");
+
+	if (!json_is(f, JSON_ARRAY))
+		return false;
+	for (size_t i = 0; i < json_len(f); i++) {
+		const char *g = json_str(json_at(f, i));
+
+		if (g && (!fnmatch(g, id, 0) || !fnmatch(g, group, 0)))
+			return false;
+	}
+	return true;
+}
+
+static int compare_scenario(const struct json_value *bs, const struct json_value *cs,
 			    const struct cmp_opts *o, struct cmp_result *res)
 {
 	const struct json_value *bms = json_get(bs, "metrics"), *cms = json_get(cs, "metrics");
+	bool differ = false;
 	int err;
 
 	if (!bs || !cs) {
@@ -628,6 +747,9 @@ static int compare_scenario(const struct cmp_report *base, const struct cmp_repo
 		res->missing++;
 		return 0;
 	}
+	err = cmp_params_check(bs, cs, res, &differ);
+	if (err)
+		return err;
 	if (strcmp(json_get_str(cs, "status", "ok"), "ok")) {
 		struct cmp_row *row = add_row(res);
 		struct sbuf b = { 0 };
@@ -649,7 +771,7 @@ static int compare_scenario(const struct cmp_report *base, const struct cmp_repo
 		const struct json_value *cm = json_at(cms, i);
 		const struct json_value *bm = json_find_by(bms, "id", json_get_str(cm, "id", ""));
 
-		err = compare_metric(base, cur, bs, cs, bm, cm, o, res);
+		err = compare_metric(bs, cs, bm, cm, o, res, differ);
 		if (err)
 			return err;
 	}
@@ -658,7 +780,7 @@ static int compare_scenario(const struct cmp_report *base, const struct cmp_repo
 
 		if (json_find_by(cms, "id", json_get_str(bm, "id", "")))
 			continue;
-		err = compare_metric(base, cur, bs, cs, bm, NULL, o, res);
+		err = compare_metric(bs, cs, bm, NULL, o, res, differ);
 		if (err)
 			return err;
 	}
@@ -683,7 +805,7 @@ int cmp_run(const struct cmp_report *base, const struct cmp_report *cur,
 
 		if (bs)
 			impl_check(bs, cs, res);
-		rc = compare_scenario(base, cur, bs, cs, o, res);
+		rc = compare_scenario(bs, cs, o, res);
 		if (rc)
 			goto fail;
 	}
@@ -692,10 +814,27 @@ int cmp_run(const struct cmp_report *base, const struct cmp_report *cur,
 
 		if (json_find_by(csc, "id", json_get_str(bs, "id", "")))
 			continue;
-		rc = compare_scenario(base, cur, bs, NULL, o, res);
+		if (filtered_out(cur->root, bs)) {
+			res->filtered++;
+			continue;
+		}
+		rc = compare_scenario(bs, NULL, o, res);
 		if (rc)
 			goto fail;
 	}
+	if (res->param_diff && !o->allow_param_change) {
+		seterr(err, errlen, "%d scenario%s ran with other parameters than in the "
+		       "baseline, so their numbers measure something else: %s; compare runs "
+		       "of the same suite, or pass --allow-param-change to compare them anyway "
+		       "(flagged)", res->param_scenarios, res->param_scenarios == 1 ? "" : "s",
+		       res->param_diff);
+		return -EINVAL;
+	}
+	rc = pool_groups(res);
+	if (!rc)
+		rc = cmp_judge(base, cur, o, res);
+	if (rc)
+		goto fail;
 	return 0;
 fail:
 	seterr(err, errlen, "out of memory while comparing");
@@ -709,8 +848,22 @@ void cmp_result_free(struct cmp_result *res)
 		free(res->rows[i].flame);
 	}
 	free(res->rows);
+	free(res->param_diff);
 	res->rows = NULL;
+	res->param_diff = NULL;
 	res->nrows = res->cap = 0;
+}
+
+const char *cmp_outcome_name(enum cmp_outcome o)
+{
+	switch (o) {
+	case CMP_OUT_OK: return "OK";
+	case CMP_OUT_REGRESSION: return "REGRESSION";
+	case CMP_OUT_REFUSED: return "NOT COMPARABLE";
+	case CMP_OUT_UNJUDGED: return "COULD NOT JUDGE";
+	case CMP_OUT_TARGET: return "TARGET FAILED";
+	}
+	return "?";
 }
 
 int cmp_exit_status(const struct cmp_result *res, const struct cmp_opts *o)
@@ -718,11 +871,38 @@ int cmp_exit_status(const struct cmp_result *res, const struct cmp_opts *o)
 	if ((res->env_differs && !o->allow_env_mismatch) ||
 	    (res->impl_differs && !o->allow_impl_mismatch))
 		return 2;
-	return res->regressions || res->failed ? 1 : 0;
+	switch (res->outcome) {
+	case CMP_OUT_REGRESSION: return 1;
+	case CMP_OUT_REFUSED: return 2;
+	case CMP_OUT_UNJUDGED: return CMP_EXIT_UNJUDGED;
+	case CMP_OUT_TARGET: return CMP_EXIT_TARGET;
+	case CMP_OUT_OK: break;
+	}
+	return 0;
+}
+
+int cmp_known_add(struct cmp_opts *o, const char *list, char *err, size_t errlen)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n) {
+			if (o->nknown >= CMP_MAX_KNOWN || n >= sizeof(o->known[0])) {
+				seterr(err, errlen, "--known-failing: more than %d names, or a name "
+				       "longer than %zu characters", CMP_MAX_KNOWN,
+				       sizeof(o->known[0]) - 1);
+				return -EINVAL;
+			}
+			snprintf(o->known[o->nknown++], sizeof(o->known[0]), "%.*s", (int)n, p);
+		}
+		p += n + (p[n] == ',');
+	}
+	return 0;
 }
 
 bool cmp_row_interesting(const struct cmp_row *r)
 {
-	return r->verdict != CMP_SAME && r->verdict != CMP_UNGATED;
+	return r->verdict != CMP_SAME && r->verdict != CMP_UNGATED && r->verdict != CMP_POOLED;
 }
-

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * opscope compare: two report.json files (docs/REPORT_SCHEMA.md), scenario by scenario
- * and metric by metric, with a significance test over the repetitions, thresholds per
- * metric kind, and for every regression the kernel breakdown component that moved.
+ * and metric by metric: the effect of each metric with its confidence interval, a test
+ * over the repetitions corrected for the number of metrics (Holm), thresholds per metric
+ * kind, the kernel breakdown per op kind tested on its own, the machine's noise in each
+ * run, the parameters each scenario ran with, the targets, and one verdict with its exit
+ * status (cmp_exit_status).
  *
  * The comparison is a pure function of two parsed reports and the options, so the unit
  * tests drive it on synthetic reports; cmd_compare() adds files and output formats
- * (report/compare_text.h, report/writers_ci.h). Prefix: cmp_.
+ * (report/compare_text.h, report/writers_ci.h). compare.c builds the rows,
+ * compare_judge.c tests and judges them. Prefix: cmp_.
  */
 #ifndef OPSCOPE_COMPARE_H
 #define OPSCOPE_COMPARE_H
@@ -14,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include "stats/noise.h"
+#include "stats/signif.h"
 #include "util/jsonparse.h"
 
 #define REPORT_SCHEMA_NAME "opscope-report"
@@ -39,7 +45,32 @@ enum cmp_verdict {
 	CMP_GONE,        /* only in the baseline */
 	CMP_FAILED,      /* the current scenario did not complete (status != ok) */
 	CMP_UNGATED,     /* threshold off for this metric: shown, never a verdict */
+	CMP_SHIFT,       /* a waiting component (run queue, blocked) moved: explains */
+	CMP_ENVIRONMENT, /* moved, but the machine's noise changed: not the code's */
+	CMP_POOLED,      /* a scenario's kernel component, tested with its group's */
 };
+
+/* What a row is tested as. */
+enum cmp_family {
+	CMP_F_NONE,      /* not tested (missing, failed, ungated, info) */
+	CMP_F_HEADLINE,  /* throughput, latency, memory, errors */
+	CMP_F_WORK,      /* kernel breakdown per op of what the code does: on-CPU, syscalls,
+			  * faults: a worse move is a regression even with the headline quiet */
+	CMP_F_WAIT,      /* kernel breakdown per op of waiting: run queue, blocked: a move
+			  * is a shift that explains, never a regression by itself */
+};
+
+/* The comparison's verdict, in the order cmp_exit_status ranks them. */
+enum cmp_outcome {
+	CMP_OUT_OK,           /* exit 0 */
+	CMP_OUT_REGRESSION,   /* exit 1: the code got slower (or a scenario failed) */
+	CMP_OUT_REFUSED,      /* exit 2: environment mismatch (kernel, CPU, governor) */
+	CMP_OUT_UNJUDGED,     /* exit 3: could not judge: the machine's noise changed */
+	CMP_OUT_TARGET,       /* exit 4: a target failed that is not known to fail here */
+};
+
+#define CMP_EXIT_UNJUDGED 3
+#define CMP_EXIT_TARGET 4
 
 /* Threshold rules: "KIND=5%", "METRIC=5%", "SCENARIO:METRIC=20%", "SCENARIO:*=off". A
  * METRIC is a metric id (pool.call/p99_ns) or name (p99_ns); the suffix _ns may be left
@@ -52,18 +83,26 @@ struct cmp_rule {
 	double pct;         /* < 0: off */
 };
 
+#define CMP_MAX_KNOWN 64
+
 struct cmp_opts {
 	double kind_pct[CMP_K_NR]; /* defaults per kind, < 0 off */
 	struct cmp_rule rules[CMP_MAX_RULES];
 	int nrules;
-	double alpha;              /* significance level, default CMP_DEFAULT_ALPHA */
+	double alpha;              /* family-wise significance level, default CMP_DEFAULT_ALPHA */
 	bool allow_env_mismatch;
-	bool allow_impl_mismatch; /* scenarios that ran other implementations (plugins) */
+	bool allow_impl_mismatch;  /* scenarios that ran other implementations (plugins) */
+	bool allow_param_change;   /* compare scenarios whose parameters differ (flagged) */
+	bool no_targets;           /* leave the targets out of the verdict */
+	bool no_noise;             /* judge as if the machine's noise had not changed */
+	/* targets known to fail on this machine (--known-failing; the baseline's meta.json) */
+	char known[CMP_MAX_KNOWN][128];
+	int nknown;
 };
 
-/* 0.01, not 0.05: a report has a dozen gated metrics per scenario, and a nightly alarm
- * that is false one night in three gets ignored. 5 vs 5 repetitions can reach 0.008. */
-#define CMP_DEFAULT_ALPHA 0.01
+/* Family-wise: the chance that a comparison of two runs of the same code reports any
+ * change at all, over every metric tested (Holm's correction keeps it at alpha). */
+#define CMP_DEFAULT_ALPHA 0.05
 
 void cmp_opts_init(struct cmp_opts *o);
 /* Add one --threshold spec. Returns 0, or -EINVAL with one sentence in err. */
@@ -108,10 +147,32 @@ struct cmp_row {
 	bool significant;
 	bool low_conf;       /* fewer than SIGNIF_MIN_REPS repetitions on a side */
 	double ci_lo, ci_hi; /* bootstrap CI of cur - base medians, NaN when none */
+	enum cmp_family family;
+	double effect_pct;   /* Welch: the change (ratio of geometric means - 1), NaN none */
+	double eff_lo_pct, eff_hi_pct; /* its 95% confidence interval */
+	double p_adj;        /* p after Holm's correction over every tested row */
+	double floor;        /* an absolute change smaller than this is no change */
+	bool params_differ;  /* the scenario ran with other parameters (--allow-param-change) */
+	const struct json_value *jbs, *jcs; /* the two scenarios (for the explanations) */
+	struct welch w;      /* the test (valid when isfinite(p)) */
+	int nscen;           /* > 0: a group's pooled row over this many scenarios */
 	enum cmp_verdict verdict;
 	char *explain;       /* regressions: what moved in the kernel breakdown (malloc) */
 	char *flame;         /* differential flame graph for the scenario, or NULL (malloc) */
 };
+
+/* A target of the current run, beside the baseline's. */
+struct cmp_target {
+	char name[128];
+	char condition[96];   /* "< 1ms" */
+	char value[32];       /* the current run's value, formatted */
+	char scenario[160];
+	char status[8];       /* current: pass, fail, n/a */
+	char base_status[8];  /* the baseline's, "" when it had no such target */
+	bool known;           /* failing and known to fail on this machine */
+};
+
+#define CMP_MAX_TARGETS 128
 
 struct cmp_result {
 	char base_path[4096], cur_path[4096];
@@ -125,7 +186,21 @@ struct cmp_result {
 	struct cmp_row *rows;
 	int nrows, cap;
 	int regressions, improvements, noise, failed, missing;
+	int shifts, environment; /* kernel shifts; moves put down to the environment */
+	int tests;               /* rows in the Holm family */
 	double alpha;
+	/* the machine's noise in each run, and whether it changed (stats/noise.h) */
+	struct noise_summary base_noise, cur_noise;
+	bool noise_changed;
+	char noise_why[320];
+	/* parameters that differ, "scenario: name a -> b" per line */
+	char *param_diff;
+	int param_scenarios;
+	int filtered;            /* baseline scenarios outside the current --scenario filter */
+	struct cmp_target targets[CMP_MAX_TARGETS];
+	int ntargets, targets_failed, targets_known, targets_fixed;
+	enum cmp_outcome outcome;
+	char outcome_why[512];
 };
 
 /* Compare two loaded reports. Returns 0 or -ENOMEM / -EINVAL (err says why). */
@@ -133,9 +208,30 @@ int cmp_run(const struct cmp_report *base, const struct cmp_report *cur,
 	    const struct cmp_opts *o, struct cmp_result *res, char *err, size_t errlen);
 void cmp_result_free(struct cmp_result *res);
 
-/* The exit status for a result: 0 nothing regressed, 1 regression or failed scenario,
- * 2 environment or implementation mismatch without allow. */
+/*
+ * The exit status for a result: 0 nothing regressed; 1 a regression or a failed scenario;
+ * 2 environment mismatch without allow; 3 could not judge (the machine's noise changed
+ * between the runs, and nothing the noise cannot explain moved); 4 a target failed that
+ * is not known to fail on this machine. The first that applies, in that order.
+ */
 int cmp_exit_status(const struct cmp_result *res, const struct cmp_opts *o);
+const char *cmp_outcome_name(enum cmp_outcome o);
+
+/* Add --known-failing NAME[,NAME...]. 0 or -EINVAL (err says why). */
+int cmp_known_add(struct cmp_opts *o, const char *list, char *err, size_t errlen);
+
+/* Within stats/ (compare_judge.c): test every row, correct, judge; the parameters,
+ * noise and targets of the two reports. */
+int cmp_judge(const struct cmp_report *base, const struct cmp_report *cur,
+	      const struct cmp_opts *o, struct cmp_result *res);
+int cmp_params_check(const struct json_value *bs, const struct json_value *cs,
+		     struct cmp_result *res, bool *differ);
+void cmp_noise_check(const struct cmp_report *base, const struct cmp_report *cur,
+		     struct cmp_result *res);
+void cmp_targets_check(const struct cmp_report *base, const struct cmp_report *cur,
+		       const struct cmp_opts *o, struct cmp_result *res);
+/* The repetitions' values of a metric (non-null numbers), at most max. */
+int cmp_reps_values(const struct json_value *m, double *out, int max);
 
 /* A row worth showing by default: neither within threshold nor ungated. */
 bool cmp_row_interesting(const struct cmp_row *r);

@@ -299,7 +299,7 @@ static void explain_part(struct sbuf *b, const struct explain_bd *e, const struc
 	const char *bandname = strcmp(e->label, "all ops") ? e->label : NULL;
 	double ra[256], rc[256];
 	bool paren = false;
-	struct mwu t;
+	struct welch t;
 	char d[32];
 	int na, nc;
 
@@ -318,7 +318,7 @@ static void explain_part(struct sbuf *b, const struct explain_bd *e, const struc
 	/* is the component's move itself significant over the repetitions? */
 	na = rep_part(e->bs, e->op, bandname, p->field, ra, 256);
 	nc = rep_part(e->cs, e->op, bandname, p->field, rc, 256);
-	if (na && nc && !signif_mwu(ra, na, rc, nc, &t)) {
+	if (!signif_welch(ra, na, rc, nc, 0.95, &t)) {
 		char pv[16];
 
 		fmt_p(pv, sizeof(pv), t.p);
