@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # The nightly opscope job: build, check that the machine is quiet, run the suite with
 # repetitions (optionally pinned to CPUs), compare with the machine's baseline, keep every
-# artifact in a dated folder, append the run to the history, and exit non-zero on a
-# regression. docs/NIGHTLY.md explains the options and shows cron and systemd set-ups.
+# artifact in a dated folder, append the run to the history, export the results for
+# Prometheus (a textfile for node_exporter, or a push to a Pushgateway), and exit with
+# what the comparison found. docs/NIGHTLY.md explains the options and shows cron and
+# systemd set-ups.
 #
-# Exit status: 0 no regression; 1 a significant regression (or a failed target or
-# scenario); 2 the job itself failed (build, run, bad input, environment mismatch);
-# 3 --strict and the machine check found something that makes results noisy.
+# Exit status: 0 no regression, every target passes or is known to fail on this machine;
+# 1 a regression (or a failed scenario); 2 the job itself failed (build, run, bad input,
+# parameters or environment differ from the baseline's); 3 could not judge: the machine's
+# noise changed between the baseline and this run and metrics moved with it (or --strict
+# and the machine check found the machine noisy); 4 a target failed that is not known to
+# fail on this machine.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,8 +28,12 @@ strict=0
 update_baseline=0
 stacks=0
 max_load=0.3
+pushgateway=""
+textfile_dir=""
+machine=$(hostname)
 compare_opts=()
 run_opts=()
+scen_opts=()
 
 usage() {
 	cat <<EOF
@@ -43,6 +52,12 @@ usage: scripts/nightly.sh [OPTIONS] [-- EXTRA 'opscope run' OPTIONS]
   --allow-env-mismatch  compare even if kernel, CPU or governor changed
   --max-load X          warn when other processes keep more than X CPUs busy (default $max_load)
   --strict              a noisy machine fails the job (exit 3) instead of warning
+  --scenario GLOB       run only these scenarios (repeatable; opscope run --scenario)
+  --known-failing LIST  targets known to fail on this machine, besides the baseline's
+  --pushgateway URL     push the results (OpenMetrics) to this Pushgateway, grouped by
+                        job opscope, machine and suite
+  --textfile-dir DIR    write DIR/opscope_<suite>.prom for node_exporter's textfile collector
+  --machine NAME        the machine label and baseline machine (default: $machine)
   --no-build            do not run make first
 Environment: OPSCOPE (the binary, default build/opscope).
 EOF
@@ -68,6 +83,11 @@ while [ $# -gt 0 ]; do
 	--max-load) need "$@"; max_load=$2; shift ;;
 	--strict) strict=1 ;;
 	--no-build) build=0 ;;
+	--scenario) scen_opts+=(--scenario "${2:?--scenario needs a glob}"); shift ;;
+	--known-failing) compare_opts+=(--known-failing "${2:?}"); shift ;;
+	--pushgateway) pushgateway=${2:?--pushgateway needs a URL}; shift ;;
+	--textfile-dir) textfile_dir=${2:?}; shift ;;
+	--machine) machine=${2:?}; shift ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; run_opts=("$@"); break ;;
 	*) usage >&2; die "unknown option '$1'" ;;
@@ -78,6 +98,14 @@ done
 [[ $max_load =~ ^[0-9]+(\.[0-9]+)?$ ]] ||
 	die "--max-load '$max_load' is not a number of CPUs (e.g. 0.3)"
 [ "$(id -u)" -eq 0 ] || die "run as root: the kernel collector needs CAP_BPF and CAP_PERFMON"
+if [ -n "$pushgateway" ]; then
+	command -v curl >/dev/null || die "--pushgateway needs curl"
+fi
+[ -z "$textfile_dir" ] || [ -d "$textfile_dir" ] ||
+	die "--textfile-dir $textfile_dir is not a directory (node_exporter's --collector.textfile.directory)"
+# the suite's name, as the report spells it: the file's base name without .suite
+suite_name=default
+[ -n "$suite" ] && suite_name=$(basename "$suite" .suite)
 
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 art=$out_root/$stamp
@@ -188,7 +216,7 @@ fi
 
 # 3. run
 echo "== run ($reps repetitions${suite:+, suite $suite})"
-cmd=("$opscope" run --reps "$reps" --out "$art/run")
+cmd=("$opscope" run --reps "$reps" --out "$art/run" "${scen_opts[@]}")
 [ -n "$suite" ] && cmd+=(--suite "$suite")
 [ "$stacks" -eq 1 ] && cmd+=(--stacks)
 cmd+=("${run_opts[@]}")
@@ -200,43 +228,70 @@ if [ "$run_rc" -ge 2 ] || [ ! -f "$art/run/report.json" ]; then
 fi
 ln -sfn "$stamp" "$out_root/latest"
 
-# 4. history: every run, whatever compare says
+# 4. history: every run, whatever compare says (the JSON Lines history stays the record
+# on the machine; Prometheus, below, is for seeing many machines together)
 "$opscope" history append "$art/run" --file "$history" --label "$rev" ||
 	echo "nightly: warning: could not append to $history"
 
-# 5. compare with the baseline (the first run becomes the baseline; a baseline that exists
-# but cannot be read is the job failing, never replaced silently by tonight's run)
+# 5. compare with the baseline (the first run becomes the baseline, and the targets it
+# fails become the machine's known failures: a team decides on them once, not nightly; a
+# baseline that exists but cannot be read is the job failing, never replaced silently by
+# tonight's run)
 status=0
-machine=$(hostname)
+bl_opts=(--dir "$baseline_dir" --machine "$machine")
 if [ -e "$baseline_dir/$machine/$baseline" ] &&
-	! "$opscope" baseline path "$baseline" --dir "$baseline_dir" >/dev/null; then
+	! "$opscope" baseline path "$baseline" "${bl_opts[@]}" >/dev/null; then
 	die "the baseline '$baseline' in $baseline_dir/$machine is unusable (see above); fix or" \
 	    "remove it, then rerun (this run is in $art)"
 fi
-if base=$("$opscope" baseline path "$baseline" --dir "$baseline_dir" 2>/dev/null); then
+if base=$("$opscope" baseline path "$baseline" "${bl_opts[@]}" 2>/dev/null); then
 	echo "== compare with baseline '$baseline' ($base)"
 	"$opscope" compare "${compare_opts[@]}" --md "$art/compare.md" \
 		--json "$art/compare.json" --junit "$art/junit.xml" "$base" "$art/run" \
 		| tee "$art/compare.txt"
 	status=${PIPESTATUS[0]}
 	if [ "$status" -eq 0 ] && [ "$update_baseline" -eq 1 ]; then
-		"$opscope" baseline save "$baseline" "$art/run" --dir "$baseline_dir" --force ||
+		# the targets failing now are all known ones: they stay known, fixed ones go
+		"$opscope" baseline save "$baseline" "$art/run" "${bl_opts[@]}" --force \
+			--accept-failing-targets ||
 			die "could not update the baseline '$baseline' (the run and its comparison are in $art)"
 	fi
 else
 	echo "== no baseline '$baseline' for this machine yet: saving this run as the baseline"
-	"$opscope" baseline save "$baseline" "$art/run" --dir "$baseline_dir" ||
-		die "could not save the baseline"
+	"$opscope" baseline save "$baseline" "$art/run" "${bl_opts[@]}" \
+		--accept-failing-targets || die "could not save the baseline"
+	[ "$run_rc" -eq 1 ] && echo "nightly: the targets above fail on this machine;" \
+		"later nights fail only on other targets (see: opscope baseline show $baseline)"
 fi
-[ "$status" -eq 0 ] && [ "$run_rc" -eq 1 ] && status=1 # a failed target is a finding too
 
-# 6. trend views
+# 6. the results for Prometheus: always next to the run, and where asked
+cmp_arg=()
+[ -f "$art/compare.json" ] && cmp_arg=(--compare "$art/compare.json")
+if "$opscope" export --machine "$machine" "${cmp_arg[@]}" -o "$art/metrics.prom" "$art/run"; then
+	if [ -n "$textfile_dir" ]; then
+		"$opscope" export --machine "$machine" "${cmp_arg[@]}" \
+			-o "$textfile_dir/opscope_$suite_name.prom" "$art/run" ||
+			echo "nightly: warning: could not write $textfile_dir/opscope_$suite_name.prom"
+	fi
+	if [ -n "$pushgateway" ]; then
+		url="${pushgateway%/}/metrics/job/opscope/machine/$machine/suite/$suite_name"
+		curl -sS --fail -X PUT --data-binary @"$art/metrics.prom" "$url" ||
+			echo "nightly: warning: could not push to $url"
+	fi
+else
+	echo "nightly: warning: could not export the results for Prometheus"
+fi
+
+# 7. trend views
 "$opscope" history show --file "$history" --last 30 || true
 "$opscope" history html --file "$history" -o "$out_root/history.html" >/dev/null || true
 
 case $status in
 0) echo "nightly: OK, no regression ($art)" ;;
-1) echo "nightly: REGRESSION or failed target; see $art/compare.txt and $art/run/report.txt" ;;
+1) echo "nightly: REGRESSION or failed scenario; see $art/compare.txt" ;;
+3) echo "nightly: COULD NOT JUDGE: the machine's noise changed since the baseline; see" \
+	"$art/compare.txt" ;;
+4) echo "nightly: TARGET FAILED (not known to fail on this machine); see $art/compare.txt" ;;
 *) echo "nightly: compare could not decide (exit $status); see $art/compare.txt"
    status=2 ;; # a crash (128 + signal) is the job failing, not a new exit status
 esac

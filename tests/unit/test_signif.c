@@ -182,6 +182,78 @@ START_TEST(bootstrap_ci)
 }
 END_TEST
 
+/* Student's t against closed forms: df 1 is Cauchy, df 2 has p = 1 - t / sqrt(2 + t^2);
+ * and against the table quantile t(0.975, 4) = 2.776445. */
+START_TEST(student_t)
+{
+	ck_assert_double_eq_tol(signif_t_p2(1, 1), 0.5, 1e-12);
+	ck_assert_double_eq_tol(signif_t_p2(2, 2), 1 - 2 / sqrt(6), 1e-12);
+	ck_assert_double_eq_tol(signif_t_p2(-2, 2), 1 - 2 / sqrt(6), 1e-12);
+	ck_assert_double_eq_tol(signif_t_p2(2.776445, 4), 0.05, 1e-6);
+	ck_assert_double_eq_tol(signif_t_p2(0, 7), 1, 1e-12);
+	ck_assert_double_eq_tol(signif_t_quantile(0.025, 4), 2.776445, 1e-5);
+	ck_assert_double_eq_tol(signif_t_quantile(0.025, 10), 2.228139, 1e-5);
+	ck_assert(isnan(signif_t_quantile(0.7, 4)));
+}
+END_TEST
+
+/* Welch on log values; the reference (t 1.99413, df 7.8115, p 0.082115) was computed
+ * apart, by Simpson's rule on Student's density. */
+START_TEST(welch_log)
+{
+	double a[] = { 10, 11, 12, 13, 14 }, b[] = { 12, 13, 14, 15, 16 };
+	double z[] = { 0, 1, 0, 2, 0 }, c[] = { 5, 5, 5, 5, 5 }, d[] = { 6, 6, 6, 6, 6 };
+	struct welch w;
+
+	ck_assert_int_eq(signif_welch(a, 5, b, 5, 0.95, &w), 0);
+	ck_assert(w.logscale);
+	ck_assert_double_eq_tol(w.t, 1.9941310158888494, 1e-9);
+	ck_assert_double_eq_tol(w.df, 7.81148710848927, 1e-9);
+	ck_assert_double_eq_tol(w.p, 0.0821147558969576, 1e-6);
+	ck_assert_double_eq_tol(w.effect_pct, 16.886326892130093, 1e-9);
+	ck_assert(w.eff_lo_pct < 0 && w.eff_hi_pct > 16.9); /* not significant at 95% */
+	/* a zero: tested on the values, the change relative to the baseline's mean */
+	ck_assert_int_eq(signif_welch(z, 5, b, 5, 0.95, &w), 0);
+	ck_assert(!w.logscale);
+	ck_assert_double_eq_tol(w.effect_pct, (14 - 0.6) / 0.6 * 100, 1e-9);
+	/* constant sides: equal is p 1, different is p 0 */
+	ck_assert_int_eq(signif_welch(c, 5, c, 5, 0.95, &w), 0);
+	ck_assert_double_eq(w.p, 1);
+	ck_assert_int_eq(signif_welch(c, 5, d, 5, 0.95, &w), 0);
+	ck_assert_double_eq(w.p, 0);
+	ck_assert_double_eq_tol(w.effect_pct, 20, 1e-9);
+	/* one value a side cannot be tested */
+	ck_assert_int_eq(signif_welch(a, 1, b, 5, 0.95, &w), -EINVAL);
+}
+END_TEST
+
+START_TEST(holm_and_pool)
+{
+	double p[] = { 0.01, NAN, 0.04, 0.03, 0.005 }, adj[5];
+	struct welch v[3], out;
+
+	/* sorted 0.005 0.01 0.03 0.04 over 4 tests: x4 x3 x2 x1, never decreasing */
+	ck_assert_int_eq(signif_holm(p, 5, adj), 0);
+	ck_assert_double_eq_tol(adj[4], 0.02, 1e-12);
+	ck_assert_double_eq_tol(adj[0], 0.03, 1e-12);
+	ck_assert_double_eq_tol(adj[3], 0.06, 1e-12);
+	ck_assert_double_eq_tol(adj[2], 0.06, 1e-12);
+	ck_assert(isnan(adj[1]));
+	/* three equally precise tests of the same +10%: the pooled se is theirs / sqrt(3) */
+	for (int i = 0; i < 3; i++)
+		v[i] = (struct welch){ .na = 5, .nb = 5, .logscale = true, .d = log(1.1),
+				       .se = 0.03, .df = 8 };
+	ck_assert_int_eq(signif_pool(v, 3, 0.95, &out), 0);
+	ck_assert_double_eq_tol(out.d, log(1.1), 1e-12);
+	ck_assert_double_eq_tol(out.se, 0.03 / sqrt(3), 1e-12);
+	ck_assert_double_eq_tol(out.df, 24, 1e-12);
+	ck_assert_double_eq_tol(out.effect_pct, 10, 1e-9);
+	ck_assert(out.p < signif_t_p2(log(1.1) / 0.03, 8));
+	v[1].logscale = false;
+	ck_assert_int_eq(signif_pool(v, 3, 0.95, &out), -EINVAL);
+}
+END_TEST
+
 static Suite *signif_suite(void)
 {
 	Suite *s = suite_create("signif");
@@ -198,6 +270,9 @@ static Suite *signif_suite(void)
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, median);
 	tcase_add_test(tc, bootstrap_ci);
+	tcase_add_test(tc, student_t);
+	tcase_add_test(tc, welch_log);
+	tcase_add_test(tc, holm_and_pool);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -61,6 +61,7 @@ START_TEST(test_good_suite)
 		"\n"
 		"[targets]\n"
 		"pool-p50 = 2ms\n"
+		"stream.rt p95 <= 5s   # a spec: the whole line\n"
 		"[scenario pool-workers]\n"
 		"workload = pool\n"
 		"inflight = 50\n"
@@ -79,10 +80,13 @@ START_TEST(test_good_suite)
 
 	ck_assert_msg(rc == 0, "parse failed: %s", err);
 	ck_assert_int_eq(s->ngroups, 3);
-	ck_assert_int_eq(s->ntargets, 1);
+	ck_assert_int_eq(s->ntargets, 2);
 	ck_assert_str_eq(s->targets[0].name, "pool-p50");
 	ck_assert_str_eq(s->targets[0].value, "2ms");
 	ck_assert_int_eq(s->targets[0].line, 8);
+	ck_assert_str_eq(s->targets[1].name, "stream.rt p95 <= 5s");
+	ck_assert_str_eq(s->targets[1].value, "");
+	ck_assert_int_eq(s->targets[1].line, 9);
 	ck_assert_int_eq(suite_count(s), 3 * 2 + 2 + 1);
 
 	ck_assert_int_eq(suite_expand(s, NULL, &sc, &n, err, sizeof(err)), 0);

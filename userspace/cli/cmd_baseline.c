@@ -6,7 +6,8 @@
  *	DIR/<machine>/<name>/report.json   the saved report (validated on save)
  *	DIR/<machine>/<name>/bench.txt     when the source was a run directory
  *	DIR/<machine>/<name>/stacks/...    its folded stacks (for differential flame graphs)
- *	DIR/<machine>/<name>/meta.json     when, from where, by whom
+ *	DIR/<machine>/<name>/meta.json     when, from where, by whom, and the targets
+ *	                                   known to fail on the machine
  *
  * DIR defaults to /var/lib/opscope/baselines, <machine> to this host's name. A save is
  * built in a hidden temporary directory and renamed into place, so a baseline is either
@@ -39,7 +40,43 @@ struct bl_opts {
 	const char *dir;
 	char machine[256];
 	bool force;
+	bool accept_failing;  /* the run's failing targets become known failures */
+	const char *known;    /* --known-failing: more names, comma-separated */
 };
+
+/* meta.json's "known_failing_targets": --known-failing's names, and with
+ * --accept-failing-targets every target the report says failed. */
+static void write_known(FILE *mf, const struct bl_opts *o, const struct json_value *root)
+{
+	const struct json_value *t = json_get(root, "targets");
+	bool first = true;
+
+	fputs(", \"known_failing_targets\": [", mf);
+	for (const char *p = o->known ? o->known : ""; *p;) {
+		size_t n = strcspn(p, ",");
+		char name[128];
+
+		if (n && n < sizeof(name)) {
+			snprintf(name, sizeof(name), "%.*s", (int)n, p);
+			fputs(first ? "" : ", ", mf);
+			json_write_escaped(mf, name);
+			first = false;
+		}
+		p += n + (p[n] == ',');
+	}
+	for (size_t i = 0; o->accept_failing && i < json_len(t); i++) {
+		const struct json_value *x = json_at(t, i);
+
+		if (strcmp(json_get_str(x, "status", ""), "fail"))
+			continue;
+		fputs(first ? "" : ", ", mf);
+		json_write_escaped(mf, json_get_str(x, "name", "?"));
+		printf("target %s fails in this run: recorded as known to fail on %s\n",
+		       json_get_str(x, "name", "?"), o->machine);
+		first = false;
+	}
+	fputs("]", mf);
+}
 
 static bool valid_name(const char *s)
 {
@@ -280,6 +317,7 @@ static int write_meta(const struct bl_opts *o, const char *name, const char *src
 	json_write_escaped(a.f, abs_src);
 	fputs(", \"report_created\": ", a.f);
 	json_write_escaped(a.f, json_get_str(r->root, "created", ""));
+	write_known(a.f, o, r->root);
 	fputs("}\n", a.f);
 	return afile_commit(&a, 0, err, errlen);
 }
@@ -422,6 +460,11 @@ static int describe(const struct bl_opts *o, const char *name, bool verbose)
 		       json_get_str(env, "kernel_release", "?"),
 		       json_get_str(env, "cpu_model", "?"), json_get_num(env, "online_cpus", 0),
 		       json_get_str(env, "governor", "?"));
+		printf("known to fail here:");
+		for (size_t i = 0; i < json_len(json_get(m, "known_failing_targets")); i++)
+			printf(" %s", json_str(json_at(json_get(m, "known_failing_targets"), i)) ?
+			       json_str(json_at(json_get(m, "known_failing_targets"), i)) : "?");
+		printf("%s\n", json_len(json_get(m, "known_failing_targets")) ? "" : " (none)");
 		printf("%-44s %5s %12s %12s %12s\n", "scenario", "reps", "throughput", "p50",
 		       "p99");
 		for (size_t i = 0; i < json_len(sc); i++) {
@@ -517,13 +560,17 @@ static void baseline_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: opscope baseline save NAME REPORT|RUNDIR [--force]\n"
+		"                [--accept-failing-targets] [--known-failing NAME,...]\n"
 		"       opscope baseline show NAME\n"
 		"       opscope baseline path NAME     (prints the directory, for scripts)\n"
 		"       opscope baseline list\n"
 		"options: --dir DIR (default %s), --machine NAME (default: this host)\n"
 		"A baseline keeps report.json, bench.txt and the folded stacks of a run, per\n"
 		"machine; compare against it with: opscope compare $(opscope baseline path NAME) "
-		"RUNDIR\n", BASELINE_DIR);
+		"RUNDIR\n"
+		"--accept-failing-targets records the run's failing targets as known to fail on\n"
+		"this machine (compare then tells them from new failures); --known-failing adds\n"
+		"names by hand\n", BASELINE_DIR);
 }
 
 static int baseline_save(int argc, char **argv, const void *opts)
@@ -591,6 +638,8 @@ int cmd_baseline(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "machine", required_argument, NULL, 'm' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "accept-failing-targets", no_argument, NULL, 'a' },
+		{ "known-failing", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -614,6 +663,12 @@ int cmd_baseline(int argc, char **argv)
 			break;
 		case 'f':
 			o.force = true;
+			break;
+		case 'a':
+			o.accept_failing = true;
+			break;
+		case 'k':
+			o.known = optarg;
 			break;
 		case 'h':
 			baseline_usage(stdout);

@@ -8,7 +8,22 @@
 #include <string.h>
 #include "cli/commands.h"
 #include "report/compare_text.h"
+#include "report/history.h"
 #include "report/writers_ci.h"
+
+/* compare --history: the past runs of the current report's machine, not the two runs
+ * compared themselves. */
+struct hist_ctx {
+	struct history *h;
+	const char *host, *skip1, *skip2;
+};
+
+static int hist_values(const void *ctx, const char *scenario, const char *metric, double *out)
+{
+	const struct hist_ctx *c = ctx;
+
+	return history_values(c->h, scenario, metric, c->host, c->skip1, c->skip2, out);
+}
 
 static void compare_usage(FILE *f)
 {
@@ -29,6 +44,10 @@ static void compare_usage(FILE *f)
 		"                        a baseline's meta.json adds its own)\n"
 		"  --no-targets          leave the targets out of the verdict\n"
 		"  --ignore-noise        judge as if the machine's noise had not changed\n"
+		"  --history FILE        past runs (opscope history append): with 5 or more of\n"
+		"                        this machine, a change must beat how far runs of the\n"
+		"                        same code land apart, not just the repetitions\n"
+		"  --history-runs N      the last N runs of FILE (default 60)\n"
 		"  --all                 list unchanged metrics too\n"
 		"  --md FILE             markdown summary (for a CI comment)\n"
 		"  --json FILE           machine-readable result\n"
@@ -50,6 +69,8 @@ int cmd_compare(int argc, char **argv)
 		{ "known-failing", required_argument, NULL, 'k' },
 		{ "no-targets", no_argument, NULL, 'T' },
 		{ "ignore-noise", no_argument, NULL, 'N' },
+		{ "history", required_argument, NULL, 'H' },
+		{ "history-runs", required_argument, NULL, 'R' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "md", required_argument, NULL, 'm' },
 		{ "json", required_argument, NULL, 'j' },
@@ -57,7 +78,10 @@ int cmd_compare(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *md = NULL, *json = NULL, *junit = NULL;
+	const char *md = NULL, *json = NULL, *junit = NULL, *hist_file = NULL;
+	struct hist_ctx hc = { 0 };
+	struct cmp_history hist = { 0 };
+	int hist_last = 60;
 	struct cmp_report base = { 0 }, cur = { 0 };
 	struct cmp_result res = { 0 };
 	struct cmp_opts o;
@@ -102,6 +126,18 @@ int cmd_compare(int argc, char **argv)
 		case 'N':
 			o.no_noise = true;
 			break;
+		case 'H':
+			hist_file = optarg;
+			break;
+		case 'R': {
+			char *end;
+
+			hist_last = (int)strtol(optarg, &end, 10);
+			if (end == optarg || *end || hist_last < CMP_HISTORY_MIN || hist_last > 10000)
+				return cmd_fail("compare", "--history-runs '%s': a number of runs "
+						"from %d to 10000", optarg, CMP_HISTORY_MIN);
+			break;
+		}
 		case 'A':
 			all = true;
 			break;
@@ -126,8 +162,25 @@ int cmd_compare(int argc, char **argv)
 		return cmd_fail("compare", "need exactly two reports, BASELINE and CURRENT (got "
 				"%d); see opscope compare --help", argc - optind);
 	if (cmp_report_load(&base, argv[optind], err, sizeof(err)) ||
-	    cmp_report_load(&cur, argv[optind + 1], err, sizeof(err)) ||
-	    cmp_run(&base, &cur, &o, &res, err, sizeof(err))) {
+	    cmp_report_load(&cur, argv[optind + 1], err, sizeof(err))) {
+		status = cmd_fail("compare", "%s", err);
+		goto out;
+	}
+	if (hist_file) {
+		hc.h = history_load(hist_file, hist_last, err, sizeof(err));
+		if (!hc.h) {
+			status = cmd_fail("compare", "--history: %s", err);
+			goto out;
+		}
+		hc.host = json_get_str(json_get(cur.root, "environment"), "hostname", NULL);
+		hc.skip1 = json_get_str(base.root, "created", NULL);
+		hc.skip2 = json_get_str(cur.root, "created", NULL);
+		hist.nruns = history_runs(hc.h);
+		hist.values = hist_values;
+		hist.ctx = &hc;
+		o.history = &hist;
+	}
+	if (cmp_run(&base, &cur, &o, &res, err, sizeof(err))) {
 		status = cmd_fail("compare", "%s", err);
 		goto out;
 	}
@@ -152,6 +205,7 @@ int cmd_compare(int argc, char **argv)
 		status = cmd_fail("compare", "cannot write the comparison to standard output: %s",
 				  strerror(errno));
 out:
+	history_free(hc.h);
 	cmp_result_free(&res);
 	cmp_report_free(&base);
 	cmp_report_free(&cur);

@@ -16,6 +16,7 @@ int cmd_flamegraph(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_baseline(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /*
  * One verb of a subcommand. fn gets argv[0] = the verb and its operands after it (as a

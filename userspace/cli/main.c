@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "compare", cmd_compare, "compare two reports, flag significant regressions" },
 	{ "baseline", cmd_baseline, "save, show or list named baselines" },
 	{ "history", cmd_history, "trend of each metric across runs (text and HTML)" },
+	{ "export", cmd_export, "a run's results as OpenMetrics, for Prometheus" },
 };
 
 static void usage(FILE *f)

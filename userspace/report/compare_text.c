@@ -81,7 +81,7 @@ static void print_noise(FILE *f, const char *label, const struct noise_summary *
 
 static void print_header(FILE *f, const struct cmp_result *res)
 {
-	char m[512];
+	char m[768];
 
 	fprintf(f, "baseline: %s\ncurrent:  %s\n", res->base_path, res->cur_path);
 	if (res->env_differs) {
@@ -116,10 +116,13 @@ static void print_header(FILE *f, const struct cmp_result *res)
 		fprintf(f, "%d baseline scenario%s outside the current run's --scenario filter: "
 			"not compared\n", res->filtered, res->filtered == 1 ? "" : "s");
 	snprintf(m, sizeof(m), "per metric, the change is the ratio of geometric means over "
-		 "repetitions with its 95%% confidence interval (Welch's t on log values); P is "
-		 "Holm-corrected over the %d tests of this comparison, family-wise alpha %.3g; "
-		 "a regression is beyond its threshold in the worse direction AND significant",
-		 res->tests, res->alpha);
+		 "repetitions with its 95%% confidence interval (Welch's t on log values)%s; P is "
+		 "Holm-corrected within two families, what the code does per op (%d tests) and "
+		 "the rest (%d), alpha/2 each, family-wise alpha %.3g; a regression is beyond its "
+		 "threshold in the worse direction AND significant",
+		 res->hist_tests ? ", or of the medians against how far past runs of this "
+		 "machine land apart (--history; rows marked ~)" : "", res->tests_work,
+		 res->tests - res->tests_work, res->alpha);
 	print_wrapped(f, "", "method: ", m);
 	fputc('\n', f);
 }
@@ -170,8 +173,8 @@ void cmp_print_text(FILE *f, const struct cmp_result *res, bool all)
 		fmt_value(c, sizeof(c), r->cur, r->unit);
 		cmp_format_change(d, sizeof(d), r);
 		fmt_p(p, sizeof(p), isfinite(r->p_adj) ? r->p_adj : r->p);
-		snprintf(v, sizeof(v), "%s%s", cmp_verdict_name(r->verdict),
-			 r->low_conf && r->nb && r->nc ? " n<5" : "");
+		snprintf(v, sizeof(v), "%s%s%s", r->hist_runs ? "~" : "",
+			 cmp_verdict_name(r->verdict), r->low_conf && r->nb && r->nc ? " n<5" : "");
 		if (strlen(r->metric) > 29)
 			fprintf(f, "  %s\n  %-29s", r->metric, "");
 		else
@@ -210,6 +213,7 @@ void cmp_print_text(FILE *f, const struct cmp_result *res, bool all)
 		 res->targets_failed, res->targets_known, res->targets_fixed);
 	fputc('\n', f);
 	print_wrapped(f, "", "summary: ", sum);
-	snprintf(sum, sizeof(sum), "%s: %s", cmp_outcome_name(res->outcome), res->outcome_why);
+	snprintf(sum, sizeof(sum), "%s: %s", cmp_outcome_name(res->refused ? CMP_OUT_REFUSED :
+							       res->outcome), res->outcome_why);
 	print_wrapped(f, "", "verdict: ", sum);
 }

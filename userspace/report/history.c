@@ -30,8 +30,9 @@ static void put_num(FILE *f, double v)
 
 static bool kind_kept(const char *kind)
 {
+	/* kernel too: compare --history tests the breakdown per op against past runs */
 	return !strcmp(kind, "throughput") || !strcmp(kind, "latency") ||
-	       !strcmp(kind, "memory") || !strcmp(kind, "errors");
+	       !strcmp(kind, "memory") || !strcmp(kind, "errors") || !strcmp(kind, "kernel");
 }
 
 /*
@@ -246,6 +247,7 @@ struct series {
 struct run_info {
 	char created[40];
 	char label[80];
+	char host[64];
 };
 
 struct history {
@@ -358,6 +360,33 @@ int history_runs(const struct history *h)
 int history_series(const struct history *h)
 {
 	return h->nser;
+}
+
+int history_values(const struct history *h, const char *scenario, const char *metric,
+		   const char *host, const char *skip1, const char *skip2, double *out)
+{
+	const struct series *s = NULL;
+	int n = 0;
+
+	if (h->hcap) {
+		uint64_t k = fnv(scenario, metric) & (uint64_t)(h->hcap - 1);
+
+		for (; h->hash[k] >= 0; k = (k + 1) & (uint64_t)(h->hcap - 1))
+			if (!strcmp(h->ser[h->hash[k]].scenario, scenario) &&
+			    !strcmp(h->ser[h->hash[k]].metric, metric)) {
+				s = &h->ser[h->hash[k]];
+				break;
+			}
+	}
+	for (int i = 0; i < h->nruns; i++) {
+		const struct run_info *ri = &h->runs[i];
+
+		if ((host && strcmp(ri->host, host)) || (skip1 && !strcmp(ri->created, skip1)) ||
+		    (skip2 && !strcmp(ri->created, skip2)))
+			continue;
+		out[n++] = s ? s->v[i] : NAN;
+	}
+	return n;
 }
 
 /* The non-empty lines of a history file, with their line numbers. */
@@ -495,6 +524,8 @@ static int add_run(struct history *h, const char *line, const char *file, int li
 		 json_get_str(r, "created", "?"));
 	snprintf(h->runs[run].label, sizeof(h->runs[run].label), "%s",
 		 json_get_str(r, "label", ""));
+	snprintf(h->runs[run].host, sizeof(h->runs[run].host), "%s",
+		 json_get_str(json_get(r, "environment"), "hostname", ""));
 	h->nruns++;
 	rc = add_run_metrics(h, sc, run, maxruns);
 	json_doc_free(d);

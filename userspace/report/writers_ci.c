@@ -139,7 +139,8 @@ void ci_markdown(FILE *f, const struct cmp_result *res)
 {
 	int n = 0, nhead;
 
-	fprintf(f, "## opscope compare: %s\n\n", cmp_outcome_name(res->outcome));
+	fprintf(f, "## opscope compare: %s\n\n", cmp_outcome_name(res->refused ? CMP_OUT_REFUSED :
+								    res->outcome));
 	ci_md_escape(f, res->outcome_why);
 	fprintf(f, ".\n\n%d regression%s, %d improvement%s, %d kernel shift%s, %d put down to "
 		"the machine's noise, %d inconclusive, %d failed scenario%s.\n\n",
@@ -228,9 +229,10 @@ void ci_markdown(FILE *f, const struct cmp_result *res)
 			"--json or --junit output).\n\n", res->nrows - n - nhead);
 	}
 	fprintf(f, "Method: the change is the ratio of geometric means over repetitions with "
-		"its 95%% confidence interval (Welch's t on log values); p is Holm-corrected over "
-		"the %d tests of this comparison, family-wise alpha %.3g.\n", res->tests,
-		res->alpha);
+		"its 95%% confidence interval (Welch's t on log values; %d rows against the "
+		"spread of past runs instead); p is Holm-corrected within two families (work "
+		"per op: %d tests, the rest: %d), family-wise alpha %.3g.\n", res->hist_tests,
+		res->tests_work, res->tests - res->tests_work, res->alpha);
 }
 
 static void junit_message(FILE *f, const struct cmp_row *r)
@@ -410,8 +412,9 @@ static void json_head(FILE *f, const struct cmp_result *res)
 	      "effect = ratio of geometric means - 1 with its 95% CI; Holm's correction over "
 	      "every tested row (family-wise alpha)\",\n  \"alpha\": ", f);
 	json_num_or_null(f, res->alpha);
-	fprintf(f, ",\n  \"tests\": %d,\n  \"outcome\": ", res->tests);
-	json_write_escaped(f, cmp_outcome_name(res->outcome));
+	fprintf(f, ",\n  \"tests\": %d,\n  \"tests_work\": %d,\n  \"tests_history\": %d,\n"
+		"  \"outcome\": ", res->tests, res->tests_work, res->hist_tests);
+	json_write_escaped(f, cmp_outcome_name(res->refused ? CMP_OUT_REFUSED : res->outcome));
 	fputs(",\n  \"outcome_why\": ", f);
 	json_write_escaped(f, res->outcome_why);
 	fprintf(f, ",\n  \"environment_mismatch\": %s,\n  \"environment_diff\": ",
@@ -484,7 +487,8 @@ void ci_json(FILE *f, const struct cmp_result *res)
 		fputs(i ? ",\n    {" : "\n    {", f);
 		fputs("\"scenario\": ", f);
 		json_write_escaped(f, r->scenario);
-		fprintf(f, ", \"scenarios_pooled\": %d, \"metric\": ", r->nscen);
+		fprintf(f, ", \"scenarios_pooled\": %d, \"history_runs\": %d, \"metric\": ",
+			r->nscen, r->hist_runs);
 		json_write_escaped(f, r->metric);
 		fputs(", \"op\": ", f);
 		json_str_or_null(f, r->op);

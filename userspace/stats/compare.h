@@ -64,7 +64,8 @@ enum cmp_family {
 enum cmp_outcome {
 	CMP_OUT_OK,           /* exit 0 */
 	CMP_OUT_REGRESSION,   /* exit 1: the code got slower (or a scenario failed) */
-	CMP_OUT_REFUSED,      /* exit 2: environment mismatch (kernel, CPU, governor) */
+	CMP_OUT_REFUSED,      /* exit 2: environment mismatch (kernel, CPU, governor); only
+			       * named, cmp_result.refused says it */
 	CMP_OUT_UNJUDGED,     /* exit 3: could not judge: the machine's noise changed */
 	CMP_OUT_TARGET,       /* exit 4: a target failed that is not known to fail here */
 };
@@ -85,6 +86,21 @@ struct cmp_rule {
 
 #define CMP_MAX_KNOWN 64
 
+/*
+ * Past runs of the same machine (compare --history): how far two runs of the same code
+ * land apart, which the repetitions of one run cannot tell. values() fills out with the
+ * medians of a scenario's metric in each past run, oldest first, NaN where a run lacks
+ * it (the two runs compared left out), and returns how many: nruns at most.
+ */
+struct cmp_history {
+	int nruns;
+	int (*values)(const void *ctx, const char *scenario, const char *metric, double *out);
+	const void *ctx;
+};
+
+/* Past runs needed before they, not the repetitions, say what a change must beat. */
+#define CMP_HISTORY_MIN 5
+
 struct cmp_opts {
 	double kind_pct[CMP_K_NR]; /* defaults per kind, < 0 off */
 	struct cmp_rule rules[CMP_MAX_RULES];
@@ -98,6 +114,7 @@ struct cmp_opts {
 	/* targets known to fail on this machine (--known-failing; the baseline's meta.json) */
 	char known[CMP_MAX_KNOWN][128];
 	int nknown;
+	const struct cmp_history *history; /* NULL: the repetitions alone */
 };
 
 /* Family-wise: the chance that a comparison of two runs of the same code reports any
@@ -156,6 +173,7 @@ struct cmp_row {
 	const struct json_value *jbs, *jcs; /* the two scenarios (for the explanations) */
 	struct welch w;      /* the test (valid when isfinite(p)) */
 	int nscen;           /* > 0: a group's pooled row over this many scenarios */
+	int hist_runs;       /* > 0: tested against the spread of this many past runs */
 	enum cmp_verdict verdict;
 	char *explain;       /* regressions: what moved in the kernel breakdown (malloc) */
 	char *flame;         /* differential flame graph for the scenario, or NULL (malloc) */
@@ -187,7 +205,9 @@ struct cmp_result {
 	int nrows, cap;
 	int regressions, improvements, noise, failed, missing;
 	int shifts, environment; /* kernel shifts; moves put down to the environment */
-	int tests;               /* rows in the Holm family */
+	int tests;               /* rows tested (in the two Holm families) */
+	int tests_work;          /* of them, what the code does per op (the second family) */
+	int hist_tests;          /* rows tested against past runs (compare --history) */
 	double alpha;
 	/* the machine's noise in each run, and whether it changed (stats/noise.h) */
 	struct noise_summary base_noise, cur_noise;
@@ -199,7 +219,8 @@ struct cmp_result {
 	int filtered;            /* baseline scenarios outside the current --scenario filter */
 	struct cmp_target targets[CMP_MAX_TARGETS];
 	int ntargets, targets_failed, targets_known, targets_fixed;
-	enum cmp_outcome outcome;
+	enum cmp_outcome outcome;  /* what the rows say, the machines aside */
+	bool refused;              /* ...but the machines differ (exit 2 without allow) */
 	char outcome_why[512];
 };
 

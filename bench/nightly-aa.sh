@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# How far the nightly verdict can be trusted on this machine: A/A pairs (the same build
+# twice), pairs with a CPU hog started between the two runs, and pairs where the pool's
+# task grows from 20 to 22 us of CPU (+10% work per task). A benchmark, not a test: it
+# prints the counts the issue asks for and keeps them under bench/results/; the machine's
+# load during the runs is part of the result (printed with it).
+#
+# Schedule: WARMUP runs of the build (history only), then HOG_PAIRS times "A run, hog
+# run", then SENS_PAIRS times "A run, spin-22 run". Every A run is compared with the A
+# run before it (the A/A pairs: WARMUP + HOG_PAIRS + SENS_PAIRS - 1 of them), every hog
+# run with the A run before it, every spin-22 run with the A run before it. As
+# scripts/nightly.sh does, every run of the build (A and hog runs) is appended to a
+# history that compare --history reads; the spin-22 runs are another build and are not.
+#
+#   bench/nightly-aa.sh [run|compare|all]    (default all; compare re-judges kept runs)
+# Environment: OPSCOPE (binary, default build/opscope, copied so rebuilds do not touch
+# it), WORK (run directories, default /var/tmp/opscope-nightly-aa), REPS (5), WARMUP (5),
+# HOG_PAIRS (10), SENS_PAIRS (10), HOG_CPU (0), RESULTS (bench/results).
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+work=${WORK:-/var/tmp/opscope-nightly-aa}
+reps=${REPS:-5}
+warmup=${WARMUP:-5}
+hog_pairs=${HOG_PAIRS:-10}
+sens_pairs=${SENS_PAIRS:-10}
+hog_cpu=${HOG_CPU:-0}
+results=${RESULTS:-$repo/bench/results}
+mode=${1:-all}
+suite20=$repo/userspace/workloads/suites/default.suite
+
+die() { echo "nightly-aa: $*" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || die "run as root (the collector needs it)"
+mkdir -p "$work" "$results" || die "cannot create $work or $results"
+
+# the schedule, one "kind name" per line: kind a (the build), h (the build, hog running),
+# s (spin 22 us)
+schedule() {
+	local i
+	for ((i = 1; i <= warmup; i++)); do echo "a w$i"; done
+	for ((i = 1; i <= hog_pairs; i++)); do echo "a ha$i"; echo "h h$i"; done
+	for ((i = 1; i <= sens_pairs; i++)); do echo "a sa$i"; echo "s s$i"; done
+}
+
+load_now() { cut -d' ' -f1-3 /proc/loadavg; }
+
+do_runs() {
+	local bin=$work/opscope kind name dir rc hog
+	cp "${OPSCOPE:-$repo/build/opscope}" "$bin" || die "no opscope binary; run make first"
+	sed 's/^spin = 20us/spin = 22us/' "$suite20" >"$work/spin22.suite"
+	grep -q '^spin = 22us' "$work/spin22.suite" || die "the default suite has no 'spin = 20us' line"
+	cp "$suite20" "$work/spin20.suite"
+	: >"$work/runs.log"
+	schedule | while read -r kind name; do
+		dir=$work/$name
+		[ -f "$dir/report.json" ] && continue # resumable
+		hog=
+		if [ "$kind" = h ]; then
+			taskset -c "$hog_cpu" sh -c 'while :; do :; done' &
+			hog=$!
+		fi
+		echo "$(date -u +%FT%TZ) $name ($kind) start, load $(load_now)" | tee -a "$work/runs.log"
+		"$bin" run --suite "$work/spin$([ "$kind" = s ] && echo 22 || echo 20).suite" \
+			--reps "$reps" --out "$dir" >"$work/$name.log" 2>&1
+		rc=$?
+		[ -n "$hog" ] && kill "$hog" && wait "$hog" 2>/dev/null
+		echo "$(date -u +%FT%TZ) $name ($kind) exit $rc, load $(load_now)" | tee -a "$work/runs.log"
+		[ "$rc" -le 1 ] || die "run $name failed (exit $rc): $work/$name.log"
+	done
+}
+
+# "outcome regressions improvements on_cpu_flagged noise_changed" of one comparison
+judge() {
+	local base=$1 cur=$2 out=$3; shift 3
+	"$work/opscope" compare "$@" --history "$work/history.jsonl" --json "$out.json" \
+		"$work/$base" "$work/$cur" >"$out.txt" 2>&1
+	echo "exit $?" >>"$out.txt"
+	python3 - "$out.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+s = c["summary"]
+oncpu = any(r["verdict"] == "REGRESSION" and r["metric"] == "pool.call/on_ns"
+            and r["scenario"].startswith("pool-workers") and "on-CPU" in (r["explanation"] or "")
+            for r in c["rows"])
+print(c["outcome"].replace(" ", "_"), s["regressions"], s["improvements"], int(oncpu),
+      int(c["noise"]["changed"]))
+EOF
+}
+
+do_compare() {
+	local prev_a="" kind name line aa=0 aa_bad=0 hog=0 hog_env=0 hog_reg=0 sens=0 sens_ok=0
+	local out=$work/verdicts.tsv
+	[ -x "$work/opscope" ] || die "no runs in $work; run '$0 run' first"
+	: >"$work/history.jsonl"
+	printf 'pair\tbaseline\tcurrent\toutcome\tregressions\timprovements\ton_cpu_flagged\tnoise_changed\n' >"$out"
+	while read -r kind name; do
+		[ -f "$work/$name/report.json" ] || continue
+		case $kind in
+		a)
+			if [ -n "$prev_a" ]; then
+				line=$(judge "$prev_a" "$name" "$work/cmp-aa-$name")
+				printf 'A/A\t%s\t%s\t%s\n' "$prev_a" "$name" "${line// /$'\t'}" >>"$out"
+				aa=$((aa + 1))
+				set -- $line
+				[ $(($2 + $3)) -gt 0 ] && aa_bad=$((aa_bad + 1))
+			fi
+			"$work/opscope" history append "$work/$name" --file "$work/history.jsonl" \
+				--label "$name" >/dev/null
+			prev_a=$name
+			;;
+		h)
+			line=$(judge "$prev_a" "$name" "$work/cmp-hog-$name")
+			printf 'hog\t%s\t%s\t%s\n' "$prev_a" "$name" "${line// /$'\t'}" >>"$out"
+			hog=$((hog + 1))
+			set -- $line
+			[ "$1" = COULD_NOT_JUDGE ] && [ "$2" -eq 0 ] && hog_env=$((hog_env + 1))
+			[ "$2" -gt 0 ] && hog_reg=$((hog_reg + 1))
+			"$work/opscope" history append "$work/$name" --file "$work/history.jsonl" \
+				--label "$name" >/dev/null
+			;;
+		s)
+			line=$(judge "$prev_a" "$name" "$work/cmp-spin-$name" --allow-param-change)
+			printf 'spin22\t%s\t%s\t%s\n' "$prev_a" "$name" "${line// /$'\t'}" >>"$out"
+			sens=$((sens + 1))
+			set -- $line
+			[ "$1" = REGRESSION ] && [ "$4" -eq 1 ] && sens_ok=$((sens_ok + 1))
+			;;
+		esac
+	done < <(schedule)
+	{
+		echo "# bench/nightly-aa.sh on $(hostname), $(nproc) CPUs, $(date -u +%F)"
+		echo "# build $(git -C "$repo" rev-parse --short HEAD 2>/dev/null), reps $reps, suite default"
+		echo "# load average during the runs (1 min, at each start and end):"
+		awk '{for (i = 1; i <= NF; i++) if ($i == "load") print $(i + 1)}' "$work/runs.log" |
+			sort -n | awk '{v[NR] = $1} END {if (NR) printf "#   min %s median %s max %s over %d readings\n", v[1], v[int((NR + 1) / 2)], v[NR], NR}'
+		echo "A/A pairs: $aa; reported as a regression or improvement: $aa_bad (goal: at most 1 of 20)"
+		echo "hog pairs: $hog; reported as a changed environment: $hog_env; as the code's regression: $hog_reg (goal: all $hog as environment)"
+		echo "spin 20 -> 22 us pairs: $sens; flagged as a regression explained by pool.call on-CPU per op: $sens_ok (goal: at least 9 of 10)"
+		echo
+		column -t -s $'\t' "$out"
+	} | tee "$results/nightly-aa.txt"
+}
+
+case $mode in
+run) do_runs ;;
+compare) do_compare ;;
+all) do_runs && do_compare ;;
+*) die "usage: $0 [run|compare|all]" ;;
+esac
