@@ -32,9 +32,22 @@ else
 	finish
 fi
 
-# 1. slowdown
-compare "$tmp/a" "$tmp/b" --md "$tmp/cmp.md" --junit "$tmp/cmp.xml" --json "$tmp/cmp.json"
+# 1. slowdown: the sleep parameter stands for a code change, so compare is told so
+compare "$tmp/a" "$tmp/b"
+if [ "$rc" -eq 2 ] && grep -q 'pool/workers=2/callers=2/inflight=2/sleep=50us\|(sleep 50us -> 500us)' \
+	"$tmp/cmp.out"; then
+	ok "parameters differ under one scenario name: refused, the parameter named"
+else
+	bad "differing parameters: exit $rc: $(cat "$tmp/cmp.out")"
+fi
+compare "$tmp/a" "$tmp/b" --allow-param-change --no-targets --md "$tmp/cmp.md" \
+	--junit "$tmp/cmp.xml" --json "$tmp/cmp.json"
 if [ "$rc" -eq 1 ]; then ok "slower run: compare exits 1"; else bad "slower run: compare exit $rc, want 1"; cat "$tmp/cmp.out"; fi
+if grep -q '^PARAMETERS DIFFER (compared anyway): .*sleep 50us -> 500us' "$tmp/cmp.out"; then
+	ok "--allow-param-change: the difference is flagged at the top"
+else
+	bad "--allow-param-change: no flag: $(head -12 "$tmp/cmp.out")"
+fi
 why=$(grep -A3 -E '^  pool.call/p50_ns .*REGRESSION' "$tmp/cmp.out" | tr -s ' \n' ' ')
 if grep -qE 'of which .*blocked \+[0-9.]+ (us|ms)' <<<"$why"; then
 	ok "p50 regression explained: blocked time grew"
@@ -46,9 +59,9 @@ if grep -q 'clock_nanosleep' <<<"$why"; then
 else
 	bad "the why-line does not name clock_nanosleep: $why"
 fi
-if grep -qE '^  pool.call/p50_ns +[0-9.]+ us +[0-9.]+ us +\+[0-9.]+% +0\.00[0-9] +REGRESSION' \
+if grep -qE '^  pool.call/p50_ns +[0-9.]+ us +[0-9.]+ us +\+[0-9.]+% \[\+[0-9.]+,\+[0-9.]+\] +(<0\.001|0\.0[0-4][0-9]) +REGRESSION' \
 	"$tmp/cmp.out"; then
-	ok "p50 row: baseline, current, delta, p < 0.01, REGRESSION"
+	ok "p50 row: baseline, current, change with its 95% CI, Holm p < 0.05, REGRESSION"
 else
 	bad "p50 row malformed: $(grep 'p50_ns' "$tmp/cmp.out")"
 fi
@@ -77,17 +90,22 @@ else
 	bad "JSON output missing or wrong"
 fi
 
-# 2. unchanged. At alpha 0.01 with ~13 gated metrics a chance alarm is rare but possible
-# (5 vs 5 repetitions fully separated: 1 in 252 per metric and direction); one fresh pair
-# is allowed before calling it a failure, and the first output is kept in the log.
-compare "$tmp/a" "$tmp/c"
-if [ "$rc" -ne 0 ]; then
+# 2. unchanged. Holm keeps a chance alarm over all the metrics under 5%, but two runs are
+# two processes, and a run-level shift (on this shared machine) can still pass for a
+# change: one fresh pair is allowed before calling it a failure, the first output kept.
+# "Could not judge" (3: the machine's noise changed between the runs) is no false alarm.
+compare "$tmp/a" "$tmp/c" --no-targets
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
 	echo "note: unchanged pair exited $rc; output:"; sed 's/^/    /' "$tmp/cmp.out"
 	rm -rf "$tmp/a" "$tmp/c"
 	run_pool "$tmp/a" 50us && run_pool "$tmp/c" 50us
-	compare "$tmp/a" "$tmp/c"
+	compare "$tmp/a" "$tmp/c" --no-targets
 fi
-if [ "$rc" -eq 0 ]; then ok "unchanged runs: compare exits 0"; else bad "unchanged runs: exit $rc"; cat "$tmp/cmp.out"; fi
+if [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ]; then
+	ok "unchanged runs: compare exits $rc (0 no change, 3 the machine's noise changed)"
+else
+	bad "unchanged runs: exit $rc"; cat "$tmp/cmp.out"
+fi
 
 # 3. bad input and environment
 head -c 300 "$tmp/a/report.json" >"$tmp/trunc.json"
@@ -112,7 +130,7 @@ if [ "$rc" -eq 2 ] && grep -q "ENVIRONMENT MISMATCH" "$tmp/cmp.out" &&
 else
 	bad "environment mismatch: exit $rc"
 fi
-compare "$tmp/a" "$tmp/gov.json" --allow-env-mismatch
+compare "$tmp/c" "$tmp/gov.json" --allow-env-mismatch --no-targets
 if [ "$rc" -eq 0 ]; then ok "--allow-env-mismatch proceeds"; else bad "--allow-env-mismatch: exit $rc"; fi
 
 # baseline and history on real runs
@@ -120,7 +138,7 @@ bdir=$tmp/baselines
 if "$opscope" baseline save nightly "$tmp/a" --dir "$bdir" --machine itest >/dev/null &&
 	p=$("$opscope" baseline path nightly --dir "$bdir" --machine itest) &&
 	[ -f "$p/report.json" ]; then
-	compare "$p" "$tmp/b"
+	compare "$p" "$tmp/b" --allow-param-change --no-targets
 	if [ "$rc" -eq 1 ]; then ok "baseline save/path, compare against it exits 1"; else bad "compare against saved baseline: exit $rc"; fi
 else
 	bad "baseline save/path failed"
@@ -139,5 +157,27 @@ if [ "$(wc -l <"$hist")" -eq 3 ] && "$opscope" history show --file "$hist" >"$tm
 	ok "history: 3 lines appended, sparklines and a self-contained HTML page"
 else
 	bad "history append/show/html"
+fi
+# targets: a new failure exits 4; recorded with the baseline as known, 0
+"$opscope" run --workload pool -p workers=2 -p callers=2 -p inflight=2 -p sleep=50us \
+	--reps 3 --warmup 20ms --duration 100ms --target 'tiny: pool.call p50 < 1ns' \
+	--out "$tmp/t" >"$tmp/t.log" 2>&1
+compare "$tmp/t" "$tmp/t"
+if [ "$rc" -eq 4 ] && grep -qE '^tiny +< 1ns .* FAIL in pool' "$tmp/cmp.out"; then
+	ok "a failing target not known on the machine: exit 4, listed"
+else
+	bad "failing target: exit $rc: $(tail -n 8 "$tmp/cmp.out")"
+fi
+if "$opscope" baseline save known "$tmp/t" --dir "$bdir" --machine itest \
+	--accept-failing-targets >"$tmp/save.out" && grep -q 'target tiny fails' "$tmp/save.out" &&
+	p=$("$opscope" baseline path known --dir "$bdir" --machine itest); then
+	compare "$p" "$tmp/t"
+	if [ "$rc" -eq 0 ] && grep -q 'FAIL, known to fail on this machine' "$tmp/cmp.out"; then
+		ok "the baseline records it as known to fail: exit 0, said so"
+	else
+		bad "known failing target: exit $rc: $(tail -n 8 "$tmp/cmp.out")"
+	fi
+else
+	bad "baseline save --accept-failing-targets: $(cat "$tmp/save.out")"
 fi
 finish

@@ -44,6 +44,8 @@ check_bad "--hooks-only measures the bare hooks" --hooks-only --stacks
 check_bad "cannot read suite file $tmp/none.suite" --suite "$tmp/none.suite"
 check_bad "--reps: '0'" --reps 0
 check_bad "unknown target 'p50'" --target p50=1ms
+check_bad "no metric 'p77' of op kind pool.call" --target 'pool.call p77 < 1ms'
+check_bad "--scenario 'nope*' matches none of the suite's 22 scenarios" --scenario 'nope*'
 check_bad "--param needs --workload" --param workers=2
 check_bad "parent of --out" --out "$tmp/no/such/dir"
 
@@ -58,7 +60,7 @@ if { [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]; } && [ -s "$out/report.json" ] &&
 else
 	bad "sweep run: exit $rc: $(tail -n 3 "$tmp/run.stderr")"
 fi
-if "$opscope" compare "$out" "$out" >"$tmp/cmp.out" 2>&1; then
+if "$opscope" compare --no-targets "$out" "$out" >"$tmp/cmp.out" 2>&1; then
 	ok "compare reads the report back (same run: exit 0)"
 else
 	bad "compare of a report with itself: $(tail -n 3 "$tmp/cmp.out")"
@@ -176,5 +178,45 @@ if [ "$rc" -le 1 ] && grep -q '"collector": null' "$tmp/ho/report.json" &&
 	ok "--hooks-only: the run completes with no breakdown (exit $rc)"
 else
 	bad "--hooks-only: exit $rc: $(tail -3 "$tmp/ho.out")"
+fi
+# 8. part of a suite, targets as specs, the machine's noise per repetition
+list=$("$opscope" run --list --scenario 'pool-workers/workers=[12]' --scenario 'stream-*')
+if [ "$(printf '%s\n' "$list" | wc -l)" -eq 7 ] &&
+	[ "$(printf '%s\n' "$list" | head -1)" = pool-workers/workers=1 ]; then
+	ok "--list --scenario: the 7 matching scenario ids, in suite order"
+else
+	bad "--list --scenario: $list"
+fi
+"$opscope" run --scenario 'channel-mode/*' --reps 2 --warmup 10ms --duration 50ms \
+	--target 'chan.* p99 max < 1ns' --target 'ok: chan.send throughput >= 1' \
+	--out "$tmp/sc" >"$tmp/sc.out" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] && python3 - "$tmp/sc/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ids = [s["id"] for s in r["scenarios"]]
+assert ids == ["channel-mode/mode=spsc/producers=1/consumers=1",
+               "channel-mode/mode=mpmc/producers=4/consumers=4"], ids
+assert r["settings"]["scenario_filter"] == ["channel-mode/*"]
+assert r["settings"]["order"] == "interleaved"
+t = {x["name"]: x for x in r["targets"]}
+assert t["chan.* p99 max < 1ns"]["status"] == "fail", t
+assert t["chan.* p99 max < 1ns"]["op_kind"].startswith("chan."), t
+assert t["ok"]["status"] == "pass", t
+for s in r["scenarios"]:
+    for rep in s["repetitions"]:
+        n = rep["noise"]
+        assert n["other_cpus"] >= 0 and n["other_runnable"] >= 0 and n["samples"] >= 0, n
+assert r["noise"]["repetitions"] == 4
+PY
+then
+	ok "--scenario runs 2 of 22; spec targets judged per op kind; noise in every repetition"
+else
+	bad "--scenario/spec targets/noise: exit $rc: $(tail -n 5 "$tmp/sc.out")"
+fi
+if grep -qE '^(machine quiet|NOISY machine) during the run' "$tmp/sc.out"; then
+	ok "the run says whether the machine was noisy"
+else
+	bad "no noise line in the text: $(tail -n 4 "$tmp/sc.out")"
 fi
 finish
