@@ -246,7 +246,8 @@ if [ -e "$baseline_dir/$machine/$baseline" ] &&
 fi
 if base=$("$opscope" baseline path "$baseline" "${bl_opts[@]}" 2>/dev/null); then
 	echo "== compare with baseline '$baseline' ($base)"
-	"$opscope" compare "${compare_opts[@]}" --md "$art/compare.md" \
+	# with the history (step 4), a change must beat how far past runs land apart
+	"$opscope" compare "${compare_opts[@]}" --history "$history" --md "$art/compare.md" \
 		--json "$art/compare.json" --junit "$art/junit.xml" "$base" "$art/run" \
 		| tee "$art/compare.txt"
 	status=${PIPESTATUS[0]}
