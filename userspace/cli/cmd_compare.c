@@ -58,7 +58,59 @@ static void compare_usage(FILE *f)
 		"failed that is not known to fail on this machine\n", CMP_DEFAULT_ALPHA);
 }
 
-int cmd_compare(int argc, char **argv)
+/* What the command line asks beyond the comparison's options. */
+struct cmp_cli {
+	const char *md, *json, *junit, *hist_file;
+	int hist_last;
+	bool all;
+};
+
+/* One option that takes no file: 0, 1 after --help, 2 after a message. */
+static int compare_option(int c, const char *arg, struct cmp_opts *o, struct cmp_cli *cli)
+{
+	char err[1024], *end;
+
+	switch (c) {
+	case 't':
+		if (cmp_threshold_add(o, arg, err, sizeof(err)))
+			return cmd_fail("compare", "%s", err);
+		break;
+	case 'a':
+		o->alpha = strtod(arg, &end);
+		if (end == arg || *end || !(o->alpha > 0 && o->alpha < 1))
+			return cmd_fail("compare", "--alpha '%s' must be a number between 0 and 1, "
+					"e.g. 0.05", arg);
+		break;
+	case 'E': o->allow_env_mismatch = true; break;
+	case 'I': o->allow_impl_mismatch = true; break;
+	case 'P': o->allow_param_change = true; break;
+	case 'k':
+		if (cmp_known_add(o, arg, err, sizeof(err)))
+			return cmd_fail("compare", "%s", err);
+		break;
+	case 'T': o->no_targets = true; break;
+	case 'N': o->no_noise = true; break;
+	case 'H': cli->hist_file = arg; break;
+	case 'R':
+		cli->hist_last = (int)strtol(arg, &end, 10);
+		if (end == arg || *end || cli->hist_last < CMP_HISTORY_MIN ||
+		    cli->hist_last > 10000)
+			return cmd_fail("compare", "--history-runs '%s': a number of runs from %d "
+					"to 10000", arg, CMP_HISTORY_MIN);
+		break;
+	case 'A': cli->all = true; break;
+	case 'm': cli->md = arg; break;
+	case 'j': cli->json = arg; break;
+	case 'u': cli->junit = arg; break;
+	case 'h':
+		compare_usage(stdout);
+		return 1;
+	}
+	return 0;
+}
+
+/* Returns 0, 1 after --help, or 2 after a message; optind points at the operands. */
+static int compare_args(int argc, char **argv, struct cmp_opts *o, struct cmp_cli *cli)
 {
 	static const struct option lopts[] = {
 		{ "threshold", required_argument, NULL, 't' },
@@ -78,121 +130,84 @@ int cmd_compare(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *md = NULL, *json = NULL, *junit = NULL, *hist_file = NULL;
-	struct hist_ctx hc = { 0 };
-	struct cmp_history hist = { 0 };
-	int hist_last = 60;
-	struct cmp_report base = { 0 }, cur = { 0 };
-	struct cmp_result res = { 0 };
-	struct cmp_opts o;
-	char err[1024];
-	bool all = false;
-	int c, status = 2;
+	int c, rc;
 
-	cmp_opts_init(&o);
+	cmp_opts_init(o);
+	memset(cli, 0, sizeof(*cli));
+	cli->hist_last = 60;
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			if (cmp_threshold_add(&o, optarg, err, sizeof(err)))
-				return cmd_fail("compare", "%s", err);
-			break;
-		case 'a': {
-			char *end;
-
-			o.alpha = strtod(optarg, &end);
-			if (end == optarg || *end || !(o.alpha > 0 && o.alpha < 1))
-				return cmd_fail("compare", "--alpha '%s' must be a number between "
-						"0 and 1, e.g. 0.01", optarg);
-			break;
-		}
-		case 'E':
-			o.allow_env_mismatch = true;
-			break;
-		case 'I':
-			o.allow_impl_mismatch = true;
-			break;
-		case 'P':
-			o.allow_param_change = true;
-			break;
-		case 'k':
-			if (cmp_known_add(&o, optarg, err, sizeof(err)))
-				return cmd_fail("compare", "%s", err);
-			break;
-		case 'T':
-			o.no_targets = true;
-			break;
-		case 'N':
-			o.no_noise = true;
-			break;
-		case 'H':
-			hist_file = optarg;
-			break;
-		case 'R': {
-			char *end;
-
-			hist_last = (int)strtol(optarg, &end, 10);
-			if (end == optarg || *end || hist_last < CMP_HISTORY_MIN || hist_last > 10000)
-				return cmd_fail("compare", "--history-runs '%s': a number of runs "
-						"from %d to 10000", optarg, CMP_HISTORY_MIN);
-			break;
-		}
-		case 'A':
-			all = true;
-			break;
-		case 'm':
-			md = optarg;
-			break;
-		case 'j':
-			json = optarg;
-			break;
-		case 'u':
-			junit = optarg;
-			break;
-		case 'h':
-			compare_usage(stdout);
-			return 0;
-		default:
+		if (c == '?' || c == ':')
 			return cmd_fail("compare", "unknown or incomplete option '%s'; see opscope "
 					"compare --help", argv[optind - 1]);
-		}
+		rc = compare_option(c, optarg, o, cli);
+		if (rc)
+			return rc;
 	}
 	if (argc - optind != 2)
 		return cmd_fail("compare", "need exactly two reports, BASELINE and CURRENT (got "
 				"%d); see opscope compare --help", argc - optind);
+	return 0;
+}
+
+/* --history: the past runs of the current report's machine. 0, or 2 after a message. */
+static int load_history(const struct cmp_cli *cli, const struct cmp_report *base,
+			const struct cmp_report *cur, struct hist_ctx *hc,
+			struct cmp_history *hist, struct cmp_opts *o)
+{
+	char err[1024];
+
+	if (!cli->hist_file)
+		return 0;
+	hc->h = history_load(cli->hist_file, cli->hist_last, err, sizeof(err));
+	if (!hc->h)
+		return cmd_fail("compare", "--history: %s", err);
+	hc->host = json_get_str(json_get(cur->root, "environment"), "hostname", NULL);
+	hc->skip1 = json_get_str(base->root, "created", NULL);
+	hc->skip2 = json_get_str(cur->root, "created", NULL);
+	hist->nruns = history_runs(hc->h);
+	hist->values = hist_values;
+	hist->ctx = hc;
+	o->history = hist;
+	return 0;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	struct cmp_report base = { 0 }, cur = { 0 };
+	struct cmp_result res = { 0 };
+	struct cmp_history hist = { 0 };
+	struct hist_ctx hc = { 0 };
+	struct cmp_opts o;
+	struct cmp_cli cli;
+	char err[1024];
+	int status;
+
+	status = compare_args(argc, argv, &o, &cli);
+	if (status)
+		return status == 1 ? 0 : status;
+	status = 2;
 	if (cmp_report_load(&base, argv[optind], err, sizeof(err)) ||
 	    cmp_report_load(&cur, argv[optind + 1], err, sizeof(err))) {
 		status = cmd_fail("compare", "%s", err);
 		goto out;
 	}
-	if (hist_file) {
-		hc.h = history_load(hist_file, hist_last, err, sizeof(err));
-		if (!hc.h) {
-			status = cmd_fail("compare", "--history: %s", err);
-			goto out;
-		}
-		hc.host = json_get_str(json_get(cur.root, "environment"), "hostname", NULL);
-		hc.skip1 = json_get_str(base.root, "created", NULL);
-		hc.skip2 = json_get_str(cur.root, "created", NULL);
-		hist.nruns = history_runs(hc.h);
-		hist.values = hist_values;
-		hist.ctx = &hc;
-		o.history = &hist;
-	}
+	if (load_history(&cli, &base, &cur, &hc, &hist, &o))
+		goto out;
 	if (cmp_run(&base, &cur, &o, &res, err, sizeof(err))) {
 		status = cmd_fail("compare", "%s", err);
 		goto out;
 	}
 	status = cmp_exit_status(&res, &o);
 	/* the files first: a reader of stdout that goes away (| head) must not cost them */
-	if ((md && ci_write_markdown(&res, md, err, sizeof(err))) ||
-	    (json && ci_write_json(&res, json, err, sizeof(err))) ||
-	    (junit && ci_write_junit(&res, junit, err, sizeof(err)))) {
+	if ((cli.md && ci_write_markdown(&res, cli.md, err, sizeof(err))) ||
+	    (cli.json && ci_write_json(&res, cli.json, err, sizeof(err))) ||
+	    (cli.junit && ci_write_junit(&res, cli.junit, err, sizeof(err)))) {
 		status = cmd_fail("compare", "%s", err);
 		goto out;
 	}
-	cmp_print_text(stdout, &res, all);
+	cmp_print_text(stdout, &res, cli.all);
 	if (res.env_differs && !o.allow_env_mismatch)
 		cmd_warn("compare", "the environments differ (see the top of the output); rerun on "
 			 "the baseline's machine setup or pass --allow-env-mismatch");
@@ -211,4 +226,3 @@ out:
 	cmp_report_free(&cur);
 	return status;
 }
-
