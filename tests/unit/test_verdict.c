@@ -3,7 +3,7 @@
  * compare's verdict on synthetic reports, the cases issue 14 named: a kernel work
  * regression under an inconclusive headline, parameters that differ under one scenario
  * name, the machine's noise changed between the runs, known and new failing targets,
- * and past runs whose spread a within-run shift does not beat.
+ * past runs whose spread a within-run shift does not beat, and a rerun that confirms.
  */
 #include <check.h>
 #include <errno.h>
@@ -189,6 +189,42 @@ START_TEST(history_spread)
 }
 END_TEST
 
+/* A rerun of the current build confirms what it flags again, and only that. */
+START_TEST(rerun_confirms)
+{
+	struct synth a, b, c;
+	struct cmp_opts o;
+	struct cmp_result res, again;
+
+	base_synth(&a);
+	b = a;
+	for (int i = 0; i < b.n; i++)
+		b.p99[i] = a.p99[i] * 2;
+	cmp_opts_init(&o);
+	/* the rerun shows it again: it stands */
+	run_cmp(&a, &b, &o, &res);
+	run_cmp(&a, &b, &o, &again);
+	ck_assert_int_eq(res.regressions, 1);
+	cmp_confirm(&res, &again, &o);
+	ck_assert_int_eq(res.regressions, 1);
+	ck_assert(res.confirmed);
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 1);
+	cmp_result_free(&res);
+	cmp_result_free(&again);
+	/* the rerun is like the baseline: the first run's state, not the code */
+	c = a;
+	run_cmp(&a, &b, &o, &res);
+	run_cmp(&a, &c, &o, &again);
+	cmp_confirm(&res, &again, &o);
+	ck_assert_int_eq(res.regressions, 0);
+	ck_assert_int_eq(res.unconfirmed, 1);
+	ck_assert_int_eq(row(&res, "pool.call/p99_ns")->verdict, CMP_UNCONFIRMED);
+	ck_assert_int_eq(cmp_exit_status(&res, &o), 0);
+	cmp_result_free(&res);
+	cmp_result_free(&again);
+}
+END_TEST
+
 static Suite *verdict_suite(void)
 {
 	Suite *s = suite_create("verdict");
@@ -200,6 +236,7 @@ static Suite *verdict_suite(void)
 	tcase_add_test(tc, noise_changed_cannot_judge);
 	tcase_add_test(tc, targets_known_and_new);
 	tcase_add_test(tc, history_spread);
+	tcase_add_test(tc, rerun_confirms);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -15,14 +15,15 @@
  * compared themselves. */
 struct hist_ctx {
 	struct history *h;
-	const char *host, *skip1, *skip2;
+	const char *host;
+	const char *skip[3];  /* the runs compared, and with --confirm the rerun */
 };
 
 static int hist_values(const void *ctx, const char *scenario, const char *metric, double *out)
 {
 	const struct hist_ctx *c = ctx;
 
-	return history_values(c->h, scenario, metric, c->host, c->skip1, c->skip2, out);
+	return history_values(c->h, scenario, metric, c->host, c->skip, 3, out);
 }
 
 static void compare_usage(FILE *f)
@@ -48,6 +49,9 @@ static void compare_usage(FILE *f)
 		"                        this machine, a change must beat how far runs of the\n"
 		"                        same code land apart, not just the repetitions\n"
 		"  --history-runs N      the last N runs of FILE (default 60)\n"
+		"  --confirm RERUN       a rerun of the current build (of the scenarios flagged):\n"
+		"                        a regression or improvement stands only if comparing\n"
+		"                        BASELINE with RERUN flags it again\n"
 		"  --all                 list unchanged metrics too\n"
 		"  --md FILE             markdown summary (for a CI comment)\n"
 		"  --json FILE           machine-readable result\n"
@@ -60,7 +64,7 @@ static void compare_usage(FILE *f)
 
 /* What the command line asks beyond the comparison's options. */
 struct cmp_cli {
-	const char *md, *json, *junit, *hist_file;
+	const char *md, *json, *junit, *hist_file, *confirm;
 	int hist_last;
 	bool all;
 };
@@ -91,6 +95,7 @@ static int compare_option(int c, const char *arg, struct cmp_opts *o, struct cmp
 	case 'T': o->no_targets = true; break;
 	case 'N': o->no_noise = true; break;
 	case 'H': cli->hist_file = arg; break;
+	case 'C': cli->confirm = arg; break;
 	case 'R':
 		cli->hist_last = (int)strtol(arg, &end, 10);
 		if (end == arg || *end || cli->hist_last < CMP_HISTORY_MIN ||
@@ -123,6 +128,7 @@ static int compare_args(int argc, char **argv, struct cmp_opts *o, struct cmp_cl
 		{ "ignore-noise", no_argument, NULL, 'N' },
 		{ "history", required_argument, NULL, 'H' },
 		{ "history-runs", required_argument, NULL, 'R' },
+		{ "confirm", required_argument, NULL, 'C' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "md", required_argument, NULL, 'm' },
 		{ "json", required_argument, NULL, 'j' },
@@ -164,13 +170,35 @@ static int load_history(const struct cmp_cli *cli, const struct cmp_report *base
 	if (!hc->h)
 		return cmd_fail("compare", "--history: %s", err);
 	hc->host = json_get_str(json_get(cur->root, "environment"), "hostname", NULL);
-	hc->skip1 = json_get_str(base->root, "created", NULL);
-	hc->skip2 = json_get_str(cur->root, "created", NULL);
+	hc->skip[0] = json_get_str(base->root, "created", NULL);
+	hc->skip[1] = json_get_str(cur->root, "created", NULL);
 	hist->nruns = history_runs(hc->h);
 	hist->values = hist_values;
 	hist->ctx = hc;
 	o->history = hist;
 	return 0;
+}
+
+/* --confirm: compare the baseline with the rerun, and keep what it flags again. */
+static int confirm(const struct cmp_cli *cli, const struct cmp_report *base,
+		   const struct cmp_report *cur, struct hist_ctx *hc, const struct cmp_opts *o,
+		   struct cmp_result *res, char *err, size_t errlen)
+{
+	struct cmp_report again = { 0 };
+	struct cmp_result r2 = { 0 };
+	int rc = cmp_report_load(&again, cli->confirm, err, errlen);
+
+	if (rc)
+		return rc;
+	/* the flagged run is no past run of the rerun's comparison either */
+	hc->skip[2] = json_get_str(again.root, "created", NULL);
+	rc = cmp_run(base, &again, o, &r2, err, errlen);
+	if (!rc)
+		cmp_confirm(res, &r2, o);
+	cmp_result_free(&r2);
+	cmp_report_free(&again);
+	(void)cur;
+	return rc;
 }
 
 int cmd_compare(int argc, char **argv)
@@ -195,7 +223,8 @@ int cmd_compare(int argc, char **argv)
 	}
 	if (load_history(&cli, &base, &cur, &hc, &hist, &o))
 		goto out;
-	if (cmp_run(&base, &cur, &o, &res, err, sizeof(err))) {
+	if (cmp_run(&base, &cur, &o, &res, err, sizeof(err)) ||
+	    (cli.confirm && confirm(&cli, &base, &cur, &hc, &o, &res, err, sizeof(err)))) {
 		status = cmd_fail("compare", "%s", err);
 		goto out;
 	}

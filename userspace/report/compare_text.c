@@ -202,13 +202,16 @@ void cmp_print_text(FILE *f, const struct cmp_result *res, bool all)
 	print_targets(f, res);
 	char sum[600];
 
-	snprintf(sum, sizeof(sum), "%d regression%s, %d improvement%s, %d kernel shift%s, %d "
-		 "put down to the machine's noise, %d inconclusive, %d failed scenario%s, %d "
+	snprintf(sum, sizeof(sum), "%d regression%s, %d improvement%s%s, %d kernel shift%s, %d "
+		 "put down to the machine's noise, %d inconclusive, %d not confirmed by the "
+		 "rerun, %d failed scenario%s, %d "
 		 "scenario%s or metric%s in one report only; targets: %d failed, %d known to "
 		 "fail here, %d known but passing now",
 		 res->regressions, res->regressions == 1 ? "" : "s", res->improvements,
-		 res->improvements == 1 ? "" : "s", res->shifts, res->shifts == 1 ? "" : "s",
-		 res->environment, res->noise, res->failed, res->failed == 1 ? "" : "s",
+		 res->improvements == 1 ? "" : "s", res->confirmed ? " (confirmed by a rerun)" :
+		 "", res->shifts, res->shifts == 1 ? "" : "s",
+		 res->environment, res->noise, res->unconfirmed, res->failed,
+		 res->failed == 1 ? "" : "s",
 		 res->missing, res->missing == 1 ? "" : "s", res->missing == 1 ? "" : "s",
 		 res->targets_failed, res->targets_known, res->targets_fixed);
 	fputc('\n', f);

@@ -363,7 +363,7 @@ int history_series(const struct history *h)
 }
 
 int history_values(const struct history *h, const char *scenario, const char *metric,
-		   const char *host, const char *skip1, const char *skip2, double *out)
+		   const char *host, const char *const *skip, int nskip, double *out)
 {
 	const struct series *s = NULL;
 	int n = 0;
@@ -380,9 +380,11 @@ int history_values(const struct history *h, const char *scenario, const char *me
 	}
 	for (int i = 0; i < h->nruns; i++) {
 		const struct run_info *ri = &h->runs[i];
+		bool skipped = host && strcmp(ri->host, host);
 
-		if ((host && strcmp(ri->host, host)) || (skip1 && !strcmp(ri->created, skip1)) ||
-		    (skip2 && !strcmp(ri->created, skip2)))
+		for (int k = 0; k < nskip && !skipped; k++)
+			skipped = skip[k] && !strcmp(ri->created, skip[k]);
+		if (skipped)
 			continue;
 		out[n++] = s ? s->v[i] : NAN;
 	}

@@ -37,11 +37,11 @@ int history_runs(const struct history *h);
 int history_series(const struct history *h);
 /*
  * The medians of (scenario, metric) in the loaded runs, oldest first, NaN where a run
- * lacks it, of the runs made on host (NULL: any) that were not created at skip1 or skip2
- * (a comparison's own two runs). out holds history_runs() values. Returns how many.
+ * lacks it, of the runs made on host (NULL: any) not created at any of the nskip times
+ * in skip (a comparison's own runs). out holds history_runs() values. Returns how many.
  */
 int history_values(const struct history *h, const char *scenario, const char *metric,
-		   const char *host, const char *skip1, const char *skip2, double *out);
+		   const char *host, const char *const *skip, int nskip, double *out);
 
 /* Which series a view shows: scenario and metric substrings (NULL: any); metric "all"
  * shows every metric, NULL the default set (throughput, p50, p99, rss_peak_bytes). */

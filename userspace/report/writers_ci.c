@@ -433,10 +433,11 @@ static void json_head(FILE *f, const struct cmp_result *res)
 	json_str_or_null(f, res->param_diff);
 	fprintf(f, ",\n  \"filtered_out\": %d,\n  \"summary\": { \"regressions\": %d, "
 		"\"improvements\": %d, \"shifts\": %d, \"environment\": %d, "
-		"\"not_significant\": %d, \"failed\": %d, \"missing\": %d, "
+		"\"not_significant\": %d, \"unconfirmed\": %d, \"failed\": %d, \"missing\": %d, "
 		"\"targets_failed\": %d, \"targets_known\": %d, \"targets_fixed\": %d },\n"
 		"  \"targets\": [", res->filtered, res->regressions, res->improvements,
-		res->shifts, res->environment, res->noise, res->failed, res->missing,
+		res->shifts, res->environment, res->noise, res->unconfirmed, res->failed,
+		res->missing,
 		res->targets_failed, res->targets_known, res->targets_fixed);
 	for (int i = 0; i < res->ntargets; i++) {
 		const struct cmp_target *t = &res->targets[i];

@@ -57,6 +57,7 @@ const char *cmp_verdict_name(enum cmp_verdict v)
 	case CMP_SHIFT: return "shift";
 	case CMP_ENVIRONMENT: return "environment";
 	case CMP_POOLED: return "in group";
+	case CMP_UNCONFIRMED: return "unconfirmed";
 	}
 	return "?";
 }

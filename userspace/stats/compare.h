@@ -48,6 +48,7 @@ enum cmp_verdict {
 	CMP_SHIFT,       /* a waiting component (run queue, blocked) moved: explains */
 	CMP_ENVIRONMENT, /* moved, but the machine's noise changed: not the code's */
 	CMP_POOLED,      /* a scenario's kernel component, tested with its group's */
+	CMP_UNCONFIRMED, /* a regression or improvement a rerun did not show again */
 };
 
 /* What a row is tested as. */
@@ -205,6 +206,8 @@ struct cmp_result {
 	int nrows, cap;
 	int regressions, improvements, noise, failed, missing;
 	int shifts, environment; /* kernel shifts; moves put down to the environment */
+	int unconfirmed;         /* flagged, but not again in the rerun (--confirm) */
+	bool confirmed;          /* a rerun was compared (--confirm) */
 	int tests;               /* rows tested (in the two Holm families) */
 	int tests_work;          /* of them, what the code does per op (the second family) */
 	int hist_tests;          /* rows tested against past runs (compare --history) */
@@ -237,6 +240,15 @@ void cmp_result_free(struct cmp_result *res);
  */
 int cmp_exit_status(const struct cmp_result *res, const struct cmp_opts *o);
 const char *cmp_outcome_name(enum cmp_outcome o);
+
+/*
+ * Confirmation (compare --confirm RERUN): again is the comparison of the baseline with a
+ * rerun of the current build in a fresh process (of the scenarios res flagged). A
+ * regression or improvement of res stands only if again flags the same row the same
+ * way; else it becomes CMP_UNCONFIRMED. The counts and the outcome are redone.
+ */
+void cmp_confirm(struct cmp_result *res, const struct cmp_result *again,
+		 const struct cmp_opts *o);
 
 /* Add --known-failing NAME[,NAME...]. 0 or -EINVAL (err says why). */
 int cmp_known_add(struct cmp_opts *o, const char *list, char *err, size_t errlen);

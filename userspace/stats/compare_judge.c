@@ -16,6 +16,12 @@
  * state (a stream workload's p50 was 38 us in every repetition of one run and 66 us in
  * every repetition of the next), so they say nothing about the next process.
  *
+ * A rerun (compare --confirm) tests again, with a fresh process, only the rows flagged:
+ * a second stage on new data over the hypotheses the first selected keeps the
+ * family-wise error at alpha, and what one process's state made of a run (a stream
+ * workload's p95 doubled in every repetition of one run, then never again) does not
+ * repeat, while a change in the code does.
+ *
  * Why Holm and not Benjamini-Hochberg: a nightly asks one question, "did anything get
  * worse?", and a false alarm is a night someone is paged for nothing, so the error that
  * matters is the chance of any false row (family-wise), which Holm bounds under any
@@ -514,6 +520,32 @@ static int correct(struct cmp_result *res, double *adj)
 	free(p);
 	free(a);
 	return rc;
+}
+
+void cmp_confirm(struct cmp_result *res, const struct cmp_result *again,
+		 const struct cmp_opts *o)
+{
+	res->confirmed = true;
+	for (int i = 0; i < res->nrows; i++) {
+		struct cmp_row *r = &res->rows[i];
+		const struct cmp_row *a = NULL;
+
+		if (r->verdict != CMP_REGRESSION && r->verdict != CMP_IMPROVEMENT)
+			continue;
+		for (int j = 0; j < again->nrows && !a; j++)
+			if (!strcmp(again->rows[j].scenario, r->scenario) &&
+			    !strcmp(again->rows[j].metric, r->metric))
+				a = &again->rows[j];
+		if (a && a->verdict == r->verdict)
+			continue;
+		if (r->verdict == CMP_REGRESSION)
+			res->regressions--;
+		else
+			res->improvements--;
+		r->verdict = CMP_UNCONFIRMED;
+		res->unconfirmed++;
+	}
+	outcome(res, o);
 }
 
 int cmp_judge(const struct cmp_report *base, const struct cmp_report *cur,
