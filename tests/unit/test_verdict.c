@@ -40,7 +40,7 @@ START_TEST(kernel_work_regression)
 	ck_assert_int_eq(r->family, CMP_F_WORK);
 	ck_assert_int_eq(r->verdict, CMP_REGRESSION);
 	ck_assert(r->effect_pct > 49 && r->effect_pct < 51);
-	ck_assert_msg(strstr(r->explain, "pool.call on-CPU per op 20.6 us -> 30.8 us, +50.0%"),
+	ck_assert_msg(strstr(r->explain, "pool.call on-CPU per op 20.5 us -> 30.8 us, +50.0%"),
 		      "%s", r->explain);
 	ck_assert_int_eq(res.tests_work, 1);
 	ck_assert_int_eq(res.outcome, CMP_OUT_REGRESSION);

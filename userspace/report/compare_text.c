@@ -115,13 +115,14 @@ static void print_header(FILE *f, const struct cmp_result *res)
 	if (res->filtered)
 		fprintf(f, "%d baseline scenario%s outside the current run's --scenario filter: "
 			"not compared\n", res->filtered, res->filtered == 1 ? "" : "s");
-	snprintf(m, sizeof(m), "per metric, the change is the ratio of geometric means over "
-		 "repetitions with its 95%% confidence interval (Welch's t on log values)%s; P is "
+	snprintf(m, sizeof(m), "per metric, BASELINE and CURRENT are the geometric means over "
+		 "repetitions, the change their ratio with its 95%% confidence interval (Welch's "
+		 "t on log values)%s; P is "
 		 "Holm-corrected within two families, what the code does per op (%d tests) and "
 		 "the rest (%d), alpha/2 each, family-wise alpha %.3g; a regression is beyond its "
 		 "threshold in the worse direction AND significant",
-		 res->hist_tests ? ", or of the medians against how far past runs of this "
-		 "machine land apart (--history; rows marked ~)" : "", res->tests_work,
+		 res->hist_tests ? "; rows marked ~: the medians, against how far past runs "
+		 "of this machine land apart (--history)" : "", res->tests_work,
 		 res->tests - res->tests_work, res->alpha);
 	print_wrapped(f, "", "method: ", m);
 	fputc('\n', f);
@@ -169,8 +170,8 @@ void cmp_print_text(FILE *f, const struct cmp_result *res, bool all)
 				r->params_differ ? "  (parameters differ)" : "");
 			last = r->scenario;
 		}
-		fmt_value(b, sizeof(b), r->base, r->unit);
-		fmt_value(c, sizeof(c), r->cur, r->unit);
+		fmt_value(b, sizeof(b), r->shown_b, r->unit);
+		fmt_value(c, sizeof(c), r->shown_c, r->unit);
 		cmp_format_change(d, sizeof(d), r);
 		fmt_p(p, sizeof(p), isfinite(r->p_adj) ? r->p_adj : r->p);
 		snprintf(v, sizeof(v), "%s%s%s", r->hist_runs ? "~" : "",

@@ -80,8 +80,8 @@ static void md_row(FILE *f, const struct cmp_row *r)
 {
 	char b[32], c[32], d[48], p[32];
 
-	fmt_value(b, sizeof(b), r->base, r->unit);
-	fmt_value(c, sizeof(c), r->cur, r->unit);
+	fmt_value(b, sizeof(b), r->shown_b, r->unit);
+	fmt_value(c, sizeof(c), r->shown_c, r->unit);
 	cmp_format_change(d, sizeof(d), r);
 	fmt_p(p, sizeof(p), isfinite(r->p_adj) ? r->p_adj : r->p);
 	fputs("| ", f);
@@ -505,6 +505,10 @@ void ci_json(FILE *f, const struct cmp_result *res)
 		json_num_or_null(f, r->cur);
 		fputs(", \"delta_pct\": ", f);
 		json_num_or_null(f, r->delta_pct);
+		fputs(", \"baseline_compared\": ", f);
+		json_num_or_null(f, r->shown_b);
+		fputs(", \"current_compared\": ", f);
+		json_num_or_null(f, r->shown_c);
 		fputs(", \"effect_pct\": ", f);
 		json_num_or_null(f, r->effect_pct);
 		fputs(", \"ci95_effect_pct\": ", f);

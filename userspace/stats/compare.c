@@ -526,6 +526,8 @@ static void test_row(struct cmp_row *row, const double *a, const double *c)
 
 	row->base = signif_median(a, row->nb);
 	row->cur = signif_median(c, row->nc);
+	row->shown_b = row->base;
+	row->shown_c = row->cur;
 	if (row->base == row->cur)
 		row->delta_pct = 0;
 	else if (row->base == 0)
@@ -535,6 +537,8 @@ static void test_row(struct cmp_row *row, const double *a, const double *c)
 	if (signif_welch(a, row->nb, c, row->nc, 0.95, &w) == 0) {
 		row->w = w;
 		row->p = w.p;
+		row->shown_b = w.center_a;
+		row->shown_c = w.center_b;
 		row->effect_pct = w.effect_pct;
 		row->eff_lo_pct = w.eff_lo_pct;
 		row->eff_hi_pct = w.eff_hi_pct;
@@ -672,8 +676,8 @@ static int pool_one(struct cmp_result *res, int first)
 		r->verdict = CMP_POOLED;
 	}
 	/* the medians' geometric means, and the pooled effect */
-	row->base = exp(lb / n);
-	row->cur = exp(lc / n);
+	row->base = row->shown_b = exp(lb / n);
+	row->cur = row->shown_c = exp(lc / n);
 	row->delta_pct = (row->cur - row->base) / row->base * 100;
 	row->ci_lo = row->ci_hi = NAN;
 	signif_pool(v, n, 0.95, &row->w);

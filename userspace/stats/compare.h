@@ -158,6 +158,8 @@ struct cmp_row {
 	int better;          /* +1 higher is better, -1 lower is better, 0 none */
 	int nb, nc;          /* repetition values on each side */
 	double base, cur;    /* medians over repetitions */
+	double shown_b, shown_c; /* what the effect compares: geometric means over
+				  * repetitions, or the medians (tested against past runs) */
 	double delta_pct;    /* (cur - base) / base * 100; +-INFINITY from 0 */
 	double threshold_pct;
 	double p;            /* NaN when no test was possible */

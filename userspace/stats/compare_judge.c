@@ -291,8 +291,8 @@ static char *explain_kernel(const struct cmp_row *r)
 	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
 		if (!strcmp(w[i].name, r->name))
 			words = w[i].words;
-	fmt_value(x, sizeof(x), r->base, r->unit);
-	fmt_value(y, sizeof(y), r->cur, r->unit);
+	fmt_value(x, sizeof(x), r->shown_b, r->unit);
+	fmt_value(y, sizeof(y), r->shown_c, r->unit);
 	sbuf_printf(&b, "%s %s per op %s -> %s, %+.1f%% [%+.1f%%, %+.1f%%]", r->op, words, x,
 		    y, r->effect_pct, r->eff_lo_pct, r->eff_hi_pct);
 	if (r->family == CMP_F_WAIT)
@@ -491,6 +491,10 @@ static void history_test(struct cmp_result *res, int idx, const struct cmp_histo
 	r->eff_lo_pct = expm1(d - q * se) * 100;
 	r->eff_hi_pct = expm1(d + q * se) * 100;
 	r->hist_runs = n;
+	if (!r->nscen) {
+		r->shown_b = r->base;
+		r->shown_c = r->cur;
+	}
 	res->hist_tests++;
 	free(x);
 }

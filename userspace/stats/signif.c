@@ -354,6 +354,8 @@ int signif_welch(const double *a, int na, const double *b, int nb, double conf,
 	ra /= na;
 	mean_var(a, na, logs, &ma, &va);
 	mean_var(b, nb, logs, &mb, &vb);
+	out->center_a = logs ? exp(ma) : ma;
+	out->center_b = logs ? exp(mb) : mb;
 	out->na = na;
 	out->nb = nb;
 	out->logscale = logs;

@@ -59,6 +59,7 @@ struct welch {
 	double se, df, t, p; /* p two-sided; 0 when both sides are constant and differ */
 	double lo, hi;       /* confidence interval of d */
 	double effect_pct;   /* the change relative to the baseline: (e^d - 1) or d / |mean a| */
+	double center_a, center_b; /* what d compares: geometric (or plain) means */
 	double eff_lo_pct, eff_hi_pct;
 };
 
