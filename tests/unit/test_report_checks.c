@@ -86,8 +86,8 @@ static struct report *new_report(void)
 
 static const struct target *target(const struct report *r, const char *name)
 {
-	for (int i = 0; i < REPORT_NTARGETS; i++)
-		if (!strcmp(r->targets[i].def->name, name))
+	for (int i = 0; i < r->ntargets; i++)
+		if (!strcmp(r->targets[i].name, name))
 			return &r->targets[i];
 	ck_abort_msg("no target %s", name);
 	return NULL;
@@ -162,6 +162,40 @@ static void set_samples(struct scen_result *s, const uint64_t *fds, const uint64
 	for (int i = 0; i < n; i++)
 		s->reps[i].res = (struct proc_sample){ true, rss[i + 1], 1 << 20, fds[i + 1], 5 };
 }
+
+/*
+ * Interleaved: "leaky" keeps one descriptor per repetition, and "clean" runs between
+ * leaky's repetitions, keeping nothing. Counted from the scenario's start, clean would
+ * grow by one a round (leaky's); measured from before each of its own repetitions (pre),
+ * it grows by none, and leaky by one.
+ */
+START_TEST(leaks_interleaved)
+{
+	struct report *r = new_report();
+	struct scen_result *a = add_scenario(r, "leaky", NULL);
+	struct scen_result *b = add_scenario(r, "clean", NULL);
+	uint64_t fds = 10;
+
+	a->start = b->start = (struct proc_sample){ true, 100 << 20, 1 << 20, fds, 5 };
+	for (int i = 0; i < 4; i++) {
+		add_rep(a, 1000, NULL);
+		a->reps[i].pre = (struct proc_sample){ true, 100 << 20, 1 << 20, fds, 5 };
+		fds++;
+		a->reps[i].res = (struct proc_sample){ true, 100 << 20, 1 << 20, fds, 5 };
+		add_rep(b, 1000, NULL);
+		b->reps[i].pre = b->reps[i].res = a->reps[i].res;
+	}
+	report_finish(r);
+	ck_assert(a->leaks.fds.ok);
+	ck_assert_double_eq_tol(a->leaks.fds.slope, 1, 1e-12);
+	ck_assert_double_eq_tol(a->leaks.fds.residual, 4, 1e-12);
+	ck_assert(b->leaks.fds.ok);
+	ck_assert_double_eq_tol(b->leaks.fds.slope, 0, 1e-12);
+	ck_assert_double_eq_tol(b->leaks.fds.residual, 0, 1e-12);
+	ck_assert_int_eq(target(r, "leak-fds")->scenario, 0);
+	report_free(r);
+}
+END_TEST
 
 START_TEST(leak_verdicts)
 {
@@ -339,6 +373,7 @@ int main(void)
 
 	tcase_add_test(tc, limit_broken_fails);
 	tcase_add_test(tc, leak_verdicts);
+	tcase_add_test(tc, leaks_interleaved);
 	tcase_add_test(tc, process_range_and_note);
 	tcase_add_test(tc, runs_cpu_windows_metrics);
 	suite_add_tcase(s, tc);

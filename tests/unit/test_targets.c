@@ -86,8 +86,8 @@ START_TEST(defaults_are_specs)
 {
 	struct report *r = report_new();
 
-	/* the ten defaults, each parsed from its spec, in their old order */
-	ck_assert_int_eq(r->ntargets, 10);
+	/* the nineteen defaults, each parsed from its spec, in their old order */
+	ck_assert_int_eq(r->ntargets, 19);
 	ck_assert_str_eq(r->targets[0].name, "pool-p50");
 	ck_assert_str_eq(r->targets[0].spec, "pool.call p50 < 1ms where payload < 1k");
 	ck_assert_str_eq(r->targets[0].op_glob, "pool.call");
@@ -95,12 +95,19 @@ START_TEST(defaults_are_specs)
 	ck_assert_double_eq(r->targets[0].threshold, 1e6);
 	ck_assert_str_eq(r->targets[1].per_param, "workers");
 	ck_assert_str_eq(r->targets[5].op_glob, "chan.*");
+	ck_assert_str_eq(r->targets[1].conds[1].key, "mode");
+	ck_assert_int_eq(r->targets[1].conds[1].op, TCC_NE);
 	ck_assert_str_eq(r->targets[5].metric, "mean_ns");
 	ck_assert_int_eq(r->targets[5].stat, TS_DEFAULT);
 	ck_assert_str_eq(r->targets[7].metric, "streams_served");
 	ck_assert_int_eq(r->targets[7].stat, TS_MIN);
 	ck_assert_int_eq(r->targets[7].nconds, 2);
 	ck_assert_str_eq(r->targets[9].name, "scaling-efficiency");
+	ck_assert_str_eq(r->targets[12].name, "process-calls-per-worker");
+	ck_assert_int_eq(r->targets[12].cmp, TC_IN);
+	ck_assert_double_eq(r->targets[12].threshold_hi, 5000);
+	ck_assert_str_eq(r->targets[13].metric, "leaks.rss_bytes.lcb");
+	ck_assert_int_eq(r->targets[13].unit, TU_BYTES);
 	for (int i = 0; i < r->ntargets; i++)
 		ck_assert(r->targets[i].builtin && r->targets[i].enabled);
 	report_free(r);
@@ -235,7 +242,7 @@ START_TEST(replacing_a_default)
 	/* a spec named like a default replaces it in place, keeping its words */
 	ck_assert_int_eq(report_target_add(r, "pool-p50: pool.call p90 < 2ms", err,
 					   sizeof(err)), 0);
-	ck_assert_int_eq(r->ntargets, 10);
+	ck_assert_int_eq(r->ntargets, 19);
 	ck_assert_str_eq(r->targets[0].metric, "p90_ns");
 	ck_assert(r->targets[0].builtin);
 	ck_assert_str_eq(r->targets[0].desc, "pool p50 latency for payloads under 1 KiB");

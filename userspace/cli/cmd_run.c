@@ -570,6 +570,7 @@ struct run_session {
 	struct monitor *mon;
 	struct sigaction old_int, old_term;
 	bool catching_signals;
+	struct proc_sample last_sample; /* the process after the latest repetition */
 };
 
 /* The suite from --suite FILE, from --workload and its --param options, or the default. */
@@ -795,8 +796,13 @@ static int run_one(struct run_session *s, int i, int j, uint64_t *ops_total)
 	mon->idx = i;
 	mon->reps = s->scs[i].set.reps;
 	mon->rep = j;
+	/* what the process holds right before: the repetition's growth is measured from here
+	 * (the scenario's previous repetition may be several scenarios ago) */
+	scen_rep_begin(sr, &s->last_sample);
 	if (run_rep(sr, mon, ops_total, s->r->env.online_cpus) == -ENOMEM)
 		return -ENOMEM;
+	if (sr->nreps && sr->reps[sr->nreps - 1].res.ok)
+		s->last_sample = sr->reps[sr->nreps - 1].res;
 	drain_rep(s, sr);
 	return 0;
 }

@@ -160,6 +160,13 @@ static int queued_edge(struct scen_result *s, int sk, const struct wl_result *re
 			   WF_QUEUED, q, sum->wtotal.n);
 }
 
+void scen_rep_begin(struct scen_result *s, const struct proc_sample *prev)
+{
+	if (s->sample)
+		procstat_sample_settled(&s->pre_next, prev && prev->ok ? prev : &s->start,
+					SETTLE_NS);
+}
+
 int scen_add_rep(struct scen_result *s, int rc, struct wl_result *res, uint64_t rss_peak,
 		 uint64_t rss_steady, bool timed_out)
 {
@@ -245,8 +252,11 @@ int scen_add_rep(struct scen_result *s, int rc, struct wl_result *res, uint64_t 
 	if (s->sample) {
 		size_t own = 0;
 
-		procstat_sample_settled(&rep->res, s->nreps > 1 ? &s->reps[s->nreps - 2].res :
-					&s->start, SETTLE_NS);
+		/* the sample before it, when the runner took one (scen_rep_begin) */
+		rep->pre = s->pre_next;
+		memset(&s->pre_next, 0, sizeof(s->pre_next));
+		procstat_sample_settled(&rep->res, rep->pre.ok ? &rep->pre : s->nreps > 1 ?
+					&s->reps[s->nreps - 2].res : &s->start, SETTLE_NS);
 		/* the scenario's merged histograms grow as it records: the report's, not the
 		 * workload's heap */
 		for (int k = 0; k < s->nkinds; k++)
@@ -415,11 +425,15 @@ const struct op_summary *rep_kind(const struct rep_result *rep, uint32_t kind)
 
 /* The scenario metrics of the facts a repetition carries beyond its latencies. */
 /* The sample a repetition's growth is measured from: the previous one's, or the start. */
+/* The process before a repetition: sampled right before it (other scenarios' repetitions
+ * may have run since this scenario's previous one), else after the previous one. */
 static const struct proc_sample *prev_sample(const struct scen_result *s,
 					     const struct rep_result *rep)
 {
 	long i = rep - s->reps;
 
+	if (rep->pre.ok)
+		return &rep->pre;
 	return i > 0 ? &s->reps[i - 1].res : i == 0 ? &s->start : NULL;
 }
 

@@ -45,8 +45,8 @@ struct rep_result {
 	struct rep_noise noise; /* what the machine did besides us meanwhile */
 };
 
-/* Growth of one resource across rounds (repetitions): from the scenario's start to the
- * end of each repetition (see report_stability.c). */
+/* Growth of one resource across rounds (repetitions): what the scenario's own
+ * repetitions added, each from right before it to its end (see report_stability.c). */
 struct leak_fit {
 	bool ok;          /* at least 3 rounds with samples: slope, se, lcb are set */
 	int rounds;
@@ -107,6 +107,7 @@ struct scen_result {
 	const char *kernel_note; /* why the breakdown is not available, or NULL */
 	bool sample;             /* sample the process's resources (report.sample_resources) */
 	struct proc_sample start; /* the process before the first repetition */
+	struct proc_sample pre_next; /* before the repetition about to run (scen_rep_begin) */
 	struct scen_leaks leaks;
 };
 
@@ -241,6 +242,13 @@ void report_free(struct report *r);
 void report_set_command(struct report *r, int argc, char **argv);
 
 struct scen_result *report_add_scenario(struct report *r, const struct scenario *sc);
+/*
+ * A repetition of s is about to run: sample the process (when s samples), settled after
+ * prev, the latest sample of the run (NULL: s's start). Repetitions of other scenarios
+ * may have run since s's last one (interleaved), so what a repetition made is measured
+ * from here to its end, never from s's previous repetition.
+ */
+void scen_rep_begin(struct scen_result *s, const struct proc_sample *prev);
 /*
  * Add one repetition: rc is what the workload's run() returned. Summarizes res, merges its
  * aggregates into the scenario's and frees them (res->agg[] are NULL afterwards); then,

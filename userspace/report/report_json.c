@@ -245,6 +245,7 @@ static void json_rep_facts(struct json_writer *jw, const struct rep_result *rep)
 	json_peak(jw, "busy", &f->busy);
 	json_windows(jw, &f->win);
 	json_proc(jw, "resources", &rep->res);
+	json_proc(jw, "resources_before", &rep->pre);
 }
 
 static void json_leak(struct json_writer *jw, const char *name, const struct leak_fit *f)

@@ -105,27 +105,38 @@ static void fit_one(struct leak_fit *lf, const double *x, const double *cum, int
 }
 
 /*
- * The samples: s_0 at the scenario's start, s_r after repetition r (its threads joined,
- * its result consumed). The fit is of the growth since the start, s_r - s_0, against
- * r = 1..R, so the first round's one-time growth (caches, arenas, things made lazily)
- * sets the intercept, not the slope. The residual is s_R - s_0.
+ * The samples: s_0 at the scenario's start, b_r before repetition r and s_r after it (its
+ * threads joined, its result consumed). The growth after round r is what the scenario's
+ * own repetitions added: the sum of s_i - b_i for i <= r (run alone, b_r is s_{r-1} and
+ * the sum is s_r - s_0; interleaved, other scenarios' repetitions ran between b_r and
+ * s_{r-1}, and their growth is theirs). A repetition without b_r counts from s_{r-1}. The
+ * fit is of that growth against r = 1..R, so the first round's one-time growth (caches,
+ * arenas, things made lazily) sets the intercept, not the slope. The residual is the
+ * growth after the last round.
  */
 void scen_leaks_fit(struct scen_result *s)
 {
 	double x[s->nreps > 0 ? s->nreps : 1], rss[s->nreps > 0 ? s->nreps : 1];
 	double fds[s->nreps > 0 ? s->nreps : 1], thr[s->nreps > 0 ? s->nreps : 1];
 	double heap[s->nreps > 0 ? s->nreps : 1];
-	const struct proc_sample *s0 = &s->start;
+	const struct proc_sample *prev = &s->start;
+	double c_rss = 0, c_heap = 0, c_fds = 0, c_thr = 0;
 	int n = 0;
 
-	for (int i = 0; s0->ok && i < s->nreps && s->reps[i].res.ok; i++) {
+	for (int i = 0; s->start.ok && i < s->nreps && s->reps[i].res.ok; i++) {
 		const struct proc_sample *p = &s->reps[i].res;
+		const struct proc_sample *b = s->reps[i].pre.ok ? &s->reps[i].pre : prev;
 
+		c_rss += (double)p->rss_bytes - (double)b->rss_bytes;
+		c_heap += (double)p->heap_bytes - (double)b->heap_bytes;
+		c_fds += (double)p->fds - (double)b->fds;
+		c_thr += (double)p->threads - (double)b->threads;
 		x[n] = n + 1;
-		rss[n] = (double)p->rss_bytes - (double)s0->rss_bytes;
-		heap[n] = (double)p->heap_bytes - (double)s0->heap_bytes;
-		fds[n] = (double)p->fds - (double)s0->fds;
-		thr[n] = (double)p->threads - (double)s0->threads;
+		rss[n] = c_rss;
+		heap[n] = c_heap;
+		fds[n] = c_fds;
+		thr[n] = c_thr;
+		prev = p;
 		n++;
 	}
 	s->leaks.rounds = n;

@@ -33,7 +33,7 @@ static const struct {
 	{ "pool-p50: pool.call p50 < 1ms where payload < 1k",
 	  "pool p50 latency for payloads under 1 KiB" },
 	{ "pool-calls-per-worker: throughput/workers >= 1k where workload = pool and "
-	  "mode = thread", "pool calls per second per worker thread" },
+	  "mode != process", "pool calls per second per worker thread" },
 	{ "pool-mem-per-call: bytes_per_op < 10k where workload = pool",
 	  "pool memory allocated per call" },
 	{ "spsc-throughput: throughput >= 100k where workload = channel and mode = spsc",
@@ -49,9 +49,9 @@ static const struct {
 	{ "rss-steady: rss_steady_bytes < 50M", "steady RSS of the process" },
 	{ "scaling-efficiency: scaling_efficiency >= 0.7",
 	  "scaling efficiency up to the online CPUs" },
-	{ "inflight-limit: inflight_peak <= 1",
+	{ "inflight-limit: inflight_ratio <= 1",
 	  "peak calls or packets in flight / the configured limit" },
-	{ "busy-limit: busy_peak <= 1", "peak busy workers / the workers there are" },
+	{ "busy-limit: busy_ratio <= 1", "peak busy workers / the workers there are" },
 	{ "process-calls-per-worker: throughput/workers in 1k..5k where workload = pool and "
 	  "mode = process", "pool calls per second per worker process" },
 	{ "leak-rss: leaks.rss_bytes.lcb < 1M",
@@ -87,8 +87,8 @@ static const struct {
 } extra_values[] = {
 	{ "streams_served", "count" },
 	{ "scaling_efficiency", "ratio" },
-	{ "inflight_peak", "ratio" },          /* the highest peak / limit over repetitions */
-	{ "busy_peak", "ratio" },
+	{ "inflight_ratio", "ratio" },         /* the highest peak / limit over repetitions */
+	{ "busy_ratio", "ratio" },
 	{ "leaks.rss_bytes.lcb", "bytes" },    /* growth per repetition, 95% lower bound */
 	{ "leaks.heap_bytes.lcb", "bytes" },
 	{ "leaks.fds.lcb", "count" },
@@ -599,7 +599,7 @@ static bool cond_holds(const struct target_cond *c, const struct scen_result *s)
 	}
 	pi = wl_param_index(wl, c->key);
 	if (pi < 0)
-		return false;
+		return c->op == TCC_NE; /* a workload without the parameter: only != holds */
 	d = &wl->params[pi];
 	if (d->type == WL_P_ENUM) {
 		const char *v = params_get_enum(&s->sc.cfg, c->key);
@@ -749,8 +749,8 @@ static bool extra_value(const struct report *r, const struct target *t,
 		*v = s->scale_eff;
 		return true;
 	}
-	if (!strcmp(t->metric, "inflight_peak") || !strcmp(t->metric, "busy_peak"))
-		return peak_ratio(s, !strcmp(t->metric, "busy_peak"), v);
+	if (!strcmp(t->metric, "inflight_ratio") || !strcmp(t->metric, "busy_ratio"))
+		return peak_ratio(s, !strcmp(t->metric, "busy_ratio"), v);
 	if (!strncmp(t->metric, "leaks.", 6))
 		return leak_value(r, s, t->metric, v);
 	if (!strcmp(t->metric, "streams_served")) {
