@@ -49,7 +49,7 @@ schedule() {
 }
 
 load_now() { cut -d' ' -f1-3 /proc/loadavg; }
-log() { echo "$(date -u +%FT%TZ) $*" | tee -a "$work/runs.log"; }
+log() { echo "$(date -u +%FT%TZ) $*" | tee -a "$work/runs.log" >&2; }
 
 # run_one KIND DIR [RUN OPTIONS...]: a run of the build (a), with a hog (h), of spin 22 (s)
 run_one() {
