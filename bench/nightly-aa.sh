@@ -18,7 +18,8 @@
 #   bench/nightly-aa.sh [run|compare|all]    (default all; compare re-judges kept runs,
 #                                             running only the confirming reruns)
 # Environment: OPSCOPE (binary, default build/opscope, copied so rebuilds do not touch
-# it), WORK (run directories, default /var/tmp/opscope-nightly-aa), REPS (5), WARMUP (5),
+# it; it makes the runs and the confirming reruns), COMPARE (the binary that compares,
+# default the copied one), WORK (run directories, default /var/tmp/opscope-nightly-aa), REPS (5), WARMUP (5),
 # HOG_PAIRS (10), SENS_PAIRS (10), HOGS (1: busy loops started for a hog run), HOG_CPU
 # (0: the CPU they are pinned to; empty: not pinned), RESULTS (bench/results).
 set -uo pipefail
@@ -33,6 +34,7 @@ hog_cpu=${HOG_CPU-0}
 hogs=${HOGS:-1}
 results=${RESULTS:-$repo/bench/results}
 mode=${1:-all}
+cmp=${COMPARE:-$work/opscope}
 suite20=$repo/userspace/workloads/suites/default.suite
 
 die() { echo "nightly-aa: $*" >&2; exit 2; }
@@ -115,7 +117,7 @@ flagged() {
 judge() {
 	local kind=$1 base=$2 cur=$3 out=$4 rerun=$work/$3-rerun r i g opts=()
 	shift 4
-	"$work/opscope" compare "$@" --history "$work/history.jsonl" --json "$out.json" \
+	"$cmp" compare "$@" --history "$work/history.jsonl" --json "$out.json" \
 		"$work/$base" "$work/$cur" >"$out.txt" 2>&1
 	read -r _ r i _ < <(summary "$out.json")
 	if [ $((r + i)) -gt 0 ]; then
@@ -125,7 +127,7 @@ judge() {
 			run_one "$kind" "$rerun" "${opts[@]}"
 			log "$cur-rerun ($kind) exit $?, load $(load_now)"
 		fi
-		"$work/opscope" compare "$@" --history "$work/history.jsonl" --json "$out.json" \
+		"$cmp" compare "$@" --history "$work/history.jsonl" --json "$out.json" \
 			--confirm "$rerun" "$work/$base" "$work/$cur" >"$out.txt" 2>&1
 	fi
 	echo "$(summary "$out.json") $r $i"
@@ -177,8 +179,8 @@ do_compare() {
 	done < <(schedule)
 	{
 		echo "# bench/nightly-aa.sh on $(hostname), $(nproc) CPUs, $(date -u +%F)"
-		echo "# build $(git -C "$repo" rev-parse --short HEAD 2>/dev/null), reps $reps," \
-			"suite default"
+		echo "# runs by $work/opscope, compared by $cmp (tree at" \
+			"$(git -C "$repo" rev-parse --short HEAD 2>/dev/null)), reps $reps, suite default"
 		echo "# load average during the runs (1 min, at each start and end):"
 		awk '{for (i = 1; i <= NF; i++) if ($i == "load") print $(i + 1)}' \
 			"$work/runs.log" | sort -n | awk '{v[NR] = $1} END {if (NR) printf \
