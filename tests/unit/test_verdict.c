@@ -189,6 +189,49 @@ START_TEST(history_spread)
 }
 END_TEST
 
+/* Ten past runs of p99 within 1% of 41 us (and everything else the same way). */
+static int steady_history(const void *ctx, const char *scenario, const char *metric,
+			  double *out)
+{
+	static const double spread[] = { 1.0, 1.01, 0.99, 1.005, 0.995, 1.0, 1.01, 0.99,
+					  1.0, 1.003 };
+
+	for (int i = 0; i < 10; i++)
+		out[i] = 41000 * spread[i];
+	return 10;
+}
+
+/* The baseline was the odd run out (p99 20% low): the current run, typical of the past
+ * runs, is not a regression; a current run 20% above them all is. */
+START_TEST(history_outlier_baseline)
+{
+	struct synth a, b;
+	struct cmp_opts o;
+	struct cmp_history h = { .nruns = 10, .values = steady_history };
+	struct cmp_result res;
+
+	base_synth(&a);
+	b = a;
+	for (int i = 0; i < a.n; i++)
+		a.p99[i] = b.p99[i] * 0.8;
+	cmp_opts_init(&o);
+	o.history = &h;
+	run_cmp(&a, &b, &o, &res);
+	ck_assert_int_eq(row(&res, "pool.call/p99_ns")->hist_runs, 10);
+	ck_assert(row(&res, "pool.call/p99_ns")->effect_pct > 20);
+	ck_assert_int_eq(row(&res, "pool.call/p99_ns")->verdict, CMP_NOISE);
+	ck_assert_int_eq(res.regressions, 0);
+	cmp_result_free(&res);
+	base_synth(&a);
+	b = a;
+	for (int i = 0; i < b.n; i++)
+		b.p99[i] = a.p99[i] * 1.2;
+	run_cmp(&a, &b, &o, &res);
+	ck_assert_int_eq(row(&res, "pool.call/p99_ns")->verdict, CMP_REGRESSION);
+	cmp_result_free(&res);
+}
+END_TEST
+
 /* A rerun of the current build confirms what it flags again, and only that. */
 START_TEST(rerun_confirms)
 {
@@ -237,6 +280,7 @@ static Suite *verdict_suite(void)
 	tcase_add_test(tc, targets_known_and_new);
 	tcase_add_test(tc, history_spread);
 	tcase_add_test(tc, rerun_confirms);
+	tcase_add_test(tc, history_outlier_baseline);
 	suite_add_tcase(s, tc);
 	return s;
 }

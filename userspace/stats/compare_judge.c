@@ -461,18 +461,47 @@ static int past_logs(const struct cmp_result *res, int idx, const struct cmp_his
 	return n;
 }
 
-/* Test a row against the spread of past runs: each run's median is the truth plus its
- * own run's offset, so the difference of two runs has twice a run's variance. */
+/* The log of the current run's median of a row (a pooled row: the mean over its members). */
+static bool log_current(const struct cmp_result *res, int idx, double *v)
+{
+	const struct cmp_row *r = &res->rows[idx];
+	int n = 0;
+
+	*v = 0;
+	for (int i = r->nscen ? 0 : idx; i < (r->nscen ? res->nrows : idx + 1); i++) {
+		const struct cmp_row *m = &res->rows[i];
+
+		if (r->nscen && (m->verdict != CMP_POOLED || strcmp(m->metric, r->metric) ||
+				 strncmp(m->scenario, r->scenario, strlen(r->scenario) - 1)))
+			continue;
+		if (!(m->cur > 0))
+			return false;
+		*v += log(m->cur);
+		n++;
+	}
+	*v /= n ? n : 1;
+	return n > 0;
+}
+
+/*
+ * Test a row against the spread of past runs. Each run's median is the truth plus its
+ * own run's offset, so the difference of two runs has twice a run's variance: the
+ * change from the baseline is tested against that. And the current run must itself be
+ * unusual among the past runs, the same way (its distance from their mean against one
+ * run's spread): a baseline that was itself the odd run out makes every run after it
+ * look changed, and only this second test sees it. Both must hold (the larger p).
+ */
 static void history_test(struct cmp_result *res, int idx, const struct cmp_history *h)
 {
 	struct cmp_row *r = &res->rows[idx];
 	double *x = malloc((size_t)(h->nruns + 1) * sizeof(*x)), d, mean = 0, ss = 0, se, q;
+	double now, sd, t2, p2;
 	int n;
 
 	if (!x)
 		return;
 	n = past_logs(res, idx, h, x);
-	if (n < CMP_HISTORY_MIN || !log_ratio(res, idx, &d)) {
+	if (n < CMP_HISTORY_MIN || !log_ratio(res, idx, &d) || !log_current(res, idx, &now)) {
 		free(x);
 		return;
 	}
@@ -480,14 +509,19 @@ static void history_test(struct cmp_result *res, int idx, const struct cmp_histo
 		mean += x[i] / n;
 	for (int i = 0; i < n; i++)
 		ss += (x[i] - mean) * (x[i] - mean);
-	se = sqrt(2 * ss / (n - 1));
-	if (se < 1e-4)
-		se = 1e-4; /* a constant history: a hundredth of a percent */
+	sd = sqrt(ss / (n - 1));
+	if (sd < 1e-4)
+		sd = 1e-4; /* a constant history: a hundredth of a percent */
+	se = sd * sqrt(2);
 	r->w.d = d;
 	r->w.se = se;
 	r->w.df = n - 1;
 	r->w.t = d / se;
 	r->p = signif_t_p2(r->w.t, r->w.df);
+	t2 = (now - mean) / (sd * sqrt(1 + 1.0 / n));
+	p2 = (t2 > 0) == (d > 0) ? signif_t_p2(t2, r->w.df) : 1;
+	if (p2 > r->p)
+		r->p = p2;
 	q = signif_t_quantile(0.025, r->w.df);
 	r->effect_pct = expm1(d) * 100;
 	r->eff_lo_pct = expm1(d - q * se) * 100;
