@@ -45,7 +45,7 @@ check_bad "cannot read suite file $tmp/none.suite" --suite "$tmp/none.suite"
 check_bad "--reps: '0'" --reps 0
 check_bad "unknown target 'p50'" --target p50=1ms
 check_bad "no metric 'p77' of op kind pool.call" --target 'pool.call p77 < 1ms'
-check_bad "--scenario 'nope*' matches none of the suite's 22 scenarios" --scenario 'nope*'
+check_bad "--scenario 'nope*' matches none of the suite's" --scenario 'nope*'
 check_bad "--param needs --workload" --param workers=2
 check_bad "parent of --out" --out "$tmp/no/such/dir"
 

@@ -162,9 +162,15 @@ static int queued_edge(struct scen_result *s, int sk, const struct wl_result *re
 
 void scen_rep_begin(struct scen_result *s, const struct proc_sample *prev)
 {
-	if (s->sample)
-		procstat_sample_settled(&s->pre_next, prev && prev->ok ? prev : &s->start,
-					SETTLE_NS);
+	size_t own = 0;
+
+	if (!s->sample)
+		return;
+	procstat_sample_settled(&s->pre_next, prev && prev->ok ? prev : &s->start, SETTLE_NS);
+	/* less the scenario's merged histograms, as after the repetition (scen_add_rep) */
+	for (int k = 0; k < s->nkinds; k++)
+		own += op_agg_bytes(s->agg[k]);
+	s->pre_next.heap_bytes -= own < s->pre_next.heap_bytes ? own : s->pre_next.heap_bytes;
 }
 
 int scen_add_rep(struct scen_result *s, int rc, struct wl_result *res, uint64_t rss_peak,
