@@ -105,7 +105,8 @@ if [ -n "$pushgateway" ]; then
 	command -v curl >/dev/null || die "--pushgateway needs curl"
 fi
 [ -z "$textfile_dir" ] || [ -d "$textfile_dir" ] ||
-	die "--textfile-dir $textfile_dir is not a directory (node_exporter's --collector.textfile.directory)"
+	die "--textfile-dir $textfile_dir is not a directory" \
+	    "(node_exporter's --collector.textfile.directory)"
 # the suite's name, as the report spells it: the file's base name without .suite
 suite_name=default
 [ -n "$suite" ] && suite_name=$(basename "$suite" .suite)
@@ -275,7 +276,8 @@ if base=$("$opscope" baseline path "$baseline" "${bl_opts[@]}" 2>/dev/null); the
 					"$base" "$art/run" | tee "$art/compare.txt"
 				status=${PIPESTATUS[0]}
 			else
-				echo "nightly: the rerun failed ($art/rerun.log); the regression stands unconfirmed"
+				echo "nightly: the rerun failed ($art/rerun.log); the" \
+					"regression stands unconfirmed"
 			fi
 		fi
 	fi
@@ -300,7 +302,8 @@ if "$opscope" export --machine "$machine" "${cmp_arg[@]}" -o "$art/metrics.prom"
 	if [ -n "$textfile_dir" ]; then
 		"$opscope" export --machine "$machine" "${cmp_arg[@]}" \
 			-o "$textfile_dir/opscope_$suite_name.prom" "$art/run" ||
-			echo "nightly: warning: could not write $textfile_dir/opscope_$suite_name.prom"
+			echo "nightly: warning: could not write" \
+				"$textfile_dir/opscope_$suite_name.prom"
 	fi
 	if [ -n "$pushgateway" ]; then
 		url="${pushgateway%/}/metrics/job/opscope/machine/$machine/suite/$suite_name"

@@ -34,15 +34,18 @@ fi
 
 # 1. slowdown: the sleep parameter stands for a code change, so compare is told so
 compare "$tmp/a" "$tmp/b"
-if [ "$rc" -eq 2 ] && grep -q 'pool/workers=2/callers=2/inflight=2/sleep=50us\|(sleep 50us -> 500us)' \
-	"$tmp/cmp.out"; then
+if [ "$rc" -eq 2 ] && grep -q '(sleep 50us -> 500us)' "$tmp/cmp.out"; then
 	ok "parameters differ under one scenario name: refused, the parameter named"
 else
 	bad "differing parameters: exit $rc: $(cat "$tmp/cmp.out")"
 fi
 compare "$tmp/a" "$tmp/b" --allow-param-change --no-targets --md "$tmp/cmp.md" \
 	--junit "$tmp/cmp.xml" --json "$tmp/cmp.json"
-if [ "$rc" -eq 1 ]; then ok "slower run: compare exits 1"; else bad "slower run: compare exit $rc, want 1"; cat "$tmp/cmp.out"; fi
+if [ "$rc" -eq 1 ]; then
+	ok "slower run: compare exits 1"
+else
+	bad "slower run: compare exit $rc, want 1"; cat "$tmp/cmp.out"
+fi
 if grep -q '^PARAMETERS DIFFER (compared anyway): .*sleep 50us -> 500us' "$tmp/cmp.out"; then
 	ok "--allow-param-change: the difference is flagged at the top"
 else
