@@ -638,6 +638,11 @@ int cmp_judge(const struct cmp_report *base, const struct cmp_report *cur,
 		snprintf(res->outcome_why, sizeof(res->outcome_why), "the machines differ "
 			 "(kernel, CPU or governor); rerun on the baseline's set-up or pass "
 			 "--allow-env-mismatch");
+	} else if (res->impl_differs && !o->allow_impl_mismatch) {
+		res->refused = true;
+		snprintf(res->outcome_why, sizeof(res->outcome_why), "scenarios ran other "
+			 "implementations than the baseline's (run --plugin); pass "
+			 "--allow-impl-mismatch to compare them");
 	}
 out:
 	free(adj);
