@@ -19,7 +19,8 @@
 #                                             running only the confirming reruns)
 # Environment: OPSCOPE (binary, default build/opscope, copied so rebuilds do not touch
 # it; it makes the runs and the confirming reruns), COMPARE (the binary that compares,
-# default the copied one), WORK (run directories, default /var/tmp/opscope-nightly-aa), REPS (5), WARMUP (5),
+# default the copied one), WORK (run directories, default /var/tmp/opscope-nightly-aa),
+# REPS (5), WARMUP (5),
 # HOG_PAIRS (10), SENS_PAIRS (10), HOGS (1: busy loops started for a hog run), HOG_CPU
 # (0: the CPU they are pinned to; empty: not pinned), RESULTS (bench/results).
 set -uo pipefail
@@ -180,7 +181,8 @@ do_compare() {
 	{
 		echo "# bench/nightly-aa.sh on $(hostname), $(nproc) CPUs, $(date -u +%F)"
 		echo "# runs by $work/opscope, compared by $cmp (tree at" \
-			"$(git -C "$repo" rev-parse --short HEAD 2>/dev/null)), reps $reps, suite default"
+			"$(git -C "$repo" rev-parse --short HEAD 2>/dev/null))," \
+			"reps $reps, suite default"
 		echo "# load average during the runs (1 min, at each start and end):"
 		awk '{for (i = 1; i <= NF; i++) if ($i == "load") print $(i + 1)}' \
 			"$work/runs.log" | sort -n | awk '{v[NR] = $1} END {if (NR) printf \

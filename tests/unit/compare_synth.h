@@ -65,8 +65,8 @@ static __attribute__((unused)) void reps(FILE *f, const double *v, int n)
 	fputs("]", f);
 }
 
-static __attribute__((unused)) void metric(FILE *f, const char *id, const char *name, const char *op, const char *unit,
-		   const char *kind, const char *better, const double *v, int n, bool comma)
+static __attribute__((unused)) void metric(FILE *f, const char *id, const char *name,
+						   const char *op, const char *unit, const char *kind, const char *better, const double *v, int n, bool comma)
 {
 	fprintf(f, "{\"id\": \"%s\", \"name\": \"%s\", \"op\": %s%s%s, \"unit\": \"%s\", "
 		"\"kind\": \"%s\", \"better\": \"%s\", \"reps\": ", id, name, op ? "\"" : "",
@@ -87,8 +87,8 @@ static __attribute__((unused)) void metric(FILE *f, const char *id, const char *
 		n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2, comma ? "," : "");
 }
 
-static __attribute__((unused)) void breakdown(FILE *f, double lat, double on, double runq, double blocked,
-		      double ivcsw, double futex)
+static __attribute__((unused)) void breakdown(FILE *f, double lat, double on, double runq,
+						      double blocked, double ivcsw, double futex)
 {
 	fprintf(f, "{\"n\": 1, \"lat_ns\": %g, \"on_ns\": %g, \"runq_ns\": %g, "
 		"\"blocked_ns\": %g, \"queued_ns\": 0, \"syscalls\": 2, \"syscall_ns\": %g, "
@@ -172,8 +172,8 @@ static __attribute__((unused)) void path_of(char *buf, size_t len, const char *n
 }
 
 /* Write both reports and compare them with opts. */
-static __attribute__((unused)) void run_cmp(const struct synth *a, const struct synth *b, const struct cmp_opts *o,
-		    struct cmp_result *res)
+static __attribute__((unused)) void run_cmp(const struct synth *a, const struct synth *b,
+						    const struct cmp_opts *o, struct cmp_result *res)
 {
 	struct cmp_report ra, rb;
 	char pa[256], pb[256], err[512];
@@ -189,7 +189,8 @@ static __attribute__((unused)) void run_cmp(const struct synth *a, const struct 
 	cmp_report_free(&rb);
 }
 
-static __attribute__((unused)) const struct cmp_row *row(const struct cmp_result *res, const char *metric)
+static __attribute__((unused)) const struct cmp_row *row(const struct cmp_result *res,
+							 const char *metric)
 {
 	for (int i = 0; i < res->nrows; i++)
 		if (!strcmp(res->rows[i].metric, metric))

@@ -101,7 +101,8 @@ START_TEST(noise_changed_cannot_judge)
 	cmp_opts_init(&o);
 	run_cmp(&a, &b, &o, &res);
 	ck_assert(res.noise_changed);
-	ck_assert_msg(strstr(res.noise_why, "tasks not ours runnable: 0.1 in the baseline, 1.1 now"),
+	ck_assert_msg(strstr(res.noise_why,
+			     "tasks not ours runnable: 0.1 in the baseline, 1.1 now"),
 		      "%s", res.noise_why);
 	ck_assert_int_eq(row(&res, "pool.call/p99_ns")->verdict, CMP_ENVIRONMENT);
 	ck_assert_int_eq(res.regressions, 0);

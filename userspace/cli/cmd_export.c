@@ -23,8 +23,8 @@ static void export_usage(FILE *f)
 		"and with --compare the verdict against the baseline), labelled machine, suite,\n"
 		"scenario, op and percentile. -o FILE writes it atomically (for node_exporter's\n"
 		"textfile collector: a *.prom file in its directory); without -o, to standard\n"
-		"output (for curl --data-binary @- to a Pushgateway). --machine: the machine label\n"
-		"(default: the report's hostname).\n");
+		"output (for curl --data-binary @- to a Pushgateway). --machine: the machine\n"
+		"label (default: the report's hostname).\n");
 }
 
 /* The compare --json file, checked to be one. NULL (with err) when unusable. */

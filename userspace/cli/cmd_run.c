@@ -193,36 +193,38 @@ static int check_options(struct run_opts *o)
 	return 0;
 }
 
+/* The long options of opscope run; short ones are in parse_args' getopt string. */
+static const struct option run_longopts[] = {
+	{ "suite", required_argument, NULL, 's' },
+	{ "out", required_argument, NULL, 'o' },
+	{ "workload", required_argument, NULL, 'w' },
+	{ "param", required_argument, NULL, 'p' },
+	{ "reps", required_argument, NULL, 'r' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "warmup", required_argument, NULL, 'W' },
+	{ "timeout", required_argument, NULL, 'T' },
+	{ "max-ops", required_argument, NULL, 'M' },
+	{ "no-kernel", no_argument, NULL, 'K' },
+	{ "bpf-stats", no_argument, NULL, 'b' },
+	{ "hooks-only", no_argument, NULL, 'H' },
+	{ "stacks", no_argument, NULL, 'S' },
+	{ "why", no_argument, NULL, 'Y' },
+	{ "freq", required_argument, NULL, 'F' },
+	{ "min-block", required_argument, NULL, 'B' },
+	{ "target", required_argument, NULL, 't' },
+	{ "scenario", required_argument, NULL, 'c' },
+	{ "list", no_argument, NULL, 'i' },
+	{ "order", required_argument, NULL, 'O' },
+	{ "quick", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "plugin", required_argument, NULL, 'L' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
 /* Returns 0, 1 after --help (exit 0), or 2 after a message. */
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "suite", required_argument, NULL, 's' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "workload", required_argument, NULL, 'w' },
-		{ "param", required_argument, NULL, 'p' },
-		{ "reps", required_argument, NULL, 'r' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "warmup", required_argument, NULL, 'W' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "max-ops", required_argument, NULL, 'M' },
-		{ "no-kernel", no_argument, NULL, 'K' },
-		{ "bpf-stats", no_argument, NULL, 'b' },
-		{ "hooks-only", no_argument, NULL, 'H' },
-		{ "stacks", no_argument, NULL, 'S' },
-		{ "why", no_argument, NULL, 'Y' },
-		{ "freq", required_argument, NULL, 'F' },
-		{ "min-block", required_argument, NULL, 'B' },
-		{ "target", required_argument, NULL, 't' },
-		{ "scenario", required_argument, NULL, 'c' },
-		{ "list", no_argument, NULL, 'i' },
-		{ "order", required_argument, NULL, 'O' },
-		{ "quick", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "plugin", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	char err[1024];
 	int c;
 
@@ -232,7 +234,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	o->min_block_ns = 50000;
 	optind = 0; /* glibc: full re-initialisation, main may have used getopt */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:o:w:p:r:d:t:c:qvhSF:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:o:w:p:r:d:t:c:qvhSF:", run_longopts, NULL)) != -1) {
 		const char *key = NULL;
 
 		switch (c) {
@@ -260,8 +262,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case 'i': o->list = true; break;
 		case 'O':
 			if (strcmp(optarg, "sequential") && strcmp(optarg, "interleaved"))
-				return cmd_fail("run", "--order '%s': use interleaved (the default) "
-						"or sequential", optarg);
+				return cmd_fail("run", "--order '%s': use interleaved (the "
+						"default) or sequential", optarg);
 			o->sequential = strcmp(optarg, "sequential") == 0;
 			break;
 		case 'r': key = "reps"; break;

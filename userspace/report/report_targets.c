@@ -58,7 +58,8 @@ static const struct {
 	  "RSS growth per repetition, 95% lower bound" },
 	{ "leak-heap: leaks.heap_bytes.lcb < 64k",
 	  "malloc'd bytes in use gained per repetition, 95% lower bound" },
-	{ "leak-fds: leaks.fds.lcb < 1", "open descriptors gained per repetition, 95% lower bound" },
+	{ "leak-fds: leaks.fds.lcb < 1",
+	  "open descriptors gained per repetition, 95% lower bound" },
 	{ "leak-threads: leaks.threads.lcb < 1",
 	  "threads gained per repetition, 95% lower bound" },
 	{ "residual-fds: leaks.fds.residual < 1", "descriptors left open after the last teardown" },
@@ -471,8 +472,8 @@ int target_parse(struct target *t, const char *spec, char *err, size_t errlen)
 		words[n++] = w;
 	}
 	if (!w || !n) {
-		snprintf(err, errlen, "target '%s' is not [NAME:] [OP_KIND] METRIC CMP VALUE [where "
-			 "...]; for example 'stream.rt p95 <= 5s' (CMP: < <= > >= in)", spec);
+		snprintf(err, errlen, "target '%s' is not [NAME:] [OP_KIND] METRIC CMP VALUE "
+			 "[where ...]; for example 'stream.rt p95 <= 5s' (CMP: < <= > >= in)", spec);
 		return -EINVAL;
 	}
 	for (int i = 0, off = 0; i < n; i++)

@@ -706,8 +706,8 @@ int report_write_text(const struct report *r, FILE *f)
 			snprintf(line, sizeof(line), "NOISY machine during the run: %s; results "
 				 "may move for reasons that are not the code's", r->noise.why);
 		else
-			snprintf(line, sizeof(line), "machine quiet during the run: other processes "
-				 "used %.2f CPUs, %.1f tasks not ours runnable, steal %.1f%% "
+			snprintf(line, sizeof(line), "machine quiet during the run: other "
+				 "processes used %.2f CPUs, %.1f tasks not ours runnable, steal %.1f%% "
 				 "(medians over repetitions)", r->noise.other_cpus,
 				 r->noise.other_runnable, r->noise.steal_pct);
 		out_wrapped(f, line, 4);

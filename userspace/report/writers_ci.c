@@ -125,7 +125,8 @@ static void md_targets(FILE *f, const struct cmp_result *res)
 		ci_md_escape(f, t->condition);
 		fputs(" | ", f);
 		ci_md_escape(f, t->value);
-		fputs(t->known ? " | FAIL (known to fail on this machine) |\n" : " | **FAIL** |\n", f);
+		fputs(t->known ? " | FAIL (known to fail on this machine) |\n" : " | **FAIL** |\n",
+		      f);
 	}
 	if (any)
 		fputs("\n", f);

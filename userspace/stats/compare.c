@@ -283,13 +283,13 @@ int cmp_report_check(const struct json_value *root, const char *path, char *err,
 
 			if (!json_is(json_get(e, "id"), JSON_STRING) ||
 			    !json_is(json_get(e, "kind"), JSON_STRING)) {
-				seterr(err, errlen, "%s: scenario %s: metric %zu lacks an \"id\" or "
-				       "\"kind\" string", path, json_get_str(s, "id", "?"), j);
+				seterr(err, errlen, "%s: scenario %s: metric %zu lacks an \"id\" "
+				       "or \"kind\" string", path, json_get_str(s, "id", "?"), j);
 				return -EINVAL;
 			}
 			if (reps && !json_is(reps, JSON_ARRAY) && !json_is(reps, JSON_NULL)) {
-				seterr(err, errlen, "%s: scenario %s: metric %s: \"reps\" is not an "
-				       "array", path, json_get_str(s, "id", "?"),
+				seterr(err, errlen, "%s: scenario %s: metric %s: \"reps\" is not "
+				       "an array", path, json_get_str(s, "id", "?"),
 				       json_get_str(e, "id", "?"));
 				return -EINVAL;
 			}
@@ -766,8 +766,9 @@ static int compare_scenario(const struct json_value *bs, const struct json_value
 		snprintf(row->name, sizeof(row->name), "status");
 		row->verdict = CMP_FAILED;
 		row->kind = CMP_K_INFO;
-		sbuf_printf(&b, "current scenario status is %s: %s", json_get_str(cs, "status", "?"),
-			  json_get_str(cs, "error", "no error recorded"));
+		sbuf_printf(&b, "current scenario status is %s: %s",
+			    json_get_str(cs, "status", "?"),
+			    json_get_str(cs, "error", "no error recorded"));
 		row->explain = b.s;
 		res->failed++;
 	}
@@ -895,8 +896,8 @@ int cmp_known_add(struct cmp_opts *o, const char *list, char *err, size_t errlen
 
 		if (n) {
 			if (o->nknown >= CMP_MAX_KNOWN || n >= sizeof(o->known[0])) {
-				seterr(err, errlen, "--known-failing: more than %d names, or a name "
-				       "longer than %zu characters", CMP_MAX_KNOWN,
+				seterr(err, errlen, "--known-failing: more than %d names, or a "
+				       "name longer than %zu characters", CMP_MAX_KNOWN,
 				       sizeof(o->known[0]) - 1);
 				return -EINVAL;
 			}
