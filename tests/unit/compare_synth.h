@@ -30,6 +30,7 @@ struct synth {
 	double futex;          /* blocked in futex, of band_blocked */
 	const char *impl;      /* the scenario's "impl" object as JSON, NULL: none */
 	const char *spin;      /* params_text's spin, NULL: none */
+	const char *impl_param; /* params_text's impl, NULL: none */
 	double runnable;       /* > 0: each repetition's noise, this many tasks not ours */
 	double on[8];          /* on[0] > 0: pool.call on_ns per rep (a kernel metric) */
 	const char *target;    /* NULL, or the status of one target "t1" */
@@ -116,10 +117,12 @@ static __attribute__((unused)) void write_report(const char *path, const struct 
 		fprintf(f, "\"targets\": [{\"name\": \"t1\", \"op\": \"<\", \"threshold\": 1, "
 			"\"unit\": \"ns\", \"value\": 2, \"status\": \"%s\"}],\n", s->target);
 	fprintf(f, "\"scenarios\": [{\"id\": \"%s\", \"group\": \"pool-workers\", "
-		"\"workload\": \"pool\", \"params_text\": {\"workers\": \"4\"%s%s%s}, "
+		"\"workload\": \"pool\", \"params_text\": {\"workers\": \"4\"%s%s%s%s%s%s}, "
 		"%s%s%s\"status\": \"%s\", \"error\": %s, \"reps\": %d,\n\"metrics\": [\n",
 		s->scenario, s->spin ? ", \"spin\": \"" : "", s->spin ? s->spin : "",
-		s->spin ? "\"" : "", s->impl ? "\"impl\": " : "", s->impl ? s->impl : "",
+		s->spin ? "\"" : "", s->impl_param ? ", \"impl\": \"" : "",
+		s->impl_param ? s->impl_param : "", s->impl_param ? "\"" : "",
+		s->impl ? "\"impl\": " : "", s->impl ? s->impl : "",
 		s->impl ? ", " : "", s->status ? s->status : "ok",
 		s->status ? "\"repetition 3: timed out after 10 s\"" : "null", s->n);
 	if (s->on[0] > 0)

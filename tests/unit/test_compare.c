@@ -326,8 +326,13 @@ START_TEST(impl_mismatch)
 	ck_assert_str_eq(res.impl_mismatch, "");
 	cmp_result_free(&res);
 
+	/* the impl parameter that picked it is the implementation's to refuse, not a
+	 * parameter change (run_cmp asserts the comparison itself succeeds) */
+	a.impl_param = "builtin";
+	b.impl_param = "mypool";
 	b.impl = mine1;
 	run_cmp(&a, &b, &o, &res);
+	ck_assert_ptr_null(res.param_diff);
 	ck_assert(res.impl_differs);
 	ck_assert_str_eq(res.impl_mismatch,
 			 "pool-workers/workers=4: impl builtin -> mypool (/p/libmy.so)\n");
@@ -337,6 +342,7 @@ START_TEST(impl_mismatch)
 	cmp_result_free(&res);
 
 	a.impl = mine1;
+	a.impl_param = "mypool";
 	b.impl = mine2;
 	o.allow_impl_mismatch = false;
 	run_cmp(&a, &b, &o, &res);

@@ -73,6 +73,17 @@ static int diff_key(struct sbuf *b, const char *key,
 	return 1;
 }
 
+/* The parameter that picks a scenario's implementation (pool and channel impl, bench fn):
+ * another implementation is refused on its own (--allow-impl-mismatch), not as a parameter. */
+static bool impl_param(const struct json_value *sc, const char *key)
+{
+	const char *wl = json_get_str(sc, "workload", "");
+
+	if (!strcmp(key, "impl"))
+		return !strcmp(wl, "pool") || !strcmp(wl, "channel");
+	return !strcmp(key, "fn") && !strcmp(wl, "bench");
+}
+
 int cmp_params_check(const struct json_value *bs, const struct json_value *cs,
 		     struct cmp_result *res, bool *differ)
 {
@@ -95,12 +106,14 @@ int cmp_params_check(const struct json_value *bs, const struct json_value *cs,
 	for (size_t i = 0; i < json_len(cp); i++) {
 		const char *k = json_key_at(cp, i);
 
+		if (impl_param(cs, k))
+			continue;
 		n += diff_key(&b, k, json_get(bp, k), json_at(cp, i), &first);
 	}
 	for (size_t i = 0; i < json_len(bp); i++) {
 		const char *k = json_key_at(bp, i);
 
-		if (!json_get(cp, k))
+		if (!json_get(cp, k) && !impl_param(bs, k))
 			n += diff_key(&b, k, json_at(bp, i), NULL, &first);
 	}
 	*differ = n > 0;
