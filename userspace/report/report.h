@@ -344,6 +344,10 @@ void report_target_names(char *buf, size_t len);
 /* Within report/: the default targets (report_new), their verdicts (report_finish). */
 void targets_init(struct report *r);
 void targets_evaluate(struct report *r);
+/* The verdict of the target named NAME on scenario s alone (report.html's per-scenario
+ * badges): TGT_NA when there is no such target, it is off, or it does not apply. */
+enum target_status target_verdict_in(const struct report *r, const struct scen_result *s,
+				     const char *name);
 /* A target's value as the tables print it ("1.20ms", "50.0k/s"), and its condition
  * ("< 1ms", ">= 50k/s", "in 1k..5k/s"). */
 void target_format_value(const struct target *t, double v, char *buf, size_t len);

@@ -251,35 +251,6 @@ static void fmt_signed(double v, bool bytes, char *buf, size_t len)
 	snprintf(buf, len, "%s%s", v < 0 && strcmp(t, "0") && strcmp(t, "0B") ? "-" : "", t);
 }
 
-static const struct target *target_named(const struct report *r, const char *name)
-{
-	for (int i = 0; i < REPORT_NTARGETS; i++)
-		if (!strcmp(r->targets[i].def->name, name))
-			return &r->targets[i];
-	return NULL;
-}
-
-/* The scenario's verdict under one target: PASS, FAIL, or n/a (off, or not judged). */
-static enum target_status verdict(const struct report *r, const struct scen_result *s,
-				  const char *name)
-{
-	const struct target *t = target_named(r, name);
-	double v;
-	bool holds;
-
-	if (!t || !t->enabled || !t->def->value(r, s, &v) || !isfinite(v))
-		return TGT_NA;
-	if (!strcmp(t->def->op, "<"))
-		holds = v < t->threshold;
-	else if (!strcmp(t->def->op, "<="))
-		holds = v <= t->threshold;
-	else if (!strcmp(t->def->op, "in"))
-		holds = v >= t->threshold && v <= t->threshold_hi;
-	else
-		holds = v >= t->threshold;
-	return holds ? TGT_PASS : TGT_FAIL;
-}
-
 /* One cell: the figure and its verdict's badge. */
 static void td_leak(FILE *f, const char *figure, enum target_status st, const char *target)
 {
@@ -299,13 +270,13 @@ static void fit_cell(FILE *f, const struct report *r, const struct scen_result *
 	char a[20], b[20], cell[56];
 
 	if (!lf->ok) {
-		td_leak(f, "-", verdict(r, s, target), target);
+		td_leak(f, "-", target_verdict_in(r, s, target), target);
 		return;
 	}
 	fmt_signed(lf->slope, bytes, a, sizeof(a));
 	fmt_signed(lf->lcb, bytes, b, sizeof(b));
 	snprintf(cell, sizeof(cell), "%s (%s)", a, b);
-	td_leak(f, cell, verdict(r, s, target), target);
+	td_leak(f, cell, target_verdict_in(r, s, target), target);
 }
 
 void html_section_leaks(const struct report *r, FILE *f)
@@ -342,9 +313,9 @@ void html_section_leaks(const struct report *r, FILE *f)
 		fit_cell(f, r, s, &l->fds, false, "leak-fds");
 		fit_cell(f, r, s, &l->threads, false, "leak-threads");
 		fmt_signed(l->fds.residual, false, c, sizeof(c));
-		td_leak(f, c, verdict(r, s, "residual-fds"), "residual-fds");
+		td_leak(f, c, target_verdict_in(r, s, "residual-fds"), "residual-fds");
 		fmt_signed(l->threads.residual, false, c, sizeof(c));
-		td_leak(f, c, verdict(r, s, "residual-threads"), "residual-threads");
+		td_leak(f, c, target_verdict_in(r, s, "residual-threads"), "residual-threads");
 		fputs("</tr>\n", f);
 	}
 	fputs("</table>\n", f);

@@ -473,7 +473,8 @@ int target_parse(struct target *t, const char *spec, char *err, size_t errlen)
 	}
 	if (!w || !n) {
 		snprintf(err, errlen, "target '%s' is not [NAME:] [OP_KIND] METRIC CMP VALUE "
-			 "[where ...]; for example 'stream.rt p95 <= 5s' (CMP: < <= > >= in)", spec);
+			 "[where ...]; for example 'stream.rt p95 <= 5s' (CMP: < <= > >= in)",
+			 spec);
 		return -EINVAL;
 	}
 	for (int i = 0, off = 0; i < n; i++)
@@ -880,6 +881,35 @@ static void evaluate_one(struct report *r, struct target *t)
 		if (t->status == TGT_FAIL)
 			r->targets_failed++;
 	}
+}
+
+enum target_status target_verdict_in(const struct report *r, const struct scen_result *s,
+				     const char *name)
+{
+	const struct target *t = NULL;
+	bool applies = s->status == SCEN_OK, judged = false;
+	double v;
+
+	for (int i = 0; i < r->ntargets && !t; i++)
+		if (!strcmp(r->targets[i].name, name))
+			t = &r->targets[i];
+	if (!t || !t->enabled)
+		return TGT_NA;
+	for (int c = 0; c < t->nconds && applies; c++)
+		applies = cond_holds(&t->conds[c], s);
+	if (!applies)
+		return TGT_NA;
+	if (!t->op_glob[0])
+		return !value_of(r, t, s, -1, &v) ? TGT_NA :
+		       target_holds(t, v) ? TGT_PASS : TGT_FAIL;
+	for (int k = 0; k < s->nkinds; k++) {
+		if (fnmatch(t->op_glob, s->kind_name[k], 0) || !value_of(r, t, s, k, &v))
+			continue;
+		if (!target_holds(t, v))
+			return TGT_FAIL;
+		judged = true;
+	}
+	return judged ? TGT_PASS : TGT_NA;
 }
 
 void targets_evaluate(struct report *r)
