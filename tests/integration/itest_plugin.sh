@@ -8,14 +8,16 @@
 #     plugin, impl with mode=process, a bad suite line): one line, exit 2, no output;
 #  2. touch_pages with arg=16: exactly 16 faults and 2 memory-mapping calls per op in
 #     every band (the function maps fresh pages: each first write is one fault);
-#  3. sleep_1ms: the mean op and the typical one (le-p50) blocked in clock_nanosleep
-#     within 5% of 1 ms (a late timer interrupt is blocked time too, and rare); in every
+#  3. sleep_1ms: the mean op and the typical one (le-p50) blocked in clock_nanosleep at
+#     least 0.95 ms, and no more than their time in syscalls (a timer the hypervisor delays
+#     is blocked time too, so a busy host bounds it only from above, by the kernel); in every
 #     band and exemplar at least 0.95 ms off-CPU in the sleep: blocked in
 #     clock_nanosleep, or waiting for a CPU when preempted inside the call before it
 #     slept (the timer never fires early, and runs from before the switch-out); at most
 #     one voluntary switch per op, and each op leaves the CPU at least once;
 #  4. impl=mypool: the call's breakdown is the user's worker's (5 ms blocked in
-#     clock_nanosleep per call on average, within 5%; at least 4.75 ms blocked there or
+#     clock_nanosleep per call on average, at least 4.75 ms and within its syscall time;
+#     at least 4.75 ms blocked there or
 #     waiting for a CPU in every band, as in 3.), queued time is there, at most `workers` busy,
 #     calls conserved, trace.json names the user's worker threads; report.json names the
 #     plugin file, its build id (as readelf reads it) and hash;
@@ -164,7 +166,8 @@ k = kind(scen("bench"), "bench.sleep_1ms")
 t = k["total"]
 mean = blk(t, "clock_nanosleep") / k["count"]
 say(k["count"] == 600, "%d ops" % k["count"])
-say(abs(mean - 1e6) <= 0.05e6, "mean %.0f ns blocked in clock_nanosleep per op" % mean)
+say(0.95e6 <= mean and blk(t, "clock_nanosleep") <= t["syscall_ns"] <= t["lat_ns"],
+    "mean %.0f ns blocked in clock_nanosleep per op, within its %.0f ns in syscalls" % (mean, t["syscall_ns"] / k["count"]))
 say(t["vcsw"] <= k["count"] <= t["vcsw"] + t["ivcsw"],
     "at most one voluntary switch per op, and a switch in each (%d + %d in %d)" % (t["vcsw"], t["ivcsw"], k["count"]))
 for b in k["bands"]:
@@ -176,8 +179,10 @@ for e in ("p50", "p99"):
     x = k["exemplars"][e]
     v = blk(x, "clock_nanosleep")
     say(v + x["runq_ns"] >= 0.95e6, "exemplar %s: %.0f ns in clock_nanosleep + %.0f ns waiting" % (e, v, x["runq_ns"]))
-v = blk(k["bands"][0]["sum"], "clock_nanosleep") / k["bands"][0]["ops"]
-say(abs(v - 1e6) <= 0.05e6, "le-p50: %.0f ns, within 5%% of 1 ms" % v)'
+b = k["bands"][0]["sum"]
+v = blk(b, "clock_nanosleep") / k["bands"][0]["ops"]
+say(0.95e6 <= v and blk(b, "clock_nanosleep") <= b["syscall_ns"] <= b["lat_ns"],
+    "le-p50: %.0f ns, at least 0.95 ms and within its time in syscalls" % v)'
 
 # 4. the user's pool
 bid=$(readelf -n "$lib" 2>/dev/null | sed -n 's/.*Build ID: *\([0-9a-f]*\).*/\1/p')
@@ -193,7 +198,8 @@ for sid, w in (("pool/workers=1", 1), ("pool/workers=2", 2)):
         "%s: impl %s from %s, build id %s" % (sid, im["name"], im["plugin"], im["build_id"]))
     k = kind(s, "pool.call")
     v = blk(k["total"], "clock_nanosleep") / k["count"]
-    say(abs(v - 5e6) <= 0.05 * 5e6, "%s: the worker blocked %.0f ns in clock_nanosleep per call" % (sid, v))
+    say(0.95 * 5e6 <= v and blk(k["total"], "clock_nanosleep") <= k["total"]["syscall_ns"],
+        "%s: the worker blocked %.0f ns in clock_nanosleep per call" % (sid, v))
     for b in k["bands"]:
         if b["ops"]:
             v = blk(b["sum"], "clock_nanosleep") / b["ops"]
