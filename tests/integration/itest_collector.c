@@ -45,15 +45,13 @@ static void pin_to(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-/* An op that sleeps X ms: blocked ~X, one voluntary switch, blamed on the sleep. */
+/* An op that sleeps X ms: blocked at least ~X, one voluntary switch, blamed on the sleep. */
 static void test_sleep(void)
 {
 	struct ops_thread t;
 	struct ops_snap a, b;
 	struct ops_bd bd;
 	const uint64_t x = 20 * 1000 * 1000;
-	uint64_t tol = x / 20 > 200000 ? x / 20 : 200000;
-	int64_t diff;
 	int idx = -1;
 
 	if (ops_thread_register(&t) || !t.slot) {
@@ -64,9 +62,11 @@ static void test_sleep(void)
 	sleep_ns(x);
 	ops_snap_take(&t, &b);
 	ops_snap_delta(&t, &a, &b, &bd);
-	diff = (int64_t)bd.blocked_ns - (int64_t)x;
-	CHECK(llabs(diff) <= (int64_t)tol, "sleep %.1f ms: blocked %.3f ms (tolerance %.3f ms)",
-	      x / 1e6, bd.blocked_ns / 1e6, tol / 1e6);
+	/* the timer never fires early, and a late one (a busy hypervisor) is blocked time
+	 * too: bounded below by the sleep, above only by the op itself */
+	CHECK(bd.blocked_ns >= x - x / 20 && bd.blocked_ns <= bd.lat_ns,
+	      "sleep %.1f ms: blocked %.3f ms of the op's %.3f ms", x / 1e6, bd.blocked_ns / 1e6,
+	      bd.lat_ns / 1e6);
 	CHECK(bd.vcsw == 1, "sleep: %lu voluntary switches (want 1)", (unsigned long)bd.vcsw);
 	for (int i = 0; i < OPS_BD_BLK; i++)
 		if (bd.blk_ns[i] * 2 > bd.blocked_ns)
