@@ -66,20 +66,21 @@ static __always_inline unsigned long switch_prev_state(unsigned long long *ctx,
 }
 
 /*
- * The clock of the run queue a task is switched in on, the clock in which the kernel
- * stamps sched_info.last_queued. The task's scheduling entity leads to it
- * (se.cfs_rq->rq), but both pointers exist only with CONFIG_FAIR_GROUP_SCHED (on in the
- * common distribution kernels, and here). Without it nothing leads from a task to its
- * run queue but the per-CPU variable runqueues, a typed ksym; and the verifier resolves
- * every ksym a program names before it looks at which code is reachable, through
- * kallsyms, which lists data symbols only with CONFIG_KALLSYMS_ALL (off on the 6.18
- * kernel opscope is developed on: the program failed to load with that fallback in it,
- * unused). So there is no fallback: the loader refuses a kernel without
- * CONFIG_FAIR_GROUP_SCHED.
+ * The clock of the run queue a task is on, the clock in which the kernel stamps
+ * sched_info.last_queued and adds to run_delay. At sched_switch it was updated at the
+ * start of __schedule(), and prev and next are on the same run queue. The task's
+ * scheduling entity leads to it (se.cfs_rq->rq), but both pointers exist only with
+ * CONFIG_FAIR_GROUP_SCHED (on in the common distribution kernels, and here). Without it
+ * nothing leads from a task to its run queue but the per-CPU variable runqueues, a typed
+ * ksym; and the verifier resolves every ksym a program names before it looks at which
+ * code is reachable, through kallsyms, which lists data symbols only with
+ * CONFIG_KALLSYMS_ALL (off on the 6.18 kernel opscope is developed on: the program failed
+ * to load with that fallback in it, unused). So there is no fallback: the loader refuses
+ * a kernel without CONFIG_FAIR_GROUP_SCHED.
  */
-static __always_inline __u64 switch_in_rq_clock(struct task_struct *next)
+static __always_inline __u64 task_rq_clock(struct task_struct *t)
 {
-	return next->se.cfs_rq->rq->clock;
+	return t->se.cfs_rq->rq->clock;
 }
 
 /*
@@ -92,6 +93,12 @@ static __always_inline __u64 switch_in_rq_clock(struct task_struct *next)
 static __always_inline __u64 task_run_delay(struct task_struct *t)
 {
 	return t->sched_info.run_delay;
+}
+
+/* When the task last arrived on a CPU (sched_info_arrive()), in rq clock ns. */
+static __always_inline __u64 task_last_arrival(struct task_struct *t)
+{
+	return t->sched_info.last_arrival;
 }
 
 /* When the task was last put on a run queue (0: it is not waiting), in rq clock ns. */

@@ -8,20 +8,23 @@
  * This file holds the programs, one per tracepoint, each a few lines that hand the event
  * to the headers that own its concern: slots.bpf.h (which threads, where their counters
  * are), sched.bpf.h (switches, wakeups, exit), wakers.bpf.h (who ended each blocked
- * interval, run --why), syscalls.bpf.h, faults.bpf.h,
- * stacks.bpf.h (all stack collection), and compat.bpf.h (every kernel field that
+ * interval, run --why), syscalls.bpf.h, faults.bpf.h, stacks.bpf.h (all stack
+ * collection), clock.bpf.h (the run queue's clock and CLOCK_MONOTONIC), and compat.bpf.h
+ * (every kernel field that
  * differs across versions, configurations or architectures). They are headers, not
  * separate objects, so that each tracepoint still runs one program.
  *
- * Every program is tp_btf (no tracefs), except on-CPU sampling (perf_event). Each
- * returns after one compare for tasks of other processes, which is the common case on a
- * busy machine.
+ * Every program is tp_btf (no tracefs), except on-CPU sampling (perf_event) and the scan
+ * of the threads there are at attach (iter/task). Each returns after one compare for
+ * tasks of other processes, which is the common case on a busy machine; the switch
+ * program first takes a calibration sample for the clock, at most every 131 us per CPU.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "opscope.h"
 #include "compat.bpf.h"
+#include "clock.bpf.h"
 #include "slots.bpf.h"
 #include "stacks.bpf.h"
 #include "syscalls.bpf.h"
@@ -31,21 +34,28 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Three arguments on every kernel: prev_state, the fourth since 5.18, is read through
- * compat.bpf.h, which knows whether this kernel has it. */
+ * compat.bpf.h, which knows whether this kernel has it. The run queue's clock was read
+ * at the start of __schedule(): both threads' intervals end and start there. */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u64 now = 0;
+	__u64 clk, mono;
+	bool out, in;
 
 	if (hooks_only)
 		return 0;
 	why_switch_reset();
-	if (prev->tgid == targ_tgid) {
-		now = bpf_ktime_get_ns();
-		switch_out(prev, preempt, switch_prev_state(ctx, prev), now);
-	}
-	if (next->tgid == targ_tgid)
-		switch_in(next, now ? now : bpf_ktime_get_ns());
+	clk = task_rq_clock(next);
+	clk_sample(clk);
+	out = prev->tgid == targ_tgid;
+	in = next->tgid == targ_tgid;
+	if (!out && !in)
+		return 0;
+	mono = clk_mono(clk);
+	if (out)
+		switch_out(prev, preempt, switch_prev_state(ctx, prev), clk, mono);
+	if (in)
+		switch_in(next, clk, mono);
 	return 0;
 }
 
@@ -122,9 +132,11 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 
 	if (!tid)
 		return 0;
-	s = current_slot(tid, 0);
-	if (s)
-		sys_at_entry(s, regs, id);
+	s = current_slot(tid);
+	if (!s)
+		return 0;
+	running_check(s);
+	sys_at_entry(s, regs, id);
 	return 0;
 }
 
@@ -139,6 +151,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 	s = running_slot(tid);
 	if (!s)
 		return 0;
+	running_check(s);
 	offcpu_sys_exit(ctx, s);
 	sys_at_exit(s, ret);
 	return 0;
@@ -152,9 +165,11 @@ int BPF_PROG(handle_fault, unsigned long address, struct pt_regs *regs, unsigned
 
 	if (!tid)
 		return 0;
-	s = current_slot(tid, 0);
-	if (s)
-		fault_user(ctx, s);
+	s = current_slot(tid);
+	if (!s)
+		return 0;
+	running_check(s);
+	fault_user(ctx, s);
 	return 0;
 }
 
@@ -174,9 +189,15 @@ int handle_sample(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(handle_exit, struct task_struct *p)
+/* The threads of the target that exist at attach: the collector reads this iterator once,
+ * after the clock model is ready (sched.bpf.h, thread_seed). */
+SEC("iter/task")
+int seed_threads(struct bpf_iter__task *ctx)
 {
-	thread_exit(p);
+	struct task_struct *t = ctx->task;
+
+	if (!t || hooks_only || t->tgid != targ_tgid)
+		return 0;
+	thread_seed(t);
 	return 0;
 }

@@ -97,7 +97,7 @@ struct ops_slot {
 	__u64 nivcsw;      /* involuntary context switches */
 	__u64 syscalls;    /* syscalls completed */
 	__u64 syscall_ns;  /* wall time inside syscalls, completed ones */
-	__u64 faults;      /* user page faults */
+	__u64 faults;      /* page faults taken in user mode (page_fault_user) */
 	__u64 map_calls;   /* mmap, munmap, mremap, brk */
 	__u64 map_bytes;   /* bytes mapped: mmap length, mremap growth, brk growth */
 	__u64 unmap_bytes; /* bytes unmapped: munmap length, mremap shrink, brk shrink */
@@ -105,7 +105,11 @@ struct ops_slot {
 	__u64 blk_ns[OPS_BLK_SYS]; /* blocked ns by syscall, see blk_nr */
 	__u64 blk_other_ns;        /* blocked in a syscall with no free blk_nr entry */
 	__u64 blk_nosys_ns;        /* blocked outside any syscall (page fault I/O, ...) */
-	__u64 steal_ns;            /* on a CPU but not charged run time: hypervisor steal, IRQs */
+	__u64 steal_ns;            /* time the kernel charged to no task: hypervisor steal
+				    * while on a CPU, a migration's transit between run queues */
+	__u64 kfaults;             /* page faults on user memory taken in kernel mode (a read()
+				    * into a fresh buffer, exec's argument copy), from the
+				    * kernel's own min_flt + maj_flt less the user-mode ones */
 	__s32 blk_nr[OPS_BLK_SYS]; /* syscall number of each blk_ns entry, -1 unused */
 
 	/* identity and the driver's annotation */
@@ -115,10 +119,20 @@ struct ops_slot {
 	__u32 gen;     /* bumped each time the slot is given to a new thread */
 	__u8 comm[16]; /* thread name at exit (live threads: read /proc) */
 
-	/* kernel-side state, read-only for userspace */
+	/*
+	 * Kernel-side state, read-only for userspace. Times named *_ts are CLOCK_MONOTONIC,
+	 * the clock userspace reads; *_clk are the run queue's clock (sched_clock), the clock
+	 * the scheduler's own figures are kept in, in which the counters above are computed.
+	 * The kernel side converts between them with struct ops_clock.
+	 */
 	__u64 in_ts;      /* when the thread last went on-CPU (valid when RUNNING) */
+	__u64 in_clk;     /* the same moment in the run queue's clock */
+	__u64 out_clk;    /* when it last went off-CPU, in the run queue's clock */
 	__u64 exec_last;  /* se.sum_exec_runtime at the last switch (it only grows on a CPU) */
 	__u64 rd_out;     /* sched_info.run_delay at the last switch-out */
+	__u64 nv_last;    /* the task's nvcsw and nivcsw at the last switch-out: their growth */
+	__u64 niv_last;   /* says how the kernel counted the switch */
+	__u64 flt_base;   /* the task's min_flt + maj_flt when its counting started */
 	__u64 out_ts;     /* when it last went off-CPU */
 	__u64 wake_ts;    /* when it was last woken (RUNNABLE after BLOCKED) */
 	__u64 sys_ts;     /* entry time of the syscall in progress */
@@ -152,6 +166,42 @@ struct ops_slot {
 	 * when none is being written. */
 	__u64 off_seq;
 	struct ops_off off[OPS_OFF_RING];
+};
+
+/*
+ * From the run queue's clock to CLOCK_MONOTONIC. The scheduler stamps every switch and
+ * every wait with its run queue's clock (sched_clock), so the counters are computed in it
+ * without reading another clock at a switch; userspace times operations with
+ * CLOCK_MONOTONIC, so the moments it reads (in_ts, the off-CPU ring) are converted:
+ *
+ *	mono = clk + off0 + slope * clamp(clk - t0, -OPS_CLK_SPAN, OPS_CLK_SPAN) / 2^32
+ *
+ * The two clocks tick from the same counter but drift apart by a fraction of a ppm, so
+ * userspace re-fits the offset every 100 ms from samples the switch program takes (struct
+ * ops_cal) and publishes each new segment continuous with the last: the offset moves by
+ * slope, never jumps, and an operation's parts still add up to its latency to the ppm.
+ */
+struct ops_clock {
+	__u64 t0;    /* run-queue clock where this segment starts */
+	__s64 off0;  /* CLOCK_MONOTONIC - run-queue clock at t0 */
+	__s64 slope; /* the offset's change per ns after t0, in units of 2^-32 */
+};
+#define OPS_CLK_SPAN (1ll << 27) /* a segment slopes for 134 ms, then stays flat */
+
+/*
+ * Calibration samples, per CPU, in windows of 2^OPS_CAL_SHIFT ns of the run queue's clock
+ * (a ring of OPS_CAL_WINS). At a switch the run queue's clock was read a few hundred ns
+ * before the program runs, so CLOCK_MONOTONIC - clk is the offset plus that delay; the
+ * smallest value in a window comes closest to the offset.
+ */
+#define OPS_CAL_SHIFT 26          /* 67 ms */
+#define OPS_CAL_WINS 16           /* a second of history */
+#define OPS_CAL_GAP (1ull << 17)  /* at most one sample per 131 us per CPU */
+struct ops_cal {
+	__u64 win;   /* window number (clk >> OPS_CAL_SHIFT) */
+	__u64 last;  /* clk of the last sample */
+	__s64 min_d; /* smallest CLOCK_MONOTONIC - clk in the window */
+	__u64 n;     /* samples in the window */
 };
 
 /* Stack ids are 64-bit hashes of the frames; 0 means "no stack". */
@@ -254,12 +304,13 @@ enum ops_stat {
 	OPS_STAT_KEYS_FULL,     /* stack count table full: sample or interval lost */
 	OPS_STAT_SAMPLES,       /* on-CPU samples taken for the target */
 	OPS_STAT_MISSED_OUT,    /* switch-in of a thread we thought running: repaired */
-	OPS_STAT_MISSED_IN,     /* switch-out of a thread we thought off-CPU: repaired */
+	OPS_STAT_MISSED_IN,     /* a thread running that we thought off-CPU: repaired */
 	OPS_STAT_WAITFOR_FULL,  /* --why: wait-for edge table full, a wait not counted */
 	OPS_STAT_USTACK_LOST,   /* user stack copy dropped, ring full: counted without it */
 	OPS_STAT_UCOUNT_LOST,   /* count of a copied user stack dropped, ring full */
 	OPS_STAT_USTACK_BYTES,  /* bytes of user stack copied into the ring */
 	OPS_STAT_USTACK_THROTTLED, /* past the copy rate: frame-pointer walk instead */
+	OPS_STAT_SEEDED,        /* threads of the target found at attach (counted from then) */
 	OPS_STAT_NR,
 };
 

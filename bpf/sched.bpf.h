@@ -1,27 +1,39 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * Scheduling: what a thread's time off and on a CPU was, in the kernel's own figures.
- * At switch-out its on-CPU time is the growth of se.sum_exec_runtime and the switch is
- * voluntary (BLOCKED) or not (RUNNABLE) as __schedule() counts it; at switch-in the
- * interval since splits into blocked and waiting for a CPU with the clock reads of
- * schedstat's run_delay. New threads get their slot at wakeup_new; exit hands the slot
- * back. docs/ARCHITECTURE.md ("Counters") says why each figure is taken where it is.
+ * Scheduling: what a thread's time off and on a CPU was, in the kernel's own figures and
+ * its own clock. Every interval starts and ends at a switch, stamped with the run queue's
+ * clock the scheduler itself uses there (clock.bpf.h). At switch-out the on-CPU time is
+ * the growth of se.sum_exec_runtime, the rest of the interval is what the kernel charged
+ * to no task (steal), and the switch is voluntary or not as the growth of the task's own
+ * nvcsw and nivcsw says. At switch-in the wait for a CPU is the kernel's run_delay (its
+ * growth plus the part not yet added), the rest blocked. New threads get their slot at
+ * wakeup_new, the threads there were at attach from a scan of the tasks (seed_threads),
+ * and a thread's last switch closes its slot. docs/ARCHITECTURE.md ("Counters") says why
+ * each figure is taken where it is.
  */
 #ifndef OPSCOPE_SCHED_BPF_H
 #define OPSCOPE_SCHED_BPF_H
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include "clock.bpf.h"
 #include "compat.bpf.h"
 #include "slots.bpf.h"
 #include "stacks.bpf.h"
 #include "syscalls.bpf.h"
 #include "wakers.bpf.h"
+#include "faults.bpf.h"
 
-/* Blocked time ends: charge it to the syscall the thread blocked in. */
-static __always_inline void account_blocked(struct ops_slot *s, __u64 now)
+/* __state of a task in its last switch, from do_task_dead() (0x80 since 4.14). */
+#define TASK_DEAD 0x0080
+
+/* Whole-life counting for the threads found at attach (record -- CMD: the command was
+ * forked before the programs loaded), set by the loader before the scan. */
+__u32 seed_life;
+
+/* Blocked time ends: charge d ns to the syscall the thread blocked in. */
+static __always_inline void account_blocked(struct ops_slot *s, __u64 d)
 {
-	__u64 d = now - s->out_ts;
 	__s32 nr = s->blk_sys;
 	int i;
 
@@ -44,8 +56,8 @@ static __always_inline void account_blocked(struct ops_slot *s, __u64 now)
 	s->blk_other_ns += d;
 }
 
-/* Remember the off-CPU interval that ends now (before the state moves on). */
-static __always_inline void off_ring_add(struct ops_slot *s, __u64 now)
+/* Remember the off-CPU interval that ends at mono (before the state moves on). */
+static __always_inline void off_ring_add(struct ops_slot *s, __u64 mono)
 {
 	struct ops_off *o;
 	__u32 i = s->off_seq & (OPS_OFF_RING - 1);
@@ -54,8 +66,8 @@ static __always_inline void off_ring_add(struct ops_slot *s, __u64 now)
 		return; /* its switch-out escaped us: no interval to speak of */
 	o = &s->off[i];
 	o->start = s->out_ts;
-	o->end = now;
-	o->wake = s->state == OPS_T_BLOCKED ? now : s->wake_ts;
+	o->end = mono;
+	o->wake = s->wake_ts;
 	o->sys = s->blk_sys;
 	o->kstack = stacks_on ? s->pend_kstack : 0;
 	o->waker = stacks_on ? s->pend_waker : 0;
@@ -64,136 +76,223 @@ static __always_inline void off_ring_add(struct ops_slot *s, __u64 now)
 }
 
 /*
- * A thread switches out that we thought off-CPU: it ran since, yet no switch-in reached
- * us (seen on 6.18 under load, rarely). What it waited before running is the elapsed
- * time less its run time exec; after a block, the kernel's run_delay tells how much of
- * that was waiting for a CPU.
+ * How long t, switched in at clk after being off-CPU since s->out_clk, waited for a CPU,
+ * in the kernel's own figure: what run_delay grew by since the switch-out (waits a
+ * migration ended: the kernel adds them when it moves a waiting task), plus the wait
+ * since last_queued that sched_info_arrive() is about to add with this same clock read.
  */
-static __always_inline void repair_unseen_switch_in(struct ops_slot *s, struct task_struct *prev,
-						    __u64 now, __u64 exec)
+static __always_inline __u64 kernel_wait(struct ops_slot *s, struct task_struct *t, __u64 clk)
 {
-	__u64 since = s->state == OPS_T_RUNNABLE ? s->wake_ts : s->out_ts;
+	__u64 wait = task_run_delay(t) - s->rd_out;
+	__u64 lq = task_last_queued(t);
 
-	if (now - since > exec) {
-		__u64 gap = now - since - exec, w = gap;
+	if (lq && clk > lq)
+		wait += clk - lq;
+	return wait;
+}
 
-		if (s->state == OPS_T_BLOCKED) {
-			w = task_run_delay(prev) - s->rd_out;
-			if (w > gap)
-				w = gap;
-			account_blocked(s, now - exec - w);
-		}
-		s->runq_ns += w;
+/*
+ * The off-CPU interval of a thread ends at clk: its wait for a CPU is the kernel's own
+ * figure, the rest was blocked (after a voluntary switch) or, after a preemption, time
+ * in transit between run queues that the kernel charged to nobody (steal). The thread
+ * is RUNNABLE since it was woken.
+ */
+static __always_inline void end_off_cpu(struct ops_slot *s, struct task_struct *next, __u64 clk,
+					__u64 mono)
+{
+	__u64 off = clk - s->out_clk;
+	__u64 wait = kernel_wait(s, next, clk);
+
+	if (wait > off)
+		wait = off; /* run queues' clocks apart by more than the interval */
+	s->runq_ns += wait;
+	if (s->state == OPS_T_BLOCKED) {
+		account_blocked(s, off - wait);
+		s->wake_ts = mono - wait;
+	} else {
+		s->steal_ns += off - wait;
 	}
+	s->state = OPS_T_RUNNABLE;
+}
+
+/*
+ * A thread we thought off-CPU is running: its switch-in reached no program. This kernel
+ * (6.18 here) does not trace switches away from some tasks (its own agent's threads), so
+ * the switch into the next one is never seen. The kernel still noted when the thread
+ * arrived (sched_info.last_arrival, in the clock of that switch) and added the wait that
+ * ended there to run_delay, so the interval closes as it would have at the switch-in:
+ * exactly, whenever the thread next enters the kernel (a syscall, a fault, its
+ * switch-out). The run time since then is still the growth of sum_exec_runtime, which did
+ * not move while it was off-CPU. now: this moment, in the run queue's clock.
+ */
+static __always_inline void repair_arrival(struct ops_slot *s, struct task_struct *t, __u64 now)
+{
+	__u64 arr = task_last_arrival(t), mono;
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	if (arr <= s->out_clk || arr > now)
+		arr = now; /* not noted (no wait to end): the interval ends now */
+	mono = clk_mono(arr);
+	end_off_cpu(s, t, arr, mono);
+	off_ring_add(s, mono);
+	if (s->cpu != cpu)
+		s->migrations++;
+	s->cpu = cpu;
+	s->state = OPS_T_RUNNING;
+	s->in_clk = arr;
+	s->in_ts = mono;
 	stat_inc(OPS_STAT_MISSED_IN);
 }
 
-/* prev, a target thread and the current task, leaves the CPU at now. */
-static __always_inline void switch_out(struct task_struct *prev, bool preempt,
-				       unsigned long prev_state, __u64 now)
+/* At an event in the thread's own context (a syscall, a fault): the thread runs, so a
+ * slot that says otherwise missed its switch-in. */
+static __always_inline void running_check(struct ops_slot *s)
 {
-	struct ops_slot *s = current_slot(prev->pid, now);
+	__u64 mono;
+
+	if (s->state != OPS_T_RUNNING)
+		repair_arrival(s, bpf_get_current_task_btf(), clk_now(&mono));
+}
+
+/* On-CPU time since the last switch of t, which leaves the CPU at clk. The scheduler has
+ * just charged its run time (update_curr() in put_prev_task()); its growth leaves out
+ * hypervisor steal, which is the rest of the interval. */
+static __always_inline void account_run(struct ops_slot *s, struct task_struct *t, __u64 clk)
+{
 	__u64 sum, exec;
 
-	if (!s)
-		return;
-	/* The scheduler has just charged prev's run time (update_curr in put_prev_task):
-	 * its growth since the last switch is the on-CPU time, which leaves out hypervisor
-	 * steal and IRQ time, and stays right even if a switch-in escaped us. */
-	sum = prev->se.sum_exec_runtime;
-	exec = s->exec_last == EXEC_UNKNOWN ? now - s->in_ts : sum - s->exec_last;
+	if (s->state != OPS_T_RUNNING)
+		repair_arrival(s, t, clk);
+	sum = t->se.sum_exec_runtime;
+	exec = s->exec_last == EXEC_UNKNOWN ? clk - s->in_clk : sum - s->exec_last;
 	s->on_ns += exec;
 	s->exec_last = sum;
-	if (s->state == OPS_T_RUNNING) {
-		if (now - s->in_ts > exec)
-			s->steal_ns += now - s->in_ts - exec;
-	} else {
-		repair_unseen_switch_in(s, prev, now, exec);
+	if (clk - s->in_clk > exec)
+		s->steal_ns += clk - s->in_clk - exec;
+}
+
+/*
+ * The thread's last switch (do_task_dead()): account its last run, keep its name, and
+ * queue its slot for the collector to read one last time. Here rather than at
+ * sched_process_exit, which comes before exit_mm(): the run time and the faults of the
+ * exit itself (robust futex list, clear_child_tid) are the thread's too.
+ */
+static __always_inline void thread_gone(struct ops_slot *s, struct task_struct *t, __u64 clk)
+{
+	__u32 tid = t->pid, *idx;
+
+	account_run(s, t, clk);
+	faults_sync(s, t);
+	/* the switches it made alive: not this last one, which __schedule() has just
+	 * counted voluntary */
+	s->nvcsw += t->nvcsw - s->nv_last - 1;
+	s->nivcsw += t->nivcsw - s->niv_last;
+	s->state = OPS_T_EXITED;
+	bpf_probe_read_kernel_str(s->comm, sizeof(s->comm), t->comm);
+	idx = bpf_map_lookup_elem(&tid_slot, &tid);
+	if (!idx)
+		return;
+	bpf_map_push_elem(&dead_slots, idx, 0);
+	bpf_map_delete_elem(&tid_slot, &tid);
+}
+
+/* prev, a target thread and the current task, leaves the CPU at clk (mono: the same
+ * moment in CLOCK_MONOTONIC). */
+static __always_inline void switch_out(struct task_struct *prev, bool preempt,
+				       unsigned long prev_state, __u64 clk, __u64 mono)
+{
+	struct ops_slot *s = running_slot(prev->pid);
+	__u64 nv, niv, dv, di;
+	bool vol;
+
+	if (!s) {
+		if (prev_state & TASK_DEAD)
+			return; /* first seen in its last switch: nothing to count */
+		s = current_slot(prev->pid);
+		if (!s)
+			return;
 	}
-	s->out_ts = now;
+	if (prev_state & TASK_DEAD) {
+		thread_gone(s, prev, clk);
+		return;
+	}
+	account_run(s, prev, clk);
+	faults_sync(s, prev);
+	/* __schedule() has counted this switch already: the counter that grew says how.
+	 * Both grow only after a switch-out that escaped us; then, and for a thread first
+	 * seen right here (neither grew since its baseline), the tracepoint's view decides. */
+	nv = prev->nvcsw;
+	niv = prev->nivcsw;
+	dv = nv - s->nv_last;
+	di = niv - s->niv_last;
+	s->nv_last = nv;
+	s->niv_last = niv;
+	if (dv + di == 0) {
+		vol = !preempt && prev_state;
+		dv = vol;
+		di = !vol;
+	} else {
+		vol = dv && (!di || (!preempt && prev_state));
+	}
+	s->nvcsw += dv;
+	s->nivcsw += di;
+	s->out_clk = clk;
+	s->out_ts = mono;
 	s->rd_out = task_run_delay(prev);
-	/* The kernel counts a switch as voluntary when the task gave up the CPU in a
-	 * sleeping state and was not preempted (__schedule()). */
-	if (!preempt && prev_state) {
-		s->nvcsw++;
+	if (vol) {
+		/* blocked, or (a sleep entered with a signal pending) still runnable: the
+		 * kernel's run_delay at switch-in tells which part was which */
 		s->state = OPS_T_BLOCKED;
 		s->blk_sys = blocked_syscall(s, prev);
 	} else {
-		s->nivcsw++;
 		s->state = OPS_T_RUNNABLE;
-		s->wake_ts = now;
+		s->wake_ts = mono;
 		s->blk_sys = OPS_OFF_PREEMPTED;
 	}
 	offcpu_switch_out(s, prev);
 }
 
-/*
- * A blocked thread is switched in: it was woken when it was enqueued, at
- * sched_info.last_queued, in the run-queue clock schedstat's run_delay is kept in. So
- * its wait for a CPU ends in the same clock reads the kernel's does, and no program
- * needs to run at every wakeup. The rest of the interval was blocked; the thread is
- * RUNNABLE since it was woken.
- */
-static __always_inline void end_block(struct ops_slot *s, struct task_struct *next, __u64 now)
-{
-	__u64 off = now - s->out_ts;
-	__u64 lq = task_last_queued(next);
-	__u64 clk = switch_in_rq_clock(next);
-	/* A wait that a migration ended (woken on one CPU, moved to another before it
-	 * ran) the kernel has already added to run_delay, and last_queued only holds the
-	 * wait since. */
-	__u64 wait = task_run_delay(next) - s->rd_out;
-
-	if (lq && clk > lq)
-		wait += clk - lq;
-	if (wait > off)
-		wait = off;
-	account_blocked(s, now - wait);
-	s->state = OPS_T_RUNNABLE;
-	s->wake_ts = now - wait;
-}
-
 /* A thread switches in that we thought running: its switch-out escaped us. Charge the
  * run time it had and count the rest of the gap as waiting for a CPU. */
 static __always_inline void repair_unseen_switch_out(struct ops_slot *s, struct task_struct *next,
-						     __u64 now)
+						     __u64 clk)
 {
 	__u64 sum = next->se.sum_exec_runtime;
 	__u64 exec = s->exec_last == EXEC_UNKNOWN ? 0 : sum - s->exec_last;
 
 	s->on_ns += exec;
-	if (now - s->in_ts > exec)
-		s->runq_ns += now - s->in_ts - exec;
+	if (clk - s->in_clk > exec)
+		s->runq_ns += clk - s->in_clk - exec;
 	stat_inc(OPS_STAT_MISSED_OUT);
 }
 
-/* next, a target thread, takes this CPU at now. */
-static __always_inline void switch_in(struct task_struct *next, __u64 now)
+/* next, a target thread, takes this CPU at clk (mono in CLOCK_MONOTONIC). */
+static __always_inline void switch_in(struct task_struct *next, __u64 clk, __u64 mono)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct ops_slot *s = running_slot(next->pid);
 
 	if (!s) {
 		if (next->flags & PF_EXITING)
-			return; /* past sched_process_exit: its slot is gone */
-		s = slot_new(next->pid, true);
+			return; /* first seen on its way out: nothing worth a slot */
+		s = slot_new(next->pid, cpu, true);
 		if (!s)
 			return;
+		slot_baseline(s, next);
 	} else {
-		if (s->state == OPS_T_BLOCKED)
-			end_block(s, next, now);
-		offcpu_switch_in(s, next, now);
-		off_ring_add(s, now);
-		if (s->state == OPS_T_RUNNABLE)
-			s->runq_ns += now - s->wake_ts;
+		if (s->state == OPS_T_BLOCKED || s->state == OPS_T_RUNNABLE)
+			end_off_cpu(s, next, clk, mono);
 		else if (s->state == OPS_T_RUNNING)
-			repair_unseen_switch_out(s, next, now);
+			repair_unseen_switch_out(s, next, clk);
+		offcpu_switch_in(s, next, mono);
+		off_ring_add(s, mono);
 		if (s->cpu != cpu)
 			s->migrations++;
 	}
 	s->cpu = cpu;
 	s->state = OPS_T_RUNNING;
-	s->in_ts = now;
+	s->in_clk = clk;
+	s->in_ts = mono;
 	s->exec_last = next->se.sum_exec_runtime;
 }
 
@@ -201,54 +300,77 @@ static __always_inline void switch_in(struct task_struct *next, __u64 now)
 static __always_inline void wakeup(void *ctx, struct task_struct *p, bool new_task)
 {
 	struct ops_slot *s;
-	__u64 now;
 
 	if (hooks_only || p->tgid != targ_tgid)
 		return;
-	now = bpf_ktime_get_ns();
 	s = slot_of(p->pid);
 	if (!s) {
+		__u64 lq;
+
 		if (!new_task)
 			return; /* first seen when it runs */
-		s = slot_new(p->pid, false);
+		s = slot_new(p->pid, task_cpu_of(p), false);
 		if (!s)
 			return;
-		/* a new thread: its first wait for a CPU starts now, and nothing before;
-		 * it is placed on its first CPU already (no migration when it runs there) */
+		slot_baseline(s, p);
+		/* a new thread: its first wait for a CPU started when it was queued (just
+		 * now), and nothing before; it is placed on its first CPU already (no
+		 * migration when it runs there) */
+		lq = task_last_queued(p);
 		s->state = OPS_T_RUNNABLE;
-		s->out_ts = now;
-		s->wake_ts = now;
-		s->cpu = task_cpu_of(p);
+		s->out_clk = lq ? lq : task_rq_clock(p);
+		s->out_ts = clk_mono(s->out_clk);
+		s->wake_ts = s->out_ts;
 		return;
 	}
 	/* Only loaded for waker stacks: the accounting itself needs no wakeup event. */
 	if (s->state == OPS_T_BLOCKED)
-		waker_note(ctx, s, now);
+		waker_note(ctx, s, bpf_ktime_get_ns());
 }
 
-/* Thread p exits: charge its last run, keep its name, and queue its slot for the
- * collector to read one last time. */
-static __always_inline void thread_exit(struct task_struct *p)
+/*
+ * A thread of the target that was there before the programs were attached (the scan at
+ * attach, the iter/task program): a slot from now on, in the state it is in. Counting
+ * starts now, or, with seed_life, at the thread's birth for what the kernel keeps a
+ * count of (run time, run-queue wait, switches, faults; not blocked time nor syscalls).
+ */
+static __always_inline void thread_seed(struct task_struct *t)
 {
-	__u32 tid, *idx;
 	struct ops_slot *s;
+	__u64 clk, mono;
 
-	if (hooks_only || p->tgid != targ_tgid)
+	if (slot_of(t->pid))
+		return; /* its own events got there first */
+	s = slot_new(t->pid, task_cpu_of(t), false);
+	if (!s)
 		return;
-	tid = p->pid;
-	idx = bpf_map_lookup_elem(&tid_slot, &tid);
-	if (!idx)
-		return;
-	s = bpf_map_lookup_elem(&slots, idx);
-	if (s) {
-		if (s->state == OPS_T_RUNNING)
-			s->on_ns += s->exec_last == EXEC_UNKNOWN ? bpf_ktime_get_ns() - s->in_ts :
-				    p->se.sum_exec_runtime - s->exec_last;
-		s->state = OPS_T_EXITED;
-		bpf_probe_read_kernel_str(s->comm, sizeof(s->comm), p->comm);
+	stat_inc(OPS_STAT_SEEDED);
+	slot_baseline(s, t);
+	if (seed_life) {
+		s->on_ns = s->exec_last;
+		s->runq_ns = s->rd_out;
+		s->nvcsw = s->nv_last;
+		s->nivcsw = s->niv_last;
+		s->faults = s->flt_base;
+		s->flt_base = 0;
 	}
-	bpf_map_push_elem(&dead_slots, idx, 0);
-	bpf_map_delete_elem(&tid_slot, &tid);
+	clk = clk_now(&mono);
+	if (t->on_cpu) {
+		s->state = OPS_T_RUNNING;
+		s->in_clk = clk;
+		s->in_ts = mono;
+		return;
+	}
+	s->out_clk = clk;
+	s->out_ts = mono;
+	s->wake_ts = mono;
+	if (task_state(t) == 0) {
+		s->state = OPS_T_RUNNABLE; /* preempted, waiting for a CPU */
+		s->blk_sys = OPS_OFF_PREEMPTED;
+	} else {
+		s->state = OPS_T_BLOCKED; /* in the syscall its saved registers name */
+		s->blk_sys = task_syscall(t);
+	}
 }
 
 #endif /* OPSCOPE_SCHED_BPF_H */

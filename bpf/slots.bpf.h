@@ -13,6 +13,8 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "opscope.h"
+#include "clock.bpf.h"
+#include "compat.bpf.h"
 
 #define PF_EXITING 0x00000004
 /* exec_last of a thread first seen while running: its first interval is timed by the wall */
@@ -150,13 +152,29 @@ static __always_inline struct ops_slot *running_slot(__u32 tid)
 }
 
 /*
- * Give a slot to a thread seen for the first time. Returns NULL (and counts why) when
- * none is left. The caller sets state and timestamps.
+ * Counting starts now for t (its slot s): the kernel's own figures for it become the
+ * baselines whose growth the counters take. Whole-life counting (seed_life) takes the
+ * figures themselves as counts.
  */
-static __noinline struct ops_slot *slot_new(__u32 tid, bool late)
+static __always_inline void slot_baseline(struct ops_slot *s, struct task_struct *t)
+{
+	s->exec_last = t->se.sum_exec_runtime;
+	s->rd_out = task_run_delay(t);
+	s->nv_last = t->nvcsw;
+	s->niv_last = t->nivcsw;
+	s->flt_base = t->min_flt + t->maj_flt;
+}
+
+/*
+ * Give a slot to a thread seen for the first time. Returns NULL (and counts why) when
+ * none is left, or when another CPU gave it one meanwhile. The caller sets state,
+ * timestamps and baselines.
+ */
+static __noinline struct ops_slot *slot_new(__u32 tid, __u32 cpu, bool late)
 {
 	struct ops_slot *s;
 	__u32 idx, gen;
+	long err;
 
 	if (bpf_map_pop_elem(&free_slots, &idx)) {
 		idx = __sync_fetch_and_add(&next_slot, 1);
@@ -179,10 +197,15 @@ static __noinline struct ops_slot *slot_new(__u32 tid, bool late)
 	s->tid = tid;
 	s->tgid = targ_tgid;
 	s->gen = gen + 1;
-	s->cpu = bpf_get_smp_processor_id();
-	if (bpf_map_update_elem(&tid_slot, &tid, &idx, BPF_NOEXIST)) {
-		stat_inc(OPS_STAT_TID_MAP_FULL);
+	s->cpu = cpu;
+	err = bpf_map_update_elem(&tid_slot, &tid, &idx, BPF_NOEXIST);
+	if (err) {
+		/* -EEXIST: another CPU gave the thread its slot first (its first events
+		 * raced, or they raced the scan at attach); this event goes uncounted */
+		if (err != -17 /* EEXIST */)
+			stat_inc(OPS_STAT_TID_MAP_FULL);
 		s->state = OPS_T_EXITED;
+		s->tid = 0;
 		bpf_map_push_elem(&free_slots, &idx, 0);
 		return NULL;
 	}
@@ -195,21 +218,27 @@ static __noinline struct ops_slot *slot_new(__u32 tid, bool late)
 
 /*
  * The slot of the current thread tid (a target thread, running), created on first
- * sight unless the thread is exiting (past sched_process_exit its slot is gone). now is
- * the moment of first sight when the caller has read the clock already, else 0: its
- * first interval on the CPU starts then and is timed by the wall, since the scheduler
- * charges its run time only at ticks and switches and the figure now may be stale.
+ * sight unless the thread is exiting. Its first interval on the CPU starts then and is
+ * timed by the clock, since the scheduler charges its run time only at ticks and
+ * switches and the figure now may be stale.
  */
-static __always_inline struct ops_slot *current_slot(__u32 tid, __u64 now)
+static __always_inline struct ops_slot *current_slot(__u32 tid)
 {
 	struct ops_slot *s = running_slot(tid);
+	struct task_struct *t;
+	__u64 mono;
 
-	if (s || (bpf_get_current_task_btf()->flags & PF_EXITING))
+	if (s)
 		return s;
-	s = slot_new(tid, true);
+	t = bpf_get_current_task_btf();
+	if (t->flags & PF_EXITING)
+		return NULL;
+	s = slot_new(tid, bpf_get_smp_processor_id(), true);
 	if (s) {
+		slot_baseline(s, t);
 		s->state = OPS_T_RUNNING;
-		s->in_ts = now ? now : bpf_ktime_get_ns();
+		s->in_clk = clk_now(&mono);
+		s->in_ts = mono;
 		s->exec_last = EXEC_UNKNOWN;
 	}
 	return s;

@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "kernel/clockfit.h"
 #include "kernel/collector.h"
 #include "kernel/kcompat.h"
 #include "opscope.skel.h"
@@ -53,6 +54,11 @@ struct collector {
 	int *sample_fds;
 	int nsample;
 	bool why;
+	/* the clock model: calibration samples read into cal (ncpu * OPS_CAL_WINS) */
+	int ncpu;
+	struct ops_cal *cal;
+	uint64_t clock_updates, clock_steps;
+	int64_t clock_err; /* the model's largest distance from a window's tightest pair */
 };
 
 /*
@@ -253,6 +259,14 @@ static int kernel_fit(struct opscope_bpf *skel, const struct btf *vmlinux, char 
 	return 0;
 }
 
+static uint64_t ops_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -412,6 +426,136 @@ int collector_urecs_take(struct collector *c, collector_urec_fn fn, void *arg)
 	return err;
 }
 
+/* Read every CPU's calibration windows into c->cal. */
+static int cal_read(struct collector *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.clk_cal);
+	struct ops_cal v[c->ncpu];
+
+	for (__u32 k = 0; k < OPS_CAL_WINS; k++) {
+		if (bpf_map_lookup_elem(fd, &k, v))
+			return -errno;
+		for (int cpu = 0; cpu < c->ncpu; cpu++)
+			c->cal[cpu * OPS_CAL_WINS + k] = v[cpu];
+	}
+	return 0;
+}
+
+/* Publish model m: fill the copy the programs do not use, then point them at it. */
+static void clock_publish(struct collector *c, const struct ops_clock *m)
+{
+	__u32 idx = c->skel->bss->clk_idx + 1;
+
+	c->skel->bss->clk_model[idx & 1] = *m;
+	__atomic_store_n(&c->skel->bss->clk_idx, idx, __ATOMIC_RELEASE);
+	if (!c->skel->bss->clk_ready)
+		__atomic_store_n(&c->skel->bss->clk_ready, 1, __ATOMIC_RELEASE);
+	c->clock_updates++;
+}
+
+/*
+ * Re-fit the clock model (the reaper, every 100 ms), or fit the first one. The offset is
+ * at most the smallest CLOCK_MONOTONIC - clk of the last second's complete windows: each
+ * sample is an upper bound (the clock was read before the program ran), a single window's
+ * smallest is one to a few hundred ns above the best, and over a second the clocks drift
+ * apart by tens of ns here. Returns 0, or -EAGAIN when there are no samples.
+ */
+static int clock_update(struct collector *c, bool first)
+{
+	const struct ops_clock *cur = &c->skel->bss->clk_model[c->skel->bss->clk_idx & 1];
+	uint64_t mono = ops_mono_ns(), now, win;
+	struct ops_clock next;
+	int64_t target, err;
+	int e = cal_read(c);
+
+	if (e)
+		return e;
+	/* now in the run queue's clock: the current model, or before one the samples */
+	now = mono - (first ? 0 : clockfit_off(cur, mono - cur->off0));
+	win = now >> OPS_CAL_SHIFT;
+	if (!clockfit_target(c->cal, c->ncpu, first ? 0 : win - (OPS_CAL_WINS - 1),
+			     first ? ~0ull : win - 1, &target))
+		return -EAGAIN;
+	if (first) {
+		next = (struct ops_clock){ .t0 = mono - target, .off0 = target };
+	} else {
+		/* how far the model in use had strayed from what the samples say now */
+		err = clockfit_off(cur, now) - target;
+		if (err < 0)
+			err = -err;
+		if (err > c->clock_err)
+			c->clock_err = err;
+
+		if (clockfit_next(cur, now, target, &next))
+			c->clock_steps++;
+	}
+	clock_publish(c, &next);
+	return 0;
+}
+
+/* The first model, before any thread is counted: the switches of the whole machine give
+ * samples within milliseconds (our own sleeps among them), each one a sample meanwhile. */
+static int clock_start(struct collector *c)
+{
+	c->ncpu = libbpf_num_possible_cpus();
+	if (c->ncpu <= 0)
+		return c->ncpu ? c->ncpu : -EINVAL;
+	c->cal = calloc((size_t)c->ncpu * OPS_CAL_WINS, sizeof(*c->cal));
+	if (!c->cal)
+		return -ENOMEM;
+	c->skel->bss->clk_fast = 1;
+	for (int i = 0; i < 200; i++) {
+		struct timespec ts = { 0, 1000 * 1000 };
+		uint64_t n = 0;
+		int64_t off;
+		int e;
+
+		nanosleep(&ts, NULL);
+		e = cal_read(c);
+		if (e)
+			break;
+		n = clockfit_target(c->cal, c->ncpu, 0, ~0ull, &off);
+		if (n >= 2000 || (n && i >= 30)) {
+			c->skel->bss->clk_fast = 0;
+			return clock_update(c, true);
+		}
+	}
+	c->skel->bss->clk_fast = 0;
+	return -ETIME;
+}
+
+/* The threads the target has now get their slots (the iter/task program). A kernel before
+ * 6.1 cannot filter the scan by process: then it walks every task. */
+static int seed_threads(struct collector *c, int tgid, bool whole_life)
+{
+	union bpf_iter_link_info li = { .task.pid = (__u32)tgid };
+	LIBBPF_OPTS(bpf_iter_attach_opts, o, .link_info = &li, .link_info_len = sizeof(li));
+	struct bpf_link *l;
+	char buf[64];
+	int fd, e = 0;
+
+	c->skel->bss->seed_life = whole_life;
+	l = bpf_program__attach_iter(c->skel->progs.seed_threads, &o);
+	if (!l && errno == EINVAL)
+		l = bpf_program__attach_iter(c->skel->progs.seed_threads, NULL);
+	if (!l)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(l));
+	if (fd < 0) {
+		e = -errno;
+	} else {
+		ssize_t n;
+
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			;
+		if (n < 0)
+			e = -errno;
+		close(fd);
+	}
+	bpf_link__destroy(l);
+	return e;
+}
+
 static void *reaper_main(void *arg)
 {
 	struct collector *c = arg;
@@ -421,6 +565,8 @@ static void *reaper_main(void *arg)
 
 		nanosleep(&ts, NULL);
 		reap(c);
+		if (c->cal)
+			clock_update(c, false);
 	}
 	return NULL;
 }
@@ -492,6 +638,8 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 			bpf_program__set_autoload(why_progs[i], false);
 		bpf_map__set_max_entries(c->skel->maps.waitfor, 1);
 	}
+	/* read once, after attach: opscope_bpf__attach() must not attach it */
+	bpf_program__set_autoattach(c->skel->progs.seed_threads, false);
 	/* counting syscalls needs only their entry; the off-CPU stacks need their exit */
 	if (opts->sys_mode == OPS_SYS_OFF)
 		bpf_program__set_autoload(c->skel->progs.handle_sys_enter, false);
@@ -558,6 +706,17 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 		if (pthread_create(&c->drainer, NULL, drainer_main, c) == 0)
 			c->drainer_started = true;
 	}
+
+	if (!opts->hooks_only) {
+		stage = "calibrate the clock of";
+		e = clock_start(c);
+		if (e)
+			goto fail;
+		stage = "find the target's threads with";
+		e = seed_threads(c, (int)c->skel->rodata->targ_tgid, opts->whole_life);
+		if (e)
+			goto fail;
+	}
 	c->load_ms = now_ms() - t0;
 	if (pthread_create(&c->reaper, NULL, reaper_main, c) == 0)
 		c->reaper_started = true;
@@ -602,6 +761,7 @@ void collector_stop(struct collector *c)
 	}
 	free(c->sample_links);
 	free(c->sample_fds);
+	free(c->cal);
 	if (c->stats_fd >= 0)
 		close(c->stats_fd);
 	opscope_bpf__destroy(c->skel);
@@ -661,6 +821,10 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	st->load_ms = c->load_ms;
+	st->clock_updates = c->clock_updates;
+	st->clock_steps = c->clock_steps;
+	st->clock_off_ns = c->skel->bss->clk_model[c->skel->bss->clk_idx & 1].off0;
+	st->clock_err_ns = c->clock_err;
 	st->slots_used = c->skel->bss->next_slot;
 	if (st->slots_used > OPS_MAX_SLOTS)
 		st->slots_used = OPS_MAX_SLOTS;
@@ -713,6 +877,8 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 			st->ustack_bytes = sum;
 		else if (k == OPS_STAT_USTACK_THROTTLED)
 			st->ustack_throttled = sum;
+		else if (k == OPS_STAT_SEEDED)
+			st->seeded = sum;
 	}
 	free(vals);
 }
@@ -840,4 +1006,5 @@ int collector_prog_stats(struct collector *c, struct prog_stat *out, int max)
 	}
 	return n;
 }
+
 

@@ -34,6 +34,9 @@ struct collector_opts {
 			       * kernel's own cost of the hooks, for overhead measurements */
 	bool why;             /* who ended each blocked interval (bpf/wakers.bpf.h): loads
 			       * sched_waking and the interrupt, softirq and timer programs */
+	bool whole_life;      /* the threads there are at attach are counted from their
+			       * birth, not from attach, for what the kernel keeps a count of
+			       * (record -- CMD: the command was forked before the load) */
 };
 
 /* Run count and time of one of opscope's BPF programs (kernel BPF stats). */
@@ -65,6 +68,12 @@ struct collector_stats {
 	uint64_t ustack_throttled; /* past the copy rate: walked by frame pointers instead */
 	uint64_t ucount_lost;     /* counts of copied stacks lost: the ring was full */
 	uint64_t urec_dropped;    /* records dropped in userspace: the queue was full */
+	uint64_t seeded;          /* threads of the target found at attach */
+	/* the clock model (kernel/clockfit.h): updates, steps, and the offset's last value */
+	uint64_t clock_updates, clock_steps;
+	int64_t clock_off_ns;     /* CLOCK_MONOTONIC - run-queue clock */
+	int64_t clock_err_ns;     /* the model's largest distance from the tightest pair of
+				   * readings of a window (how well it agrees with CLOCK_MONOTONIC) */
 };
 
 /* One counted wait (--why): who waited on whom, how long, how often. */
