@@ -9,7 +9,7 @@
  * field is one. This count makes the build stop when a field is added, so whoever adds
  * it checks that it is a uint64_t counter that sums (then bump the count here).
  */
-#define OPS_BD_NFIELDS (16 + OPS_BD_BLK)
+#define OPS_BD_NFIELDS (17 + OPS_BD_BLK)
 _Static_assert(sizeof(struct ops_bd) == OPS_BD_NFIELDS * sizeof(uint64_t),
 	       "struct ops_bd changed: every field must be a summable uint64_t; update OPS_BD_NFIELDS");
 

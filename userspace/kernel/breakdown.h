@@ -32,12 +32,13 @@ struct ops_bd {
 	uint64_t syscall_ns;
 	uint64_t vcsw;
 	uint64_t ivcsw;
-	uint64_t faults;
+	uint64_t faults;     /* page faults taken in user mode */
 	uint64_t map_calls;
 	uint64_t map_bytes;
 	uint64_t unmap_bytes;
 	uint64_t migrations;
-	uint64_t steal_ns;   /* on a CPU but not charged run time: hypervisor steal, IRQs */
+	uint64_t steal_ns;   /* time the kernel charged to no task: hypervisor steal */
+	uint64_t kfaults;    /* faults on user memory taken in kernel mode (faults: user mode) */
 	uint64_t blk_ns[OPS_BD_BLK]; /* blocked ns by syscall index */
 };
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "kernel/collector.h"
 #include "kernel/oprec.h"
@@ -29,6 +30,11 @@ int ops_thread_register(struct ops_thread *t)
 		return -ENOSPC;
 	t->gen = t->slot->gen;
 	return 0;
+}
+
+void ops_slot_catch_up(void)
+{
+	syscall(SYS_getppid);
 }
 
 void ops_snap_delta_blk(struct ops_thread *t, const struct ops_snap *a, const struct ops_snap *b,

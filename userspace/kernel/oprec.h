@@ -69,11 +69,12 @@ struct ops_snap {
 	uint64_t blk_ns[OPS_BLK_SYS];
 	uint64_t blk_other_ns, blk_nosys_ns;
 	uint64_t steal_ns;
+	uint64_t kfaults;
 	struct ops_why_ctr why; /* copied only when the thread's why is set */
 };
 
-#define OPS_SNAP_CTR_BYTES (offsetof(struct ops_snap, steal_ns) + 8 - offsetof(struct ops_snap, on_ns))
-_Static_assert(offsetof(struct ops_slot, steal_ns) + 8 - offsetof(struct ops_slot, on_ns) ==
+#define OPS_SNAP_CTR_BYTES (offsetof(struct ops_snap, kfaults) + 8 - offsetof(struct ops_snap, on_ns))
+_Static_assert(offsetof(struct ops_slot, kfaults) + 8 - offsetof(struct ops_slot, on_ns) ==
 		       OPS_SNAP_CTR_BYTES, "ops_snap counters must mirror ops_slot");
 _Static_assert(offsetof(struct ops_slot, migrations) - offsetof(struct ops_slot, on_ns) ==
 		       offsetof(struct ops_snap, migrations) - offsetof(struct ops_snap, on_ns),
@@ -102,21 +103,40 @@ static inline void ops_set_kind(struct ops_thread *t, uint32_t kind)
 		t->slot->op_kind = kind;
 }
 
+/* The slot of the calling thread says it is off-CPU: its switch-in reached no program
+ * (see docs/ARCHITECTURE.md, "Counters"). One syscall lets the kernel side close the
+ * interval it missed (sys_enter does, when syscalls are accounted). */
+void ops_slot_catch_up(void);
+
 static inline void ops_snap_take(const struct ops_thread *t, struct ops_snap *s)
 {
-	const struct ops_slot *sl = (const struct ops_slot *)t->slot;
+	const volatile struct ops_slot *sl = t->slot;
+	uint64_t in;
 
-	s->ts = ops_now_ns();
-	if (!sl)
+	if (!sl) {
+		s->ts = ops_now_ns();
 		return;
-	/* The slot is stable while its own thread runs in userspace: every kernel write
-	 * for this thread happens while it is in the kernel. */
-	__asm__ __volatile__("" ::: "memory");
-	memcpy(&s->on_ns, &sl->on_ns, OPS_SNAP_CTR_BYTES);
-	/* The current on-CPU interval began at in_ts. */
-	s->on_ns += s->ts - sl->in_ts;
-	if (__builtin_expect(t->why, 0))
-		memcpy(&s->why, &sl->why.c, sizeof(s->why));
+	}
+	if (__builtin_expect(sl->state != OPS_T_RUNNING, 0))
+		ops_slot_catch_up();
+	/*
+	 * Every kernel write to the slot happens while its thread is in the kernel, but the
+	 * thread can be preempted anywhere, between the clock read and the copy too: the
+	 * switch-in then moves in_ts, and the snapshot is taken again.
+	 */
+	do {
+		in = sl->in_ts;
+		__asm__ __volatile__("" ::: "memory");
+		s->ts = ops_now_ns();
+		memcpy(&s->on_ns, (const void *)&sl->on_ns, OPS_SNAP_CTR_BYTES);
+		if (__builtin_expect(t->why, 0))
+			memcpy(&s->why, (const void *)&sl->why.c, sizeof(s->why));
+		__asm__ __volatile__("" ::: "memory");
+	} while (sl->in_ts != in);
+	/* The current on-CPU interval began at in_ts (unknown if the catch-up could not
+	 * run: no syscall program). */
+	if (sl->state == OPS_T_RUNNING)
+		s->on_ns += s->ts - in;
 }
 
 /* Adds the blocked-by-syscall differences into o->blk_ns (zeroed by the caller). */
@@ -150,6 +170,7 @@ static inline void ops_snap_delta(struct ops_thread *t, const struct ops_snap *a
 	o->vcsw = b->vcsw - a->vcsw;
 	o->ivcsw = b->ivcsw - a->ivcsw;
 	o->faults = b->faults - a->faults;
+	o->kfaults = b->kfaults - a->kfaults;
 	o->map_calls = b->map_calls - a->map_calls;
 	o->map_bytes = b->map_bytes - a->map_bytes;
 	o->unmap_bytes = b->unmap_bytes - a->unmap_bytes;

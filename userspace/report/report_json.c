@@ -52,6 +52,7 @@ static void json_bd(struct json_writer *jw, const struct ops_bd *bd, double div)
 	BD_FIELD(vcsw);
 	BD_FIELD(ivcsw);
 	BD_FIELD(faults);
+	BD_FIELD(kfaults);
 	BD_FIELD(migrations);
 	BD_FIELD(steal_ns);
 	BD_FIELD(map_calls);
