@@ -160,6 +160,17 @@ $(OUT)/obj/%.o: userspace/%.c | $(SKELS) $(DEPS_STAMP)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# Syscall names from the kernel's own table, as the kernel headers of this build carry it
+# (asm/unistd.h, generated from the kernel's syscall table): the compiler gives each
+# __NR_ macro's value, so no number is written by hand.
+$(OUT)/sysnames.gen.h: | $(DEPS_STAMP)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(OUT)
+	$(Q)echo '#include <asm/unistd.h>' | $(CC) -E -dM -x c - \
+		| sed -n 's/^#define __NR_\([a-z0-9_]*\) .*/\t{ __NR_\1, "\1" },/p' >$@.tmp
+	$(Q)mv $@.tmp $@
+$(OUT)/obj/kernel/sysnames.o: $(OUT)/sysnames.gen.h
+
 $(OUT)/opscope: $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)

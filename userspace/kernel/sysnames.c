@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Syscall names, from the kernel's own table: sysnames.gen.h is generated at build time
+ * from the kernel headers' asm/unistd.h (Makefile), every __NR_ macro with its value.
+ * And the process-wide table of blocked-in syscall indexes (sysnames.h).
+ */
+#include <asm/unistd.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <sys/syscall.h>
 #include "kernel/breakdown.h"
 #include "kernel/sysnames.h"
 
@@ -10,27 +15,9 @@ struct sysname {
 	const char *name;
 };
 
-#define S(x) { SYS_##x, #x }
-/* The syscalls a profiled thread plausibly blocks in or maps memory with. */
 static const struct sysname names[] = {
-	S(read), S(write), S(readv), S(writev), S(pread64), S(pwrite64), S(preadv), S(pwritev),
-	S(futex), S(nanosleep), S(clock_nanosleep), S(sched_yield), S(poll), S(ppoll),
-	S(epoll_wait), S(epoll_pwait), S(epoll_pwait2), S(pselect6), S(recvfrom), S(recvmsg),
-	S(recvmmsg), S(sendto), S(sendmsg), S(sendmmsg), S(accept), S(accept4), S(connect),
-	S(wait4), S(waitid), S(openat), S(close), S(fsync), S(fdatasync), S(mmap), S(munmap),
-	S(mremap), S(brk), S(madvise), S(mprotect), S(ioctl), S(io_uring_enter), S(io_getevents),
-	S(rt_sigtimedwait), S(rt_sigsuspend), S(msgrcv), S(msgsnd), S(semop), S(semtimedop),
-	S(getrandom), S(clone), S(clone3), S(execve), S(exit), S(exit_group), S(splice),
-	S(sendfile), S(copy_file_range), S(fallocate), S(flock), S(fcntl), S(statx), S(newfstatat),
-	S(getdents64), S(bpf), S(perf_event_open), S(gettid), S(getpid), S(membarrier),
-#ifdef SYS_select
-	S(select),
-#endif
-#ifdef SYS_pause
-	S(pause),
-#endif
+#include "sysnames.gen.h"
 };
-#undef S
 
 const char *sysnames_of_nr(int nr)
 {
@@ -39,6 +26,7 @@ const char *sysnames_of_nr(int nr)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].nr == nr)
 			return names[i].name;
+	/* newer than the headers opscope was built with */
 	snprintf(buf, sizeof(buf), "syscall_%d", nr);
 	return buf;
 }
