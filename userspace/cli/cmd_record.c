@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -40,6 +41,7 @@
 #include "kernel/oprec.h"
 #include "report/envinfo.h"
 #include "report/outdir.h"
+#include "report/record_json.h"
 #include "report/record_text.h"
 #include "report/report.h"
 #include "stacks/profile.h"
@@ -139,7 +141,8 @@ static void usage(FILE *f)
 		   "A program that marks its operations with libopscope (docs/INSTRUMENTING.md)\n"
 		   "also gets their latency and kernel breakdown, as opscope run gives.\n"
 		   "  -d, --duration D   stop after D (500ms, 10s)\n"
-		   "  -o, --out DIR      write record.txt (and stacks/ with --stacks) into DIR;\n"
+		   "  -o, --out DIR      write record.txt and record.json (and stacks/ with\n"
+		   "                     --stacks) into DIR;\n"
 		   "                     with marks also report.json, report.txt, bench.txt,\n"
 		   "                     trace.json (DIR, new or an earlier opscope output, is\n"
 		   "                     replaced whole, as opscope run does)\n"
@@ -195,6 +198,8 @@ struct rec_session {
 	struct collector_stats st;
 	struct rec_thread *rows;     /* one per thread: live ones, then exited ones */
 	size_t nrows;
+	struct rec_rusage ru;        /* the command's, from wait4() when it exited */
+	bool have_ru;
 	/* the program's own operations (libopscope) */
 	int argc;
 	char **argv;
@@ -391,6 +396,8 @@ static int start_collector(struct rec_session *s)
 	char err[512];
 
 	s->opts.tgid = s->pid;
+	/* a command we started is counted from its birth: it was forked before the load */
+	s->opts.whole_life = s->child != 0;
 	s->opts.on_exit = on_thread_exit;
 	s->opts.on_exit_arg = &s->ex;
 	s->c = collector_start(&s->opts, err, sizeof(err));
@@ -491,8 +498,13 @@ static int start_recording(struct rec_session *s)
 
 	catch_signals(s);
 	s->t0 = ops_now_ns();
-	if (!s->child)
+	if (!s->child) {
+		/* on stderr: the table goes to stdout, and a script may wait for this line */
+		fprintf(stderr, "opscope record: recording pid %d (%lu threads) until it exits, "
+			"the duration passes or Ctrl-C\n", s->pid,
+			(unsigned long)collector_slots_used(s->c));
 		return 0;
+	}
 	if (write(s->go_fd, go, strlen(go)) != (ssize_t)strlen(go))
 		stop_flag = 1;
 	close(s->go_fd);
@@ -527,6 +539,27 @@ static void sample_rss(struct rec_session *s, unsigned tick)
 		s->rss.peak = v;
 }
 
+static uint64_t tv_ns(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000000000ull + (uint64_t)tv->tv_usec * 1000ull;
+}
+
+/* Reap the command if it exited, keeping what the kernel counted for it. */
+static bool reap_child(struct rec_session *s, int flags)
+{
+	struct rusage ru;
+
+	if (wait4(s->child, NULL, flags, &ru) != s->child)
+		return false;
+	s->ru = (struct rec_rusage){
+		.minflt = (uint64_t)ru.ru_minflt, .majflt = (uint64_t)ru.ru_majflt,
+		.nvcsw = (uint64_t)ru.ru_nvcsw, .nivcsw = (uint64_t)ru.ru_nivcsw,
+		.utime_ns = tv_ns(&ru.ru_utime), .stime_ns = tv_ns(&ru.ru_stime),
+	};
+	s->have_ru = true;
+	return true;
+}
+
 /* Until the target exits, the duration passes or a signal comes; stacks drained as it goes. */
 static void record_until_done(struct rec_session *s)
 {
@@ -544,7 +577,7 @@ static void record_until_done(struct rec_session *s)
 		if (s->duration && ops_now_ns() - s->t0 >= (uint64_t)s->duration)
 			break;
 		if (s->child) {
-			if (waitpid(s->child, NULL, WNOHANG) == s->child) {
+			if (reap_child(s, WNOHANG)) {
 				s->child = 0;
 				break;
 			}
@@ -627,13 +660,27 @@ static void print_summary(const struct rec_session *s)
 		       "%.1f%% of the target's %.1f ms on-CPU\n", s->prog_ns / 1e6,
 		       on ? 100.0 * (double)s->prog_ns / (double)on : 0.0, on / 1e6);
 	}
+	if (s->have_ru) {
+		uint64_t fl = 0, k = s->ru.minflt + s->ru.majflt;
+
+		for (size_t i = 0; i < s->nrows; i++)
+			fl += s->rows[i].s.faults + s->rows[i].s.kfaults;
+		if (fl == k)
+			printf("the kernel's count for the command (getrusage): %lu faults, the same\n",
+			       (unsigned long)k);
+		else
+			printf("the kernel's count for the command (getrusage): %lu faults; it also "
+			       "holds the processes the command forked and waited for, which record "
+			       "does not follow\n", (unsigned long)k);
+	}
 	printf("losses: %lu threads found no slot, %lu tid-map failures, %lu program runs "
 	       "skipped; %lu unseen switches repaired\n",
 	       (unsigned long)st->slots_full, (unsigned long)st->tid_map_full,
 	       (unsigned long)st->prog_misses, (unsigned long)st->missed_switches);
-	printf("opscope itself: load+attach %.1f ms, peak RSS %.1f MiB; %lu threads were already "
-	       "running (counted from first sight)\n", st->load_ms, self_peak_rss_kb() / 1024.0,
-	       (unsigned long)st->late_threads);
+	printf("opscope itself: load+attach %.1f ms, peak RSS %.1f MiB; %lu threads found at "
+	       "attach (counted from %s), %lu first seen running\n", st->load_ms,
+	       self_peak_rss_kb() / 1024.0, (unsigned long)st->seeded,
+	       s->opts.whole_life ? "their birth" : "then", (unsigned long)st->late_threads);
 	if (s->prof) {
 		struct profile_stats ps;
 
@@ -742,25 +789,55 @@ static int report_marks(struct rec_session *s)
 	return 0;
 }
 
-/* outdir's extra file: record.txt beside the others, in the directory being assembled. */
-static int record_txt_into(const char *dir, void *arg, char *err, size_t errlen)
+static int put_table(FILE *f, const struct rec_session *s)
 {
-	const struct rec_session *s = arg;
+	rec_table_print(f, s->rows, s->nrows, s->secs, s->opts.sys_mode);
+	return 0;
+}
+
+static int put_json(FILE *f, const struct rec_session *s)
+{
+	struct rec_info info = {
+		.pid = s->pid,
+		.cmd = s->cmd,
+		.whole_life = s->opts.whole_life,
+		.sys_mode = s->opts.sys_mode,
+		.duration_ns = (uint64_t)(s->secs * 1e9),
+		.rusage = s->have_ru ? &s->ru : NULL,
+		.st = &s->st,
+	};
+
+	return rec_json_write(f, &info, s->rows, s->nrows);
+}
+
+/* DIR/NAME, written by put as one file (util/files.h). 0 or -errno, the sentence in err. */
+static int write_file(const struct rec_session *s, const char *dir, const char *name,
+		      int (*put)(FILE *f, const struct rec_session *s), char *err, size_t errlen)
+{
 	char path[PATH_MAX];
 	struct afile a;
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/record.txt", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	rc = afile_open(&a, path, err, errlen);
 	if (rc)
 		return rc;
-	rec_table_print(a.f, s->rows, s->nrows, s->secs, s->opts.sys_mode);
-	return afile_commit(&a, 0, err, errlen);
+	return afile_commit(&a, put(a.f, s), err, errlen);
+}
+
+/* outdir's extra files: record.txt and record.json beside the others, in the directory
+ * being assembled. */
+static int record_files_into(const char *dir, void *arg, char *err, size_t errlen)
+{
+	const struct rec_session *s = arg;
+	int rc = write_file(s, dir, "record.txt", put_table, err, errlen);
+
+	return rc ? rc : write_file(s, dir, "record.json", put_json, err, errlen);
 }
 
 /*
- * -o DIR: record.txt, and with -s the stacks under DIR/stacks/; with marks, run's files
- * too; the whole directory assembled aside and put in place (report/outdir.h).
+ * -o DIR: record.txt, record.json, and with -s the stacks under DIR/stacks/; with marks,
+ * run's files too; the whole directory assembled aside and put in place (report/outdir.h).
  */
 static int write_outputs(struct rec_session *s)
 {
@@ -769,14 +846,14 @@ static int write_outputs(struct rec_session *s)
 
 	if (!s->out)
 		return 0;
-	s->od.extra = record_txt_into;
+	s->od.extra = record_files_into;
 	s->od.extra_arg = s;
 	if (outdir_commit(&s->od, s->rep, s->prof, s->trace, err, sizeof(err)))
 		return cmd_fail("record", "%s", err);
 	if (s->rep) {
 		cmd_warn("record", "wrote %s/ (report.json, report.txt, report.html, bench.txt, "
-			 "trace.json, record.txt%s%s)", s->od.path, s->prof ? ", stacks/" : "",
-			 s->wf ? ", waitfor/" : "");
+			 "trace.json, record.txt, record.json%s%s)", s->od.path,
+			 s->prof ? ", stacks/" : "", s->wf ? ", waitfor/" : "");
 		return 0;
 	}
 	if (!s->prof)

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "kernel/sysnames.h"
 #include "report/record_text.h"
 
@@ -41,42 +42,88 @@ static const char *top_block(const struct ops_slot *s, uint64_t *ns)
 	return name;
 }
 
+/* A count in at most w characters: exact while it fits, else in k, M or G (record.json
+ * has every count exact). */
+static const char *count_col(char *buf, size_t len, int w, uint64_t v)
+{
+	static const char unit[] = "kMGTP";
+	double x = (double)v;
+	int u = -1;
+
+	snprintf(buf, len, "%*lu", w, (unsigned long)v);
+	if ((int)strlen(buf) <= w)
+		return buf;
+	do {
+		x /= 1000;
+		u++;
+		snprintf(buf, len, "%*.1f%c", w - 1, x, unit[u]);
+	} while ((int)strlen(buf) > w && u < 4);
+	return buf;
+}
+
+/* A time in at most 8 characters: ms with one decimal, or whole seconds past 100 s. */
+static const char *ms_col(char *buf, size_t len, uint64_t ns)
+{
+	if (ns < 99999950000ull)
+		snprintf(buf, len, "%8.1f", ns / 1e6);
+	else
+		snprintf(buf, len, "%7.0fs", ns / 1e9);
+	return buf;
+}
+
 /* The SYSCALL column: the count, or "-" when syscalls were not accounted. */
 static const char *sys_col(char *buf, size_t len, uint64_t v, int sys_mode)
 {
 	if (sys_mode == OPS_SYS_OFF)
+		return "      -";
+	return count_col(buf, len, 7, v);
+}
+
+/* The BLOCKED MOST IN column, 20 characters: a name cut to 15 (~ marks a cut), share. */
+static const char *blk_col(char *buf, size_t len, const struct ops_slot *s)
+{
+	uint64_t bns;
+	const char *name = top_block(s, &bns);
+	char cut[16];
+
+	if (!bns)
 		return "-";
-	snprintf(buf, len, "%lu", (unsigned long)v);
+	snprintf(cut, sizeof(cut), "%s", name);
+	if (strlen(name) > 15)
+		cut[14] = '~';
+	snprintf(buf, len, "%-15s %3.0f%%", cut, s->blocked_ns ? 100.0 * bns / s->blocked_ns : 0.0);
 	return buf;
+}
+
+/* One row: 100 columns (7+16+9+9+9+21+7+7+8+7) whatever the values. */
+static void row(FILE *f, const char *tid, const char *comm, const struct ops_slot *s,
+		const char *blk, int sys_mode, const char *mark)
+{
+	char on[16], rq[16], bl[16], v[16], iv[16], sc[16], fl[16];
+
+	fprintf(f, "%7s %-15.15s %8s %8s %8s %-20.20s %6s %6s %7s %6s%s\n", tid, comm,
+		ms_col(on, sizeof(on), s->on_ns), ms_col(rq, sizeof(rq), s->runq_ns),
+		ms_col(bl, sizeof(bl), s->blocked_ns), blk, count_col(v, sizeof(v), 6, s->nvcsw),
+		count_col(iv, sizeof(iv), 6, s->nivcsw), sys_col(sc, sizeof(sc), s->syscalls, sys_mode),
+		count_col(fl, sizeof(fl), 6, s->faults + s->kfaults), mark);
 }
 
 void rec_table_print(FILE *f, struct rec_thread *t, size_t n, double secs, int sys_mode)
 {
 	struct ops_slot tot = {};
-	char sc[24];
 
 	qsort(t, n, sizeof(*t), cmp_on_cpu);
-	/* 100 columns: 7+16+9+9+9+20+7+7+8+8 */
-	fprintf(f, "%7s %-15s %8s %8s %8s %-19s %6s %6s %7s %7s\n", "TID", "COMM", "ON-CPU",
-		"RUNQ", "BLOCKED", "  BLOCKED MOST IN", "VCSW", "IVCSW", "SYSCALL", "FAULTS");
-	fprintf(f, "%7s %-15s %8s %8s %8s %-19s %6s %6s %7s %7s\n", "", "", "ms", "ms", "ms", "",
+	fprintf(f, "%7s %-15s %8s %8s %8s %-20s %6s %6s %7s %6s\n", "TID", "COMM", "ON-CPU",
+		"RUNQ", "BLOCKED", "BLOCKED MOST IN", "VCSW", "IVCSW", "SYSCALL", "FAULTS");
+	fprintf(f, "%7s %-15s %8s %8s %8s %-20s %6s %6s %7s %6s\n", "", "", "ms", "ms", "ms", "",
 		"", "", "", "");
 	for (size_t i = 0; i < n; i++) {
 		const struct ops_slot *s = &t[i].s;
-		uint64_t bns;
-		const char *bname = top_block(s, &bns);
-		char blk[32];
+		char tid[16], blk[32];
 
-		if (bns)
-			snprintf(blk, sizeof(blk), "%.14s %3.0f%%", bname,
-				 s->blocked_ns ? 100.0 * bns / s->blocked_ns : 0.0);
-		else
-			snprintf(blk, sizeof(blk), "-");
-		fprintf(f, "%7u %-15.15s %8.1f %8.1f %8.1f   %-17s %6lu %6lu %7s %7lu%s\n", s->tid,
-			t[i].comm, s->on_ns / 1e6, s->runq_ns / 1e6, s->blocked_ns / 1e6, blk,
-			(unsigned long)s->nvcsw, (unsigned long)s->nivcsw,
-			sys_col(sc, sizeof(sc), s->syscalls, sys_mode), (unsigned long)s->faults,
-			t[i].exited ? " x" : "");
+		snprintf(tid, sizeof(tid), "%u", s->tid);
+		row(f, tid, t[i].comm, s, blk_col(blk, sizeof(blk), s), sys_mode,
+		    t[i].exited ? " x" : "");
 		tot.on_ns += s->on_ns;
 		tot.runq_ns += s->runq_ns;
 		tot.blocked_ns += s->blocked_ns;
@@ -84,12 +131,13 @@ void rec_table_print(FILE *f, struct rec_thread *t, size_t n, double secs, int s
 		tot.nivcsw += s->nivcsw;
 		tot.syscalls += s->syscalls;
 		tot.faults += s->faults;
+		tot.kfaults += s->kfaults;
 	}
-	fprintf(f, "%7s %-15s %8.1f %8.1f %8.1f   %-17s %6lu %6lu %7s %7lu\n", "all",
-		"", tot.on_ns / 1e6, tot.runq_ns / 1e6, tot.blocked_ns / 1e6, "",
-		(unsigned long)tot.nvcsw, (unsigned long)tot.nivcsw,
-		sys_col(sc, sizeof(sc), tot.syscalls, sys_mode), (unsigned long)tot.faults);
+	row(f, "all", "", &tot, "", sys_mode, "");
 	fprintf(f, "%zu threads over %.2f s (x: exited during the recording)\n", n, secs);
+	fprintf(f, "faults: %lu taken in user mode, %lu taken by the kernel on user memory "
+		   "(copies into fresh buffers, exec)\n", (unsigned long)tot.faults,
+		(unsigned long)tot.kfaults);
 	if (sys_mode == OPS_SYS_COUNT)
 		fprintf(f, "syscalls counted at entry, not timed (--syscalls count)\n");
 	else if (sys_mode == OPS_SYS_OFF)
