@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * The kernel collector against the kernel's own accounting. Needs root; prints a SKIP
- * line otherwise. Each check prints what it measured, so a failure says by how much.
+ * The kernel collector on single operations of this process: a sleep, page faults and
+ * memory-mapping calls, a spin beside a hog. Whole-thread totals against /proc are
+ * itest_truth's. Needs root; prints a SKIP line otherwise. Each check prints what it
+ * measured, so a failure says by how much.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -74,29 +76,35 @@ static void test_sleep(void)
 	CHECK(idx >= 0 && sysnames_name(idx) && strstr(sysnames_name(idx), "nanosleep"),
 	      "sleep: blocked time charged to %s", idx >= 0 ? sysnames_name(idx) : "nothing");
 	{
-		/* the slot's off-CPU ring has the interval, inside the op, blamed on the sleep
-		 * (not always the newest: the thread may be preempted after it wakes) */
+		/* the slot's off-CPU ring has the sleep's interval (not always the newest: the
+		 * thread may be preempted after it wakes), blamed on the sleep, as long as its
+		 * blocked time (the kernel's clock, converted: its stamps can lag the moment
+		 * by microseconds, so the interval is not compared with a and b) */
 		const struct ops_slot *sl = (const struct ops_slot *)t.slot;
 		const struct ops_off *o = NULL;
 
 		for (uint64_t k = 0; k < OPS_OFF_RING && k < sl->off_seq; k++) {
 			const struct ops_off *c = &sl->off[(sl->off_seq - 1 - k) % OPS_OFF_RING];
 
-			if (c->start >= a.ts && c->end <= b.ts && c->sys == SYS_clock_nanosleep) {
+			if (c->sys == SYS_clock_nanosleep && c->wake - c->start >= x) {
 				o = c;
 				break;
 			}
 		}
-		CHECK(o && o->end - o->start >= x,
-		      "off-CPU ring: an interval of %.3f ms within the op, in syscall %d",
-		      o ? (o->end - o->start) / 1e6 : 0.0, o ? o->sys : -1);
+		CHECK(o && o->wake - o->start >= bd.blocked_ns - bd.blocked_ns / 200 &&
+			      o->wake - o->start <= bd.blocked_ns + bd.blocked_ns / 200,
+		      "off-CPU ring: the sleep's interval, blocked %.3f ms (the op's %.3f ms), in "
+		      "syscall %d", o ? (o->wake - o->start) / 1e6 : 0.0, bd.blocked_ns / 1e6,
+		      o ? o->sys : -1);
 	}
-	/* on-CPU is the scheduler's clock, latency CLOCK_MONOTONIC: allow 0.1% between them */
-	CHECK(bd.on_ns + bd.runq_ns + bd.blocked_ns + bd.steal_ns <=
-			      bd.lat_ns + bd.lat_ns / 1000 + 1000 &&
-		      bd.on_ns + bd.runq_ns + bd.blocked_ns + bd.steal_ns + 200000 >= bd.lat_ns,
-	      "sleep: on %.3f + runq %.3f + blocked %.3f ms adds up to latency %.3f ms",
-	      bd.on_ns / 1e6, bd.runq_ns / 1e6, bd.blocked_ns / 1e6, bd.lat_ns / 1e6);
+	{
+		uint64_t parts = bd.on_ns + bd.runq_ns + bd.blocked_ns + bd.steal_ns;
+
+		CHECK(parts <= bd.lat_ns + bd.lat_ns / 200 && parts >= bd.lat_ns - bd.lat_ns / 200,
+		      "sleep: on %.3f + runq %.3f + blocked %.3f + steal %.3f ms add up to the "
+		      "latency %.3f ms within 0.5%%", bd.on_ns / 1e6, bd.runq_ns / 1e6,
+		      bd.blocked_ns / 1e6, bd.steal_ns / 1e6, bd.lat_ns / 1e6);
+	}
 }
 
 /*
@@ -188,142 +196,20 @@ static void test_preempt(void)
 	CHECK(bd.runq_ns > 0 && bd.ivcsw > 0,
 	      "spin 60 ms beside a hog: runq %.3f ms, %lu involuntary switches, on %.3f ms",
 	      bd.runq_ns / 1e6, (unsigned long)bd.ivcsw, bd.on_ns / 1e6);
-	/*
-	 * On-CPU is the scheduler's charge, which starts at set_next_entity(), a little
-	 * before the switch reaches the tracepoint: each switch-in can put a few
-	 * microseconds more on-CPU than the wall clock saw (12 us per switch measured
-	 * here beside a second CPU hog). Allow 20 us a switch, and 0.1%.
-	 */
-	CHECK(bd.on_ns + bd.runq_ns + bd.steal_ns + 200000 >= bd.lat_ns &&
-		      bd.on_ns + bd.runq_ns + bd.steal_ns <=
-			      bd.lat_ns + bd.lat_ns / 1000 + (bd.ivcsw + bd.vcsw + 1) * 20000,
-	      "spin: on %.3f + runq %.3f + steal %.3f ms vs latency %.3f ms", bd.on_ns / 1e6,
-	      bd.runq_ns / 1e6, bd.steal_ns / 1e6, bd.lat_ns / 1e6);
+	{
+		/* every part in the scheduler's clock: they add up to the latency */
+		uint64_t parts = bd.on_ns + bd.runq_ns + bd.blocked_ns + bd.steal_ns;
+
+		CHECK(parts <= bd.lat_ns + bd.lat_ns / 200 && parts >= bd.lat_ns - bd.lat_ns / 200,
+		      "spin: on %.3f + runq %.3f + blocked %.3f + steal %.3f ms add up to the "
+		      "latency %.3f ms within 0.5%%", bd.on_ns / 1e6, bd.runq_ns / 1e6,
+		      bd.blocked_ns / 1e6, bd.steal_ns / 1e6, bd.lat_ns / 1e6);
+	}
 	cpu_set_t all;
 	CPU_ZERO(&all);
 	for (int i = 0; i < CPU_SETSIZE; i++)
 		CPU_SET(i, &all);
 	sched_setaffinity(0, sizeof(all), &all);
-}
-
-/* Whole-life totals against /proc/<pid>/task/<tid>/schedstat and status. */
-#define NWORK 3
-struct worker {
-	pthread_t th;
-	pid_t tid;
-	int seed;
-};
-static pthread_barrier_t done_bar, check_bar;
-
-static void *worker_main(void *arg)
-{
-	struct worker *w = arg;
-	uint64_t end;
-
-	w->tid = gettid();
-	pin_to(0);
-	end = ops_now_ns() + 300 * 1000 * 1000ull;
-	for (int i = 0; ops_now_ns() < end; i++) {
-		spin_ns(2 * 1000 * 1000 + (uint64_t)w->seed * 300000);
-		if (i % 3 == 0)
-			sleep_ns(1000 * 1000);
-		if (i % 7 == 0)
-			sched_yield();
-	}
-	pthread_barrier_wait(&done_bar);
-	pthread_barrier_wait(&check_bar); /* parked: off-CPU, counters complete */
-	return NULL;
-}
-
-static int read_schedstat(pid_t tid, uint64_t *run, uint64_t *wait)
-{
-	char path[64];
-	FILE *f;
-	int n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fscanf(f, "%lu %lu", (unsigned long *)run, (unsigned long *)wait);
-	fclose(f);
-	return n == 2 ? 0 : -1;
-}
-
-static int read_ctxt(pid_t tid, uint64_t *vol, uint64_t *invol)
-{
-	char path[64], line[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "voluntary_ctxt_switches: %lu", (unsigned long *)vol);
-		sscanf(line, "nonvoluntary_ctxt_switches: %lu", (unsigned long *)invol);
-	}
-	fclose(f);
-	return 0;
-}
-
-static bool within(uint64_t got, uint64_t want, double rel, uint64_t abs_ns)
-{
-	uint64_t d = got > want ? got - want : want - got;
-
-	return d <= abs_ns || d <= want * rel;
-}
-
-static void test_schedstat(struct collector *c)
-{
-	struct worker w[NWORK];
-
-	pthread_barrier_init(&done_bar, NULL, NWORK + 1);
-	pthread_barrier_init(&check_bar, NULL, NWORK + 1);
-	for (int i = 0; i < NWORK; i++) {
-		w[i].seed = i;
-		pthread_create(&w[i].th, NULL, worker_main, &w[i]);
-	}
-	pthread_barrier_wait(&done_bar);
-	/* let every worker park in the barrier (a loaded machine may take a while) */
-	for (int tries = 0; tries < 100; tries++) {
-		bool parked = true;
-
-		sleep_ns(10 * 1000 * 1000);
-		for (int i = 0; i < NWORK; i++) {
-			volatile struct ops_slot *s = collector_slot_of(c, w[i].tid);
-
-			parked = parked && s && s->state == OPS_T_BLOCKED;
-		}
-		if (parked)
-			break;
-	}
-	for (int i = 0; i < NWORK; i++) {
-		volatile struct ops_slot *s = collector_slot_of(c, w[i].tid);
-		uint64_t run = 0, wait = 0, vol = 0, invol = 0;
-
-		if (!s || read_schedstat(w[i].tid, &run, &wait) || read_ctxt(w[i].tid, &vol, &invol)) {
-			CHECK(0, "thread %d: no slot or unreadable /proc files", w[i].tid);
-			continue;
-		}
-		CHECK(s->state == OPS_T_BLOCKED, "thread %d: parked (state %u)", w[i].tid, s->state);
-		CHECK(within(s->on_ns, run, 0.02, 100000),
-		      "thread %d on-CPU: opscope %.3f ms, schedstat %.3f ms (%+.2f%%)", w[i].tid,
-		      s->on_ns / 1e6, run / 1e6, 100.0 * ((double)s->on_ns - run) / (run ? run : 1));
-		CHECK(within(s->runq_ns, wait, 0.02, 100000),
-		      "thread %d run-queue wait: opscope %.3f ms, schedstat %.3f ms (%+.2f%%)",
-		      w[i].tid, s->runq_ns / 1e6, wait / 1e6,
-		      100.0 * ((double)s->runq_ns - wait) / (wait ? wait : 1));
-		CHECK(s->nvcsw + 1 >= vol && s->nvcsw <= vol + 1,
-		      "thread %d voluntary switches: opscope %lu, status %lu", w[i].tid,
-		      (unsigned long)s->nvcsw, (unsigned long)vol);
-		CHECK(s->nivcsw + 1 >= invol && s->nivcsw <= invol + 1,
-		      "thread %d involuntary switches: opscope %lu, status %lu", w[i].tid,
-		      (unsigned long)s->nivcsw, (unsigned long)invol);
-	}
-	pthread_barrier_wait(&check_bar);
-	for (int i = 0; i < NWORK; i++)
-		pthread_join(w[i].th, NULL);
 }
 
 int main(void)
@@ -349,7 +235,6 @@ int main(void)
 	test_sleep();
 	test_faults();
 	test_preempt();
-	test_schedstat(c);
 	collector_get_stats(c, &st);
 	CHECK(st.slots_full == 0 && st.tid_map_full == 0,
 	      "losses: %lu threads without a slot, %lu tid-map failures",
