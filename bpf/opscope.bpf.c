@@ -189,6 +189,15 @@ int handle_sample(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
+/* A thread of the target begins to exit: its name, while /proc still has it and before
+ * pthread_join() returns (its slot closes later, at its last switch). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *p)
+{
+	thread_exiting(p);
+	return 0;
+}
+
 /* The threads of the target that exist at attach: the collector reads this iterator once,
  * after the clock model is ready (sched.bpf.h, thread_seed). */
 SEC("iter/task")

@@ -196,6 +196,18 @@ static __always_inline void thread_gone(struct ops_slot *s, struct task_struct *
 	bpf_map_delete_elem(&tid_slot, &tid);
 }
 
+/* Thread p begins to exit (sched_process_exit): keep its name in its slot. */
+static __always_inline void thread_exiting(struct task_struct *p)
+{
+	struct ops_slot *s;
+
+	if (hooks_only || p->tgid != targ_tgid)
+		return;
+	s = slot_of(p->pid);
+	if (s)
+		bpf_probe_read_kernel_str(s->comm, sizeof(s->comm), p->comm);
+}
+
 /* prev, a target thread and the current task, leaves the CPU at clk (mono: the same
  * moment in CLOCK_MONOTONIC). */
 static __always_inline void switch_out(struct task_struct *prev, bool preempt,

@@ -975,6 +975,7 @@ int collector_stack_frames(struct collector *c, uint64_t id, uint64_t *ips, int 
 
 int collector_thread_name(struct collector *c, uint32_t tid, char *buf, size_t len)
 {
+	volatile struct ops_slot *s;
 	int r = -ENOENT;
 
 	pthread_mutex_lock(&c->names_lock);
@@ -983,7 +984,15 @@ int collector_thread_name(struct collector *c, uint32_t tid, char *buf, size_t l
 		r = 0;
 	}
 	pthread_mutex_unlock(&c->names_lock);
-	return r;
+	if (r == 0)
+		return 0;
+	/* exiting, its slot not closed yet: the name the kernel side kept at its exit */
+	s = collector_slot_of(c, tid);
+	if (s && s->comm[0]) {
+		snprintf(buf, len, "%.15s", (const char *)s->comm);
+		return 0;
+	}
+	return -ENOENT;
 }
 
 int collector_prog_stats(struct collector *c, struct prog_stat *out, int max)
