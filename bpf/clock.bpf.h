@@ -5,8 +5,9 @@
  * the tracepoint), and the moments userspace compares with its own readings are
  * converted to CLOCK_MONOTONIC by the model in struct ops_clock (opscope.h says why and
  * how). This file converts, and feeds the model: the switch program samples
- * CLOCK_MONOTONIC - clk at most once per OPS_CAL_GAP per CPU, keeping each window's
- * smallest; the collector (userspace/kernel/clockfit.c) fits and publishes the model.
+ * CLOCK_MONOTONIC - clk when the collector wants samples (OPS_CAL_WANT every 100 ms, at
+ * most one per OPS_CAL_GAP per CPU), keeping each window's smallest; the collector
+ * (userspace/kernel/clockfit.c) fits and publishes the model.
  * Until the first model is published (clk_ready), conversions read CLOCK_MONOTONIC.
  */
 #ifndef OPSCOPE_CLOCK_BPF_H
@@ -15,6 +16,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "opscope.h"
+#include "compat.bpf.h"
 
 /* Written by userspace (the skeleton's mmapped .bss): the model in use is
  * clk_model[clk_idx & 1]; userspace fills the other one, then flips clk_idx. */
@@ -23,6 +25,10 @@ __u32 clk_idx;
 __u32 clk_ready;
 /* While the first model is fitted, every switch is a sample (no OPS_CAL_GAP). */
 __u32 clk_fast;
+/* Samples still wanted: the collector asks for OPS_CAL_WANT every 100 ms, taken at the
+ * next switches of any task (OPS_CAL_GAP apart per CPU), so the model stays fitted
+ * whether or not the target runs, for one load at a switch the rest of the time. */
+__u32 clk_want;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -64,8 +70,9 @@ static __always_inline __u64 clk_now(__u64 *mono)
 	return m - clk_off(m - clk_model[clk_idx & 1].off0);
 }
 
-/* A calibration sample at a switch whose run-queue clock is clk (taken just before). */
-static __always_inline void clk_sample(__u64 clk)
+/* A calibration sample at a switch whose run-queue clock is clk (taken just before).
+ * Returns whether it took one. */
+static __always_inline bool clk_sample(__u64 clk)
 {
 	__u64 win = clk >> OPS_CAL_SHIFT;
 	__u32 key = win & (OPS_CAL_WINS - 1);
@@ -73,7 +80,7 @@ static __always_inline void clk_sample(__u64 clk)
 	__s64 d;
 
 	if (!c || (c->win == win && clk - c->last < OPS_CAL_GAP && !clk_fast))
-		return;
+		return false;
 	d = (__s64)(bpf_ktime_get_ns() - clk);
 	if (c->win != win) {
 		c->win = win;
@@ -84,6 +91,15 @@ static __always_inline void clk_sample(__u64 clk)
 	}
 	c->last = clk;
 	c->n++;
+	return true;
+}
+
+/* At any switch (next: the task switched in): a sample if the collector wants some (the
+ * count is not atomic: two CPUs may both take the last one). */
+static __always_inline void clk_sample_wanted(struct task_struct *next)
+{
+	if ((clk_want || clk_fast) && clk_sample(task_rq_clock(next)) && clk_want)
+		clk_want--;
 }
 
 #endif /* OPSCOPE_CLOCK_BPF_H */

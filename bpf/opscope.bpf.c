@@ -16,8 +16,8 @@
  *
  * Every program is tp_btf (no tracefs), except on-CPU sampling (perf_event) and the scan
  * of the threads there are at attach (iter/task). Each returns after one compare for
- * tasks of other processes, which is the common case on a busy machine; the switch
- * program first takes a calibration sample for the clock, at most every 131 us per CPU.
+ * tasks of other processes, which is the common case on a busy machine (the switch
+ * program, after one more load: the clock model may want a sample).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -45,12 +45,12 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 	if (hooks_only)
 		return 0;
 	why_switch_reset();
-	clk = task_rq_clock(next);
-	clk_sample(clk);
+	clk_sample_wanted(next);
 	out = prev->tgid == targ_tgid;
 	in = next->tgid == targ_tgid;
 	if (!out && !in)
 		return 0;
+	clk = task_rq_clock(next);
 	mono = clk_mono(clk);
 	if (out)
 		switch_out(prev, preempt, switch_prev_state(ctx, prev), clk, mono);

@@ -197,6 +197,7 @@ struct ops_clock {
 #define OPS_CAL_SHIFT 26          /* 67 ms */
 #define OPS_CAL_WINS 16           /* a second of history */
 #define OPS_CAL_GAP (1ull << 17)  /* at most one sample per 131 us per CPU */
+#define OPS_CAL_WANT 64           /* samples the collector asks for every 100 ms */
 struct ops_cal {
 	__u64 win;   /* window number (clk >> OPS_CAL_SHIFT) */
 	__u64 last;  /* clk of the last sample */

@@ -179,7 +179,7 @@ static __always_inline void account_run(struct ops_slot *s, struct task_struct *
  */
 static __always_inline void thread_gone(struct ops_slot *s, struct task_struct *t, __u64 clk)
 {
-	__u32 tid = t->pid, *idx;
+	__u32 tid = t->pid, *v, idx;
 
 	account_run(s, t, clk);
 	faults_sync(s, t);
@@ -189,11 +189,14 @@ static __always_inline void thread_gone(struct ops_slot *s, struct task_struct *
 	s->nivcsw += t->nivcsw - s->niv_last;
 	s->state = OPS_T_EXITED;
 	bpf_probe_read_kernel_str(s->comm, sizeof(s->comm), t->comm);
-	idx = bpf_map_lookup_elem(&tid_slot, &tid);
-	if (!idx)
+	v = bpf_map_lookup_elem(&tid_idx, &tid);
+	if (!v || !*v)
 		return;
-	bpf_map_push_elem(&dead_slots, idx, 0);
-	bpf_map_delete_elem(&tid_slot, &tid);
+	idx = *v - 1;
+	/* only its own entry: a tid is free for a new thread once the old one is released,
+	 * which can be before this, its last switch */
+	__sync_val_compare_and_swap(v, idx + 1, 0);
+	bpf_map_push_elem(&dead_slots, &idx, 0);
 }
 
 /* Thread p begins to exit (sched_process_exit): keep its name in its slot. */

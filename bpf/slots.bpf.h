@@ -2,10 +2,9 @@
 /*
  * Slots: which threads are accounted, and where. One slot per thread of the target
  * process in an mmapable array the driver's threads read without a syscall; a
- * tid-to-slot hash; a per-CPU cache of the slot of the thread running on each CPU, so
- * the programs that run in a thread's own context skip the hash; the queues through
- * which exited threads' slots go to userspace and come back; and the loss counters
- * (enum ops_stat). Slots are handed out in the kernel on a thread's first sight.
+ * tid-to-slot index (an array by tid); the queues through which exited threads' slots go
+ * to userspace and come back; and the loss counters (enum ops_stat). Slots are handed
+ * out in the kernel on a thread's first sight.
  */
 #ifndef OPSCOPE_SLOTS_BPF_H
 #define OPSCOPE_SLOTS_BPF_H
@@ -37,12 +36,16 @@ struct {
 	__type(value, struct ops_slot);
 } slots SEC(".maps");
 
+/* tid -> slot index + 1 (0: none), indexed directly: an array lookup costs a few
+ * instructions where a hash lookup cost 15-20 ns at every switch-in. The loader sizes it
+ * to pid_max; a thread with a tid beyond it (pid_max raised after the start) gets no
+ * slot, and is counted in OPS_STAT_TID_MAP_FULL. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, OPS_MAX_SLOTS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
 	__type(key, __u32);   /* tid */
-	__type(value, __u32); /* slot index */
-} tid_slot SEC(".maps");
+	__type(value, __u32); /* slot index + 1 */
+} tid_idx SEC(".maps");
 
 /* Slots of exited threads, for userspace to read one last time and recycle. */
 struct {
@@ -57,21 +60,6 @@ struct {
 	__uint(max_entries, OPS_MAX_SLOTS);
 	__type(value, __u32);
 } free_slots SEC(".maps");
-
-/* Per CPU: the slot of the target thread that last ran here, so the programs that run
- * in a thread's own context (syscalls, faults, its switch-out) skip the hash lookup, and
- * so does the switch-in of a thread that runs again where it ran last. */
-struct cur_slot {
-	__u32 tid;
-	__u32 idx;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct cur_slot);
-} cur SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -105,50 +93,22 @@ static __always_inline __u32 target_tid(void)
 	return (__u32)pid_tgid;
 }
 
-static __always_inline void cur_set(__u32 tid, __u32 idx)
-{
-	__u32 zero = 0;
-	struct cur_slot *c = bpf_map_lookup_elem(&cur, &zero);
-
-	if (c) {
-		c->tid = tid;
-		c->idx = idx;
-	}
-}
-
+/* The slot of thread tid, or NULL. */
 static __always_inline struct ops_slot *slot_of(__u32 tid)
 {
-	__u32 *idx = bpf_map_lookup_elem(&tid_slot, &tid);
+	__u32 *v = bpf_map_lookup_elem(&tid_idx, &tid), idx;
 
-	if (!idx)
+	if (!v || !*v)
 		return NULL;
-	return bpf_map_lookup_elem(&slots, idx);
+	idx = *v - 1;
+	return bpf_map_lookup_elem(&slots, &idx);
 }
 
-/* The slot of tid, which is running (or is being switched in) on this CPU: from the
- * per-CPU cache when it holds this thread (the slot's own tid and state confirm it), else
- * from the hash, and then the cache holds it. */
+/* The slot of tid, which is running (or is being switched in) on this CPU. (Once a
+ * per-CPU cache of the last thread's slot, worth it while the index was a hash.) */
 static __always_inline struct ops_slot *running_slot(__u32 tid)
 {
-	__u32 zero = 0, *idx;
-	struct cur_slot *c = bpf_map_lookup_elem(&cur, &zero);
-	struct ops_slot *s;
-
-	if (c && c->tid == tid) {
-		__u32 i = c->idx;
-
-		s = bpf_map_lookup_elem(&slots, &i);
-		if (s && s->tid == tid && s->state != OPS_T_EXITED)
-			return s;
-	}
-	idx = bpf_map_lookup_elem(&tid_slot, &tid);
-	if (!idx)
-		return NULL;
-	if (c) {
-		c->tid = tid;
-		c->idx = *idx;
-	}
-	return bpf_map_lookup_elem(&slots, idx);
+	return slot_of(tid);
 }
 
 /*
@@ -173,8 +133,7 @@ static __always_inline void slot_baseline(struct ops_slot *s, struct task_struct
 static __noinline struct ops_slot *slot_new(__u32 tid, __u32 cpu, bool late)
 {
 	struct ops_slot *s;
-	__u32 idx, gen;
-	long err;
+	__u32 idx, gen, *v;
 
 	if (bpf_map_pop_elem(&free_slots, &idx)) {
 		idx = __sync_fetch_and_add(&next_slot, 1);
@@ -198,11 +157,12 @@ static __noinline struct ops_slot *slot_new(__u32 tid, __u32 cpu, bool late)
 	s->tgid = targ_tgid;
 	s->gen = gen + 1;
 	s->cpu = cpu;
-	err = bpf_map_update_elem(&tid_slot, &tid, &idx, BPF_NOEXIST);
-	if (err) {
-		/* -EEXIST: another CPU gave the thread its slot first (its first events
-		 * raced, or they raced the scan at attach); this event goes uncounted */
-		if (err != -17 /* EEXIST */)
+	v = bpf_map_lookup_elem(&tid_idx, &tid);
+	if (!v || __sync_val_compare_and_swap(v, 0, idx + 1) != 0) {
+		/* no entry: a tid beyond pid_max at the start; taken: another CPU gave the
+		 * thread its slot first (its first events raced, or they raced the scan at
+		 * attach), and this event goes uncounted */
+		if (!v)
 			stat_inc(OPS_STAT_TID_MAP_FULL);
 		s->state = OPS_T_EXITED;
 		s->tid = 0;
@@ -211,8 +171,6 @@ static __noinline struct ops_slot *slot_new(__u32 tid, __u32 cpu, bool late)
 	}
 	if (late)
 		stat_inc(OPS_STAT_LATE_THREAD);
-	if (tid == (__u32)bpf_get_current_pid_tgid())
-		cur_set(tid, idx);
 	return s;
 }
 

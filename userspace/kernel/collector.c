@@ -259,6 +259,19 @@ static int kernel_fit(struct opscope_bpf *skel, const struct btf *vmlinux, char 
 	return 0;
 }
 
+/* The tid index's size: every tid is below pid_max (4194304 at most). */
+static __u32 pid_max(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+	unsigned long v = 0;
+
+	if (!f || fscanf(f, "%lu", &v) != 1 || v < 301 || v > 4194304)
+		v = 4194304;
+	if (f)
+		fclose(f);
+	return (__u32)v;
+}
+
 static uint64_t ops_mono_ns(void)
 {
 	struct timespec ts;
@@ -565,8 +578,10 @@ static void *reaper_main(void *arg)
 
 		nanosleep(&ts, NULL);
 		reap(c);
-		if (c->cal)
+		if (c->cal) {
 			clock_update(c, false);
+			c->skel->bss->clk_want = OPS_CAL_WANT;
+		}
 	}
 	return NULL;
 }
@@ -645,6 +660,9 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 		bpf_program__set_autoload(c->skel->progs.handle_sys_enter, false);
 	if (opts->sys_mode != OPS_SYS_TIME && !opts->stacks)
 		bpf_program__set_autoload(c->skel->progs.handle_sys_exit, false);
+	e = bpf_map__set_max_entries(c->skel->maps.tid_idx, pid_max());
+	if (e)
+		goto fail;
 	if (!opts->stacks) {
 		/* keep the unused tables from costing kernel memory */
 		bpf_map__set_max_entries(c->skel->maps.stack_tab, 1);
@@ -692,7 +710,7 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 		e = -errno;
 		goto fail;
 	}
-	c->tid_fd = bpf_map__fd(c->skel->maps.tid_slot);
+	c->tid_fd = bpf_map__fd(c->skel->maps.tid_idx);
 	c->dead_fd = bpf_map__fd(c->skel->maps.dead_slots);
 	c->free_fd = bpf_map__fd(c->skel->maps.free_slots);
 	if (opts->stacks) {
@@ -792,9 +810,9 @@ volatile struct ops_slot *collector_slot_of(struct collector *c, uint32_t tid)
 {
 	__u32 idx;
 
-	if (bpf_map_lookup_elem(c->tid_fd, &tid, &idx) || idx >= OPS_MAX_SLOTS)
+	if (bpf_map_lookup_elem(c->tid_fd, &tid, &idx) || !idx || idx > OPS_MAX_SLOTS)
 		return NULL;
-	return &c->slots[idx];
+	return &c->slots[idx - 1];
 }
 
 int collector_slots_fd(struct collector *c)
