@@ -153,6 +153,10 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	running_check(s);
 	offcpu_sys_exit(ctx, s);
+	/* a syscall's kernel-mode faults (a read() into a fresh buffer) in the operation
+	 * that made it, not the one of the next switch-out */
+	if (sys_mode == OPS_SYS_TIME)
+		faults_sync(s, bpf_get_current_task_btf());
 	sys_at_exit(s, ret);
 	return 0;
 }

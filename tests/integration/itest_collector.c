@@ -6,6 +6,7 @@
  * measured, so a failure says by how much.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -144,6 +145,28 @@ static void test_faults(void)
 	ops_snap_delta(&t, &a, &b, &bd);
 	CHECK(bd.faults + 2 >= n && bd.faults <= n + 2, "touch %zu pages: %lu user faults", n,
 	      (unsigned long)bd.faults);
+
+	/* read() into fresh pages: the kernel faults them in, in kernel mode, within the op */
+	{
+		char *q = mmap(NULL, n * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		int zero = open("/dev/zero", O_RDONLY);
+
+		if (q != MAP_FAILED && zero >= 0) {
+			madvise(q, n * page, MADV_NOHUGEPAGE);
+			ops_snap_take(&t, &a);
+			if (read(zero, q, n * page) < 0)
+				perror("read");
+			ops_snap_take(&t, &b);
+			ops_snap_delta(&t, &a, &b, &bd);
+			CHECK(bd.kfaults == n && bd.faults == 0,
+			      "read() into %zu fresh pages: %lu kernel-mode faults, %lu user-mode, "
+			      "in that op", n, (unsigned long)bd.kfaults, (unsigned long)bd.faults);
+			munmap(q, n * page);
+		}
+		if (zero >= 0)
+			close(zero);
+	}
 
 	/* Mapping syscalls: count and bytes. */
 	ops_snap_take(&t, &a);
