@@ -11,7 +11,9 @@
 # WORKLOAD: pipe (perf bench sched pipe -T, pinned to CPU 0), pingpong
 # (build/bench/loop_pingpong, pinned), messaging (perf bench sched messaging -t),
 # syscall (build/bench/loop_syscall). PREFIX is what runs before the workload's command:
-# '' for none, 'build/opscope record --hooks-only --', 'build/opscope record --'.
+# '' for none, 'build/opscope record --hooks-only --', 'build/opscope record --'; a
+# PREFIX starting with @ is a tool run in the background around the workload
+# ('@syscount', '@offcputime'), as bench/run.sh runs them.
 #	bash bench/pair.sh pipe 9 6 none= hooks='build/opscope record --hooks-only --' \
 #		opscope='build/opscope record --'
 set -u
@@ -41,8 +43,18 @@ for r in $(seq "$rounds"); do
 	i=0
 	for v in "$@"; do
 		pre=${v#*=}
-		# shellcheck disable=SC2086
-		$pre $cmd >"$tmp/o" 2>&1
+		if [ "${pre#@}" != "$pre" ]; then
+			${pre#@} >/dev/null 2>&1 &
+			bg=$!
+			sleep 1.5
+			# shellcheck disable=SC2086
+			$cmd >"$tmp/o" 2>&1
+			kill -INT "$bg" 2>/dev/null
+			wait "$bg" 2>/dev/null
+		else
+			# shellcheck disable=SC2086
+			$pre $cmd >"$tmp/o" 2>&1
+		fi
 		ns_of "$tmp/o" >>"$tmp/${names[$i]}"
 		i=$((i + 1))
 	done
