@@ -140,11 +140,23 @@ static inline __u64 now_ns(void)
  * time; the running interval is timed by the wall, as kernel/oprec.h does. */
 static inline __u64 snap(__u64 *c, volatile struct ops_slot *s)
 {
-	__u64 ts = now_ns();
+	__u64 ts, in;
 
-	__asm__ __volatile__("" ::: "memory");
-	memcpy(c, (const char *)s + OPSP_CTR_OFF, OPSP_CTR_BYTES);
-	c[0] += ts - s->in_ts;
+	/* a slot that says its thread is off-CPU missed its switch-in: a syscall lets the
+	 * kernel side close the interval (docs/ARCHITECTURE.md, "Counters") */
+	if (__builtin_expect(s->state != OPS_T_RUNNING, 0))
+		syscall(SYS_getppid);
+	/* the thread can be preempted between the clock read and the copy: the switch-in
+	 * then moves in_ts, and the snapshot is taken again */
+	do {
+		in = s->in_ts;
+		__asm__ __volatile__("" ::: "memory");
+		ts = now_ns();
+		memcpy(c, (const char *)s + OPSP_CTR_OFF, OPSP_CTR_BYTES);
+		__asm__ __volatile__("" ::: "memory");
+	} while (s->in_ts != in);
+	if (s->state == OPS_T_RUNNING)
+		c[0] += ts - in;
 	return ts;
 }
 
