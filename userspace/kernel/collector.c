@@ -18,7 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include "kernel/clockfit.h"
+#include "kernel/clock.h"
 #include "kernel/collector.h"
 #include "kernel/kcompat.h"
 #include "opscope.skel.h"
@@ -54,11 +54,7 @@ struct collector {
 	int *sample_fds;
 	int nsample;
 	bool why;
-	/* the clock model: calibration samples read into cal (ncpu * OPS_CAL_WINS) */
-	int ncpu;
-	struct ops_cal *cal;
-	uint64_t clock_updates, clock_steps;
-	int64_t clock_err; /* the model's largest distance from a window's tightest pair */
+	struct clock_sync clock;   /* the clock model's samples and fit (kernel/clock.h) */
 };
 
 /*
@@ -272,14 +268,6 @@ static __u32 pid_max(void)
 	return (__u32)v;
 }
 
-static uint64_t ops_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -439,104 +427,6 @@ int collector_urecs_take(struct collector *c, collector_urec_fn fn, void *arg)
 	return err;
 }
 
-/* Read every CPU's calibration windows into c->cal. */
-static int cal_read(struct collector *c)
-{
-	int fd = bpf_map__fd(c->skel->maps.clk_cal);
-	struct ops_cal v[c->ncpu];
-
-	for (__u32 k = 0; k < OPS_CAL_WINS; k++) {
-		if (bpf_map_lookup_elem(fd, &k, v))
-			return -errno;
-		for (int cpu = 0; cpu < c->ncpu; cpu++)
-			c->cal[cpu * OPS_CAL_WINS + k] = v[cpu];
-	}
-	return 0;
-}
-
-/* Publish model m: fill the copy the programs do not use, then point them at it. */
-static void clock_publish(struct collector *c, const struct ops_clock *m)
-{
-	__u32 idx = c->skel->bss->clk_idx + 1;
-
-	c->skel->bss->clk_model[idx & 1] = *m;
-	__atomic_store_n(&c->skel->bss->clk_idx, idx, __ATOMIC_RELEASE);
-	if (!c->skel->bss->clk_ready)
-		__atomic_store_n(&c->skel->bss->clk_ready, 1, __ATOMIC_RELEASE);
-	c->clock_updates++;
-}
-
-/*
- * Re-fit the clock model (the reaper, every 100 ms), or fit the first one. The offset is
- * at most the smallest CLOCK_MONOTONIC - clk of the last second's complete windows: each
- * sample is an upper bound (the clock was read before the program ran), a single window's
- * smallest is one to a few hundred ns above the best, and over a second the clocks drift
- * apart by tens of ns here. Returns 0, or -EAGAIN when there are no samples.
- */
-static int clock_update(struct collector *c, bool first)
-{
-	const struct ops_clock *cur = &c->skel->bss->clk_model[c->skel->bss->clk_idx & 1];
-	uint64_t mono = ops_mono_ns(), now, win;
-	struct ops_clock next;
-	int64_t target, err;
-	int e = cal_read(c);
-
-	if (e)
-		return e;
-	/* now in the run queue's clock: the current model, or before one the samples */
-	now = mono - (first ? 0 : clockfit_off(cur, mono - cur->off0));
-	win = now >> OPS_CAL_SHIFT;
-	if (!clockfit_target(c->cal, c->ncpu, first ? 0 : win - (OPS_CAL_WINS - 1),
-			     first ? ~0ull : win - 1, &target))
-		return -EAGAIN;
-	if (first) {
-		next = (struct ops_clock){ .t0 = mono - target, .off0 = target };
-	} else {
-		/* how far the model in use had strayed from what the samples say now */
-		err = clockfit_off(cur, now) - target;
-		if (err < 0)
-			err = -err;
-		if (err > c->clock_err)
-			c->clock_err = err;
-
-		if (clockfit_next(cur, now, target, &next))
-			c->clock_steps++;
-	}
-	clock_publish(c, &next);
-	return 0;
-}
-
-/* The first model, before any thread is counted: the switches of the whole machine give
- * samples within milliseconds (our own sleeps among them), each one a sample meanwhile. */
-static int clock_start(struct collector *c)
-{
-	c->ncpu = libbpf_num_possible_cpus();
-	if (c->ncpu <= 0)
-		return c->ncpu ? c->ncpu : -EINVAL;
-	c->cal = calloc((size_t)c->ncpu * OPS_CAL_WINS, sizeof(*c->cal));
-	if (!c->cal)
-		return -ENOMEM;
-	c->skel->bss->clk_fast = 1;
-	for (int i = 0; i < 200; i++) {
-		struct timespec ts = { 0, 1000 * 1000 };
-		uint64_t n = 0;
-		int64_t off;
-		int e;
-
-		nanosleep(&ts, NULL);
-		e = cal_read(c);
-		if (e)
-			break;
-		n = clockfit_target(c->cal, c->ncpu, 0, ~0ull, &off);
-		if (n >= 2000 || (n && i >= 30)) {
-			c->skel->bss->clk_fast = 0;
-			return clock_update(c, true);
-		}
-	}
-	c->skel->bss->clk_fast = 0;
-	return -ETIME;
-}
-
 /* The threads the target has now get their slots (the iter/task program). A kernel before
  * 6.1 cannot filter the scan by process: then it walks every task. */
 static int seed_threads(struct collector *c, int tgid, bool whole_life)
@@ -578,12 +468,82 @@ static void *reaper_main(void *arg)
 
 		nanosleep(&ts, NULL);
 		reap(c);
-		if (c->cal) {
-			clock_update(c, false);
-			c->skel->bss->clk_want = OPS_CAL_WANT;
-		}
+		clock_sync_update(&c->clock);
 	}
 	return NULL;
+}
+
+/* The slot array, mapped: every thread's counters, read without a syscall. */
+static int map_slots(struct collector *c)
+{
+	c->slots_len = (size_t)OPS_MAX_SLOTS * ((sizeof(struct ops_slot) + 7) & ~7ul);
+	c->slots_len = (c->slots_len + 4095) & ~4095ul;
+	c->slots = mmap(NULL, c->slots_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			bpf_map__fd(c->skel->maps.slots), 0);
+	if (c->slots == MAP_FAILED) {
+		c->slots = NULL;
+		return -errno;
+	}
+	c->tid_fd = bpf_map__fd(c->skel->maps.tid_idx);
+	c->dead_fd = bpf_map__fd(c->skel->maps.dead_slots);
+	c->free_fd = bpf_map__fd(c->skel->maps.free_slots);
+	return 0;
+}
+
+/* Before load: the knobs, which programs load and attach, the tables' sizes. */
+static int configure(struct collector *c, const struct collector_opts *opts)
+{
+	int e;
+
+	c->skel->rodata->targ_tgid = opts->tgid ? (__u32)opts->tgid : (__u32)getpid();
+	c->skel->rodata->sys_mode = (__u32)opts->sys_mode;
+	c->skel->rodata->hooks_only = opts->hooks_only;
+	c->skel->rodata->stacks_on = opts->stacks;
+	c->skel->rodata->fault_stacks = opts->stacks && opts->fault_stacks;
+	c->skel->rodata->waker_stacks = opts->stacks && opts->waker_stacks;
+	c->skel->rodata->min_block_ns = opts->min_block_ns;
+	c->skel->rodata->why_on = opts->why;
+	c->why = opts->why && !opts->hooks_only;
+	c->skel->rodata->ustack_rate = OPS_USTACK_RATE;
+	if (!opts->stacks || opts->sample_hz <= 0)
+		bpf_program__set_autoload(c->skel->progs.handle_sample, false);
+	/* the counters need no program at each wakeup; waker stacks do */
+	if (!opts->stacks || !opts->waker_stacks)
+		bpf_program__set_autoload(c->skel->progs.handle_wakeup, false);
+	/* who woke whom: six programs that run machine-wide, loaded only for --why */
+	if (!opts->why) {
+		struct bpf_program *why_progs[] = {
+			c->skel->progs.handle_waking, c->skel->progs.handle_irq_entry,
+			c->skel->progs.handle_irq_exit, c->skel->progs.handle_softirq_entry,
+			c->skel->progs.handle_softirq_exit, c->skel->progs.handle_timer_entry,
+			c->skel->progs.handle_timer_exit,
+		};
+
+		for (size_t i = 0; i < sizeof(why_progs) / sizeof(why_progs[0]); i++)
+			bpf_program__set_autoload(why_progs[i], false);
+		bpf_map__set_max_entries(c->skel->maps.waitfor, 1);
+	}
+	/* read once, after attach: opscope_bpf__attach() must not attach it */
+	bpf_program__set_autoattach(c->skel->progs.seed_threads, false);
+	/* counting syscalls needs only their entry; the off-CPU stacks need their exit */
+	if (opts->sys_mode == OPS_SYS_OFF)
+		bpf_program__set_autoload(c->skel->progs.handle_sys_enter, false);
+	if (opts->sys_mode != OPS_SYS_TIME && !opts->stacks)
+		bpf_program__set_autoload(c->skel->progs.handle_sys_exit, false);
+	e = bpf_map__set_max_entries(c->skel->maps.tid_idx, pid_max());
+	if (e)
+		return e;
+	if (!opts->stacks) {
+		/* keep the unused tables from costing kernel memory */
+		bpf_map__set_max_entries(c->skel->maps.stack_tab, 1);
+		bpf_map__set_max_entries(c->skel->maps.stack_counts, 1);
+		bpf_map__set_max_entries(c->skel->maps.ustack_ring, 4096);
+	} else {
+		int ncpu = libbpf_num_possible_cpus();
+
+		bpf_map__set_max_entries(c->skel->maps.ustack_scratch, ncpu > 0 ? ncpu : 1);
+	}
+	return 0;
 }
 
 struct collector *collector_start(const struct collector_opts *opts, char *err, size_t errlen)
@@ -625,54 +585,9 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 	btf__free(vmlinux);
 	if (e)
 		goto refused; /* err says why */
-	c->skel->rodata->targ_tgid = opts->tgid ? (__u32)opts->tgid : (__u32)getpid();
-	c->skel->rodata->sys_mode = (__u32)opts->sys_mode;
-	c->skel->rodata->hooks_only = opts->hooks_only;
-	c->skel->rodata->stacks_on = opts->stacks;
-	c->skel->rodata->fault_stacks = opts->stacks && opts->fault_stacks;
-	c->skel->rodata->waker_stacks = opts->stacks && opts->waker_stacks;
-	c->skel->rodata->min_block_ns = opts->min_block_ns;
-	c->skel->rodata->why_on = opts->why;
-	c->why = opts->why && !opts->hooks_only;
-	c->skel->rodata->ustack_rate = OPS_USTACK_RATE;
-	if (!opts->stacks || opts->sample_hz <= 0)
-		bpf_program__set_autoload(c->skel->progs.handle_sample, false);
-	/* the counters need no program at each wakeup; waker stacks do */
-	if (!opts->stacks || !opts->waker_stacks)
-		bpf_program__set_autoload(c->skel->progs.handle_wakeup, false);
-	/* who woke whom: six programs that run machine-wide, loaded only for --why */
-	if (!opts->why) {
-		struct bpf_program *why_progs[] = {
-			c->skel->progs.handle_waking, c->skel->progs.handle_irq_entry,
-			c->skel->progs.handle_irq_exit, c->skel->progs.handle_softirq_entry,
-			c->skel->progs.handle_softirq_exit, c->skel->progs.handle_timer_entry,
-			c->skel->progs.handle_timer_exit,
-		};
-
-		for (size_t i = 0; i < sizeof(why_progs) / sizeof(why_progs[0]); i++)
-			bpf_program__set_autoload(why_progs[i], false);
-		bpf_map__set_max_entries(c->skel->maps.waitfor, 1);
-	}
-	/* read once, after attach: opscope_bpf__attach() must not attach it */
-	bpf_program__set_autoattach(c->skel->progs.seed_threads, false);
-	/* counting syscalls needs only their entry; the off-CPU stacks need their exit */
-	if (opts->sys_mode == OPS_SYS_OFF)
-		bpf_program__set_autoload(c->skel->progs.handle_sys_enter, false);
-	if (opts->sys_mode != OPS_SYS_TIME && !opts->stacks)
-		bpf_program__set_autoload(c->skel->progs.handle_sys_exit, false);
-	e = bpf_map__set_max_entries(c->skel->maps.tid_idx, pid_max());
+	e = configure(c, opts);
 	if (e)
 		goto fail;
-	if (!opts->stacks) {
-		/* keep the unused tables from costing kernel memory */
-		bpf_map__set_max_entries(c->skel->maps.stack_tab, 1);
-		bpf_map__set_max_entries(c->skel->maps.stack_counts, 1);
-		bpf_map__set_max_entries(c->skel->maps.ustack_ring, 4096);
-	} else {
-		int ncpu = libbpf_num_possible_cpus();
-
-		bpf_map__set_max_entries(c->skel->maps.ustack_scratch, ncpu > 0 ? ncpu : 1);
-	}
 
 	stage = "load";
 	e = opscope_bpf__load(c->skel);
@@ -701,18 +616,9 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 	}
 
 	stage = "map";
-	c->slots_len = (size_t)OPS_MAX_SLOTS * ((sizeof(struct ops_slot) + 7) & ~7ul);
-	c->slots_len = (c->slots_len + 4095) & ~4095ul;
-	c->slots = mmap(NULL, c->slots_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-			bpf_map__fd(c->skel->maps.slots), 0);
-	if (c->slots == MAP_FAILED) {
-		c->slots = NULL;
-		e = -errno;
+	e = map_slots(c);
+	if (e)
 		goto fail;
-	}
-	c->tid_fd = bpf_map__fd(c->skel->maps.tid_idx);
-	c->dead_fd = bpf_map__fd(c->skel->maps.dead_slots);
-	c->free_fd = bpf_map__fd(c->skel->maps.free_slots);
 	if (opts->stacks) {
 		stage = "open the user stack ring of";
 		c->urb = ring_buffer__new(bpf_map__fd(c->skel->maps.ustack_ring), urec_queue, c,
@@ -727,7 +633,13 @@ struct collector *collector_start(const struct collector_opts *opts, char *err, 
 
 	if (!opts->hooks_only) {
 		stage = "calibrate the clock of";
-		e = clock_start(c);
+		c->clock = (struct clock_sync){
+			.cal_fd = bpf_map__fd(c->skel->maps.clk_cal),
+			.model = c->skel->bss->clk_model, .idx = &c->skel->bss->clk_idx,
+			.ready = &c->skel->bss->clk_ready, .fast = &c->skel->bss->clk_fast,
+			.want = &c->skel->bss->clk_want,
+		};
+		e = clock_sync_start(&c->clock);
 		if (e)
 			goto fail;
 		stage = "find the target's threads with";
@@ -779,7 +691,7 @@ void collector_stop(struct collector *c)
 	}
 	free(c->sample_links);
 	free(c->sample_fds);
-	free(c->cal);
+	clock_sync_free(&c->clock);
 	if (c->stats_fd >= 0)
 		close(c->stats_fd);
 	opscope_bpf__destroy(c->skel);
@@ -839,10 +751,10 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	st->load_ms = c->load_ms;
-	st->clock_updates = c->clock_updates;
-	st->clock_steps = c->clock_steps;
-	st->clock_off_ns = c->skel->bss->clk_model[c->skel->bss->clk_idx & 1].off0;
-	st->clock_err_ns = c->clock_err;
+	st->clock_updates = c->clock.updates;
+	st->clock_steps = c->clock.steps;
+	st->clock_off_ns = clock_sync_offset(&c->clock);
+	st->clock_err_ns = c->clock.err;
 	st->slots_used = c->skel->bss->next_slot;
 	if (st->slots_used > OPS_MAX_SLOTS)
 		st->slots_used = OPS_MAX_SLOTS;
