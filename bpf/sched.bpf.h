@@ -183,9 +183,10 @@ static __always_inline void thread_gone(struct ops_slot *s, struct task_struct *
 
 	account_run(s, t, clk);
 	faults_sync(s, t);
-	/* the switches it made alive: not this last one, which __schedule() has just
-	 * counted voluntary */
-	s->nvcsw += t->nvcsw - s->nv_last - 1;
+	/* this last one, which __schedule() has just counted voluntary, as getrusage has
+	 * it: a thread other than the leader is released (its counts added to the
+	 * process's) before its last switch, the leader only when its parent reaps it */
+	s->nvcsw += t->nvcsw - s->nv_last - (t->pid != t->tgid);
 	s->nivcsw += t->nivcsw - s->niv_last;
 	s->state = OPS_T_EXITED;
 	bpf_probe_read_kernel_str(s->comm, sizeof(s->comm), t->comm);
