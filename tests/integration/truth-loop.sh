@@ -25,8 +25,14 @@ for cpu in $(seq 0 $(($(nproc) - 1))); do
 	hogs+=($!)
 done
 stop_hogs() { for p in "${hogs[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
-trap stop_hogs EXIT
+trap 'stop_hogs; rm -rf "${snap:-}"' EXIT
 
+# what runs is copied first: an edit to the tests while the loop runs changes nothing
+snap=$(mktemp -d /tmp/truth-loop-tests.XXXXXX)
+cp -r "$here/.." "$snap/tests"
+cp -r "$build" "$snap/build"
+build=$snap/build
+here=$snap/tests/integration
 log=$(mktemp /tmp/truth-loop.XXXXXX)
 passed=0
 for r in $(seq "$n"); do
