@@ -113,8 +113,8 @@ static __always_inline struct ops_slot *running_slot(__u32 tid)
 
 /*
  * Counting starts now for t (its slot s): the kernel's own figures for it become the
- * baselines whose growth the counters take. Whole-life counting (seed_life) takes the
- * figures themselves as counts.
+ * baselines whose growth the counters take (thread_seed() with seed_life takes the
+ * figures themselves as counts).
  */
 static __always_inline void slot_baseline(struct ops_slot *s, struct task_struct *t)
 {
