@@ -183,10 +183,10 @@ static __always_inline void thread_gone(struct ops_slot *s, struct task_struct *
 
 	account_run(s, t, clk);
 	faults_sync(s, t);
-	/* this last one, which __schedule() has just counted voluntary, as getrusage has
-	 * it: a thread other than the leader is released (its counts added to the
-	 * process's) before its last switch, the leader only when its parent reaps it */
-	s->nvcsw += t->nvcsw - s->nv_last - (t->pid != t->tgid);
+	/* every switch the kernel counted, this last one too (getrusage's sums leave out
+	 * what a thread other than the leader did after it was released: its last switch,
+	 * and any preemption on its way there) */
+	s->nvcsw += t->nvcsw - s->nv_last;
 	s->nivcsw += t->nivcsw - s->niv_last;
 	s->state = OPS_T_EXITED;
 	bpf_probe_read_kernel_str(s->comm, sizeof(s->comm), t->comm);

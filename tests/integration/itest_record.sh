@@ -10,9 +10,10 @@
 #     the ns, switches and faults exactly, run-queue wait within 0.5%; in every
 #     --syscalls mode;
 #  2. record -- CMD counts the command from its birth: the same figures, whole;
-#  3. a command that exits: its faults and switches equal the kernel's count (wait4's
-#     rusage), with syscalls off (no sys_exit program: kernel-mode faults synced at
-#     switches);
+#  3. a command that exits: its faults equal the kernel's count (wait4's rusage), with
+#     syscalls off (no sys_exit program: kernel-mode faults synced at switches);
+#     (its switches are not compared: rusage leaves out what a thread other than the
+#     leader does after it is released, its last switch and any preemption on the way);
 #  4. a real program (python3, unwrapped) reading into fresh buffers, the same;
 #  5. the sleeper's blocked time is charged to clock_nanosleep, by name;
 #  1-3 again with a CPU hog on every CPU;
@@ -196,9 +197,8 @@ rusage_run() { # TAG MODE CMD...
 	mkdir -p "$d"
 	echo | "$opscope" record --syscalls "$mode" -o "$d/rec" -- "$@" >"$d/out" 2>"$d/err"
 	if jq -e '.rusage != null and .process.faults == .rusage.minflt + .rusage.majflt
-		and .process.faults_kernel > 0 and .process.vcsw == .rusage.nvcsw
-		and .process.ivcsw == .rusage.nivcsw' "$d/rec/record.json" >/dev/null 2>&1; then
-		ok "$tag (--syscalls $mode): $(jq -r '"\(.process.faults) faults (\(.process.faults_kernel) in kernel mode) and \(.process.vcsw)+\(.process.ivcsw) switches, as the kernel says"' "$d/rec/record.json")"
+		and .process.faults_kernel > 0' "$d/rec/record.json" >/dev/null 2>&1; then
+		ok "$tag (--syscalls $mode): $(jq -r '"\(.process.faults) faults (\(.process.faults_kernel) in kernel mode), the kernel says \(.rusage.minflt + .rusage.majflt)"' "$d/rec/record.json")"
 	else
 		bad "$tag (--syscalls $mode): $(jq -c '[.process.faults, .process.faults_user, .process.faults_kernel, .process.vcsw, .process.ivcsw, .rusage]' "$d/rec/record.json" 2>&1) $(tail -1 "$d/err")"
 	fi
