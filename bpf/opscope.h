@@ -130,6 +130,7 @@ struct ops_slot {
 	__u64 out_clk;    /* when it last went off-CPU, in the run queue's clock */
 	__u64 exec_last;  /* se.sum_exec_runtime at the last switch (it only grows on a CPU) */
 	__u64 rd_out;     /* sched_info.run_delay at the last switch-out */
+	__u64 rd_in;      /* run_delay as it stands once the last switch-in's wait is added */
 	__u64 nv_last;    /* the task's nvcsw and nivcsw at the last switch-out: their growth */
 	__u64 niv_last;   /* says how the kernel counted the switch */
 	__u64 flt_base;   /* the task's min_flt + maj_flt when its counting started */
@@ -312,6 +313,9 @@ enum ops_stat {
 	OPS_STAT_USTACK_BYTES,  /* bytes of user stack copied into the ring */
 	OPS_STAT_USTACK_THROTTLED, /* past the copy rate: frame-pointer walk instead */
 	OPS_STAT_SEEDED,        /* threads of the target found at attach (counted from then) */
+	OPS_STAT_WAIT_CUT,      /* a wait for a CPU the kernel counted longer than the interval
+				 * it ended: cut to the interval */
+	OPS_STAT_WAIT_CUT_NS,   /* ... and the ns cut */
 	OPS_STAT_NR,
 };
 

@@ -103,8 +103,13 @@ static __always_inline void end_off_cpu(struct ops_slot *s, struct task_struct *
 	__u64 off = clk - s->out_clk;
 	__u64 wait = kernel_wait(s, next, clk);
 
-	if (wait > off)
-		wait = off; /* run queues' clocks apart by more than the interval */
+	if (wait > off) {
+		/* run queues' clocks apart by more than the interval (or the kernel counted a
+		 * wait that began before it): counted, and cut to the interval */
+		stat_inc(OPS_STAT_WAIT_CUT);
+		stat_add(OPS_STAT_WAIT_CUT_NS, wait - off);
+		wait = off;
+	}
 	s->runq_ns += wait;
 	if (s->state == OPS_T_BLOCKED) {
 		account_blocked(s, off - wait);
@@ -141,6 +146,7 @@ static __always_inline void repair_arrival(struct ops_slot *s, struct task_struc
 	s->state = OPS_T_RUNNING;
 	s->in_clk = arr;
 	s->in_ts = mono;
+	s->rd_in = task_run_delay(t);
 	stat_inc(OPS_STAT_MISSED_IN);
 }
 
@@ -159,7 +165,7 @@ static __always_inline void running_check(struct ops_slot *s)
  * hypervisor steal, which is the rest of the interval. */
 static __always_inline void account_run(struct ops_slot *s, struct task_struct *t, __u64 clk)
 {
-	__u64 sum, exec;
+	__u64 sum, exec, rest, hidden;
 
 	if (s->state != OPS_T_RUNNING)
 		repair_arrival(s, t, clk);
@@ -167,8 +173,18 @@ static __always_inline void account_run(struct ops_slot *s, struct task_struct *
 	exec = s->exec_last == EXEC_UNKNOWN ? clk - s->in_clk : sum - s->exec_last;
 	s->on_ns += exec;
 	s->exec_last = sum;
-	if (clk - s->in_clk > exec)
-		s->steal_ns += clk - s->in_clk - exec;
+	rest = clk - s->in_clk > exec ? clk - s->in_clk - exec : 0;
+	/* A wait the kernel counted since the switch-in: the thread left the CPU and came
+	 * back without either switch reaching a program. It was waiting then, not stolen. */
+	hidden = task_run_delay(t) - s->rd_in;
+	if ((__s64)hidden > 0) {
+		if (hidden > rest)
+			hidden = rest;
+		s->runq_ns += hidden;
+		rest -= hidden;
+		stat_inc(OPS_STAT_MISSED_OUT);
+	}
+	s->steal_ns += rest;
 }
 
 /*
@@ -268,17 +284,33 @@ static __always_inline void switch_out(struct task_struct *prev, bool preempt,
 	offcpu_switch_out(s, prev);
 }
 
-/* A thread switches in that we thought running: its switch-out escaped us. Charge the
- * run time it had and count the rest of the gap as waiting for a CPU. */
+/* A thread switches in that we thought running: its switch-out escaped us. It ran for
+ * what its run time grew by, waited for what run_delay grew by (and is about to), and
+ * the rest of the gap it was blocked, if the kernel counted a voluntary switch, else it
+ * was stolen. */
 static __always_inline void repair_unseen_switch_out(struct ops_slot *s, struct task_struct *next,
 						     __u64 clk)
 {
 	__u64 sum = next->se.sum_exec_runtime;
 	__u64 exec = s->exec_last == EXEC_UNKNOWN ? 0 : sum - s->exec_last;
+	__u64 gap = clk - s->in_clk > exec ? clk - s->in_clk - exec : 0;
+	__u64 lq = task_last_queued(next), w = task_run_delay(next) - s->rd_in;
 
+	if (lq && clk > lq)
+		w += clk - lq;
+	if ((__s64)w < 0)
+		w = 0;
+	if (w > gap)
+		w = gap;
 	s->on_ns += exec;
-	if (clk - s->in_clk > exec)
-		s->runq_ns += clk - s->in_clk - exec;
+	s->runq_ns += w;
+	gap -= w;
+	if (next->nvcsw != s->nv_last) {
+		s->blk_sys = -1;
+		account_blocked(s, gap);
+	} else {
+		s->steal_ns += gap;
+	}
 	stat_inc(OPS_STAT_MISSED_OUT);
 }
 
@@ -310,6 +342,10 @@ static __always_inline void switch_in(struct task_struct *next, __u64 clk, __u64
 	s->in_clk = clk;
 	s->in_ts = mono;
 	s->exec_last = next->se.sum_exec_runtime;
+	/* what run_delay will read once sched_info_arrive() has added this wait */
+	s->rd_in = task_run_delay(next);
+	if (task_last_queued(next) && clk > task_last_queued(next))
+		s->rd_in += clk - task_last_queued(next);
 }
 
 /* A wakeup of p (new_task: its first, at wakeup_new). */

@@ -120,6 +120,7 @@ static __always_inline void slot_baseline(struct ops_slot *s, struct task_struct
 {
 	s->exec_last = t->se.sum_exec_runtime;
 	s->rd_out = task_run_delay(t);
+	s->rd_in = s->rd_out;
 	s->nv_last = t->nvcsw;
 	s->niv_last = t->nivcsw;
 	s->flt_base = t->min_flt + t->maj_flt;

@@ -68,7 +68,7 @@ still() {
 # compare JSON BASE END WHAT: record.json's rows against END - BASE (BASE /dev/null: whole
 # life); prints one line per disagreement, nothing when all agree
 compare() {
-	jq -r '.threads[] | [.tid, .on_cpu_ns, .runq_ns, .vcsw, .ivcsw, .faults] | @tsv' "$1" |
+	jq -r '.threads[] | [.tid, .on_cpu_ns, .runq_ns, .vcsw, .ivcsw, .faults, .steal_ns] | @tsv' "$1" |
 		awk -v base="$2" -v endf="$3" '
 		BEGIN {
 			while ((getline l < base) > 0) { split(l, f, " "); b[f[1]] = l }
@@ -81,8 +81,8 @@ compare() {
 		  flt = x[6] - y[6]
 		  d = $3 - wait; if (d < 0) d = -d
 		  if ($2 != run || $4 != vol || $5 != inv || $6 != flt || d > wait * 0.005)
-			printf "tid %s: record on %s runq %s vcsw %s ivcsw %s faults %s; kernel %s %s %s %s %s\n",
-				$1, $2, $3, $4, $5, $6, run, wait, vol, inv, flt }
+			printf "tid %s: record on %s runq %s vcsw %s ivcsw %s faults %s (steal %s); kernel %s %s %s %s %s\n",
+				$1, $2, $3, $4, $5, $6, $7, run, wait, vol, inv, flt }
 		END { for (t in e) if (!(t in seen)) print "tid " t ": no row"
 		      if (rows != n) print rows " rows for " n " threads" }'
 }
@@ -145,7 +145,8 @@ attach_run() { # MODE TAG
 	if [ -z "$msg" ]; then
 		ok "-p ($tag, --syscalls $mode): $(wc -l <"$d/end") threads listed; on-CPU, run-queue, switches and faults agree with /proc"
 	else
-		bad "-p ($tag, --syscalls $mode): $(echo "$msg" | head -4 | tr '\n' ';')"
+		cp "$d/rec/record.json" "/tmp/itest_record-fail-$$-$mode-$tag.json"
+		bad "-p ($tag, --syscalls $mode): $(echo "$msg" | head -4 | tr '\n' ';') losses: $(jq -c .losses "$d/rec/record.json"); kept in /tmp/itest_record-fail-$$-$mode-$tag.json"
 	fi
 	if [ "$mode" = time ]; then
 		# 5. the sleeper's blocked time, by syscall name

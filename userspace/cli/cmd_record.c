@@ -674,9 +674,11 @@ static void print_summary(const struct rec_session *s)
 			       "does not follow\n", (unsigned long)k);
 	}
 	printf("losses: %lu threads found no slot, %lu tid-map failures, %lu program runs "
-	       "skipped; %lu unseen switches repaired\n",
+	       "skipped; %lu unseen switches repaired; %lu waits for a CPU cut to their "
+	       "interval (%.3f ms)\n",
 	       (unsigned long)st->slots_full, (unsigned long)st->tid_map_full,
-	       (unsigned long)st->prog_misses, (unsigned long)st->missed_switches);
+	       (unsigned long)st->prog_misses, (unsigned long)st->missed_switches,
+	       (unsigned long)st->wait_cut, st->wait_cut_ns / 1e6);
 	printf("opscope itself: load+attach %.1f ms, peak RSS %.1f MiB; %lu threads found at "
 	       "attach (counted from %s), %lu first seen running\n", st->load_ms,
 	       self_peak_rss_kb() / 1024.0, (unsigned long)st->seeded,

@@ -809,6 +809,10 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 			st->ustack_throttled = sum;
 		else if (k == OPS_STAT_SEEDED)
 			st->seeded = sum;
+		else if (k == OPS_STAT_WAIT_CUT)
+			st->wait_cut = sum;
+		else if (k == OPS_STAT_WAIT_CUT_NS)
+			st->wait_cut_ns = sum;
 	}
 	free(vals);
 }

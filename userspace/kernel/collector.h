@@ -69,6 +69,8 @@ struct collector_stats {
 	uint64_t ucount_lost;     /* counts of copied stacks lost: the ring was full */
 	uint64_t urec_dropped;    /* records dropped in userspace: the queue was full */
 	uint64_t seeded;          /* threads of the target found at attach */
+	uint64_t wait_cut, wait_cut_ns; /* waits for a CPU the kernel counted longer than
+					 * their interval, and the ns cut from them */
 	/* the clock model (kernel/clockfit.h): updates, steps, and the offset's last value */
 	uint64_t clock_updates, clock_steps;
 	int64_t clock_off_ns;     /* CLOCK_MONOTONIC - run-queue clock */

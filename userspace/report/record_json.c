@@ -130,6 +130,8 @@ static void collector_obj(struct json_writer *jw, const struct collector_stats *
 	jsonw_uint_field(jw, "tid_map_failures", st->tid_map_full);
 	jsonw_uint_field(jw, "program_runs_skipped", st->prog_misses);
 	jsonw_uint_field(jw, "unseen_switches_repaired", st->missed_switches);
+	jsonw_uint_field(jw, "waits_cut", st->wait_cut);
+	jsonw_uint_field(jw, "waits_cut_ns", st->wait_cut_ns);
 	jsonw_end_object(jw);
 	jsonw_name(jw, "collector");
 	jsonw_start_object(jw);
