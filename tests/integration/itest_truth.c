@@ -29,6 +29,8 @@ struct op_stats {
 	atomic_ulong n, bad, ring_n, ring_bad;
 	_Atomic double worst;      /* largest |parts - latency| / latency */
 	_Atomic double ring_worst; /* largest |interval - off-CPU parts| / off-CPU parts */
+	struct ops_bd worst_bd;    /* the first op over 0.5%, to say how it missed */
+	atomic_int have_worst;
 };
 static struct op_stats ops[TW_NR];
 
@@ -104,8 +106,11 @@ static void op_end(int kind)
 	ops_snap_delta(&me, &op_a, &b, &bd);
 	err = rel(bd.on_ns + bd.runq_ns + bd.blocked_ns + bd.steal_ns, bd.lat_ns);
 	atomic_fetch_add(&ops[kind].n, 1);
-	if (err > 0.005)
+	if (err > 0.005) {
 		atomic_fetch_add(&ops[kind].bad, 1);
+		if (atomic_exchange(&ops[kind].have_worst, 1) == 0)
+			ops[kind].worst_bd = bd;
+	}
 	max_double(&ops[kind].worst, err);
 	if (kind == TW_SLEEP || kind == TW_SIG_SLEEP)
 		check_ring(kind, &bd, seq_b);
@@ -194,6 +199,16 @@ static void report_ops(const char *pass)
 		      "%s %s: %lu operations, %lu whose parts miss the latency by more than 0.5%% "
 		      "(worst %.4f%%)", pass, tw_names[k], atomic_load(&o->n), atomic_load(&o->bad),
 		      100 * atomic_load(&o->worst));
+		if (atomic_load(&o->have_worst)) {
+			const struct ops_bd *w = &o->worst_bd;
+
+			printf("  note  %s %s: one such op: latency %lu ns = on %lu + run-queue %lu "
+			       "+ blocked %lu + steal %lu ns; %lu voluntary, %lu involuntary "
+			       "switches\n", pass, tw_names[k], (unsigned long)w->lat_ns,
+			       (unsigned long)w->on_ns, (unsigned long)w->runq_ns,
+			       (unsigned long)w->blocked_ns, (unsigned long)w->steal_ns,
+			       (unsigned long)w->vcsw, (unsigned long)w->ivcsw);
+		}
 		if (atomic_load(&o->ring_n))
 			CHECK(atomic_load(&o->ring_bad) == 0,
 			      "%s %s: %lu sleeps' off-CPU intervals, %lu not as long as the op's "
@@ -267,7 +282,10 @@ static void run_pass(const char *name)
 	fflush(stdout);
 	p = fork();
 	if (p == 0) {
-		int f = pass(name);
+		int f;
+
+		passed = failed = 0; /* the parent's count of earlier passes is not ours */
+		f = pass(name);
 
 		printf("%s: %d passed, %d failed\n", name, passed, f);
 		fflush(stdout);

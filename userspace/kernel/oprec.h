@@ -117,14 +117,17 @@ static inline void ops_snap_take(const struct ops_thread *t, struct ops_snap *s)
 		s->ts = ops_now_ns();
 		return;
 	}
-	if (__builtin_expect(sl->state != OPS_T_RUNNING, 0))
-		ops_slot_catch_up();
 	/*
 	 * Every kernel write to the slot happens while its thread is in the kernel, but the
 	 * thread can be preempted anywhere, between the clock read and the copy too: the
-	 * switch-in then moves in_ts, and the snapshot is taken again.
+	 * switch-in then moves in_ts, and the snapshot is taken again. A slot that says the
+	 * thread is off-CPU missed a switch-in (also one that came during the copy): one
+	 * syscall lets the kernel side close that interval, twice at most (without syscall
+	 * programs nothing does, and the running interval is left out).
 	 */
-	do {
+	for (int i = 0;; i++) {
+		if (__builtin_expect(sl->state != OPS_T_RUNNING, 0) && i < 2)
+			ops_slot_catch_up();
 		in = sl->in_ts;
 		__asm__ __volatile__("" ::: "memory");
 		s->ts = ops_now_ns();
@@ -132,7 +135,9 @@ static inline void ops_snap_take(const struct ops_thread *t, struct ops_snap *s)
 		if (__builtin_expect(t->why, 0))
 			memcpy(&s->why, (const void *)&sl->why.c, sizeof(s->why));
 		__asm__ __volatile__("" ::: "memory");
-	} while (sl->in_ts != in);
+		if (sl->in_ts == in && (sl->state == OPS_T_RUNNING || i >= 2))
+			break;
+	}
 	/* The current on-CPU interval began at in_ts (unknown if the catch-up could not
 	 * run: no syscall program). */
 	if (sl->state == OPS_T_RUNNING)

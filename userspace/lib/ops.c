@@ -142,19 +142,21 @@ static inline __u64 snap(__u64 *c, volatile struct ops_slot *s)
 {
 	__u64 ts, in;
 
-	/* a slot that says its thread is off-CPU missed its switch-in: a syscall lets the
-	 * kernel side close the interval (docs/ARCHITECTURE.md, "Counters") */
-	if (__builtin_expect(s->state != OPS_T_RUNNING, 0))
-		syscall(SYS_getppid);
 	/* the thread can be preempted between the clock read and the copy: the switch-in
-	 * then moves in_ts, and the snapshot is taken again */
-	do {
+	 * then moves in_ts, and the snapshot is taken again; a slot that says its thread is
+	 * off-CPU missed a switch-in, and a syscall lets the kernel side close that interval
+	 * (docs/ARCHITECTURE.md, "Counters"), twice at most */
+	for (int i = 0;; i++) {
+		if (__builtin_expect(s->state != OPS_T_RUNNING, 0) && i < 2)
+			syscall(SYS_getppid);
 		in = s->in_ts;
 		__asm__ __volatile__("" ::: "memory");
 		ts = now_ns();
 		memcpy(c, (const char *)s + OPSP_CTR_OFF, OPSP_CTR_BYTES);
 		__asm__ __volatile__("" ::: "memory");
-	} while (s->in_ts != in);
+		if (s->in_ts == in && (s->state == OPS_T_RUNNING || i >= 2))
+			break;
+	}
 	if (s->state == OPS_T_RUNNING)
 		c[0] += ts - in;
 	return ts;
