@@ -53,6 +53,24 @@ START_TEST(no_collector_gives_latency_only)
 }
 END_TEST
 
+/* The kernel stamped the switch-out with a run-queue clock 300 ns older than the first
+ * snapshot: on-CPU comes out 300 ns short with no steal to take it from, and the parts
+ * still add up to the latency, the off-CPU time 300 ns shorter. */
+START_TEST(stale_switch_out_comes_off_the_wait)
+{
+	struct ops_thread t = { .slot = &slot };
+	struct ops_snap a = { .ts = 1000, .on_ns = 1300 };
+	struct ops_snap b = { .ts = 21000, .on_ns = 1000, .runq_ns = 200, .blocked_ns = 20100 };
+	struct ops_bd o;
+
+	ops_snap_delta(&t, &a, &b, &o);
+	ck_assert_uint_eq(o.on_ns, 0);
+	ck_assert_uint_eq(o.runq_ns, 0);
+	ck_assert_uint_eq(o.blocked_ns, 20000);
+	ck_assert_uint_eq(o.on_ns + o.runq_ns + o.blocked_ns + o.steal_ns, o.lat_ns);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("oprec");
@@ -62,6 +80,7 @@ int main(void)
 
 	tcase_add_test(tc, plain_difference);
 	tcase_add_test(tc, negative_on_cpu_moves_to_steal);
+	tcase_add_test(tc, stale_switch_out_comes_off_the_wait);
 	tcase_add_test(tc, no_collector_gives_latency_only);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "kernel/attach.h"
+#include "kernel/oprec.h"
 #include "kernel/sysnames.h"
 
 #define ACQUIRE(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
@@ -124,8 +125,6 @@ int attach_decode(const struct opsp_rec *r, struct attach_op *op)
 {
 	const __u64 *d = r->d;
 	struct ops_bd *o = &op->bd;
-	int64_t on;
-	uint64_t steal;
 
 	if (!r->kind || r->kind >= OPSP_KINDS || r->end < r->begin ||
 	    (r->flags & ~(OPSP_F_FAILED | OPSP_F_EXEC | OPSP_F_MOVED | OPSP_F_BLK |
@@ -147,17 +146,13 @@ int attach_decode(const struct opsp_rec *r, struct attach_op *op)
 		o->queued_ns = o->lat_ns; /* nobody marked where it ran */
 		return 0;
 	}
-	/* as ops_snap_delta (kernel/oprec.h): a negative on-CPU part belongs to steal */
-	on = (int64_t)d[OPSP_D(on_ns)];
-	steal = d[OPSP_D(steal_ns)];
-	if (on < 0) {
-		steal = steal > (uint64_t)-on ? steal - (uint64_t)-on : 0;
-		on = 0;
-	}
-	o->on_ns = (uint64_t)on;
-	o->steal_ns = steal;
+	o->on_ns = d[OPSP_D(on_ns)];
+	o->steal_ns = d[OPSP_D(steal_ns)];
 	o->runq_ns = d[OPSP_D(runq_ns)];
 	o->blocked_ns = d[OPSP_D(blocked_ns)];
+	/* as ops_snap_delta: a negative on-CPU part from steal, then the off-CPU time */
+	if ((int64_t)o->on_ns < 0)
+		ops_snap_deficit(o);
 	o->syscalls = d[OPSP_D(syscalls)];
 	o->syscall_ns = d[OPSP_D(syscall_ns)];
 	o->vcsw = d[OPSP_D(nvcsw)];

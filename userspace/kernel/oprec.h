@@ -148,6 +148,28 @@ static inline void ops_snap_take(const struct ops_thread *t, struct ops_snap *s)
 void ops_snap_delta_blk(struct ops_thread *t, const struct ops_snap *a, const struct ops_snap *b,
 			struct ops_bd *o);
 
+/*
+ * A snapshot times the running interval by the clock; a finished one is split into the
+ * scheduler's run time and steal. Their sum is exact across that boundary, the split is
+ * not: when on-CPU comes out negative, the deficit belongs to steal. And when the kernel
+ * stamped the switch-out that ended the interval with a run-queue clock older than the
+ * first snapshot (an update skipped right after a wakeup), the thread was still running
+ * when the operation began: the rest of the deficit comes out of its off-CPU time.
+ */
+static inline void ops_snap_deficit(struct ops_bd *o)
+{
+	uint64_t deficit = -(int64_t)o->on_ns, d;
+
+	o->on_ns = 0;
+	d = o->steal_ns < deficit ? o->steal_ns : deficit;
+	o->steal_ns -= d;
+	deficit -= d;
+	d = o->runq_ns < deficit ? o->runq_ns : deficit;
+	o->runq_ns -= d;
+	deficit -= d;
+	o->blocked_ns -= o->blocked_ns < deficit ? o->blocked_ns : deficit;
+}
+
 /* out = b - a, with n = 1 and lat_ns = b.ts - a.ts. Inline: it runs once per operation. */
 static inline void ops_snap_delta(struct ops_thread *t, const struct ops_snap *a,
 				  const struct ops_snap *b, struct ops_bd *o)
@@ -157,19 +179,12 @@ static inline void ops_snap_delta(struct ops_thread *t, const struct ops_snap *a
 	o->lat_ns = b->ts > a->ts ? b->ts - a->ts : 0;
 	if (!t->slot)
 		return;
-	/* A snapshot times the running interval by the wall; a finished one is split into
-	 * the scheduler's run time and steal. Their sum is exact across that boundary, the
-	 * split is not: if on-CPU comes out negative, the deficit belongs to steal. */
 	o->on_ns = b->on_ns - a->on_ns;
 	o->steal_ns = b->steal_ns - a->steal_ns;
-	if ((int64_t)o->on_ns < 0) {
-		uint64_t deficit = -(int64_t)o->on_ns;
-
-		o->steal_ns = o->steal_ns > deficit ? o->steal_ns - deficit : 0;
-		o->on_ns = 0;
-	}
 	o->runq_ns = b->runq_ns - a->runq_ns;
 	o->blocked_ns = b->blocked_ns - a->blocked_ns;
+	if ((int64_t)o->on_ns < 0)
+		ops_snap_deficit(o);
 	o->syscalls = b->syscalls - a->syscalls;
 	o->syscall_ns = b->syscall_ns - a->syscall_ns;
 	o->vcsw = b->vcsw - a->vcsw;
