@@ -140,7 +140,8 @@ static int read_kfig(pid_t tid, struct kfig *k)
 	memset(k, 0, sizeof(*k));
 	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
 	f = fopen(path, "r");
-	if (!f || fscanf(f, "%lu %lu %lu", (unsigned long *)&k->run, (unsigned long *)&k->wait, (unsigned long *)&k->pcount) != 3)
+	if (!f || fscanf(f, "%lu %lu %lu", (unsigned long *)&k->run, (unsigned long *)&k->wait,
+			 (unsigned long *)&k->pcount) != 3)
 		ok = -1;
 	if (f)
 		fclose(f);
@@ -212,8 +213,8 @@ static void report_ops(const char *pass)
 		if (atomic_load(&o->have_worst)) {
 			const struct ops_bd *w = &o->worst_bd;
 
-			printf("  note  %s %s: one such op: latency %lu ns = on %lu + run-queue %lu "
-			       "+ blocked %lu + steal %lu ns; %lu voluntary, %lu involuntary "
+			printf("  note  %s %s: one such op: latency %lu ns = on %lu + run-queue "
+			       "%lu + blocked %lu + steal %lu ns; %lu voluntary, %lu involuntary "
 			       "switches\n", pass, tw_names[k], (unsigned long)w->lat_ns,
 			       (unsigned long)w->on_ns, (unsigned long)w->runq_ns,
 			       (unsigned long)w->blocked_ns, (unsigned long)w->steal_ns,

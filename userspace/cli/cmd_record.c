@@ -666,12 +666,12 @@ static void print_summary(const struct rec_session *s)
 		for (size_t i = 0; i < s->nrows; i++)
 			fl += s->rows[i].s.faults + s->rows[i].s.kfaults;
 		if (fl == k)
-			printf("the kernel's count for the command (getrusage): %lu faults, the same\n",
-			       (unsigned long)k);
+			printf("the kernel's count for the command (getrusage): %lu faults, the "
+			       "same\n", (unsigned long)k);
 		else
-			printf("the kernel's count for the command (getrusage): %lu faults; it also "
-			       "holds the processes the command forked and waited for, which record "
-			       "does not follow\n", (unsigned long)k);
+			printf("the kernel's count for the command (getrusage): %lu faults; it "
+			       "also holds the processes the command forked and waited for, which "
+			       "record does not follow\n", (unsigned long)k);
 	}
 	printf("losses: %lu threads found no slot, %lu tid-map failures, %lu program runs "
 	       "skipped; %lu unseen switches repaired; %lu waits for a CPU cut to their "
@@ -697,7 +697,8 @@ static void print_summary(const struct rec_session *s)
 			       "walked by frame pointers; lost: %lu copies and %lu counts (ring "
 			       "full), %lu dropped (queue full)\n",
 			       (unsigned long)st->ustack_copies,
-			       st->ustack_copies ? (double)st->ustack_bytes / st->ustack_copies : 0.0,
+			       st->ustack_copies ?
+				       (double)st->ustack_bytes / st->ustack_copies : 0.0,
 			       (unsigned long)st->ustack_throttled, (unsigned long)st->ustack_lost,
 			       (unsigned long)st->ucount_lost, (unsigned long)st->urec_dropped);
 	}

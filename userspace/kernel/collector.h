@@ -74,8 +74,9 @@ struct collector_stats {
 	/* the clock model (kernel/clockfit.h): updates, steps, and the offset's last value */
 	uint64_t clock_updates, clock_steps;
 	int64_t clock_off_ns;     /* CLOCK_MONOTONIC - run-queue clock */
-	int64_t clock_err_ns;     /* the model's largest distance from the tightest pair of
-				   * readings of a window (how well it agrees with CLOCK_MONOTONIC) */
+	/* the model's largest distance from the tightest pair of readings of a window (how
+	 * well it agrees with CLOCK_MONOTONIC) */
+	int64_t clock_err_ns;
 };
 
 /* One counted wait (--why): who waited on whom, how long, how often. */

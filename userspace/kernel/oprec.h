@@ -73,7 +73,8 @@ struct ops_snap {
 	struct ops_why_ctr why; /* copied only when the thread's why is set */
 };
 
-#define OPS_SNAP_CTR_BYTES (offsetof(struct ops_snap, kfaults) + 8 - offsetof(struct ops_snap, on_ns))
+#define OPS_SNAP_CTR_BYTES \
+	(offsetof(struct ops_snap, kfaults) + 8 - offsetof(struct ops_snap, on_ns))
 _Static_assert(offsetof(struct ops_slot, kfaults) + 8 - offsetof(struct ops_slot, on_ns) ==
 		       OPS_SNAP_CTR_BYTES, "ops_snap counters must mirror ops_slot");
 _Static_assert(offsetof(struct ops_slot, migrations) - offsetof(struct ops_slot, on_ns) ==

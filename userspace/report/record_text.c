@@ -104,7 +104,8 @@ static void row(FILE *f, const char *tid, const char *comm, const struct ops_slo
 	fprintf(f, "%7s %-15.15s %8s %8s %8s %-20.20s %6s %6s %7s %6s%s\n", tid, comm,
 		ms_col(on, sizeof(on), s->on_ns), ms_col(rq, sizeof(rq), s->runq_ns),
 		ms_col(bl, sizeof(bl), s->blocked_ns), blk, count_col(v, sizeof(v), 6, s->nvcsw),
-		count_col(iv, sizeof(iv), 6, s->nivcsw), sys_col(sc, sizeof(sc), s->syscalls, sys_mode),
+		count_col(iv, sizeof(iv), 6, s->nivcsw),
+		sys_col(sc, sizeof(sc), s->syscalls, sys_mode),
 		count_col(fl, sizeof(fl), 6, s->faults + s->kfaults), mark);
 }
 
