@@ -234,7 +234,9 @@ if [ -s "$f" ] && awk '/clock_nanosleep/ && /hrtimer_nanosleep/ && $NF >= 300e6 
 	END { exit !ok }' "$f"; then
 	ok "--stacks --syscalls off: the 300 ms sleep's off-CPU stack, user and kernel frames"
 else
-	bad "--stacks --syscalls off: $(tail -2 "$tmp/st.out"); $(cut -c1-200 "$f" 2>/dev/null | head -3)"
+	# the folded file kept, and the sleep's lines shown by their ends (frames and value)
+	cp "$f" "/tmp/itest_record-fail-$$-stacks.folded" 2>/dev/null
+	bad "--stacks --syscalls off: $(tail -2 "$tmp/st.out"); sleep's lines: $(grep nanosleep "$f" 2>/dev/null | awk '{ print substr($0, length($0) > 160 ? length($0) - 160 : 1) }' | head -3 | tr '\n' ';') kept in /tmp/itest_record-fail-$$-stacks.folded"
 fi
 
 # 7. hooks only: the programs run, nothing is accounted
