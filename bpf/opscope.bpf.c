@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Per-thread kernel accounting for one target process: on-CPU, run-queue and blocked
+ * Per-thread kernel accounting for one target process (and, with follow, the processes
+ * it forks): on-CPU, run-queue and blocked
  * time, context switches, syscalls, user page faults, memory-mapping syscalls and
  * migrations, kept as cumulative counters in a slot of an mmapable array that the
  * driver's threads read without a syscall.
@@ -30,6 +31,7 @@
 #include "syscalls.bpf.h"
 #include "sched.bpf.h"
 #include "faults.bpf.h"
+#include "follow.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -46,8 +48,8 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 		return 0;
 	why_switch_reset();
 	clk_sample_wanted(next);
-	out = prev->tgid == targ_tgid;
-	in = next->tgid == targ_tgid;
+	out = is_target_tgid(prev->tgid);
+	in = is_target_tgid(next->tgid);
 	if (!out && !in)
 		return 0;
 	clk = task_rq_clock(next);
@@ -199,6 +201,14 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *p)
 {
 	thread_exiting(p);
+	follow_exit(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+{
+	follow_fork(parent, child);
 	return 0;
 }
 

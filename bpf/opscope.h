@@ -8,6 +8,8 @@
 
 /* Slots in the mmapable per-thread accounting array. */
 #define OPS_MAX_SLOTS 8192
+/* Processes forked from the target that follow mode accounts at once. */
+#define OPS_MAX_FOLLOW 4096
 /* Distinct syscalls a slot keeps blocked time for; the rest go to blk_other_ns. */
 #define OPS_BLK_SYS 8
 
@@ -316,6 +318,7 @@ enum ops_stat {
 	OPS_STAT_WAIT_CUT,      /* a wait for a CPU the kernel counted longer than the interval
 				 * it ended: cut to the interval */
 	OPS_STAT_WAIT_CUT_NS,   /* ... and the ns cut */
+	OPS_STAT_FOLLOW_FULL,   /* follow: a forked process not followed, the table was full */
 	OPS_STAT_NR,
 };
 

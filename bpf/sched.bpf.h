@@ -221,7 +221,7 @@ static __always_inline void thread_exiting(struct task_struct *p)
 {
 	struct ops_slot *s;
 
-	if (hooks_only || p->tgid != targ_tgid)
+	if (hooks_only || !is_target_tgid(p->tgid))
 		return;
 	s = slot_of(p->pid);
 	if (s)
@@ -323,7 +323,7 @@ static __always_inline void switch_in(struct task_struct *next, __u64 clk, __u64
 	if (!s) {
 		if (next->flags & PF_EXITING)
 			return; /* first seen on its way out: nothing worth a slot */
-		s = slot_new(next->pid, cpu, true);
+		s = slot_new(next->pid, next->tgid, cpu, true);
 		if (!s)
 			return;
 		slot_baseline(s, next);
@@ -353,7 +353,7 @@ static __always_inline void wakeup(void *ctx, struct task_struct *p, bool new_ta
 {
 	struct ops_slot *s;
 
-	if (hooks_only || p->tgid != targ_tgid)
+	if (hooks_only || !is_target_tgid(p->tgid))
 		return;
 	s = slot_of(p->pid);
 	if (!s) {
@@ -361,7 +361,7 @@ static __always_inline void wakeup(void *ctx, struct task_struct *p, bool new_ta
 
 		if (!new_task)
 			return; /* first seen when it runs */
-		s = slot_new(p->pid, task_cpu_of(p), false);
+		s = slot_new(p->pid, p->tgid, task_cpu_of(p), false);
 		if (!s)
 			return;
 		slot_baseline(s, p);
@@ -393,7 +393,7 @@ static __always_inline void thread_seed(struct task_struct *t)
 
 	if (slot_of(t->pid))
 		return; /* its own events got there first */
-	s = slot_new(t->pid, task_cpu_of(t), false);
+	s = slot_new(t->pid, t->tgid, task_cpu_of(t), false);
 	if (!s)
 		return;
 	stat_inc(OPS_STAT_SEEDED);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Slots: which threads are accounted, and where. One slot per thread of the target
- * process in an mmapable array the driver's threads read without a syscall; a
+ * process (and, with follow, of the processes it forks) in an mmapable array the driver's threads read without a syscall; a
  * tid-to-slot index (an array by tid); the queues through which exited threads' slots go
  * to userspace and come back; and the loss counters (enum ops_stat). Slots are handed
  * out in the kernel on a thread's first sight.
@@ -21,6 +21,25 @@
 
 /* Set by the loader before load. */
 const volatile __u32 targ_tgid = 0;
+/* Also account the processes the target forks, and theirs (follow.bpf.h): off, every
+ * compare below is the one with targ_tgid. */
+const volatile bool follow = false;
+
+/* follow: the processes forked from the target (tgid -> 1), until their last thread exits */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OPS_MAX_FOLLOW);
+	__type(key, __u32);
+	__type(value, __u8);
+} followed SEC(".maps");
+
+/* Is tgid an accounted process: the target, or (follow) one forked from it? */
+static __always_inline bool is_target_tgid(__u32 tgid)
+{
+	if (tgid == targ_tgid)
+		return true;
+	return follow && bpf_map_lookup_elem(&followed, &tgid);
+}
 /* Every program returns at once: what the kernel's hooks cost before opscope does any
  * work (record --hooks-only, for overhead measurements). */
 const volatile bool hooks_only = false;
@@ -88,7 +107,7 @@ static __always_inline __u32 target_tid(void)
 	if (hooks_only)
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
-	if ((__u32)(pid_tgid >> 32) != targ_tgid)
+	if (!is_target_tgid((__u32)(pid_tgid >> 32)))
 		return 0;
 	return (__u32)pid_tgid;
 }
@@ -131,7 +150,7 @@ static __always_inline void slot_baseline(struct ops_slot *s, struct task_struct
  * none is left, or when another CPU gave it one meanwhile. The caller sets state,
  * timestamps and baselines.
  */
-static __noinline struct ops_slot *slot_new(__u32 tid, __u32 cpu, bool late)
+static __noinline struct ops_slot *slot_new(__u32 tid, __u32 tgid, __u32 cpu, bool late)
 {
 	struct ops_slot *s;
 	__u32 idx, gen, *v;
@@ -155,7 +174,7 @@ static __noinline struct ops_slot *slot_new(__u32 tid, __u32 cpu, bool late)
 	s->sys_nr = -1;
 	s->blk_sys = -1;
 	s->tid = tid;
-	s->tgid = targ_tgid;
+	s->tgid = tgid;
 	s->gen = gen + 1;
 	s->cpu = cpu;
 	v = bpf_map_lookup_elem(&tid_idx, &tid);
@@ -192,7 +211,7 @@ static __always_inline struct ops_slot *current_slot(__u32 tid)
 	t = bpf_get_current_task_btf();
 	if (t->flags & PF_EXITING)
 		return NULL;
-	s = slot_new(tid, bpf_get_smp_processor_id(), true);
+	s = slot_new(tid, t->tgid, bpf_get_smp_processor_id(), true);
 	if (s) {
 		slot_baseline(s, t);
 		s->state = OPS_T_RUNNING;

@@ -405,7 +405,7 @@ static __always_inline void waker_note(void *ctx, struct ops_slot *s, __u64 now)
 	/* the idle task and kernel threads have no user stack to walk; another process's
 	 * user stack could not be named with the target's binaries */
 	s->wake_u = !s->wake_pid || (bpf_get_current_task_btf()->flags & PF_KTHREAD) ||
-		    (id >> 32) != targ_tgid ? 0 : cur_stack(ctx, true);
+		    !is_target_tgid(id >> 32) ? 0 : cur_stack(ctx, true);
 	s->wake_k = s->wake_u ? 0 : cur_stack(ctx, false);
 	if (!s->wake_pid)
 		s->wake_pid = 0xffffffff; /* woken from interrupt context on an idle CPU */

@@ -155,7 +155,7 @@ static __always_inline __u32 why_context(__u32 *id)
 	cur = bpf_get_current_task_btf();
 	if (cur->flags & PF_KTHREAD)
 		return OPS_W_KTHREAD;
-	if ((__u32)(pid_tgid >> 32) != targ_tgid)
+	if (!is_target_tgid((__u32)(pid_tgid >> 32)))
 		return OPS_W_PROC;
 	return OPS_W_ON;
 }
@@ -270,7 +270,7 @@ static __always_inline void why_waking(struct task_struct *p)
 	__u32 cls, id, kind = 0;
 	__u64 now, d;
 
-	if (!why_on || hooks_only || p->tgid != targ_tgid)
+	if (!why_on || hooks_only || !is_target_tgid(p->tgid))
 		return;
 	s = slot_of(p->pid);
 	/* only the first wakeup of a blocked interval: later ones find it woken */

@@ -3,8 +3,12 @@
  * opscope record: account every thread of any process, with no help from it, until the
  * command exits, a duration passes, or Ctrl-C; then print one row per thread.
  *
- *	opscope record -p PID [-d 10s] [-o DIR]
- *	opscope record [-d 10s] [-o DIR] -- CMD ARGS...
+ *	opscope record -p PID [-f] [-d 10s] [-o DIR]
+ *	opscope record [-f] [-d 10s] [-o DIR] -- CMD ARGS...
+ *
+ * -f follows the processes the target forks from the start of the recording on (a build,
+ * a pre-forking server), and theirs: their threads get rows too, and a table per process
+ * sums them.
  *
  * A program that marks its own operations with libopscope (docs/INSTRUMENTING.md) is
  * attached too (kernel/attach.h): its operations become the same outputs as `opscope run`
@@ -136,11 +140,13 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: opscope record -p PID [OPTIONS]\n"
 		   "       opscope record [OPTIONS] -- CMD [ARGS...]\n"
-		   "Accounts every thread of the process (not the processes it forks) until "
-		   "it exits,\nDURATION passes or Ctrl-C.\n"
+		   "Accounts every thread of the process until it exits, DURATION passes or\n"
+		   "Ctrl-C; with -f also the processes it forks, and theirs.\n"
 		   "A program that marks its operations with libopscope (docs/INSTRUMENTING.md)\n"
 		   "also gets their latency and kernel breakdown, as opscope run gives.\n"
 		   "  -d, --duration D   stop after D (500ms, 10s)\n"
+		   "  -f, --follow       also account the processes the target forks from now\n"
+		   "                     on, and theirs; a table per process sums their threads\n"
 		   "  -o, --out DIR      write record.txt and record.json (and stacks/ with\n"
 		   "                     --stacks) into DIR; with marks also report.json,\n"
 		   "                     report.txt, bench.txt, trace.json (DIR, new or an\n"
@@ -232,6 +238,7 @@ static int parse_args(int argc, char **argv, struct rec_session *s)
 	static const struct option lo[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'd' },
+		{ "follow", no_argument, NULL, 'f' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "stacks", no_argument, NULL, 's' },
@@ -256,7 +263,7 @@ static int parse_args(int argc, char **argv, struct rec_session *s)
 	optind = 1;
 	opts->sample_hz = 99;
 	opts->min_block_ns = 50000;
-	while ((opt = getopt_long(argc, argv, "+:p:d:o:vhsF:m:bTn:r:", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:p:d:fo:vhsF:m:bTn:r:", lo, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			if (parse_int_arg(optarg, 1, INT_MAX, &v))
@@ -270,6 +277,7 @@ static int parse_args(int argc, char **argv, struct rec_session *s)
 						"10s, not '%s'", optarg);
 			break;
 		case 'o': s->out = optarg; break;
+		case 'f': opts->follow = true; break;
 		case 'v': opts->verbose = true; break;
 		case 's': opts->stacks = opts->fault_stacks = opts->waker_stacks = true; break;
 		case 'F':
@@ -613,12 +621,14 @@ static int collect_threads(struct rec_session *s)
 	for (uint32_t i = 0; rows && i < used; i++) {
 		struct rec_thread *t = &rows[s->nrows];
 
-		if (!sl[i].tid || sl[i].tgid != (uint32_t)s->pid || sl[i].state == OPS_T_EXITED)
+		/* -f: every slot is the target's or a followed process's */
+		if (!sl[i].tid || sl[i].state == OPS_T_EXITED ||
+		    (!s->opts.follow && sl[i].tgid != (uint32_t)s->pid))
 			continue;
 		t->s = *(const struct ops_slot *)&sl[i];
 		if (t->s.state == OPS_T_RUNNING)
 			t->s.on_ns += ops_now_ns() - t->s.in_ts;
-		read_comm(s->pid, t->s.tid, t->comm, sizeof(t->comm));
+		read_comm((int)t->s.tgid, t->s.tid, t->comm, sizeof(t->comm));
 		s->nrows++;
 	}
 	collector_get_stats(s->c, &s->st);
@@ -647,6 +657,8 @@ static void print_summary(const struct rec_session *s)
 	const struct collector_stats *st = &s->st;
 
 	rec_table_print(stdout, s->rows, s->nrows, s->secs, s->opts.sys_mode);
+	if (s->opts.follow)
+		rec_process_print(stdout, s->rows, s->nrows, s->opts.sys_mode);
 	if (s->opts.hooks_only)
 		printf("hooks only: the programs ran and returned at once, nothing was "
 		       "accounted\n");
@@ -679,6 +691,9 @@ static void print_summary(const struct rec_session *s)
 	       (unsigned long)st->slots_full, (unsigned long)st->tid_map_full,
 	       (unsigned long)st->prog_misses, (unsigned long)st->missed_switches,
 	       (unsigned long)st->wait_cut, st->wait_cut_ns / 1e6);
+	if (s->opts.follow)
+		printf("follow: %lu forked processes not accounted (their table was full)\n",
+		       (unsigned long)st->follow_full);
 	printf("opscope itself: load+attach %.1f ms, peak RSS %.1f MiB; %lu threads found at "
 	       "attach (counted from %s), %lu first seen running\n", st->load_ms,
 	       self_peak_rss_kb() / 1024.0, (unsigned long)st->seeded,
@@ -795,6 +810,8 @@ static int report_marks(struct rec_session *s)
 static int put_table(FILE *f, const struct rec_session *s)
 {
 	rec_table_print(f, s->rows, s->nrows, s->secs, s->opts.sys_mode);
+	if (s->opts.follow)
+		rec_process_print(f, s->rows, s->nrows, s->opts.sys_mode);
 	return 0;
 }
 

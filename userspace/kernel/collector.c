@@ -55,6 +55,7 @@ struct collector {
 	int nsample;
 	bool why;
 	struct clock_sync clock;   /* the clock model's samples and fit (kernel/clock.h) */
+	bool follow;
 };
 
 /*
@@ -504,6 +505,10 @@ static int configure(struct collector *c, const struct collector_opts *opts)
 	c->skel->rodata->min_block_ns = opts->min_block_ns;
 	c->skel->rodata->why_on = opts->why;
 	c->why = opts->why && !opts->hooks_only;
+	c->skel->rodata->follow = opts->follow;
+	c->follow = opts->follow && !opts->hooks_only;
+	if (!opts->follow)
+		bpf_map__set_max_entries(c->skel->maps.followed, 1);
 	c->skel->rodata->ustack_rate = OPS_USTACK_RATE;
 	if (!opts->stacks || opts->sample_hz <= 0)
 		bpf_program__set_autoload(c->skel->progs.handle_sample, false);
@@ -703,6 +708,11 @@ void collector_reap(struct collector *c)
 	reap(c);
 }
 
+bool collector_follows(struct collector *c)
+{
+	return c && c->follow;
+}
+
 bool collector_why(struct collector *c)
 {
 	return c->why;
@@ -813,6 +823,8 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 			st->wait_cut = sum;
 		else if (k == OPS_STAT_WAIT_CUT_NS)
 			st->wait_cut_ns = sum;
+		else if (k == OPS_STAT_FOLLOW_FULL)
+			st->follow_full = sum;
 	}
 	free(vals);
 }

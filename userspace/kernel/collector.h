@@ -16,6 +16,8 @@ struct collector;
 
 struct collector_opts {
 	int tgid;      /* process whose threads are accounted; 0 = this process */
+	bool follow;   /* also the processes it forks from now on, and theirs (slots carry
+			* each thread's own tgid); off, the kernel side compares one tgid */
 	bool verbose;  /* let libbpf print its own messages */
 	/* Called from the collector's reaper thread with the final counters of each
 	 * thread of the target that exited, before its slot is reused. May be NULL. */
@@ -77,6 +79,7 @@ struct collector_stats {
 	/* the model's largest distance from the tightest pair of readings of a window (how
 	 * well it agrees with CLOCK_MONOTONIC) */
 	int64_t clock_err_ns;
+	uint64_t follow_full;     /* follow: forked processes not accounted, table full */
 };
 
 /* One counted wait (--why): who waited on whom, how long, how often. */
@@ -126,6 +129,8 @@ void collector_get_stats(struct collector *c, struct collector_stats *st);
 
 /* Was it started with opts.why (who ended each blocked interval)? */
 bool collector_why(struct collector *c);
+/* Was it started with opts.follow (the target's forked processes are accounted too)? */
+bool collector_follows(struct collector *c);
 
 /* The collector that ops_thread_register() uses (the last one started, or NULL). */
 struct collector *collector_current(void);

@@ -145,3 +145,77 @@ void rec_table_print(FILE *f, struct rec_thread *t, size_t n, double secs, int s
 		fprintf(f, "syscalls not counted (--syscalls off); the syscall a thread blocked "
 			   "in is still known\n");
 }
+
+struct rec_proc {
+	struct ops_slot tot; /* tid: threads; tgid: the process */
+	char comm[16];
+};
+
+static int cmp_proc(const void *a, const void *b)
+{
+	const struct rec_proc *x = a, *y = b;
+
+	if (x->tot.on_ns != y->tot.on_ns)
+		return x->tot.on_ns < y->tot.on_ns ? 1 : -1;
+	return (int)x->tot.tgid - (int)y->tot.tgid;
+}
+
+static void proc_add(struct ops_slot *tot, const struct ops_slot *s)
+{
+	tot->tid++;
+	tot->on_ns += s->on_ns;
+	tot->runq_ns += s->runq_ns;
+	tot->blocked_ns += s->blocked_ns;
+	tot->nvcsw += s->nvcsw;
+	tot->nivcsw += s->nivcsw;
+	tot->syscalls += s->syscalls;
+	tot->faults += s->faults;
+}
+
+static void proc_row(FILE *f, const char *id, const char *comm, const struct ops_slot *t,
+		     int sys_mode)
+{
+	char sc[24], thr[24];
+
+	snprintf(thr, sizeof(thr), "%u", t->tid);
+	fprintf(f, "%7s %-15.15s %8.1f %8.1f %8.1f   %-17s %6lu %6lu %7s %7lu\n", id, comm,
+		t->on_ns / 1e6, t->runq_ns / 1e6, t->blocked_ns / 1e6, thr,
+		(unsigned long)t->nvcsw, (unsigned long)t->nivcsw,
+		sys_col(sc, sizeof(sc), t->syscalls, sys_mode), (unsigned long)t->faults);
+}
+
+void rec_process_print(FILE *f, const struct rec_thread *t, size_t n, int sys_mode)
+{
+	struct rec_proc *p = calloc(n ? n : 1, sizeof(*p));
+	struct ops_slot all = {};
+	size_t np = 0;
+
+	if (!p)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+
+		for (j = 0; j < np && p[j].tot.tgid != t[i].s.tgid; j++)
+			;
+		if (j == np) {
+			p[np].tot.tgid = t[i].s.tgid;
+			np++;
+		}
+		if (!p[j].comm[0] || t[i].s.tid == t[i].s.tgid)
+			snprintf(p[j].comm, sizeof(p[j].comm), "%s", t[i].comm);
+		proc_add(&p[j].tot, &t[i].s);
+		proc_add(&all, &t[i].s);
+	}
+	qsort(p, np, sizeof(*p), cmp_proc);
+	fprintf(f, "%7s %-15s %8s %8s %8s   %-17s %6s %6s %7s %7s\n", "PID", "COMM", "ON-CPU",
+		"RUNQ", "BLOCKED", "THREADS", "VCSW", "IVCSW", "SYSCALL", "FAULTS");
+	for (size_t j = 0; j < np; j++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "%u", p[j].tot.tgid);
+		proc_row(f, id, p[j].comm, &p[j].tot, sys_mode);
+	}
+	proc_row(f, "all", "", &all, sys_mode);
+	fprintf(f, "%zu processes: the command and the processes forked from it (-f)\n", np);
+	free(p);
+}

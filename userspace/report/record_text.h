@@ -19,4 +19,9 @@ struct rec_thread {
  * when they were not, and a last line says so. */
 void rec_table_print(FILE *f, struct rec_thread *t, size_t n, double secs, int sys_mode);
 
+/* record -f: one row per process (the threads' tgid), the same columns summed over its
+ * threads, largest on-CPU first, and a total line; a process is named by its leader's
+ * row, else its first thread's. */
+void rec_process_print(FILE *f, const struct rec_thread *t, size_t n, int sys_mode);
+
 #endif
