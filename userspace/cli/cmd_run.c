@@ -731,6 +731,11 @@ static int start_collector(struct run_session *s)
 
 	if (o->no_kernel)
 		return 0;
+	/* a workload that forks (pool mode=process) has its processes followed; the others
+	 * keep the kernel side's one-process compare */
+	for (int i = 0; i < s->n; i++)
+		if (s->scs[i].wl->forks && s->scs[i].wl->forks(&s->scs[i].cfg))
+			copts.follow = true;
 	if (o->stacks) {
 		copts.stacks = copts.fault_stacks = copts.waker_stacks = true;
 		copts.sample_hz = o->sample_hz;

@@ -37,6 +37,19 @@ void ops_slot_catch_up(void)
 	syscall(SYS_getppid);
 }
 
+int ops_thread_of(struct ops_thread *t, volatile struct ops_slot *slot, uint32_t tid)
+{
+	memset(t, 0, sizeof(*t));
+	memset(t->blk_idx, 0xff, sizeof(t->blk_idx));
+	memset(t->why_idx, 0xff, sizeof(t->why_idx));
+	t->tid = tid;
+	if (!slot || slot->tid != tid || slot->state == OPS_T_EXITED)
+		return -ESRCH;
+	t->slot = slot;
+	t->gen = slot->gen;
+	return 0;
+}
+
 void ops_snap_delta_blk(struct ops_thread *t, const struct ops_snap *a, const struct ops_snap *b,
 			struct ops_bd *o)
 {

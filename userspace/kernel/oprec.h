@@ -97,6 +97,15 @@ static inline uint64_t ops_now_ns(void)
  * thread got no slot (all slots in use). */
 int ops_thread_register(struct ops_thread *t);
 
+/*
+ * Describe slot as the slot of thread tid, without a lookup: for a thread of a followed
+ * process (a pool worker process: its copy of the collector's map descriptors is closed,
+ * the slot array stays mapped across fork), and for its parent, which reads the same
+ * slot to make the breakdown of the snapshots the worker sends. Returns 0, or -ESRCH
+ * (t->slot then NULL) when slot is NULL or belongs to another thread.
+ */
+int ops_thread_of(struct ops_thread *t, volatile struct ops_slot *slot, uint32_t tid);
+
 /* The operation kind the thread is running now, so the kernel side can tag stacks. */
 static inline void ops_set_kind(struct ops_thread *t, uint32_t kind)
 {

@@ -16,7 +16,9 @@
  * difference splits the call's queued time (thread mode only).
  *
  * With mode=process the workers are forked processes, each behind a proxy thread that
- * takes its tasks from the queue (wl_pool_proc.c). Calls in flight (callers) and busy
+ * takes its tasks from the queue (wl_pool_proc.c); the collector follows them, and each
+ * snapshots its own slot around the task body as a worker thread does and sends the
+ * snapshots back, so a call's breakdown and queued time are made the same way. Calls in flight (callers) and busy
  * workers (threads or processes) are counted with gauges whose peaks the report holds
  * to inflight and workers. Test knobs: test_overshoot breaks the in-flight limit on
  * purpose; leak makes every leak_every-th recorded task leak memory, a descriptor or a
@@ -39,6 +41,7 @@
 #include "workloads/chan.h"
 #include "stats/exemplar.h"
 #include "stats/opagg.h"
+#include "kernel/collector.h"
 #include "kernel/oprec.h"
 #include "workloads/wl_pool.h"
 #include "workloads/workload.h"
@@ -236,16 +239,18 @@ static void take_result(struct pool *p, struct pool_thread *pt, struct pool_task
 				(unsigned long long)head);
 		memcpy(sink, task->out, p->payload);
 	}
+	if (task->rec && !task->status && p->mode == MODE_PROCESS) {
+		pt->ser_ns += task->ser_ns;
+		pt->frame_bytes += task->frame_bytes;
+		pt->ser_calls++;
+	}
 	if (task->rec) {
 		if (task->status) {
 			wl_record_error(&pt->t, 0, now);
-		} else if (p->mode == MODE_PROCESS) {
-			/* latency only: the worker process is outside the collector's target */
+		} else if (p->mode == MODE_PROCESS && !task->followed) {
+			/* latency only: the worker process was not followed */
 			bd = (struct ops_bd){ .n = 1, .lat_ns = now - task->t_submit };
 			wl_record(&pt->t, 0, &bd, now);
-			pt->ser_ns += task->ser_ns;
-			pt->frame_bytes += task->frame_bytes;
-			pt->ser_calls++;
 		} else {
 			struct ops_wbd *w = NULL;
 
@@ -292,6 +297,7 @@ static struct pool_task *new_call(struct pool *p, struct pool_thread *pt, uint64
 	task->out = NULL;
 	task->why = NULL;
 	task->ser_ns = task->frame_bytes = 0;
+	task->followed = false;
 	/* the workers' split of the queued time: threads only (processes are not followed) */
 	if (rec && pt->t.ot.why && p->mode == MODE_THREAD && !p->impl) {
 		task->why = calloc(1, sizeof(*task->why));
@@ -331,8 +337,8 @@ static void *caller_main(void *arg)
 	if (wl_thr_begin(&pt->t, &p->run))
 		goto out;
 	ops_set_kind(&pt->t.ot, p->run.kind[0]);
-	/* a process-mode call has no breakdown: keep no exemplars that would show zeros */
-	if (p->mode == MODE_PROCESS)
+	/* a process-mode call not followed has no breakdown: no exemplars showing zeros */
+	if (p->mode == MODE_PROCESS && !p->followed)
 		pt->t.ex_thresh[0] = UINT64_MAX;
 	for (;;) {
 		while (outstanding < pt->window + p->overshoot &&
@@ -524,7 +530,9 @@ static void pool_facts(struct pool *p, const struct wl_config *cfg, struct wl_re
 			   (double)chan_bytes(p->taskq));
 	if (p->mode != MODE_PROCESS)
 		return;
-	res->f.kernel_note = "not followed: worker processes are outside the collector's target";
+	if (!p->followed)
+		res->f.kernel_note = "not followed: worker processes are outside the collector's "
+				     "target";
 	for (unsigned i = 0; p->workers && i < p->nworkers; i++) {
 		ser += p->workers[i].ser_ns;
 		calls += p->workers[i].ser_calls;
@@ -551,6 +559,12 @@ static int pool_config_check(const struct wl_config *cfg, char *err, size_t errl
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* mode=process forks the workers: their breakdown needs the collector to follow them. */
+static bool pool_forks(const struct wl_config *cfg)
+{
+	return cfg->iv[P_MODE] == MODE_PROCESS;
 }
 
 static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struct wl_result *res)
@@ -588,6 +602,8 @@ static int pool_run(const struct wl_config *cfg, const struct wl_ctl *ctl, struc
 	p->task_kind = ops_kind_id("pool.task");
 	p->queue = (uint32_t)cfg->iv[P_QUEUE];
 	p->impl = plugins_pool(cfg->iv[P_IMPL]);
+	/* the runner asks the collector to follow forked processes for this mode (forks) */
+	p->followed = p->mode == MODE_PROCESS && collector_follows(collector_current());
 
 	err = wl_run_init(&p->run, ctl, kinds, 1, p->nworkers + p->ncallers);
 	if (err || pool_setup(p, cfg, (unsigned)cfg->iv[P_WAIT_SPIN]))
@@ -653,4 +669,5 @@ const struct workload wl_pool = {
 	.params = pool_params,
 	.run = pool_run,
 	.config_check = pool_config_check,
+	.forks = pool_forks,
 };

@@ -45,6 +45,7 @@ struct pool_task {
 	uint64_t frame_bytes; /* process mode: request + result frames */
 	struct ops_bd bd;     /* the worker's breakdown of the task body */
 	struct ex_exec ran;   /* the worker and its window, for exemplars */
+	bool followed;        /* process mode: bd is the worker process's (its snapshots) */
 	unsigned char *out;   /* result payload, allocated by the worker */
 	unsigned char in[];   /* call payload */
 };
@@ -66,6 +67,8 @@ struct pool_thread {
 	unsigned char *wbuf, *rbuf;
 	size_t buf_len;
 	uint64_t ser_ns, ser_calls, frame_bytes; /* recorded calls */
+	struct ops_thread wot;    /* the worker process's slot, read from here */
+	uint32_t wslot1;          /* its index + 1, sent with each call; 0 none */
 };
 
 /* Shared with the worker processes (MAP_SHARED): what they count for the parent. */
@@ -91,6 +94,7 @@ struct pool {
 	struct pool_shm *shm; /* thread mode too: one definition of busy and leaks */
 	uint32_t task_kind;         /* ops_kind_id("pool.task") */
 	struct why_member *members; /* the workers, as --why reads them */
+	bool followed;        /* process mode: the collector follows the worker processes */
 	atomic_bool closing;  /* teardown under way: a closed socket is not a failure */
 	/* impl=NAME (wl_pool_plug.c): the user's pool instead of taskq and workers */
 	const struct opscope_pool_impl *impl;

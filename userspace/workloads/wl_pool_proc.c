@@ -3,22 +3,25 @@
  * The pool's worker processes (mode=process): fork()ed at the start of a repetition (no
  * exec), each serving one Unix stream socket. A proxy thread in opscope takes a call from
  * the task queue, encodes it as a frame and writes it; the worker decodes it, runs the
- * task body, and writes the result frame back. Frames are length-prefixed, little-endian:
- *
- *	call:   u32 length of the rest | u8 type 1 | u8 flags (1 fail, 2 recorded) | u16 0 |
- *	        u64 call id | u32 caller | u32 payload length | payload
- *	result: u32 length of the rest | u8 type 2 | u8 0 | u16 0 | i32 status |
- *	        u64 call id | u64 worker's decode + encode ns | u32 payload length | payload
+ * task body, and writes the result frame back; the frames are wl_pool_frame.h's.
  *
  * A call's serialization cost is the encoding and decoding on both sides, each timed
  * where it happens (the worker's part comes back in its result). The workers count
  * themselves busy in shared memory (struct pool_shm); their CPU time is read from
- * /proc/PID/schedstat for the scenario's CPU use. The kernel breakdown does not follow
- * them yet (they are other processes than the collector's target): calls are recorded
- * with their latency only, and the report says so.
+ * /proc/PID/schedstat for the scenario's CPU use.
+ *
+ * When the collector follows forked processes (the runner asks it to for this mode), each
+ * worker has a slot from its first moment, in the slot array its fork left mapped. The
+ * proxy looks the slot up once and names it in every call; the worker snapshots it
+ * around the task body, as a worker thread does, and sends both snapshots back in the
+ * result; the proxy makes the breakdown from them, reading the same slot for the names
+ * of the syscalls it blocked in. Without a slot (--no-kernel, or no slot was left) calls
+ * are recorded with their latency only, and the report says the workers were not
+ * followed.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,46 +31,15 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "kernel/collector.h"
 #include "kernel/oprec.h"
 #include "workloads/procstat.h"
 #include "workloads/wl_pool.h"
+#include "workloads/wl_pool_frame.h"
 
-enum { FRAME_CALL = 1, FRAME_RESULT = 2 };
-enum { FL_FAIL = 1, FL_REC = 2 };
-#define CALL_HDR 24   /* bytes before a call's payload, its length prefix included */
-#define RESULT_HDR 32 /* the same for a result */
 #define REAP_NS 2000000000ull
-
-static unsigned char *put_u16(unsigned char *b, uint16_t v)
-{
-	b[0] = (unsigned char)v;
-	b[1] = (unsigned char)(v >> 8);
-	return b + 2;
-}
-
-static unsigned char *put_u32(unsigned char *b, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		b[i] = (unsigned char)(v >> (8 * i));
-	return b + 4;
-}
-
-static unsigned char *put_u64(unsigned char *b, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		b[i] = (unsigned char)(v >> (8 * i));
-	return b + 8;
-}
-
-static uint32_t get_u32(const unsigned char *b)
-{
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static uint64_t get_u64(const unsigned char *b)
-{
-	return (uint64_t)get_u32(b) | (uint64_t)get_u32(b + 4) << 32;
-}
+/* a worker process pins malloc's mmap threshold here (see worker_process) */
+#define WORKER_MMAP_THRESHOLD (128 * 1024)
 
 static int write_all(int fd, const unsigned char *b, size_t n)
 {
@@ -106,7 +78,7 @@ static int read_frame(int fd, unsigned char *b, size_t cap, uint32_t *len)
 
 	if (err)
 		return err;
-	*len = get_u32(b);
+	*len = pool_frame_len(b);
 	if (*len < 8 || *len > cap - 4)
 		return -EPROTO;
 	return read_all(fd, b + 4, *len);
@@ -114,68 +86,82 @@ static int read_frame(int fd, unsigned char *b, size_t cap, uint32_t *len)
 
 /* ---------------------------------------------------------------- the worker process */
 
-static size_t encode_result(unsigned char *b, int status, uint64_t id, const unsigned char *out,
-			    size_t n)
+/* The slot the parent found for this worker (slot1: its index + 1, 0 none), described
+ * once; the slot array stays mapped across fork. */
+static void worker_attach(struct ops_thread *t, uint32_t slot1, uint32_t *have)
 {
-	unsigned char *q = b + 4;
+	struct collector *c = collector_current();
 
-	*q++ = FRAME_RESULT;
-	*q++ = 0;
-	q = put_u16(q, 0);
-	q = put_u32(q, (uint32_t)status);
-	q = put_u64(q, id);
-	q = put_u64(q, 0); /* the worker's serialization ns, filled in once known */
-	q = put_u32(q, (uint32_t)n);
-	memcpy(q, out, n);
-	q += n;
-	put_u32(b, (uint32_t)(q - b - 4));
-	return (size_t)(q - b);
+	if (slot1 == *have)
+		return;
+	*have = slot1;
+	if (!c || !slot1 || slot1 > OPS_MAX_SLOTS ||
+	    ops_thread_of(t, &collector_slots(c)[slot1 - 1], (uint32_t)gettid()))
+		t->slot = NULL;
+}
+
+/* One call: the task body, with the worker's slot snapshot around it when it has one
+ * (every call, recorded or not, so that the recorded ones run no code the others did not
+ * warm), into r. */
+static void worker_call(struct pool *p, const int pipefd[2], struct ops_thread *t,
+			const struct pool_call *c, unsigned char *in, unsigned char *out,
+			struct pool_result *r)
+{
+	*r = (struct pool_result){ .id = c->id, .payload = out, .snaps = t->slot != NULL };
+	memcpy(in, c->payload, c->n);
+	wl_gauge_add(&p->shm->busy, 1);
+	ops_set_kind(t, p->task_kind);
+	ops_snap_take(t, &r->a);
+	r->status = c->flags & POOL_CALL_FAIL ? -EIO : pool_body(p, pipefd, out, in,
+								 c->flags & POOL_CALL_REC, false);
+	ops_snap_take(t, &r->b);
+	ops_set_kind(t, 0);
+	wl_gauge_sub(&p->shm->busy, 1);
+	r->n = r->status ? 0 : (uint32_t)p->payload;
 }
 
 /* Serve calls on fd until the other end closes it; never returns. */
 static __attribute__((noreturn)) void worker_process(struct pool *p, int fd, pid_t parent)
 {
-	size_t cap = RESULT_HDR + p->payload;
+	size_t cap = POOL_RESULT_HDR + p->payload + POOL_SNAPS_BYTES;
 	unsigned char *rb = malloc(cap), *wb = malloc(cap), *in = malloc(p->payload);
 	unsigned char *out = malloc(p->payload);
 	int pipefd[2] = { -1, -1 };
-	uint32_t len;
+	struct ops_thread t = { 0 };
+	uint32_t len, slot1 = 0;
 
 	signal(SIGINT, SIG_IGN); /* the runner handles Ctrl-C and then closes our socket */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NAME, "pool-wproc");
 	if (getppid() != parent || !rb || !wb || !in || !out)
 		_exit(1);
+	/* Fresh pages for every task's alloc of 128 KiB or more, as for the first: malloc
+	 * would otherwise raise its threshold at the first free and serve later tasks from
+	 * pages already touched. And the buffers touched now, not in the first call. */
+	mallopt(M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD);
+	memset(rb, 0, cap);
+	memset(wb, 0, cap);
+	memset(in, 0, p->payload);
+	memset(out, 0, p->payload);
 	if (p->io == IO_DEVNULL)
 		p->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (p->io == IO_PIPE && pipe2(pipefd, O_CLOEXEC))
 		_exit(1);
 	while (read_frame(fd, rb, cap, &len) == 0) {
-		uint64_t t0 = ops_now_ns(), t1, t2, t3, id;
-		uint32_t n;
-		int flags, status;
+		uint64_t t0 = ops_now_ns(), t1, t2, t3;
+		struct pool_result r;
+		struct pool_call c;
 		size_t w;
 
-		/* decode the call */
-		if (rb[4] != FRAME_CALL || len < CALL_HDR - 4)
+		if (pool_frame_call_parse(rb, len, &c) || c.n != p->payload)
 			_exit(2);
-		flags = rb[5];
-		id = get_u64(rb + 8);
-		n = get_u32(rb + 20);
-		if (n != p->payload || len != CALL_HDR - 4 + n)
-			_exit(2);
-		memcpy(in, rb + CALL_HDR, n);
+		worker_attach(&t, c.slot, &slot1);
 		t1 = ops_now_ns();
-
-		wl_gauge_add(&p->shm->busy, 1);
-		status = flags & FL_FAIL ? -EIO : pool_body(p, pipefd, out, in, flags & FL_REC,
-							     false);
-		wl_gauge_sub(&p->shm->busy, 1);
-
+		worker_call(p, pipefd, &t, &c, in, out, &r);
 		t2 = ops_now_ns();
-		w = encode_result(wb, status, id, out, status ? 0 : p->payload);
+		w = pool_frame_result(wb, &r);
 		t3 = ops_now_ns();
-		put_u64(wb + 20, (t1 - t0) + (t3 - t2));
+		pool_frame_set_ser(wb, (t1 - t0) + (t3 - t2));
 		if (write_all(fd, wb, w))
 			break;
 	}
@@ -184,55 +170,46 @@ static __attribute__((noreturn)) void worker_process(struct pool *p, int fd, pid
 
 /* ---------------------------------------------------------------- the proxy thread */
 
-static size_t encode_call(unsigned char *b, const struct pool_task *t, size_t payload)
+/* The result frame b (len bytes after its prefix) into task: with the worker's
+ * snapshots, the breakdown of its task body, as its slot (pt->wot) reads in this process.
+ * 0 or -EPROTO/-ENOMEM. */
+static int take_frame(struct pool *p, struct pool_thread *pt, struct pool_task *task,
+		      const unsigned char *b, uint32_t len, uint64_t *worker_ser)
 {
-	unsigned char *q = b + 4;
+	struct pool_result r;
 
-	*q++ = FRAME_CALL;
-	*q++ = (unsigned char)((t->fail ? FL_FAIL : 0) | (t->rec ? FL_REC : 0));
-	q = put_u16(q, 0);
-	q = put_u64(q, t->id);
-	q = put_u32(q, t->caller);
-	q = put_u32(q, (uint32_t)payload);
-	memcpy(q, t->in, payload);
-	q += payload;
-	put_u32(b, (uint32_t)(q - b - 4));
-	return (size_t)(q - b);
-}
-
-/* The result frame b (len bytes after its prefix) into task. 0 or -EPROTO/-ENOMEM. */
-static int decode_result(struct pool *p, struct pool_task *task, const unsigned char *b,
-			 uint32_t len, uint64_t *worker_ser)
-{
-	int32_t status;
-	uint32_t n;
-
-	if (len < RESULT_HDR - 4 || b[4] != FRAME_RESULT || get_u64(b + 12) != task->id)
+	if (pool_frame_result_parse(b, len, &r) || r.id != task->id ||
+	    (r.status == 0 && r.n != p->payload) || (r.snaps && !pt->wot.slot))
 		return -EPROTO;
-	status = (int32_t)get_u32(b + 8);
-	*worker_ser = get_u64(b + 20);
-	n = get_u32(b + 28);
-	if (len != RESULT_HDR - 4 + n || (status == 0 && n != p->payload))
-		return -EPROTO;
-	task->status = status;
-	if (status)
+	*worker_ser = r.ser_ns;
+	task->status = r.status;
+	if (r.snaps) {
+		ops_snap_delta(&pt->wot, &r.a, &r.b, &task->bd);
+		task->ran = (struct ex_exec){ &pt->wot, r.a.ts, r.b.ts };
+		task->followed = true;
+	}
+	if (r.status)
 		return 0;
 	task->out = wl_malloc(p->payload);
 	if (!task->out)
 		return -ENOMEM;
-	memcpy(task->out, b + RESULT_HDR, n);
+	memcpy(task->out, r.payload, r.n);
 	return 0;
 }
 
 static int proxy_call(struct pool *p, struct pool_thread *pt, struct pool_task *task)
 {
+	struct pool_call c = { .flags = (uint8_t)((task->fail ? POOL_CALL_FAIL : 0) |
+						  (task->rec ? POOL_CALL_REC : 0)),
+			       .id = task->id, .caller = task->caller, .slot = pt->wslot1,
+			       .n = (uint32_t)p->payload, .payload = task->in };
 	uint64_t t0, t1, t2, t3, worker_ser = 0;
 	uint32_t len;
 	size_t n;
 	int err;
 
 	t0 = ops_now_ns();
-	n = encode_call(pt->wbuf, task, p->payload);
+	n = pool_frame_call(pt->wbuf, &c);
 	t1 = ops_now_ns();
 	err = write_all(pt->sock, pt->wbuf, n);
 	if (!err)
@@ -240,11 +217,26 @@ static int proxy_call(struct pool *p, struct pool_thread *pt, struct pool_task *
 	if (err)
 		return err;
 	t2 = ops_now_ns();
-	err = decode_result(p, task, pt->rbuf, len, &worker_ser);
+	err = take_frame(p, pt, task, pt->rbuf, len, &worker_ser);
 	t3 = ops_now_ns();
 	task->ser_ns = (t1 - t0) + (t3 - t2) + worker_ser;
 	task->frame_bytes = n + 4 + len;
 	return err;
+}
+
+/* The worker process's slot, found once from here (its fork gave it one when the
+ * collector follows), described for the breakdowns and sent with each call. */
+static void proxy_find_slot(struct pool *p, struct pool_thread *pt)
+{
+	struct collector *c = collector_current();
+	volatile struct ops_slot *sl;
+
+	pt->wslot1 = 0;
+	if (!p->followed || !c)
+		return;
+	sl = collector_slot_of(c, (uint32_t)pt->pid);
+	if (ops_thread_of(&pt->wot, sl, (uint32_t)pt->pid) == 0)
+		pt->wslot1 = (uint32_t)(sl - collector_slots(c)) + 1;
 }
 
 void *pool_proxy_main(void *arg)
@@ -257,10 +249,10 @@ void *pool_proxy_main(void *arg)
 
 	if (wl_thr_begin(&pt->t, &p->run))
 		goto out;
+	proxy_find_slot(p, pt);
 	while (chan_recv(p->taskq, &task) == 0) {
 		task->status = 0;
 		ops_set_kind(&pt->t.ot, p->task_kind);
-		/* collector hook: snapshot worker process pt->pid's slot around this call here */
 		err = dead ? -EPIPE : proxy_call(p, pt, task);
 		ops_set_kind(&pt->t.ot, 0);
 		if (err) {
@@ -302,7 +294,7 @@ int pool_procs_start(struct pool *p)
 		int sv[2];
 		pid_t pid;
 
-		pt->buf_len = RESULT_HDR + p->payload;
+		pt->buf_len = POOL_RESULT_HDR + p->payload + POOL_SNAPS_BYTES;
 		pt->wbuf = malloc(pt->buf_len);
 		pt->rbuf = malloc(pt->buf_len);
 		if (!pt->wbuf || !pt->rbuf) {

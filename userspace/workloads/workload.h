@@ -143,6 +143,9 @@ struct workload {
 	int (*run)(const struct wl_config *cfg, const struct wl_ctl *ctl, struct wl_result *res);
 	/* Checks across parameters (see wl_config_check), or NULL when there are none. */
 	int (*config_check)(const struct wl_config *cfg, char *err, size_t errlen);
+	/* Does it fork processes whose breakdown needs the collector to follow them? The
+	 * runner then starts the collector with follow (NULL: never). */
+	bool (*forks)(const struct wl_config *cfg);
 };
 
 extern const struct workload wl_pool, wl_channel, wl_stream, wl_pipeline, wl_bench;
