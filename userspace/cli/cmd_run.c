@@ -731,11 +731,7 @@ static int start_collector(struct run_session *s)
 
 	if (o->no_kernel)
 		return 0;
-	/* a workload that forks (pool mode=process) has its processes followed; the others
-	 * keep the kernel side's one-process compare */
-	for (int i = 0; i < s->n; i++)
-		if (s->scs[i].wl->forks && s->scs[i].wl->forks(&s->scs[i].cfg))
-			copts.follow = true;
+	copts.follow = scenarios_fork(s->scs, s->n); /* pool mode=process: follow them */
 	if (o->stacks) {
 		copts.stacks = copts.fault_stacks = copts.waker_stacks = true;
 		copts.sample_hz = o->sample_hz;

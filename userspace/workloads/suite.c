@@ -848,3 +848,11 @@ const char suite_default_text[] =
 	"workers = 2\n"
 	"inflight = 4\n"
 	"spin = 250us\n";
+
+bool scenarios_fork(const struct scenario *scs, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (scs[i].wl->forks && scs[i].wl->forks(&scs[i].cfg))
+			return true;
+	return false;
+}

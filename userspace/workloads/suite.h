@@ -138,4 +138,8 @@ int suite_expand(const struct suite *s, const struct run_settings *cli, struct s
 /* The built-in default suite; the same text as userspace/workloads/suites/default.suite. */
 extern const char suite_default_text[];
 
+/* Does any of the n scenarios fork processes (workload->forks) that the collector must
+ * follow? Else it keeps the kernel side's one-process compare. */
+bool scenarios_fork(const struct scenario *scs, int n);
+
 #endif
