@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Slots: which threads are accounted, and where. One slot per thread of the target
- * process (and, with follow, of the processes it forks) in an mmapable array the driver's threads read without a syscall; a
- * tid-to-slot index (an array by tid); the queues through which exited threads' slots go
- * to userspace and come back; and the loss counters (enum ops_stat). Slots are handed
- * out in the kernel on a thread's first sight.
+ * process (and, with follow, of the processes it forks: follow.bpf.h) in an mmapable
+ * array the driver's threads read without a syscall; a tid-to-slot index (an array by
+ * tid); the queues through which exited threads' slots go to userspace and come back;
+ * and the loss counters (enum ops_stat). Slots are handed out in the kernel on a
+ * thread's first sight.
  */
 #ifndef OPSCOPE_SLOTS_BPF_H
 #define OPSCOPE_SLOTS_BPF_H

@@ -18,11 +18,11 @@
  * With mode=process the workers are forked processes, each behind a proxy thread that
  * takes its tasks from the queue (wl_pool_proc.c); the collector follows them, and each
  * snapshots its own slot around the task body as a worker thread does and sends the
- * snapshots back, so a call's breakdown and queued time are made the same way. Calls in flight (callers) and busy
- * workers (threads or processes) are counted with gauges whose peaks the report holds
- * to inflight and workers. Test knobs: test_overshoot breaks the in-flight limit on
- * purpose; leak makes every leak_every-th recorded task leak memory, a descriptor or a
- * thread, for the leak checks.
+ * snapshots back, so a call's breakdown and queued time are made the same way. Calls
+ * in flight (callers) and busy workers (threads or processes) are counted with gauges
+ * whose peaks the report holds to inflight and workers. Test knobs: test_overshoot breaks
+ * the in-flight limit on purpose; leak makes every leak_every-th recorded task leak
+ * memory, a descriptor or a thread, for the leak checks.
  *
  * With impl=NAME a user's pool from a plugin (docs/PLUGINS.md) takes the place of the task
  * queue and the worker threads: callers submit to it, and the task function they submit
