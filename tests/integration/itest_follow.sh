@@ -155,7 +155,8 @@ for e in ("p50", "p99"):
         bad.append("exemplar %s: %d faults" % (e, k["exemplars"][e]["faults"]))
 if not (t["on_ns"] > 0 and t["queued_ns"] > 0):
     bad.append("on-CPU %d, queued %d" % (t["on_ns"], t["queued_ns"]))
-print("; ".join(bad))
+if bad:
+    print("; ".join(bad))
 sys.exit(1 if bad else 0)
 EOF_PY
 then
