@@ -11,7 +11,10 @@
 #  2. pool mode=process with alloc=256k: every recorded call's worker share is exactly
 #     65 faults (256 KiB + malloc's 16-byte header span 65 pages, mapped fresh for each
 #     task), in every band and exemplar; on-CPU and queued time are there and the report
-#     no longer says "not followed"; with --no-kernel, latency only as before.
+#     no longer says "not followed"; with --no-kernel, latency only as before;
+#  3. record -f -s of a shell that runs /bin/sleep: the sleeps' stacks keep only their
+#     kernel frames (their user addresses are another program's, which the target's maps
+#     would misname), and the loss is printed.
 # Last line: "N passed, N failed".
 set -u
 . "$(dirname "$0")/lib.sh" itest_follow "$@"
@@ -177,5 +180,22 @@ sys.exit(not (k["count"] == 200 and k["total"] is None))' "$tmp/nk/report.json";
 	ok "pool mode=process --no-kernel: latency only, as before (no breakdown, no zeros)"
 else
 	bad "pool mode=process --no-kernel: exit $rc: $(tail -n 3 "$tmp/nk.out")"
+fi
+
+# 3. stacks of a child that ran another program: its user addresses are not the
+#    target's, so its stacks keep their kernel frames only, and the loss is printed
+"$opscope" record -f -s -o "$tmp/ex" -- sh -c '/bin/sleep 0.05; /bin/sleep 0.05' \
+	>"$tmp/ex.out" 2>&1
+rc=$?
+lines=$(cat "$tmp/ex"/stacks/*/*.folded 2>/dev/null | grep -c ';thread=sleep')
+user=$(cat "$tmp/ex"/stacks/*/*.folded 2>/dev/null | grep ';thread=sleep' |
+	sed -E 's/^[^ ]*;thread=sleep;?//; s/ [0-9]+$//' | tr ';' '\n' | grep -v '_\[k\]$' |
+	grep -v '^\[[a-z -]*\]$' | grep -c .)
+if [ "$rc" -eq 0 ] && [ "$lines" -gt 0 ] && [ "$user" -eq 0 ]; then
+	ok "record -f -s: the exec'd children's $lines stacks have kernel frames only;" \
+		"$(grep -o 'the user frames of [0-9]* stacks' "$tmp/ex.out" || echo 'no user stack')"
+else
+	bad "record -f -s: exit $rc, $lines stacks of the exec'd sleep, $user user frames" \
+		"named with the target's maps"
 fi
 finish

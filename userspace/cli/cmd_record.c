@@ -892,6 +892,10 @@ static int write_outputs(struct rec_session *s)
 		       "without their copy\n", (unsigned long)ps.unwinds,
 		       (double)ps.unwind_bytes / ps.unwinds, 1e3 * ps.unwind_ms / ps.unwinds,
 		       (unsigned long)ps.copies_missing);
+	if (ps.foreign_user)
+		printf("stacks lost: the user frames of %lu stacks of followed processes that ran "
+		       "another program (exec) or were gone, whose addresses the target's maps "
+		       "cannot name\n", (unsigned long)ps.foreign_user);
 	if (ps.short_user)
 		printf("note: %lu of %lu user stacks look cut short: a library on them has neither "
 		       "unwind tables nor frame pointers\n", (unsigned long)ps.short_user,

@@ -40,7 +40,7 @@ struct collector {
 	double load_ms;
 	/* names of exited threads, for stacks symbolized after they are gone */
 	pthread_mutex_t names_lock;
-	struct { uint32_t tid; char comm[16]; } names[4096];
+	struct { uint32_t tid, tgid; char comm[16]; } names[4096];
 	int stats_fd;
 	/* copied user stacks: the drain thread moves them from the ring to the queue */
 	struct ring_buffer *urb;
@@ -293,6 +293,7 @@ static void reap(struct collector *c)
 			c->on_exit((const struct ops_slot *)s, c->on_exit_arg);
 		pthread_mutex_lock(&c->names_lock);
 		c->names[s->tid % 4096].tid = s->tid;
+		c->names[s->tid % 4096].tgid = s->tgid;
 		memcpy(c->names[s->tid % 4096].comm, (const void *)s->comm, 16);
 		c->names[s->tid % 4096].comm[15] = '\0';
 		pthread_mutex_unlock(&c->names_lock);
@@ -939,6 +940,21 @@ int collector_thread_name(struct collector *c, uint32_t tid, char *buf, size_t l
 		return 0;
 	}
 	return -ENOENT;
+}
+
+uint32_t collector_thread_tgid(struct collector *c, uint32_t tid)
+{
+	volatile struct ops_slot *s;
+	uint32_t tgid = 0;
+
+	pthread_mutex_lock(&c->names_lock);
+	if (c->names[tid % 4096].tid == tid)
+		tgid = c->names[tid % 4096].tgid;
+	pthread_mutex_unlock(&c->names_lock);
+	if (tgid)
+		return tgid;
+	s = collector_slot_of(c, tid);
+	return s ? s->tgid : 0;
 }
 
 int collector_prog_stats(struct collector *c, struct prog_stat *out, int max)

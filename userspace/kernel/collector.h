@@ -116,6 +116,8 @@ int collector_urecs_take(struct collector *c, collector_urec_fn fn, void *arg);
 void collector_reap(struct collector *c);
 /* Name of a thread of the target that exited (remembered from its last moment). */
 int collector_thread_name(struct collector *c, uint32_t tid, char *buf, size_t len);
+/* The process of thread tid as its slot has it (live, or reaped lately), 0 if unknown. */
+uint32_t collector_thread_tgid(struct collector *c, uint32_t tid);
 /* Frames of a stack id, innermost first: returns their number (0 for id 0), or -ENOENT. */
 int collector_stack_frames(struct collector *c, uint64_t id, uint64_t *ips, int max);
 

@@ -68,6 +68,12 @@ struct profile {
 	struct syms_cache *sc;
 	struct ksyms *ks;
 	struct stack_frames sf; /* reused by every pprof sample */
+	/* follow: the target's first mapping (a line of /proc/PID/maps), and the last
+	 * followed process judged against it */
+	char map0[160];
+	uint32_t fc_tgid;
+	bool fc_foreign;
+	bool forks_share; /* the followed processes are pid's forks that never exec */
 	/* copied user stacks: their unwinder, copy id -> frames id, and an index of the
 	 * entries of the take in progress so that their counts add up */
 	struct unwinder *uw;
@@ -113,6 +119,7 @@ struct profile *profile_new(int pid, int sample_hz)
 	if (!p)
 		return NULL;
 	p->pid = pid;
+	p->forks_share = pid == getpid(); /* run: opscope forks its workers, never execs */
 	p->sample_hz = sample_hz;
 	p->t_last = realtime_ns();
 	p->tab_cap = 4096;
@@ -295,13 +302,53 @@ static int eidx_grow(struct profile *p)
 }
 
 /* Count value under key k in this take's entries of the scenario. */
-static int entry_add(struct profile *p, struct collector *c, const char *scenario,
-		     const struct ops_stack_key *k, uint64_t value)
+static void first_map(int pid, char *buf, size_t len)
 {
+	char path[64];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "r");
+	if (f && !fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/*
+ * Is tid a thread of another program than the target's? Only a followed process can be
+ * (record -f, pool mode=process). A fork that did not exec has the target's address
+ * space, so its first mapping is the target's, at the same address; one that exec'd
+ * (even the same file: ASLR moves it) or that is gone cannot be told apart, and its
+ * user addresses would be symbolized with the wrong maps: so both count as foreign.
+ */
+static bool foreign_thread(struct profile *p, struct collector *c, uint32_t tid)
+{
+	uint32_t tgid = tid == 0xffffffff ? 0 : collector_thread_tgid(c, tid);
+	char map[sizeof(p->map0)];
+
+	if (!tgid || tgid == (uint32_t)p->pid || p->forks_share)
+		return false;
+	if (tgid == p->fc_tgid)
+		return p->fc_foreign;
+	first_map((int)tgid, map, sizeof(map));
+	p->fc_tgid = tgid;
+	p->fc_foreign = !map[0] || !p->map0[0] || strcmp(map, p->map0) != 0;
+	return p->fc_foreign;
+}
+
+static int entry_add(struct profile *p, struct collector *c, const char *scenario,
+		     const struct ops_stack_key *key, uint64_t value)
+{
+	struct ops_stack_key kk = *key, *k = &kk;
+	bool foreign = k->ustack && collector_follows(c) && foreign_thread(p, c, k->tid);
 	struct entry *e;
 	size_t *slot;
 	int g;
 
+	if (foreign)
+		k->ustack = 0; /* its kernel frames still count, under its thread's name */
 	if ((p->eidx_len + 1) * 2 > p->eidx_cap && eidx_grow(p))
 		return -ENOMEM;
 	slot = eidx_slot(p, k);
@@ -328,6 +375,7 @@ static int entry_add(struct profile *p, struct collector *c, const char *scenari
 	thread_name(c, p->pid, k->type == OPS_ST_WAKER ? k->waker : k->tid, e->thread,
 		    sizeof(e->thread));
 	p->st.entries++;
+	p->st.foreign_user += foreign;
 	*slot = p->nent;
 	p->eidx_len++;
 	return 0;
@@ -461,6 +509,9 @@ int profile_take(struct profile *p, struct collector *c, const char *scenario)
 		p->ds = dso_set_new(NULL);
 	if (p->ds && !p->sc)
 		p->sc = syms_cache_new(p->ds, p->pid);
+	if (!p->map0[0])
+		first_map(p->pid, p->map0, sizeof(p->map0));
+	p->fc_tgid = 0; /* a pid may be another process's by the next take */
 	collector_reap(c); /* threads that just exited: keep their names */
 	err = collector_stacks_take(c, &v, &n);
 	if (err)

@@ -21,7 +21,11 @@
 struct profile;
 
 /* pid: the process whose user stacks these are (its maps are read now and at write);
- * sample_hz: the on-CPU sampling rate, to scale samples into ns for the wall view. */
+ * sample_hz: the on-CPU sampling rate, to scale samples into ns for the wall view.
+ * Processes the collector follows (record -f) are checked one by one: those that ran
+ * another program, or are gone, keep their kernel frames only (foreign_user below);
+ * when pid is opscope itself (run), they are its worker processes, forks that never
+ * exec, and their user stacks are named with its maps. */
 struct profile *profile_new(int pid, int sample_hz);
 void profile_free(struct profile *p);
 
@@ -42,6 +46,8 @@ struct profile_stats {
 	uint64_t cut_frames;     /* frames dropped by those cuts */
 	uint64_t rooted;         /* of user_stacks, those that reach a root frame */
 	uint64_t copies_missing; /* counts whose user stack copy was lost (ring full) */
+	uint64_t foreign_user;   /* user stacks of another program (a followed process that
+				  * exec'd, or gone): their user frames dropped, not misread */
 	uint64_t unwinds;        /* copied user stacks unwound */
 	uint64_t unwind_frames;  /* frames they gave */
 	uint64_t unwind_bytes;   /* stack bytes they held */
