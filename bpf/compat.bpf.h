@@ -144,4 +144,25 @@ static __always_inline __s32 task_syscall(struct task_struct *t)
 #endif
 }
 
+/*
+ * Is t inside a syscall's body: entered, its return value not stored yet? x86's entry
+ * saves -ENOSYS as the return value and the call's own result replaces it when the call
+ * returns; so a thread preempted on its way back to user mode (exit_to_user_mode_loop,
+ * after sys_exit: orig_ax still holds the number) is not, nor is one in an exception
+ * (orig_ax holds the error code there, ax the user's register). arm64 keeps no such
+ * mark: there the number alone decides.
+ */
+static __always_inline bool task_in_syscall(struct task_struct *t)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+
+	if (!regs)
+		return false;
+#if defined(__TARGET_ARCH_x86)
+	return (long)regs->orig_ax >= 0 && (long)regs->ax == -38 /* -ENOSYS */;
+#else
+	return task_syscall(t) >= 0;
+#endif
+}
+
 #endif /* OPSCOPE_COMPAT_BPF_H */

@@ -377,7 +377,10 @@ static __always_inline void offcpu_switch_out(struct ops_slot *s, struct task_st
 	if (!stacks_on)
 		return;
 	s->out_u = 0;
-	s->out_insys = s->blk_sys >= 0 || task_syscall(t) >= 0;
+	/* not from the syscall number alone: it stays after the call returns, and a
+	 * thread preempted on its way out would wait for the next call's sys_exit, which
+	 * would give its user stack (and its kernel stack, of this switch) to that call */
+	s->out_insys = task_in_syscall(t);
 #ifdef __TARGET_ARCH_x86
 	if (!s->out_insys && !s->pend)
 		s->out_u = ustack_copy();
