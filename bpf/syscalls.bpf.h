@@ -147,7 +147,10 @@ static __always_inline void sys_at_exit(struct ops_slot *s, long ret)
  * registers. */
 static __always_inline __s32 blocked_syscall(struct ops_slot *s, struct task_struct *prev)
 {
-	return sys_mode == OPS_SYS_TIME ? s->sys_nr : task_syscall(prev);
+	if (sys_mode == OPS_SYS_TIME)
+		return s->sys_nr;
+	/* the saved number alone would name a blocking page fault's error code */
+	return task_in_syscall(prev) ? task_syscall(prev) : -1;
 }
 
 #endif /* OPSCOPE_SYSCALLS_BPF_H */
