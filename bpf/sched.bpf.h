@@ -417,7 +417,17 @@ static __always_inline void thread_seed(struct task_struct *t)
 	s->out_ts = mono;
 	s->wake_ts = mono;
 	if (task_state(t) == 0) {
-		s->state = OPS_T_RUNNABLE; /* preempted, waiting for a CPU */
+		__u64 lq = task_last_queued(t);
+
+		/* preempted or new, waiting for a CPU since it was queued: the kernel adds that
+		 * whole wait to run_delay when the thread arrives, so the interval starts
+		 * there, not at the scan (else the switch-in cut the wait to the scan) */
+		if (lq && lq < clk) {
+			s->out_clk = lq;
+			s->out_ts = clk_mono(lq);
+			s->wake_ts = s->out_ts;
+		}
+		s->state = OPS_T_RUNNABLE;
 		s->blk_sys = OPS_OFF_PREEMPTED;
 	} else {
 		s->state = OPS_T_BLOCKED; /* in the syscall its saved registers name */
