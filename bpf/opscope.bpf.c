@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * Per-thread kernel accounting for one target process (and, with follow, the processes
- * it forks): on-CPU, run-queue and blocked
- * time, context switches, syscalls, user page faults, memory-mapping syscalls and
- * migrations, kept as cumulative counters in a slot of an mmapable array that the
- * driver's threads read without a syscall.
+ * it forks): on-CPU, run-queue and blocked time, context switches, syscalls, user page
+ * faults, memory-mapping syscalls and migrations, kept as cumulative counters in a slot
+ * of an mmapable array that the driver's threads read without a syscall.
  *
  * This file holds the programs, one per tracepoint, each a few lines that hand the event
  * to the headers that own its concern: slots.bpf.h (which threads, where their counters

@@ -508,8 +508,10 @@ static int configure(struct collector *c, const struct collector_opts *opts)
 	c->why = opts->why && !opts->hooks_only;
 	c->skel->rodata->follow = opts->follow;
 	c->follow = opts->follow && !opts->hooks_only;
-	if (!opts->follow)
+	if (!opts->follow) {
 		bpf_map__set_max_entries(c->skel->maps.followed, 1);
+		bpf_program__set_autoload(c->skel->progs.handle_fork, false);
+	}
 	c->skel->rodata->ustack_rate = OPS_USTACK_RATE;
 	if (!opts->stacks || opts->sample_hz <= 0)
 		bpf_program__set_autoload(c->skel->progs.handle_sample, false);
