@@ -4,6 +4,7 @@
 #include <string.h>
 #include "kernel/sysnames.h"
 #include "report/record_json.h"
+#include "util/fmt.h"
 #include "util/json.h"
 
 static const char *sys_mode_name(int m)
@@ -15,17 +16,14 @@ static const char *sys_mode_name(int m)
 static void blocked_by(struct json_writer *jw, const struct ops_slot *s)
 {
 	int order[OPS_BLK_SYS], n = 0;
+	uint64_t ns[OPS_BLK_SYS];
 
-	for (int i = 0; i < OPS_BLK_SYS; i++)
-		if (s->blk_nr[i] >= 0 && s->blk_ns[i])
+	for (int i = 0; i < OPS_BLK_SYS; i++) {
+		ns[i] = s->blk_ns[i];
+		if (s->blk_nr[i] >= 0 && ns[i])
 			order[n++] = i;
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && s->blk_ns[order[j]] > s->blk_ns[order[j - 1]]; j--) {
-			int t = order[j];
-
-			order[j] = order[j - 1];
-			order[j - 1] = t;
-		}
+	}
+	fmt_order_desc(order, n, ns);
 	jsonw_name(jw, "blocked_by");
 	jsonw_start_array(jw);
 	for (int i = 0; i < n; i++) {

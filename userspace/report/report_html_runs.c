@@ -233,24 +233,6 @@ void html_section_runs(const struct report *r, FILE *f)
 
 /* ---------------------------------------------------------------- leaks */
 
-/* A signed value for the leak table: bytes or a count (report.txt's form). */
-static void fmt_signed(double v, bool bytes, char *buf, size_t len)
-{
-	char t[16];
-
-	if (!isfinite(v)) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	if (bytes)
-		fmt_bytes(fabs(v), t, sizeof(t));
-	else if (fabs(v) < 10)
-		snprintf(t, sizeof(t), "%.2g", fabs(v));
-	else
-		fmt_num(fabs(v), t, sizeof(t));
-	snprintf(buf, len, "%s%s", v < 0 && strcmp(t, "0") && strcmp(t, "0B") ? "-" : "", t);
-}
-
 /* One cell: the figure and its verdict's badge. */
 static void td_leak(FILE *f, const char *figure, enum target_status st, const char *target)
 {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "report/report.h"
+#include "util/fmt.h"
 #include "util/json.h"
 #include "workloads/params.h"
 #include "workloads/plugins.h"
@@ -62,14 +63,7 @@ static void json_bd(struct json_writer *jw, const struct ops_bd *bd, double div)
 	for (int i = 0; i < OPS_BD_BLK; i++)
 		if (bd->blk_ns[i])
 			order[n++] = i;
-	/* largest first: insertion sort of at most 16 */
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && bd->blk_ns[order[j]] > bd->blk_ns[order[j - 1]]; j--) {
-			int t = order[j];
-
-			order[j] = order[j - 1];
-			order[j - 1] = t;
-		}
+	fmt_order_desc(order, n, bd->blk_ns); /* largest first */
 	jsonw_name(jw, "blocked_by");
 	jsonw_start_array(jw);
 	for (int i = 0; i < n; i++) {

@@ -419,24 +419,6 @@ static void text_runs(const struct report *r, FILE *f)
 	}
 }
 
-/* A signed value for the leak table: bytes or a count. */
-static void fmt_signed(double v, bool bytes, char *buf, size_t len)
-{
-	char t[16];
-
-	if (!isfinite(v)) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	if (bytes)
-		fmt_bytes(fabs(v), t, sizeof(t));
-	else if (fabs(v) < 10)
-		snprintf(t, sizeof(t), "%.2g", fabs(v));
-	else
-		fmt_num(fabs(v), t, sizeof(t));
-	snprintf(buf, len, "%s%s", v < 0 && strcmp(t, "0") && strcmp(t, "0B") ? "-" : "", t);
-}
-
 /* "slope (lcb)" of a leak fit, "-" with fewer than three rounds. */
 static void fmt_fit(const struct leak_fit *lf, bool bytes, char *buf, size_t len)
 {

@@ -171,3 +171,19 @@ void fmt_p(char *buf, size_t len, double p)
 		snprintf(buf, len, "%.3f", p);
 }
 
+void fmt_signed(double v, bool bytes, char *buf, size_t len)
+{
+	char t[16];
+
+	if (!isfinite(v)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (bytes)
+		fmt_bytes(fabs(v), t, sizeof(t));
+	else if (fabs(v) < 10)
+		snprintf(t, sizeof(t), "%.2g", fabs(v));
+	else
+		fmt_num(fabs(v), t, sizeof(t));
+	snprintf(buf, len, "%s%s", v < 0 && strcmp(t, "0") && strcmp(t, "0B") ? "-" : "", t);
+}
