@@ -104,11 +104,12 @@ struct ops_slot {
 	__u64 map_bytes;   /* bytes mapped: mmap length, mremap growth, brk growth */
 	__u64 unmap_bytes; /* bytes unmapped: munmap length, mremap shrink, brk shrink */
 	__u64 migrations;  /* switched in on a different CPU than last time */
+	__u64 blk_other_ns; /* blocked in a syscall with no free blk_nr entry */
+	__u64 blk_nosys_ns; /* blocked outside any syscall (page fault I/O, ...) */
+	__u64 steal_ns;     /* time the kernel charged to no task: hypervisor steal while on
+			     * a CPU, a migration's transit between run queues */
+	/* last of the counters an op record carries: only ops that blocked need them */
 	__u64 blk_ns[OPS_BLK_SYS]; /* blocked ns by syscall, see blk_nr */
-	__u64 blk_other_ns;        /* blocked in a syscall with no free blk_nr entry */
-	__u64 blk_nosys_ns;        /* blocked outside any syscall (page fault I/O, ...) */
-	__u64 steal_ns;            /* time the kernel charged to no task: hypervisor steal
-				    * while on a CPU, a migration's transit between run queues */
 	__u64 kfaults;             /* page faults on user memory taken in kernel mode (a read()
 				    * into a fresh buffer, exec's argument copy), from the
 				    * kernel's own min_flt + maj_flt less the user-mode ones */

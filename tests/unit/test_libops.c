@@ -471,6 +471,11 @@ START_TEST(decode_refuses_nonsense)
 	r.end = 600;
 	r.flags = 0x80;
 	ck_assert_int_eq(attach_decode(&r, &op), -EINVAL);
+	r.flags = 0; /* blocked time, but no blocked-by-syscall part written */
+	r.d[OPSP_D(blocked_ns)] = 10;
+	ck_assert_int_eq(attach_decode(&r, &op), -EINVAL);
+	r.flags = OPSP_F_BLK;
+	ck_assert_int_eq(attach_decode(&r, &op), 0);
 }
 END_TEST
 

@@ -106,17 +106,13 @@ static uint64_t now_ns(void)
 
 /* ---------------------------------------------------------------- records */
 
-/* Blocked time by syscall: the record names the syscall of each of the slot's entries. */
+/* Blocked time by syscall: the record names the syscall of each of the slot's entries
+ * (written only with OPSP_F_BLK, which every record with blocked time has). */
 static void decode_blk(const struct opsp_rec *r, struct ops_bd *o)
 {
-	for (int i = 0; i < OPS_BLK_SYS; i++) {
-		uint64_t d = r->d[OPSP_D(blk_ns) + i];
-
-		if (!d)
-			continue;
-		o->blk_ns[r->flags & OPSP_F_BLK ? sysnames_blk_index(r->blk_nr[i]) :
-			  OPS_BLK_OTHER] += d;
-	}
+	for (int i = 0; i < OPS_BLK_SYS && (r->flags & OPSP_F_BLK); i++)
+		if (r->blk_ns[i])
+			o->blk_ns[sysnames_blk_index(r->blk_nr[i])] += r->blk_ns[i];
 	o->blk_ns[OPS_BLK_OTHER] += r->d[OPSP_D(blk_other_ns)];
 	o->blk_ns[OPS_BLK_NOSYS] += r->d[OPSP_D(blk_nosys_ns)];
 }
@@ -129,7 +125,8 @@ int attach_decode(const struct opsp_rec *r, struct attach_op *op)
 	if (!r->kind || r->kind >= OPSP_KINDS || r->end < r->begin ||
 	    (r->flags & ~(OPSP_F_FAILED | OPSP_F_EXEC | OPSP_F_MOVED | OPSP_F_BLK |
 			  OPSP_F_WHY)) ||
-	    ((r->flags & OPSP_F_EXEC) && r->x_end < r->x_begin))
+	    ((r->flags & OPSP_F_EXEC) && r->x_end < r->x_begin) ||
+	    (d[OPSP_D(blocked_ns)] && !(r->flags & (OPSP_F_BLK | OPSP_F_MOVED))))
 		return -EINVAL;
 	memset(op, 0, sizeof(*op));
 	op->kind = r->kind;
@@ -228,6 +225,20 @@ static void ring_give_back(struct attach *a, struct opsp_ring *r, uint32_t i)
 	RELEASE(&a->rh->state[i], OPSP_R_FREE);
 }
 
+/* A record out of its ring: the blocked-by-syscall lines only when it wrote them (an op
+ * that did not block leaves them stale, and reading them would pull lines for nothing). */
+static void rec_copy(struct opsp_rec *dst, const struct opsp_rec *src)
+{
+	memcpy(dst, src, offsetof(struct opsp_rec, blk_ns));
+	if (dst->flags & OPSP_F_BLK) {
+		memcpy(dst->blk_ns, src->blk_ns, sizeof(dst->blk_ns));
+		memcpy(dst->blk_nr, src->blk_nr, sizeof(dst->blk_nr));
+	} else {
+		memset(dst->blk_ns, 0, sizeof(dst->blk_ns));
+		memset(dst->blk_nr, 0, sizeof(dst->blk_nr));
+	}
+}
+
 /* Records of ring i; true when it is more than a quarter full. */
 static bool drain_ring(struct attach *a, uint32_t i)
 {
@@ -253,7 +264,7 @@ static bool drain_ring(struct attach *a, uint32_t i)
 		struct attach_op op;
 		struct ops_wbd why;
 
-		memcpy(&rec, &r->rec[tail & mask], sizeof(rec));
+		rec_copy(&rec, &r->rec[tail & mask]);
 		if (attach_decode(&rec, &op)) {
 			a->bad_records++;
 			continue;

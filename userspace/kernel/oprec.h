@@ -66,9 +66,9 @@ struct ops_snap {
 	uint64_t ts; /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
 	uint64_t on_ns, blocked_ns, runq_ns, vcsw, ivcsw, syscalls, syscall_ns, faults;
 	uint64_t map_calls, map_bytes, unmap_bytes, migrations;
-	uint64_t blk_ns[OPS_BLK_SYS];
 	uint64_t blk_other_ns, blk_nosys_ns;
 	uint64_t steal_ns;
+	uint64_t blk_ns[OPS_BLK_SYS];
 	uint64_t kfaults;
 	struct ops_why_ctr why; /* copied only when the thread's why is set */
 };
@@ -82,6 +82,9 @@ _Static_assert(offsetof(struct ops_slot, migrations) - offsetof(struct ops_slot,
 	       "ops_snap counters must mirror ops_slot");
 _Static_assert(offsetof(struct ops_slot, blk_ns) - offsetof(struct ops_slot, on_ns) ==
 		       offsetof(struct ops_snap, blk_ns) - offsetof(struct ops_snap, on_ns),
+	       "ops_snap counters must mirror ops_slot");
+_Static_assert(offsetof(struct ops_slot, steal_ns) - offsetof(struct ops_slot, on_ns) ==
+		       offsetof(struct ops_snap, steal_ns) - offsetof(struct ops_snap, on_ns),
 	       "ops_snap counters must mirror ops_slot");
 
 static inline uint64_t ops_now_ns(void)

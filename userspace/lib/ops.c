@@ -788,6 +788,7 @@ static __attribute__((noinline)) void end_slow(struct lop *op, __u16 flags, __u3
 		memcpy(r->d, op->c, sizeof(r->d));
 		flags |= OPSP_F_EXEC;
 		if (op->c[OPSP_D(blocked_ns)]) {
+			memcpy(r->blk_ns, &op->c[OPSP_D_BLK], sizeof(r->blk_ns));
 			memcpy(r->blk_nr, op->blk_nr, sizeof(r->blk_nr));
 			flags |= OPSP_F_BLK;
 		}
@@ -833,9 +834,11 @@ static inline void end_op(opscope_op *o, __u16 flags)
 	r = ring_next();
 	if (unlikely(!r))
 		return;
-	for (unsigned i = 0; i < OPSP_NCTR; i++)
+	for (unsigned i = 0; i < OPSP_NMAIN; i++)
 		r->d[i] = c[i] - op->c[i];
 	if (r->d[OPSP_D(blocked_ns)]) {
+		for (unsigned i = 0; i < OPS_BLK_SYS; i++)
+			r->blk_ns[i] = c[OPSP_D_BLK + i] - op->c[OPSP_D_BLK + i];
 		copy_blk(r->blk_nr, T.slot);
 		flags |= OPSP_F_BLK;
 	}

@@ -35,7 +35,7 @@
 #include <linux/types.h>
 #include "opscope.h"
 
-#define OPSP_PROTO 2 /* 2: the why areas (record --why) */
+#define OPSP_PROTO 3 /* 2: the why areas (record --why); 3: records on own lines */
 #define OPSP_CTL_MAGIC 0x316c7463706f7370ull   /* "opspctl1" */
 #define OPSP_RINGS_MAGIC 0x31676e72706f7370ull /* "opsprng1" */
 #define OPSP_MSG_MAGIC 0x3167736d706f7370ull   /* "opspmsg1" */
@@ -92,22 +92,33 @@ struct opsp_ctl {
 };
 _Static_assert(sizeof(struct opsp_ctl) <= OPSP_CTL_BYTES, "control page overflow");
 
-/* The counters of a slot that a record carries: ops_slot from on_ns to steal_ns. */
+/*
+ * The counters of a slot that a record carries: ops_slot from on_ns to the end of
+ * blk_ns. The first OPSP_NMAIN (on_ns to steal_ns) are in every record; blk_ns[] is last
+ * in the slot so that only an op that blocked writes (and makes the consumer read) the
+ * record's blocked-by-syscall lines.
+ */
 #define OPSP_CTR_OFF offsetof(struct ops_slot, on_ns)
-#define OPSP_CTR_BYTES (offsetof(struct ops_slot, steal_ns) + 8 - OPSP_CTR_OFF)
+#define OPSP_MAIN_BYTES (offsetof(struct ops_slot, steal_ns) + 8 - OPSP_CTR_OFF)
+#define OPSP_NMAIN (OPSP_MAIN_BYTES / 8)
+#define OPSP_CTR_BYTES (offsetof(struct ops_slot, blk_ns) + 8 * OPS_BLK_SYS - OPSP_CTR_OFF)
 #define OPSP_NCTR (OPSP_CTR_BYTES / 8)
-/* indexes into a record's d[] */
+/* indexes into a snapshot's counters (and, below OPSP_NMAIN, a record's d[]) */
 #define OPSP_D(field) ((offsetof(struct ops_slot, field) - OPSP_CTR_OFF) / 8)
-
+#define OPSP_D_BLK OPSP_D(blk_ns)
+_Static_assert(OPSP_D_BLK == OPSP_NMAIN, "blk_ns must follow steal_ns in struct ops_slot");
 
 /* Record flags. */
 #define OPSP_F_FAILED 0x1 /* opscope_end_failed: an error, not timed */
 #define OPSP_F_EXEC 0x2   /* ran on x_tid between exec_begin and exec_end */
 #define OPSP_F_MOVED 0x4  /* ended on another thread with no exec marks: no counters */
-#define OPSP_F_BLK 0x8    /* blk_nr[] is valid (some blocked time) */
+#define OPSP_F_BLK 0x8    /* blk_ns[] and blk_nr[] are written (some blocked time) */
 #define OPSP_F_WHY 0x10   /* the ring's why record of the same index is valid */
 
-/* One finished operation. */
+/*
+ * One finished operation, on cache lines of its own: an op that did not block writes
+ * the first three (header and d[]), one that did also the blocked-by-syscall part.
+ */
 struct opsp_rec {
 	__u16 kind;
 	__u16 flags;
@@ -118,9 +129,11 @@ struct opsp_rec {
 	__u32 pad_;
 	__u64 begin, end;       /* the operation, CLOCK_MONOTONIC ns */
 	__u64 x_begin, x_end;   /* the interval d[] covers */
-	__u64 d[OPSP_NCTR];     /* counter differences (on_ns may wrap below 0: see attach.c) */
-	__s32 blk_nr[OPS_BLK_SYS]; /* syscall numbers of d's blk_ns entries (OPSP_F_BLK) */
-};
+	__u64 d[OPSP_NMAIN];    /* counter differences (on_ns may wrap below 0: see attach.c) */
+	/* OPSP_F_BLK only (else not written): blocked ns by syscall and the syscalls */
+	__u64 blk_ns[OPS_BLK_SYS];
+	__s32 blk_nr[OPS_BLK_SYS];
+} __attribute__((aligned(64)));
 
 /* The why counters a why record carries: struct ops_why_ctr, as u64s. */
 #define OPSP_WHY_NCTR (sizeof(struct ops_why_ctr) / 8)
