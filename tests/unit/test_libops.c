@@ -474,8 +474,22 @@ START_TEST(decode_refuses_nonsense)
 	r.flags = 0; /* blocked time, but no blocked-by-syscall part written */
 	r.d[OPSP_D(blocked_ns)] = 10;
 	ck_assert_int_eq(attach_decode(&r, &op), -EINVAL);
-	r.flags = OPSP_F_BLK;
+	r.flags = OPSP_F_BLK; /* ... or parts that do not add up to it */
+	ck_assert_int_eq(attach_decode(&r, &op), -EINVAL);
+	r.blk_ns[0] = 6;
+	r.d[OPSP_D(blk_other_ns)] = 4;
+	ck_assert_int_eq(attach_decode(&r, &op), 0); /* blk_nr[0] is 0: read */
+	r.blk_nr[0] = -1; /* time under no syscall */
+	ck_assert_int_eq(attach_decode(&r, &op), -EINVAL);
+	r.blk_nr[0] = 0;
+	r.blk_ns[1] = UINT64_MAX; /* a sum that wraps */
+	r.blk_nr[1] = 1;
+	ck_assert_int_eq(attach_decode(&r, &op), -EINVAL);
+	r.blk_ns[1] = 0;
 	ck_assert_int_eq(attach_decode(&r, &op), 0);
+	ck_assert_uint_eq(op.bd.blocked_ns, 10);
+	ck_assert_uint_eq(op.bd.blk_ns[sysnames_blk_index(0)], 6);
+	ck_assert_uint_eq(op.bd.blk_ns[OPS_BLK_OTHER], 4);
 }
 END_TEST
 
@@ -492,7 +506,8 @@ START_TEST(why_rides_beside_the_record)
 	s->why.sys_nr1[1] = 230 + 1; /* the waker blocked in clock_nanosleep */
 	s->why.c.ns[OPS_W_BLOCKED] = 7; /* before the op: not its */
 	opscope_begin(&op, k);
-	s->blocked_ns += 1000;
+	s->blocked_ns += 1000; /* and to one of its parts, as the kernel side does */
+	s->blk_nosys_ns += 1000;
 	s->why.c.ns[OPS_W_BLOCKED] += 900;
 	s->why.c.sys_ns[1] += 900;
 	s->why.c.chain_ns[OPS_W_TIMER] += 900;

@@ -117,6 +117,22 @@ static void decode_blk(const struct opsp_rec *r, struct ops_bd *o)
 	o->blk_ns[OPS_BLK_NOSYS] += r->d[OPSP_D(blk_nosys_ns)];
 }
 
+/* Whether the record's blocked time is the sum of its parts, as in every slot (the kernel
+ * adds each blocked interval to blocked_ns and to exactly one part), so to any two
+ * snapshots' difference: a record that says otherwise was not written by libopscope. */
+static bool blk_adds_up(const struct opsp_rec *r)
+{
+	uint64_t sum = 0;
+
+	if (__builtin_add_overflow(r->d[OPSP_D(blk_other_ns)], r->d[OPSP_D(blk_nosys_ns)], &sum))
+		return false;
+	for (int i = 0; i < OPS_BLK_SYS && (r->flags & OPSP_F_BLK); i++)
+		if (__builtin_add_overflow(sum, r->blk_ns[i], &sum) ||
+		    (r->blk_ns[i] && r->blk_nr[i] < 0))
+			return false;
+	return sum == r->d[OPSP_D(blocked_ns)];
+}
+
 int attach_decode(const struct opsp_rec *r, struct attach_op *op)
 {
 	const __u64 *d = r->d;
@@ -126,7 +142,7 @@ int attach_decode(const struct opsp_rec *r, struct attach_op *op)
 	    (r->flags & ~(OPSP_F_FAILED | OPSP_F_EXEC | OPSP_F_MOVED | OPSP_F_BLK |
 			  OPSP_F_WHY)) ||
 	    ((r->flags & OPSP_F_EXEC) && r->x_end < r->x_begin) ||
-	    (d[OPSP_D(blocked_ns)] && !(r->flags & (OPSP_F_BLK | OPSP_F_MOVED))))
+	    (!(r->flags & OPSP_F_MOVED) && !blk_adds_up(r)))
 		return -EINVAL;
 	memset(op, 0, sizeof(*op));
 	op->kind = r->kind;

@@ -171,7 +171,7 @@ void ops_snap_delta_blk(struct ops_thread *t, const struct ops_snap *a, const st
  */
 static inline void ops_snap_deficit(struct ops_bd *o)
 {
-	uint64_t deficit = -(int64_t)o->on_ns, d;
+	uint64_t deficit = 0 - o->on_ns, d; /* unsigned: on_ns may be INT64_MIN */
 
 	o->on_ns = 0;
 	d = o->steal_ns < deficit ? o->steal_ns : deficit;

@@ -5,6 +5,7 @@
  * And the process-wide table of blocked-in syscall indexes (sysnames.h).
  */
 #include <asm/unistd.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include "kernel/breakdown.h"
@@ -38,6 +39,8 @@ int sysnames_blk_index(int nr)
 {
 	if (nr < 0)
 		return OPS_BLK_NOSYS;
+	if (nr == INT_MAX)
+		return OPS_BLK_OTHER; /* no syscall has it, and nr + 1 would overflow */
 	for (int i = 1; i < OPS_BLK_OTHER; i++) {
 		int cur = atomic_load_explicit(&blk_nr_tab[i], memory_order_acquire);
 
