@@ -20,6 +20,10 @@ struct unwinder {
 	int pid;
 	Dwfl *dwfl;
 	bool attached;
+	/* the architecture the process state is attached with: an ELF header of our own,
+	 * not a module's, which a later report may free (the program's after an exec) */
+	Elf64_Ehdr arch_hdr;
+	Elf *arch_elf;
 	/* the walk in progress */
 	const struct ops_urec_stack *rec;
 	const unsigned char *bytes;
@@ -125,9 +129,34 @@ static int report(struct unwinder *u)
 	if (dwfl_report_end(u->dwfl, NULL, NULL))
 		return -EINVAL;
 	dwfl_getmodules(u->dwfl, load_vdso, NULL, 0);
-	if (!u->attached && dwfl_attach_state(u->dwfl, NULL, u->pid, &thread_callbacks, u))
+	if (!u->attached && u->arch_elf &&
+	    dwfl_attach_state(u->dwfl, u->arch_elf, u->pid, &thread_callbacks, u))
 		u->attached = true;
 	return 0;
+}
+
+/*
+ * An ELF header alone, for the machine the copies' registers are from. Attached without
+ * one, libdwfl borrows the first module's backend, which the first report after an exec
+ * frees with the module (record -- CMD profiles the child before it execs).
+ */
+static Elf *arch_elf(Elf64_Ehdr *h)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->e_ident, ELFMAG, SELFMAG);
+	h->e_ident[EI_CLASS] = ELFCLASS64;
+	h->e_ident[EI_DATA] = ELFDATA2LSB;
+	h->e_ident[EI_VERSION] = EV_CURRENT;
+	h->e_type = ET_EXEC;
+#if defined(__x86_64__)
+	h->e_machine = EM_X86_64;
+#elif defined(__aarch64__)
+	h->e_machine = EM_AARCH64;
+#endif
+	h->e_version = EV_CURRENT;
+	h->e_ehsize = sizeof(*h);
+	elf_version(EV_CURRENT);
+	return elf_memory((char *)h, sizeof(*h));
 }
 
 struct unwinder *unwinder_new(int pid)
@@ -138,7 +167,10 @@ struct unwinder *unwinder_new(int pid)
 		return NULL;
 	u->pid = pid;
 	u->dwfl = dwfl_begin(&proc_callbacks);
-	if (!u->dwfl) {
+	u->arch_elf = arch_elf(&u->arch_hdr);
+	if (!u->dwfl || !u->arch_elf) {
+		if (u->dwfl)
+			dwfl_end(u->dwfl);
 		free(u);
 		errno = ENOMEM;
 		return NULL;
@@ -151,7 +183,8 @@ void unwinder_free(struct unwinder *u)
 {
 	if (!u)
 		return;
-	dwfl_end(u->dwfl);
+	dwfl_end(u->dwfl); /* the process state's backend first, then its ELF */
+	elf_end(u->arch_elf);
 	free(u);
 }
 
