@@ -199,6 +199,7 @@ static __always_inline void thread_gone(struct ops_slot *s, struct task_struct *
 
 	account_run(s, t, clk);
 	faults_sync(s, t);
+	offcpu_gone(s);
 	/* every switch the kernel counted, this last one too (getrusage's sums leave out
 	 * what a thread other than the leader did after it was released: its last switch,
 	 * and any preemption on its way there) */

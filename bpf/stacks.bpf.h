@@ -9,8 +9,9 @@
  * buckets to collide). Off-CPU kernel stacks are walked at switch-in, once the interval
  * is known to be worth it (>= min_block_ns): the thread is still parked in schedule(),
  * so bpf_get_task_stack() returns the stack it blocked with. Its user stack cannot be
- * walked from another task, so it is taken at the thread's next sys_exit, which is the
- * return of the syscall it blocked in.
+ * read from another task: with task work (6.18+) it is copied on the thread's way back
+ * to user mode; without, at its next sys_exit (the return of the syscall it blocked in),
+ * or at the switch-out when it left the CPU outside a syscall.
  *
  * User stacks (x86_64): not walked here, since most code runs without frame pointers.
  * Each capture copies the user registers and the stack's live bytes into ustack_ring
@@ -33,6 +34,33 @@ const volatile __u64 min_block_ns = 0;
  * second's worth of burst, which the ring holds); past it a capture walks frame pointers
  * instead, interned here as before. 0: no limit. */
 const volatile __u32 ustack_rate = 0;
+
+/*
+ * Task work (kernel 6.18+, x86_64; the loader sets ustack_tw when the kernel has it): a
+ * callback that runs in the thread's own context on its next return to user mode. An
+ * off-CPU interval found worth a stack at switch-in schedules one, which copies the
+ * user stack there: the same stack the thread left user mode with, whether it blocked
+ * in a syscall, in a page fault or was preempted. No sys_exit program is then needed for
+ * the stacks, and no copy at each switch-out that was not inside a syscall.
+ */
+const volatile bool ustack_tw = false;
+
+extern int bpf_task_work_schedule_resume_impl(struct task_struct *task,
+					      struct bpf_task_work *tw, void *map__map,
+					      bpf_task_work_callback_t callback,
+					      void *aux__prog) __weak __ksym;
+
+struct ustack_tw_val {
+	struct bpf_task_work tw;
+};
+
+/* One per slot, indexed as the slots (the loader shrinks it to 1 without ustack_tw). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, OPS_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ustack_tw_val);
+} ustack_tw_map SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -304,19 +332,81 @@ static __always_inline void stack_count(__u32 type, __u32 kind, __u32 tid, __u32
 	}
 }
 
-/* Emit a pending off-CPU interval with user stack u (0: unknown). */
-static __always_inline void offcpu_emit(struct ops_slot *s, __u64 u)
+/* A pending off-CPU interval, taken out of its slot. */
+struct pend_iv {
+	__u64 kstack, blocked, runq, wk, wu;
+	__u32 waker, kind, tid;
+};
+
+static __always_inline void pend_take(struct ops_slot *s, struct pend_iv *p)
 {
-	if (s->pend_blocked)
-		stack_count(OPS_ST_BLOCKED, s->pend_kind, s->tid, 0, s->pend_kstack, u,
-			    s->pend_blocked);
-	if (s->pend_runq)
-		stack_count(OPS_ST_RUNQ, s->pend_kind, s->tid, 0, s->pend_kstack, u, s->pend_runq);
-	if (s->pend_waker)
-		stack_count(OPS_ST_WAKER, s->pend_kind, s->tid, s->pend_waker, s->pend_wk,
-			    s->pend_wu, s->pend_blocked);
+	p->kstack = s->pend_kstack;
+	p->blocked = s->pend_blocked;
+	p->runq = s->pend_runq;
+	p->wk = s->pend_wk;
+	p->wu = s->pend_wu;
+	p->waker = s->pend_waker;
+	p->kind = s->pend_kind;
+	p->tid = s->tid;
 	s->pend = 0;
 	s->pend_waker = 0;
+}
+
+/* Count a pending off-CPU interval with user stack u (0: unknown). */
+static __always_inline void pend_emit(const struct pend_iv *p, __u64 u)
+{
+	if (p->blocked)
+		stack_count(OPS_ST_BLOCKED, p->kind, p->tid, 0, p->kstack, u, p->blocked);
+	if (p->runq)
+		stack_count(OPS_ST_RUNQ, p->kind, p->tid, 0, p->kstack, u, p->runq);
+	if (p->waker)
+		stack_count(OPS_ST_WAKER, p->kind, p->tid, p->waker, p->wk, p->wu, p->blocked);
+}
+
+static __always_inline void offcpu_emit(struct ops_slot *s, __u64 u)
+{
+	struct pend_iv p;
+
+	pend_take(s, &p);
+	pend_emit(&p, u);
+}
+
+#ifdef __TARGET_ARCH_x86
+/* The task work: in the thread's context, on its way back to user mode. The interval is
+ * taken out of the slot first, so that one which ends while this runs (the thread
+ * preempted here) is a new one, not added to this after it was counted. */
+static int ustack_tw_cb(struct bpf_map *map, void *key, void *value)
+{
+	struct ops_slot *s = bpf_map_lookup_elem(&slots, key);
+	struct pend_iv p;
+
+	if (!s || s->tid != (__u32)bpf_get_current_pid_tgid() || !s->pend)
+		return 0;
+	pend_take(s, &p);
+	pend_emit(&p, ustack_copy());
+	return 0;
+}
+#endif
+
+/* Keep s's interval pending until t's next return to user mode copies its user stack;
+ * if the work cannot be scheduled, count the interval now without it (and the loss). */
+static __always_inline void offcpu_tw_schedule(struct ops_slot *s, struct task_struct *t)
+{
+#ifdef __TARGET_ARCH_x86
+	__u32 tid = t->pid, *ix = bpf_map_lookup_elem(&tid_idx, &tid), idx;
+	struct ustack_tw_val *v;
+
+	s->pend = 1;
+	if (ix && *ix) {
+		idx = *ix - 1;
+		v = bpf_map_lookup_elem(&ustack_tw_map, &idx);
+		if (v && !bpf_task_work_schedule_resume_impl(t, &v->tw, &ustack_tw_map,
+							     ustack_tw_cb, NULL))
+			return;
+	}
+	stat_inc(OPS_STAT_USTACK_LOST);
+#endif
+	offcpu_emit(s, 0);
 }
 
 /*
@@ -355,6 +445,10 @@ static __always_inline void offcpu_switch_in(struct ops_slot *s, struct task_str
 	s->pend_wk = s->wake_k;
 	s->pend_wu = s->wake_u;
 	s->wake_pid = 0;
+	if (ustack_tw) {
+		offcpu_tw_schedule(s, t);
+		return;
+	}
 	/* In a syscall: its return gives the user stack. Otherwise (preempted in user
 	 * mode, or blocked in a fault) it was copied at the switch-out, if at all. */
 	if (s->out_insys)
@@ -374,7 +468,7 @@ static __always_inline void offcpu_switch_in(struct ops_slot *s, struct task_str
  */
 static __always_inline void offcpu_switch_out(struct ops_slot *s, struct task_struct *t)
 {
-	if (!stacks_on)
+	if (!stacks_on || ustack_tw)
 		return;
 	s->out_u = 0;
 	/* not from the syscall number alone: it stays after the call returns, and a
@@ -387,9 +481,19 @@ static __always_inline void offcpu_switch_out(struct ops_slot *s, struct task_st
 #endif
 }
 
-static __always_inline void offcpu_sys_exit(void *ctx, struct ops_slot *s)
+/* The thread's last switch: an interval still waiting for its user stack (the thread
+ * ended without returning to user mode) is counted without one, and the loss with it. */
+static __always_inline void offcpu_gone(struct ops_slot *s)
 {
 	if (!stacks_on || !s->pend)
+		return;
+	stat_inc(OPS_STAT_USTACK_LOST);
+	offcpu_emit(s, 0);
+}
+
+static __always_inline void offcpu_sys_exit(void *ctx, struct ops_slot *s)
+{
+	if (!stacks_on || ustack_tw || !s->pend)
 		return;
 	offcpu_emit(s, cur_stack(ctx, true));
 }

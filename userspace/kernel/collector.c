@@ -253,6 +253,9 @@ static int kernel_fit(struct opscope_bpf *skel, const struct btf *vmlinux, char 
 	if (e)
 		return e;
 	skel->rodata->switch_has_prev_state = kc.switch_has_prev_state;
+#ifdef __x86_64__
+	skel->rodata->ustack_tw = kc.task_work; /* configure() clears it without stacks */
+#endif
 	return 0;
 }
 
@@ -501,6 +504,11 @@ static int configure(struct collector *c, const struct collector_opts *opts)
 	c->skel->rodata->sys_mode = (__u32)opts->sys_mode;
 	c->skel->rodata->hooks_only = opts->hooks_only;
 	c->skel->rodata->stacks_on = opts->stacks;
+	/* OPSCOPE_NO_TASK_WORK=1: the older kernels' way, for tests and benchmarks */
+	c->skel->rodata->ustack_tw = opts->stacks && !opts->hooks_only &&
+				     !getenv("OPSCOPE_NO_TASK_WORK") && c->skel->rodata->ustack_tw;
+	if (!c->skel->rodata->ustack_tw)
+		bpf_map__set_max_entries(c->skel->maps.ustack_tw_map, 1);
 	c->skel->rodata->fault_stacks = opts->stacks && opts->fault_stacks;
 	c->skel->rodata->waker_stacks = opts->stacks && opts->waker_stacks;
 	c->skel->rodata->min_block_ns = opts->min_block_ns;
@@ -533,10 +541,11 @@ static int configure(struct collector *c, const struct collector_opts *opts)
 	}
 	/* read once, after attach: opscope_bpf__attach() must not attach it */
 	bpf_program__set_autoattach(c->skel->progs.seed_threads, false);
-	/* counting syscalls needs only their entry; the off-CPU stacks need their exit */
+	/* counting syscalls needs only their entry; the off-CPU stacks need their exit,
+	 * unless task work takes their user stacks */
 	if (opts->sys_mode == OPS_SYS_OFF)
 		bpf_program__set_autoload(c->skel->progs.handle_sys_enter, false);
-	if (opts->sys_mode != OPS_SYS_TIME && !opts->stacks)
+	if (opts->sys_mode != OPS_SYS_TIME && (!opts->stacks || c->skel->rodata->ustack_tw))
 		bpf_program__set_autoload(c->skel->progs.handle_sys_exit, false);
 	e = bpf_map__set_max_entries(c->skel->maps.tid_idx, pid_max());
 	if (e)

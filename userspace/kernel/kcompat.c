@@ -79,6 +79,9 @@ int kcompat_check(const struct btf *btf, struct kcompat *kc, char *why, size_t l
 			      KCOMPAT_MIN_KERNEL "+ with BTF");
 	/* preempt, prev, next, and prev_state since fa2c3254d7cf (5.18) */
 	kc->switch_has_prev_state = n >= 4;
+	/* the kfunc by its 6.18 name (stacks.bpf.h: off-CPU user stacks in task work) */
+	kc->task_work = btf__find_by_name_kind(btf, "bpf_task_work_schedule_resume_impl",
+					       BTF_KIND_FUNC) > 0;
 	if (!has_member(btf, "task_struct", "sched_info") ||
 	    !has_member(btf, "sched_info", "run_delay") ||
 	    !has_member(btf, "sched_info", "last_queued"))

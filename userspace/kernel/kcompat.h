@@ -19,6 +19,7 @@ struct btf;
 /* The loader's .rodata knobs for bpf/compat.bpf.h. */
 struct kcompat {
 	bool switch_has_prev_state; /* sched_switch has its prev_state argument (5.18+) */
+	bool task_work;             /* BPF programs can schedule task work (6.18+) */
 };
 
 /*
