@@ -314,7 +314,8 @@ enum ops_stat {
 	OPS_STAT_USTACK_LOST,   /* user stack copy dropped, ring full: counted without it */
 	OPS_STAT_UCOUNT_LOST,   /* count of a copied user stack dropped, ring full */
 	OPS_STAT_USTACK_BYTES,  /* bytes of user stack copied into the ring */
-	OPS_STAT_USTACK_THROTTLED, /* past the copy rate: frame-pointer walk instead */
+	OPS_STAT_USTACK_THROTTLED, /* past the copy rate (or interrupting another copy on
+				    * its CPU): frame-pointer walk instead */
 	OPS_STAT_SEEDED,        /* threads of the target found at attach (counted from then) */
 	OPS_STAT_WAIT_CUT,      /* a wait for a CPU the kernel counted longer than the interval
 				 * it ended: cut to the interval */

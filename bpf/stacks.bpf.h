@@ -94,6 +94,10 @@ struct ustack_buf {
 	__u8 data[OPS_USTACK_MAX + 4096]; /* + a page: the verifier bounds offset and size apart */
 	__u64 seq; /* this CPU's copies so far, for the ids */
 	__u64 tokens_ts; /* the token bucket (ustack_budget) */
+	/* 1 while a copy is being assembled: a program that interrupts it on this CPU (an
+	 * on-CPU sample, or a fault after a preemption of the task work) must not write the
+	 * same buffer; it walks frame pointers instead */
+	__u32 busy;
 };
 
 /* One per CPU, indexed by CPU (a per-CPU array's values stop at 32 KiB); the loader
@@ -214,11 +218,16 @@ static __noinline __u64 ustack_copy(void)
 	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(t);
 	__u32 cpu = bpf_get_smp_processor_id(), len = 0, want = OPS_USTACK_MAX;
 	struct ustack_buf *b = bpf_map_lookup_elem(&ustack_scratch, &cpu);
-	__u64 sp, top;
+	__u64 sp, top, id;
 
 	if (!b || (t->flags & PF_KTHREAD))
 		return 0;
+	if (__sync_val_compare_and_swap(&b->busy, 0, 1) != 0) {
+		stat_inc(OPS_STAT_USTACK_THROTTLED);
+		return ustack_walk(t);
+	}
 	if (!ustack_budget(b)) {
+		b->busy = 0;
 		stat_inc(OPS_STAT_USTACK_THROTTLED);
 		return ustack_walk(t);
 	}
@@ -263,14 +272,19 @@ static __noinline __u64 ustack_copy(void)
 	b->h.tid = t->pid;
 	b->h.id = OPS_USTACK_COPY | (__u64)cpu << 48 |
 		  (++b->seq & ((1ull << 48) - 1));
-	if (len > OPS_USTACK_MAX)
+	if (len > OPS_USTACK_MAX) {
+		b->busy = 0;
 		return 0;
+	}
+	id = b->h.id;
 	if (bpf_ringbuf_output(&ustack_ring, b, sizeof(b->h) + len, BPF_RB_NO_WAKEUP)) {
+		b->busy = 0;
 		stat_inc(OPS_STAT_USTACK_LOST);
 		return 0;
 	}
+	b->busy = 0;
 	stat_add(OPS_STAT_USTACK_BYTES, len);
-	return b->h.id;
+	return id;
 }
 #endif
 
