@@ -163,7 +163,10 @@ do_compare() {
 			printf 'hog\t%s\t%s\t%s\n' "$prev_a" "$name" "${line// /$'\t'}" >>"$out"
 			hog=$((hog + 1))
 			set -- $line
-			[ "$1" = COULD_NOT_JUDGE ] && [ "$2" -eq 0 ] && hog_env=$((hog_env + 1))
+			# the environment named as changed: the noise flagged, no regression blamed
+			# on the code (COULD_NOT_JUDGE when metrics moved with it, else OK or a
+			# target failure with the noise noted)
+			[ "$5" -eq 1 ] && [ "$2" -eq 0 ] && hog_env=$((hog_env + 1))
 			[ "$2" -gt 0 ] && hog_reg=$((hog_reg + 1))
 			"$work/opscope" history append "$work/$name" --file "$work/history.jsonl" \
 				--label "$name" >/dev/null

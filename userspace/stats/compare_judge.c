@@ -403,9 +403,11 @@ static void outcome(struct cmp_result *res, const struct cmp_opts *o)
 	} else if (res->targets_failed && !o->no_targets) {
 		res->outcome = CMP_OUT_TARGET;
 		snprintf(res->outcome_why, sizeof(res->outcome_why), "%d target%s failed that "
-			 "%s not known to fail on this machine", res->targets_failed,
+			 "%s not known to fail on this machine%s", res->targets_failed,
 			 res->targets_failed == 1 ? "" : "s",
-			 res->targets_failed == 1 ? "is" : "are");
+			 res->targets_failed == 1 ? "is" : "are", res->noise_changed ?
+			 " (the machine's noise changed between the runs too: rerun both on a "
+			 "quiet machine before blaming the code)" : "");
 	} else {
 		res->outcome = CMP_OUT_OK;
 		snprintf(res->outcome_why, sizeof(res->outcome_why), "no regression%s%s",
