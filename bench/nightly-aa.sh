@@ -18,7 +18,8 @@
 #   bench/nightly-aa.sh [run|compare|all]    (default all; compare re-judges kept runs,
 #                                             running only the confirming reruns)
 # Environment: OPSCOPE (binary, default build/opscope, copied so rebuilds do not touch
-# it; it makes the runs and the confirming reruns), COMPARE (the binary that compares,
+# it; it makes the runs and the confirming reruns), COMPARE (the binary that compares
+# and keeps the history,
 # default the copied one), WORK (run directories, default /var/tmp/opscope-nightly-aa),
 # REPS (5), WARMUP (5),
 # HOG_PAIRS (10), SENS_PAIRS (10), HOGS (1: busy loops started for a hog run), HOG_CPU
@@ -154,7 +155,7 @@ do_compare() {
 				[ $(($2 + $3)) -gt 0 ] && aa_bad=$((aa_bad + 1))
 				[ $(($6 + $7)) -gt 0 ] && aa_first=$((aa_first + 1))
 			fi
-			"$work/opscope" history append "$work/$name" --file "$work/history.jsonl" \
+			"$cmp" history append "$work/$name" --file "$work/history.jsonl" \
 				--label "$name" >/dev/null
 			prev_a=$name
 			;;
@@ -168,7 +169,7 @@ do_compare() {
 			# target failure with the noise noted)
 			[ "$5" -eq 1 ] && [ "$2" -eq 0 ] && hog_env=$((hog_env + 1))
 			[ "$2" -gt 0 ] && hog_reg=$((hog_reg + 1))
-			"$work/opscope" history append "$work/$name" --file "$work/history.jsonl" \
+			"$cmp" history append "$work/$name" --file "$work/history.jsonl" \
 				--label "$name" >/dev/null
 			;;
 		s)

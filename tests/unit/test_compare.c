@@ -764,6 +764,56 @@ START_TEST(history_roundtrip)
 }
 END_TEST
 
+/* A run's noise goes into the history with it, and a comparison of two quiet runs can
+ * take the spread of what the code does per op from the quiet past runs alone. */
+START_TEST(history_keeps_noisy_runs_apart)
+{
+	static const char *const lines =
+		"{\"schema\": \"opscope-history\", \"version\": 1, \"created\": \"c1\", "
+		"\"noisy\": false, \"scenarios\": {\"s\": {\"metrics\": "
+		"{\"x\": {\"median\": 10}}}}}\n"
+		"{\"schema\": \"opscope-history\", \"version\": 1, \"created\": \"c2\", "
+		"\"noisy\": true, \"scenarios\": {\"s\": {\"metrics\": "
+		"{\"x\": {\"median\": 12}}}}}\n"
+		"{\"schema\": \"opscope-history\", \"version\": 1, \"created\": \"c3\", "
+		"\"scenarios\": {\"s\": {\"metrics\": {\"x\": {\"median\": 11}}}}}\n";
+	struct synth a;
+	struct cmp_report ra;
+	struct history *h;
+	char hf[256], pa[256], err[512], *line = NULL;
+	double v[4];
+	size_t cap = 0;
+	FILE *f;
+
+	path_of(hf, sizeof(hf), "noisy.jsonl");
+	f = fopen(hf, "w");
+	fputs(lines, f);
+	fclose(f);
+	h = history_load(hf, 0, err, sizeof(err));
+	ck_assert_msg(h, "%s", err);
+	ck_assert_int_eq(history_values(h, "s", "x", NULL, NULL, 0, false, v), 3);
+	ck_assert(v[0] == 10 && v[1] == 12 && v[2] == 11);
+	/* quiet only: the noisy run left out; a line from before the flag counts as quiet */
+	ck_assert_int_eq(history_values(h, "s", "x", NULL, NULL, 0, true, v), 2);
+	ck_assert(v[0] == 10 && v[1] == 11);
+	history_free(h);
+	/* append writes the report's own noise.noisy */
+	base_synth(&a);
+	path_of(pa, sizeof(pa), "q.json");
+	write_report(pa, &a);
+	ck_assert_int_eq(cmp_report_load(&ra, pa, err, sizeof(err)), 0);
+	path_of(hf, sizeof(hf), "q.jsonl");
+	unlink(hf);
+	ck_assert_msg(history_append(hf, &ra, "q", err, sizeof(err)) == 0, "%s", err);
+	f = fopen(hf, "r");
+	ck_assert(getline(&line, &cap, f) > 0);
+	fclose(f);
+	ck_assert_msg(strstr(line, "\"noisy\": false"), "%s", line);
+	free(line);
+	cmp_report_free(&ra);
+}
+END_TEST
+
 /* Lines that parse as JSON but have the wrong shape are skipped, not dereferenced. */
 START_TEST(history_wrong_shapes)
 {
@@ -921,6 +971,7 @@ static Suite *compare_suite(void)
 	tcase_add_test(tc, differential_flamegraph);
 	tcase_add_test(tc, sparkline);
 	tcase_add_test(tc, history_roundtrip);
+	tcase_add_test(tc, history_keeps_noisy_runs_apart);
 	tcase_add_test(tc, history_wrong_shapes);
 	tcase_add_test(tc, history_label_not_utf8);
 	suite_add_tcase(s, tc);

@@ -152,7 +152,7 @@ START_TEST(targets_known_and_new)
 END_TEST
 
 /* Past runs: a shift the repetitions call certain is within how far runs land apart. */
-static int fake_history(const void *ctx, const char *scenario, const char *metric,
+static int fake_history(const void *ctx, const char *scenario, const char *metric, bool work,
 			double *out)
 {
 	/* ten past runs of p99 (and everything else) spread by +-30% */
@@ -192,7 +192,7 @@ END_TEST
 
 /* Ten past runs of p99 within 1% of 41 us (and everything else the same way). */
 static int steady_history(const void *ctx, const char *scenario, const char *metric,
-			  double *out)
+			  bool work, double *out)
 {
 	static const double spread[] = { 1.0, 1.01, 0.99, 1.005, 0.995, 1.0, 1.01, 0.99,
 					  1.0, 1.003 };

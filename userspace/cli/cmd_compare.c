@@ -17,13 +17,26 @@ struct hist_ctx {
 	struct history *h;
 	const char *host;
 	const char *skip[3];  /* the runs compared, and with --confirm the rerun */
+	/* both runs compared were quiet: for what the code does per op, past runs flagged
+	 * noisy are left out, since how far quiet runs land apart is what a change between
+	 * two quiet runs must beat (a busy neighbour moves on-CPU per op up by a few
+	 * percent, which hid a +10% change in every such run). Latency and throughput keep
+	 * every past run: their tails move both ways, and the wider spread is the safe one. */
+	bool quiet;
 };
 
-static int hist_values(const void *ctx, const char *scenario, const char *metric, double *out)
+static int hist_values(const void *ctx, const char *scenario, const char *metric, bool work,
+		       double *out)
 {
 	const struct hist_ctx *c = ctx;
 
-	return history_values(c->h, scenario, metric, c->host, c->skip, 3, out);
+	return history_values(c->h, scenario, metric, c->host, c->skip, 3, work && c->quiet,
+			      out);
+}
+
+static bool report_noisy(const struct cmp_report *r)
+{
+	return json_bool(json_get(json_get(r->root, "noise"), "noisy"));
 }
 
 static void compare_usage(FILE *f)
@@ -172,6 +185,7 @@ static int load_history(const struct cmp_cli *cli, const struct cmp_report *base
 	hc->host = json_get_str(json_get(cur->root, "environment"), "hostname", NULL);
 	hc->skip[0] = json_get_str(base->root, "created", NULL);
 	hc->skip[1] = json_get_str(cur->root, "created", NULL);
+	hc->quiet = !report_noisy(base) && !report_noisy(cur);
 	hist->nruns = history_runs(hc->h);
 	hist->values = hist_values;
 	hist->ctx = hc;

@@ -190,7 +190,8 @@ int history_append(const char *file, const struct cmp_report *r, const char *lab
 	}
 	fputs(", \"online_cpus\": ", m);
 	put_num(m, json_get_num(env, "online_cpus", NAN));
-	fputs("}, \"scenarios\": {", m);
+	fprintf(m, "}, \"noisy\": %s, \"scenarios\": {",
+		json_bool(json_get(json_get(r->root, "noise"), "noisy")) ? "true" : "false");
 	for (size_t i = 0; i < json_len(sc); i++) {
 		const struct json_value *s = json_at(sc, i), *ms = json_get(s, "metrics");
 		bool first = true;
@@ -248,6 +249,7 @@ struct run_info {
 	char created[40];
 	char label[80];
 	char host[64];
+	bool noisy; /* the run's own noise summary said so (report.json's noise.noisy) */
 };
 
 struct history {
@@ -363,7 +365,8 @@ int history_series(const struct history *h)
 }
 
 int history_values(const struct history *h, const char *scenario, const char *metric,
-		   const char *host, const char *const *skip, int nskip, double *out)
+		   const char *host, const char *const *skip, int nskip, bool quiet_only,
+		   double *out)
 {
 	const struct series *s = NULL;
 	int n = 0;
@@ -380,7 +383,7 @@ int history_values(const struct history *h, const char *scenario, const char *me
 	}
 	for (int i = 0; i < h->nruns; i++) {
 		const struct run_info *ri = &h->runs[i];
-		bool skipped = host && strcmp(ri->host, host);
+		bool skipped = (host && strcmp(ri->host, host)) || (quiet_only && ri->noisy);
 
 		for (int k = 0; k < nskip && !skipped; k++)
 			skipped = skip[k] && !strcmp(ri->created, skip[k]);
@@ -528,6 +531,7 @@ static int add_run(struct history *h, const char *line, const char *file, int li
 		 json_get_str(r, "label", ""));
 	snprintf(h->runs[run].host, sizeof(h->runs[run].host), "%s",
 		 json_get_str(json_get(r, "environment"), "hostname", ""));
+	h->runs[run].noisy = json_bool(json_get(r, "noisy"));
 	h->nruns++;
 	rc = add_run_metrics(h, sc, run, maxruns);
 	json_doc_free(d);

@@ -38,10 +38,12 @@ int history_series(const struct history *h);
 /*
  * The medians of (scenario, metric) in the loaded runs, oldest first, NaN where a run
  * lacks it, of the runs made on host (NULL: any) not created at any of the nskip times
- * in skip (a comparison's own runs). out holds history_runs() values. Returns how many.
+ * in skip (a comparison's own runs), and with quiet_only not flagged noisy when they
+ * ran. out holds history_runs() values. Returns how many.
  */
 int history_values(const struct history *h, const char *scenario, const char *metric,
-		   const char *host, const char *const *skip, int nskip, double *out);
+		   const char *host, const char *const *skip, int nskip, bool quiet_only,
+		   double *out);
 
 /* Which series a view shows: scenario and metric substrings (NULL: any); metric "all"
  * shows every metric, NULL the default set (throughput, p50, p99, rss_peak_bytes). */

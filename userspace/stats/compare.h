@@ -91,11 +91,14 @@ struct cmp_rule {
  * Past runs of the same machine (compare --history): how far two runs of the same code
  * land apart, which the repetitions of one run cannot tell. values() fills out with the
  * medians of a scenario's metric in each past run, oldest first, NaN where a run lacks
- * it (the two runs compared left out), and returns how many: nruns at most.
+ * it (the two runs compared left out), and returns how many: nruns at most. work: the
+ * metric is what the code does per op (CMP_F_WORK), whose spread the caller may take
+ * from quiet runs only (a busy neighbour shifts it by a few percent, one way).
  */
 struct cmp_history {
 	int nruns;
-	int (*values)(const void *ctx, const char *scenario, const char *metric, double *out);
+	int (*values)(const void *ctx, const char *scenario, const char *metric, bool work,
+		      double *out);
 	const void *ctx;
 };
 

@@ -467,7 +467,7 @@ static int past_logs(const struct cmp_result *res, int idx, const struct cmp_his
 		if (r->nscen && (m->verdict != CMP_POOLED || strcmp(m->metric, r->metric) ||
 				 strncmp(m->scenario, r->scenario, strlen(r->scenario) - 1)))
 			continue;
-		nr = h->values(h->ctx, m->scenario, m->metric, v);
+		nr = h->values(h->ctx, m->scenario, m->metric, r->family == CMP_F_WORK, v);
 		for (int j = 0; j < nr; j++)
 			out[j] += v[j] > 0 ? log(v[j]) : NAN;
 		members++;
