@@ -233,6 +233,7 @@ struct ops_stack {
 #define OPS_USTACK_COPY (1ull << 63)
 #define OPS_URING_BYTES (2u << 20)  /* the ring's size: 200 MB/s at the 10 ms drain */
 #define OPS_USTACK_RATE 2500        /* copies per second and CPU */
+#define OPS_TW_RATE 1000            /* task works per second and CPU (stacks.bpf.h) */
 
 enum ops_urec_type {
 	OPS_UREC_STACK = 1, /* struct ops_urec_stack and its bytes */
@@ -321,6 +322,8 @@ enum ops_stat {
 				 * it ended: cut to the interval */
 	OPS_STAT_WAIT_CUT_NS,   /* ... and the ns cut */
 	OPS_STAT_FOLLOW_FULL,   /* follow: a forked process not followed, the table was full */
+	OPS_STAT_TW_THROTTLED,  /* off-CPU intervals past the task-work rate: counted without
+				 * their user stack */
 	OPS_STAT_NR,
 };
 

@@ -41,6 +41,12 @@ static __always_inline bool is_target_tgid(__u32 tgid)
 		return true;
 	return follow && bpf_map_lookup_elem(&followed, &tgid);
 }
+/* enum ops_sys_mode: time syscalls (sys_enter + sys_exit, a clock read at each), count
+ * them at entry (sys_enter only), or neither (no syscall program; which syscall a thread
+ * blocked in still comes from its saved registers at the switch). syscalls.bpf.h does
+ * the work; stacks.bpf.h asks whether a sys_exit program runs. */
+const volatile __u32 sys_mode = OPS_SYS_TIME;
+
 /* Every program returns at once: what the kernel's hooks cost before opscope does any
  * work (record --hooks-only, for overhead measurements). */
 const volatile bool hooks_only = false;

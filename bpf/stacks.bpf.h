@@ -9,9 +9,9 @@
  * buckets to collide). Off-CPU kernel stacks are walked at switch-in, once the interval
  * is known to be worth it (>= min_block_ns): the thread is still parked in schedule(),
  * so bpf_get_task_stack() returns the stack it blocked with. Its user stack cannot be
- * read from another task: with task work (6.18+) it is copied on the thread's way back
- * to user mode; without, at its next sys_exit (the return of the syscall it blocked in),
- * or at the switch-out when it left the CPU outside a syscall.
+ * read from another task: at its next sys_exit (the return of the syscall it blocked
+ * in) when a sys_exit program runs; else with task work (6.18+) on the thread's way back
+ * to user mode; else at the switch-out when it left the CPU outside a syscall.
  *
  * User stacks (x86_64): not walked here, since most code runs without frame pointers.
  * Each capture copies the user registers and the stack's live bytes into ustack_ring
@@ -40,10 +40,16 @@ const volatile __u32 ustack_rate = 0;
  * callback that runs in the thread's own context on its next return to user mode. An
  * off-CPU interval found worth a stack at switch-in schedules one, which copies the
  * user stack there: the same stack the thread left user mode with, whether it blocked
- * in a syscall, in a page fault or was preempted. No sys_exit program is then needed for
- * the stacks, and no copy at each switch-out that was not inside a syscall.
+ * in a page fault, was preempted, or blocked in a syscall with no sys_exit program
+ * loaded (--syscalls count or off). No copy at each switch-out outside a syscall, and no
+ * sys_exit program for the stacks' sake. A task work costs microseconds here (an
+ * interrupt to the CPU itself, an allocation, an RCU free), the sys_exit path nothing
+ * beyond the hook already paid: with syscalls timed, an interval that began inside a
+ * syscall still takes its stack at the sys_exit. At most tw_rate a second per CPU;
+ * past it an interval is counted without its user stack (OPS_STAT_TW_THROTTLED).
  */
 const volatile bool ustack_tw = false;
+const volatile __u32 tw_rate = 0;
 
 extern int bpf_task_work_schedule_resume_impl(struct task_struct *task,
 					      struct bpf_task_work *tw, void *map__map,
@@ -94,6 +100,7 @@ struct ustack_buf {
 	__u8 data[OPS_USTACK_MAX + 4096]; /* + a page: the verifier bounds offset and size apart */
 	__u64 seq; /* this CPU's copies so far, for the ids */
 	__u64 tokens_ts; /* the token bucket (ustack_budget) */
+	__u64 tw_tokens_ts; /* the task works' (offcpu_tw_schedule) */
 	/* 1 while a copy is being assembled: a program that interrupts it on this CPU (an
 	 * on-CPU sample, or a fault after a preemption of the task work) must not write the
 	 * same buffer; it walks frame pointers instead */
@@ -346,6 +353,10 @@ static __always_inline void stack_count(__u32 type, __u32 kind, __u32 tid, __u32
 	}
 }
 
+/* struct ops_slot's pend: what takes the pending interval's user stack */
+#define PEND_SYS_EXIT 1
+#define PEND_TW 2
+
 /* A pending off-CPU interval, taken out of its slot. */
 struct pend_iv {
 	__u64 kstack, blocked, runq, wk, wu;
@@ -394,7 +405,7 @@ static int ustack_tw_cb(struct bpf_map *map, void *key, void *value)
 	struct ops_slot *s = bpf_map_lookup_elem(&slots, key);
 	struct pend_iv p;
 
-	if (!s || s->tid != (__u32)bpf_get_current_pid_tgid() || !s->pend)
+	if (!s || s->tid != (__u32)bpf_get_current_pid_tgid() || s->pend != PEND_TW)
 		return 0;
 	pend_take(s, &p);
 	pend_emit(&p, ustack_copy());
@@ -402,15 +413,42 @@ static int ustack_tw_cb(struct bpf_map *map, void *key, void *value)
 }
 #endif
 
+/* Take a token for one task work from this CPU's bucket (as ustack_budget). */
+static __always_inline bool tw_budget(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct ustack_buf *b = bpf_map_lookup_elem(&ustack_scratch, &cpu);
+	__u64 now, cost;
+
+	if (!tw_rate)
+		return true;
+	if (!b)
+		return false;
+	now = bpf_ktime_get_ns();
+	cost = 1000000000ull / tw_rate;
+	if (now - b->tw_tokens_ts > 100000000ull)
+		b->tw_tokens_ts = now - 100000000ull;
+	if (now - b->tw_tokens_ts < cost)
+		return false;
+	b->tw_tokens_ts += cost;
+	return true;
+}
+
 /* Keep s's interval pending until t's next return to user mode copies its user stack;
- * if the work cannot be scheduled, count the interval now without it (and the loss). */
+ * past the rate, or if the work cannot be scheduled, count the interval now without it
+ * (and why). */
 static __always_inline void offcpu_tw_schedule(struct ops_slot *s, struct task_struct *t)
 {
 #ifdef __TARGET_ARCH_x86
 	__u32 tid = t->pid, *ix = bpf_map_lookup_elem(&tid_idx, &tid), idx;
 	struct ustack_tw_val *v;
 
-	s->pend = 1;
+	if (!tw_budget()) {
+		stat_inc(OPS_STAT_TW_THROTTLED);
+		offcpu_emit(s, 0);
+		return;
+	}
+	s->pend = PEND_TW;
 	if (ix && *ix) {
 		idx = *ix - 1;
 		v = bpf_map_lookup_elem(&ustack_tw_map, &idx);
@@ -459,14 +497,13 @@ static __always_inline void offcpu_switch_in(struct ops_slot *s, struct task_str
 	s->pend_wk = s->wake_k;
 	s->pend_wu = s->wake_u;
 	s->wake_pid = 0;
-	if (ustack_tw) {
-		offcpu_tw_schedule(s, t);
-		return;
-	}
-	/* In a syscall: its return gives the user stack. Otherwise (preempted in user
-	 * mode, or blocked in a fault) it was copied at the switch-out, if at all. */
+	/* In a syscall with sys_exit loaded: its return gives the user stack. Otherwise
+	 * (preempted in user mode, blocked in a fault, or no sys_exit) a task work takes
+	 * it, or without one it was copied at the switch-out, if at all. */
 	if (s->out_insys)
-		s->pend = 1;
+		s->pend = PEND_SYS_EXIT;
+	else if (ustack_tw)
+		offcpu_tw_schedule(s, t);
 	else
 		offcpu_emit(s, s->out_u);
 }
@@ -482,8 +519,14 @@ static __always_inline void offcpu_switch_in(struct ops_slot *s, struct task_str
  */
 static __always_inline void offcpu_switch_out(struct ops_slot *s, struct task_struct *t)
 {
-	if (!stacks_on || ustack_tw)
+	if (!stacks_on)
 		return;
+	if (ustack_tw) {
+		/* sys_exit is loaded only with syscalls timed, and then sys_nr says exactly
+		 * whether the thread is between a syscall's entry and exit */
+		s->out_insys = sys_mode == OPS_SYS_TIME && s->sys_nr >= 0;
+		return;
+	}
 	s->out_u = 0;
 	/* not from the syscall number alone: it stays after the call returns, and a
 	 * thread preempted on its way out would wait for the next call's sys_exit, which
@@ -507,7 +550,7 @@ static __always_inline void offcpu_gone(struct ops_slot *s)
 
 static __always_inline void offcpu_sys_exit(void *ctx, struct ops_slot *s)
 {
-	if (!stacks_on || ustack_tw || !s->pend)
+	if (!stacks_on || s->pend != PEND_SYS_EXIT)
 		return;
 	offcpu_emit(s, cur_stack(ctx, true));
 }

@@ -30,10 +30,7 @@
 #error "opscope: syscall numbers for this architecture are missing"
 #endif
 
-/* enum ops_sys_mode: time syscalls (sys_enter + sys_exit, a clock read at each), count
- * them at entry (sys_enter only), or neither (no syscall program; which syscall a thread
- * blocked in still comes from its saved registers at the switch). */
-const volatile __u32 sys_mode = OPS_SYS_TIME;
+/* sys_mode (slots.bpf.h) says which of the three levels the loader chose. */
 
 /* A mapping (mremap) or the heap (brk) went from one size or end to another. */
 static __always_inline void map_resize(struct ops_slot *s, __u64 from, __u64 to)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Off-CPU user stacks both ways (run as root; $1 is the build/ directory). On a kernel
-# whose BPF programs can schedule task work (6.18+), the copy is taken on the thread's
-# way back to user mode, and --stacks --syscalls off loads no sys_exit program; older
-# kernels take it at the syscall's return (or at the switch-out, outside a syscall),
-# which OPSCOPE_NO_TASK_WORK=1 forces here, and itest_stacks and itest_unwind.sh run
-# again that way so that the path those kernels take stays tested on this one.
+# whose BPF programs can schedule task work (6.18+), an interval outside a syscall, and
+# with --syscalls off every interval, has its copy taken on the thread's way back to
+# user mode, and --stacks --syscalls off loads no sys_exit program: itest_unwind.sh runs
+# again with --syscalls off, so that its sleeps and socket reads take that path. Older
+# kernels take the copy at the syscall's return (or at the switch-out, outside a
+# syscall), which OPSCOPE_NO_TASK_WORK=1 forces here, and itest_stacks and
+# itest_unwind.sh run again that way so that the path those kernels take stays tested.
 # Last line: "N passed, N failed".
 set -u
 . "$(dirname "$0")/lib.sh" itest_stacks_tw "$@"
@@ -29,15 +31,17 @@ else
 	ok "this kernel has no BPF task work: the other stack tests take the older path"
 fi
 
-# run NAME CMD...: one test's checks, indented, and its counts added to ours
+# run NAME ENV... -- CMD...: one test's checks, indented, and its counts added to ours
 run() {
-	local name=$1 out line p f
+	local name=$1 out line p f envs=()
 	shift
-	out=$(OPSCOPE_NO_TASK_WORK=1 "$@" 2>&1)
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	out=$(env "${envs[@]}" "$@" 2>&1)
 	echo "$out" | sed 's/^/    /'
 	line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1)
 	if [ -z "$line" ]; then
-		bad "$name without task work: no result line"
+		bad "$name ${envs[*]}: no result line"
 		return
 	fi
 	p=${line%% passed*}
@@ -46,6 +50,8 @@ run() {
 	pass=$((pass + p))
 	fail=$((fail + f))
 }
-run itest_stacks "$build/tests/itest_stacks"
-run itest_unwind bash "$(dirname "$0")/itest_unwind.sh" "$build"
+run itest_stacks OPSCOPE_NO_TASK_WORK=1 -- "$build/tests/itest_stacks"
+run itest_unwind OPSCOPE_NO_TASK_WORK=1 -- bash "$(dirname "$0")/itest_unwind.sh" "$build"
+run itest_unwind "UNWIND_RECORD_FLAGS=--syscalls off" -- \
+	bash "$(dirname "$0")/itest_unwind.sh" "$build"
 finish

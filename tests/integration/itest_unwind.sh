@@ -14,6 +14,7 @@
 #  3. record prints the share of user stacks that reach a root frame (most; the few it
 #     misses are stacks taken before the exec and in the dynamic loader).
 # Holds beside CPU hogs: the checks are shares of what was sampled, never times.
+# UNWIND_RECORD_FLAGS: more record options (itest_stacks_tw.sh: --syscalls off).
 # Last line: "N passed, N failed".
 set -u
 . "$(dirname "$0")/lib.sh" itest_unwind "$@"
@@ -60,7 +61,7 @@ check() {
 start='_start;__libc_start_main;__libc_start_call_main'
 chain="(^|;)$start;main;uw_one;uw_two;uw_three;uw_four;uw_five"
 out=$tmp/c
-"$opscope" record -s -o "$out" -- "$tmp/unwindprog" 2 >"$tmp/c.txt" 2>&1
+"$opscope" record -s ${UNWIND_RECORD_FLAGS:-} -o "$out" -- "$tmp/unwindprog" 2 >"$tmp/c.txt" 2>&1
 d=$out/stacks/record
 if [ ! -s "$d/none.offcpu.folded" ]; then
 	bad "record -s wrote no off-CPU stacks for unwindprog"
@@ -108,7 +109,7 @@ EOF
 # 3 s: record reads the stacks every second, so the mappings of the modules python loads
 # after its start are read while it lives
 out=$tmp/py
-"$opscope" record -s -o "$out" -- "$py" "$tmp/blocker.py" 3 >"$tmp/py.txt" 2>&1
+"$opscope" record -s ${UNWIND_RECORD_FLAGS:-} -o "$out" -- "$py" "$tmp/blocker.py" 3 >"$tmp/py.txt" 2>&1
 f=$out/stacks/record/none.offcpu.folded
 if [ ! -s "$f" ]; then
 	bad "record -s wrote no off-CPU stacks for $py"

@@ -707,15 +707,18 @@ static void print_summary(const struct rec_session *s)
 		       (unsigned long)ps.entries, (unsigned long)st->samples,
 		       (unsigned long)st->stack_fail, (unsigned long)st->stacks_full,
 		       (unsigned long)st->keys_full, (unsigned long)ps.missing_stacks);
-		if (st->ustack_copies || st->ustack_lost || st->ustack_throttled)
+		if (st->ustack_copies || st->ustack_lost || st->ustack_throttled ||
+		    st->tw_throttled)
 			printf("user stack copies: %lu, %.0f bytes each; %lu past the copy rate "
 			       "walked by frame pointers; lost: %lu copies and %lu counts (ring "
-			       "full), %lu dropped (queue full)\n",
+			       "full), %lu dropped (queue full), %lu off-CPU intervals past the "
+			       "task-work rate\n",
 			       (unsigned long)st->ustack_copies,
 			       st->ustack_copies ?
 				       (double)st->ustack_bytes / st->ustack_copies : 0.0,
 			       (unsigned long)st->ustack_throttled, (unsigned long)st->ustack_lost,
-			       (unsigned long)st->ucount_lost, (unsigned long)st->urec_dropped);
+			       (unsigned long)st->ucount_lost, (unsigned long)st->urec_dropped,
+			       (unsigned long)st->tw_throttled);
 	}
 }
 

@@ -906,6 +906,7 @@ static void stop_collector(struct run_session *s)
 	r->coll.ustack_bytes = st.ustack_bytes;
 	r->coll.ustack_lost = st.ustack_lost;
 	r->coll.ustack_throttled = st.ustack_throttled;
+	r->coll.tw_throttled = st.tw_throttled;
 	r->coll.ucount_lost = st.ucount_lost;
 	r->coll.urec_dropped = st.urec_dropped;
 	if (s->o.bpf_stats)

@@ -521,6 +521,7 @@ static int configure(struct collector *c, const struct collector_opts *opts)
 		bpf_program__set_autoload(c->skel->progs.handle_fork, false);
 	}
 	c->skel->rodata->ustack_rate = OPS_USTACK_RATE;
+	c->skel->rodata->tw_rate = OPS_TW_RATE;
 	if (!opts->stacks || opts->sample_hz <= 0)
 		bpf_program__set_autoload(c->skel->progs.handle_sample, false);
 	/* the counters need no program at each wakeup; waker stacks do */
@@ -837,6 +838,8 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 			st->wait_cut_ns = sum;
 		else if (k == OPS_STAT_FOLLOW_FULL)
 			st->follow_full = sum;
+		else if (k == OPS_STAT_TW_THROTTLED)
+			st->tw_throttled = sum;
 	}
 	free(vals);
 }

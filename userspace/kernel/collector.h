@@ -68,6 +68,7 @@ struct collector_stats {
 	uint64_t ustack_bytes;    /* stack bytes copied, in all */
 	uint64_t ustack_lost;     /* copies lost: the kernel's ring was full */
 	uint64_t ustack_throttled; /* past the copy rate: walked by frame pointers instead */
+	uint64_t tw_throttled;     /* off-CPU intervals past the task-work rate: no user stack */
 	uint64_t ucount_lost;     /* counts of copied stacks lost: the ring was full */
 	uint64_t urec_dropped;    /* records dropped in userspace: the queue was full */
 	uint64_t seeded;          /* threads of the target found at attach */

@@ -176,6 +176,7 @@ struct report_collector {
 		 * rate (walked by frame pointers), time unwinding */
 		uint64_t rooted_stacks, ustack_copies, ustack_bytes, ustack_lost, ucount_lost;
 		uint64_t urec_dropped, copies_missing, ustack_throttled;
+		uint64_t tw_throttled; /* off-CPU intervals past the task-work rate */
 		double unwind_ms;
 	uint64_t stack_files;
 	/* with --bpf-stats: what opscope's own programs cost (kernel BPF stats) */

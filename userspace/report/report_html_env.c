@@ -136,7 +136,7 @@ static void user_stack_rows(FILE *f, const struct report_collector *c)
 		 "(_start, main, a thread's start)",
 		 c->user_stacks ? 100.0 * (double)c->rooted_stacks / (double)c->user_stacks : 0.0);
 	loss_row(f, "user stacks rooted", c->rooted_stacks, false, what);
-	if (!c->ustack_copies && !c->ustack_lost && !c->ustack_throttled)
+	if (!c->ustack_copies && !c->ustack_lost && !c->ustack_throttled && !c->tw_throttled)
 		return;
 	snprintf(what, sizeof(what), "user stacks copied (x86_64), %.0f bytes each, unwound in "
 		 "%.1f µs each", c->ustack_copies ? (double)c->ustack_bytes / c->ustack_copies : 0.0,
@@ -145,6 +145,8 @@ static void user_stack_rows(FILE *f, const struct report_collector *c)
 	loss_row(f, "past the copy rate", c->ustack_throttled, false,
 		 "captures walked by frame pointers instead");
 	loss_row(f, "copies lost", c->ustack_lost, true, "the kernel's ring was full");
+	loss_row(f, "past the task-work rate", c->tw_throttled, true,
+		 "off-CPU intervals counted without their user stack");
 	loss_row(f, "counts lost", c->ucount_lost, true, "counts naming a copy, ring full");
 	loss_row(f, "copies dropped", c->urec_dropped, true, "the userspace queue was full");
 	loss_row(f, "counts without their copy", c->copies_missing, true,

@@ -653,6 +653,7 @@ static void json_stacks(struct json_writer *jw, const struct report_collector *c
 	jsonw_uint_field(jw, "user_stack_bytes", c->ustack_bytes);
 	jsonw_uint_field(jw, "user_copies_throttled", c->ustack_throttled);
 	jsonw_uint_field(jw, "user_copies_lost", c->ustack_lost);
+	jsonw_uint_field(jw, "offcpu_past_task_work_rate", c->tw_throttled);
 	jsonw_uint_field(jw, "user_counts_lost", c->ucount_lost);
 	jsonw_uint_field(jw, "user_records_dropped", c->urec_dropped);
 	jsonw_uint_field(jw, "user_counts_without_copy", c->copies_missing);

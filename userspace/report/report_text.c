@@ -187,16 +187,17 @@ static void text_user_stacks(const struct report *r, FILE *f)
 	out_line(f, "user stacks: %" PRIu64 " of %" PRIu64 " (%.1f%%) reach a root frame "
 		 "(_start, main, a thread's start)", c->rooted_stacks, c->user_stacks,
 		 c->user_stacks ? 100.0 * c->rooted_stacks / c->user_stacks : 0.0);
-	if (!c->ustack_copies && !c->ustack_lost && !c->ustack_throttled)
+	if (!c->ustack_copies && !c->ustack_lost && !c->ustack_throttled && !c->tw_throttled)
 		return;
 	snprintf(text, sizeof(text), "user stack copies: %" PRIu64 ", %.0f bytes each, unwound "
 		 "in %.1f us each; %" PRIu64 " past the copy rate walked by frame pointers; "
 		 "lost: %" PRIu64 " copies and %" PRIu64 " counts (ring full), %" PRIu64
-		 " dropped (queue full), %" PRIu64 " counts without their copy", c->ustack_copies,
+		 " dropped (queue full), %" PRIu64 " counts without their copy, %" PRIu64
+		 " off-CPU intervals past the task-work rate", c->ustack_copies,
 		 c->ustack_copies ? (double)c->ustack_bytes / c->ustack_copies : 0.0,
 		 c->ustack_copies ? 1e3 * c->unwind_ms / c->ustack_copies : 0.0,
 		 c->ustack_throttled, c->ustack_lost, c->ucount_lost, c->urec_dropped,
-		 c->copies_missing);
+		 c->copies_missing, c->tw_throttled);
 	out_wrapped(f, text, 4);
 }
 
