@@ -195,22 +195,28 @@ static __always_inline __u64 ustack_top(struct task_struct *t, __u64 sp)
 	return top > sp && top - sp <= OPS_USTACK_MAX ? top : 0;
 }
 
-/* Take a token for one copy from this CPU's bucket (b->tokens_ts: the time at which the
- * bucket was empty; it holds (now - tokens_ts) * rate, up to 100 ms' worth). */
-static __always_inline bool ustack_budget(struct ustack_buf *b)
+/* Take a token from a bucket that fills at rate a second (*ts: the time at which it was
+ * empty; it holds (now - *ts) * rate, up to 100 ms' worth). rate 0: no limit. */
+static __always_inline bool bucket_take(__u64 *ts, __u32 rate)
 {
 	__u64 now, cost;
 
-	if (!ustack_rate)
+	if (!rate)
 		return true;
 	now = bpf_ktime_get_ns();
-	cost = 1000000000ull / ustack_rate;
-	if (now - b->tokens_ts > 100000000ull)
-		b->tokens_ts = now - 100000000ull;
-	if (now - b->tokens_ts < cost)
+	cost = 1000000000ull / rate;
+	if (now - *ts > 100000000ull)
+		*ts = now - 100000000ull;
+	if (now - *ts < cost)
 		return false;
-	b->tokens_ts += cost;
+	*ts += cost;
 	return true;
+}
+
+/* A token for one copy from this CPU's bucket. */
+static __always_inline bool ustack_budget(struct ustack_buf *b)
+{
+	return bucket_take(&b->tokens_ts, ustack_rate);
 }
 
 /*
@@ -411,28 +417,16 @@ static int ustack_tw_cb(struct bpf_map *map, void *key, void *value)
 	pend_emit(&p, ustack_copy());
 	return 0;
 }
-#endif
 
 /* Take a token for one task work from this CPU's bucket (as ustack_budget). */
 static __always_inline bool tw_budget(void)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct ustack_buf *b = bpf_map_lookup_elem(&ustack_scratch, &cpu);
-	__u64 now, cost;
 
-	if (!tw_rate)
-		return true;
-	if (!b)
-		return false;
-	now = bpf_ktime_get_ns();
-	cost = 1000000000ull / tw_rate;
-	if (now - b->tw_tokens_ts > 100000000ull)
-		b->tw_tokens_ts = now - 100000000ull;
-	if (now - b->tw_tokens_ts < cost)
-		return false;
-	b->tw_tokens_ts += cost;
-	return true;
+	return b && bucket_take(&b->tw_tokens_ts, tw_rate);
 }
+#endif
 
 /* Keep s's interval pending until t's next return to user mode copies its user stack;
  * past the rate, or if the work cannot be scheduled, count the interval now without it
