@@ -103,12 +103,14 @@ struct ustack_buf {
 	__u64 tw_tokens_ts; /* the task works' (offcpu_tw_schedule) */
 	/* 1 while a copy is being assembled: a program that interrupts it on this CPU (an
 	 * on-CPU sample, or a fault after a preemption of the task work) must not write the
-	 * same buffer; it walks frame pointers instead */
+	 * same buffer; it takes the CPU's second one, or walks frame pointers if that is
+	 * busy too */
 	__u32 busy;
 };
 
-/* One per CPU, indexed by CPU (a per-CPU array's values stop at 32 KiB); the loader
- * sizes it to the possible CPUs. */
+/* Two per CPU, 2 * CPU and the one after it for a copy that interrupts another on the
+ * same CPU (a per-CPU array's values stop at 32 KiB); the loader sizes it to twice the
+ * possible CPUs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -229,17 +231,23 @@ static __noinline __u64 ustack_copy(void)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(t);
-	__u32 cpu = bpf_get_smp_processor_id(), len = 0, want = OPS_USTACK_MAX;
-	struct ustack_buf *b = bpf_map_lookup_elem(&ustack_scratch, &cpu);
+	__u32 idx = 2 * bpf_get_smp_processor_id(), len = 0, want = OPS_USTACK_MAX;
+	struct ustack_buf *home = bpf_map_lookup_elem(&ustack_scratch, &idx), *b = home;
 	__u64 sp, top, id;
 
 	if (!b || (t->flags & PF_KTHREAD))
 		return 0;
 	if (__sync_val_compare_and_swap(&b->busy, 0, 1) != 0) {
-		stat_inc(OPS_STAT_USTACK_THROTTLED);
-		return ustack_walk(t);
+		/* a copy interrupted on this CPU (an on-CPU sample inside a fault's copy, a
+		 * fault after a preemption of the task work): the CPU's second buffer */
+		idx++;
+		b = bpf_map_lookup_elem(&ustack_scratch, &idx);
+		if (!b || __sync_val_compare_and_swap(&b->busy, 0, 1) != 0) {
+			stat_inc(OPS_STAT_USTACK_THROTTLED);
+			return ustack_walk(t);
+		}
 	}
-	if (!ustack_budget(b)) {
+	if (!ustack_budget(home)) {
 		b->busy = 0;
 		stat_inc(OPS_STAT_USTACK_THROTTLED);
 		return ustack_walk(t);
@@ -283,7 +291,7 @@ static __noinline __u64 ustack_copy(void)
 	b->h.len = len;
 	b->h.top_known = top && len == want;
 	b->h.tid = t->pid;
-	b->h.id = OPS_USTACK_COPY | (__u64)cpu << 48 |
+	b->h.id = OPS_USTACK_COPY | (__u64)idx << 48 |
 		  (++b->seq & ((1ull << 48) - 1));
 	if (len > OPS_USTACK_MAX) {
 		b->busy = 0;
@@ -421,8 +429,8 @@ static int ustack_tw_cb(struct bpf_map *map, void *key, void *value)
 /* Take a token for one task work from this CPU's bucket (as ustack_budget). */
 static __always_inline bool tw_budget(void)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct ustack_buf *b = bpf_map_lookup_elem(&ustack_scratch, &cpu);
+	__u32 idx = 2 * bpf_get_smp_processor_id();
+	struct ustack_buf *b = bpf_map_lookup_elem(&ustack_scratch, &idx);
 
 	return b && bucket_take(&b->tw_tokens_ts, tw_rate);
 }

@@ -559,7 +559,8 @@ static int configure(struct collector *c, const struct collector_opts *opts)
 	} else {
 		int ncpu = libbpf_num_possible_cpus();
 
-		bpf_map__set_max_entries(c->skel->maps.ustack_scratch, ncpu > 0 ? ncpu : 1);
+		/* two buffers per CPU: stacks.bpf.h, ustack_copy */
+		bpf_map__set_max_entries(c->skel->maps.ustack_scratch, ncpu > 0 ? 2 * ncpu : 2);
 	}
 	return 0;
 }
