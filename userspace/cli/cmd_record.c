@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -709,16 +710,14 @@ static void print_summary(const struct rec_session *s)
 		       (unsigned long)st->keys_full, (unsigned long)ps.missing_stacks);
 		if (st->ustack_copies || st->ustack_lost || st->ustack_throttled ||
 		    st->tw_throttled)
-			printf("user stack copies: %lu, %.0f bytes each; %lu past the copy rate "
-			       "walked by frame pointers; lost: %lu copies and %lu counts (ring "
-			       "full), %lu dropped (queue full), %lu off-CPU intervals past the "
-			       "task-work rate\n",
-			       (unsigned long)st->ustack_copies,
-			       st->ustack_copies ?
-				       (double)st->ustack_bytes / st->ustack_copies : 0.0,
-			       (unsigned long)st->ustack_throttled, (unsigned long)st->ustack_lost,
-			       (unsigned long)st->ucount_lost, (unsigned long)st->urec_dropped,
-			       (unsigned long)st->tw_throttled);
+			printf("user stack copies: %" PRIu64 ", %.0f bytes each; %" PRIu64 " past "
+			       "the copy rate walked by frame pointers; lost: %" PRIu64 " copies "
+			       "and %" PRIu64 " counts (ring full), %" PRIu64 " dropped (queue "
+			       "full), %" PRIu64 " off-CPU intervals past the task-work rate\n",
+			       st->ustack_copies, st->ustack_copies ?
+			       (double)st->ustack_bytes / st->ustack_copies : 0.0,
+			       st->ustack_throttled, st->ustack_lost, st->ucount_lost,
+			       st->urec_dropped, st->tw_throttled);
 	}
 }
 
@@ -848,8 +847,7 @@ static int write_file(const struct rec_session *s, const char *dir, const char *
 	return afile_commit(&a, put(a.f, s), err, errlen);
 }
 
-/* outdir's extra files: record.txt and record.json beside the others, in the directory
- * being assembled. */
+/* outdir's extra files: record.txt and record.json, in the directory being assembled. */
 static int record_files_into(const char *dir, void *arg, char *err, size_t errlen)
 {
 	const struct rec_session *s = arg;

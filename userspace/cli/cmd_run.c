@@ -785,8 +785,7 @@ static void drain_rep(struct run_session *s, struct scen_result *sr)
 	}
 }
 
-/* Repetition j of scenario i, unless that scenario is done. -ENOMEM when its results
- * could not be kept. */
+/* Repetition j of scenario i, unless that scenario is done; -ENOMEM: results not kept. */
 static int run_one(struct run_session *s, int i, int j, uint64_t *ops_total)
 {
 	struct scen_result *sr = &s->r->scen[i];
