@@ -242,17 +242,13 @@ static void ring_give_back(struct attach *a, struct opsp_ring *r, uint32_t i)
 }
 
 /* A record out of its ring: the blocked-by-syscall lines only when it wrote them (an op
- * that did not block leaves them stale, and reading them would pull lines for nothing). */
+ * that did not block leaves them stale, and reading them would pull lines for nothing;
+ * nothing reads them without OPSP_F_BLK, so they are not cleared either). */
 static void rec_copy(struct opsp_rec *dst, const struct opsp_rec *src)
 {
 	memcpy(dst, src, offsetof(struct opsp_rec, blk_ns));
-	if (dst->flags & OPSP_F_BLK) {
-		memcpy(dst->blk_ns, src->blk_ns, sizeof(dst->blk_ns));
-		memcpy(dst->blk_nr, src->blk_nr, sizeof(dst->blk_nr));
-	} else {
-		memset(dst->blk_ns, 0, sizeof(dst->blk_ns));
-		memset(dst->blk_nr, 0, sizeof(dst->blk_nr));
-	}
+	if (dst->flags & OPSP_F_BLK)
+		memcpy(dst->blk_ns, src->blk_ns, sizeof(*dst) - offsetof(struct opsp_rec, blk_ns));
 }
 
 /* Records of ring i; true when it is more than a quarter full. */
