@@ -85,19 +85,24 @@ START_TEST(params_differ)
 }
 END_TEST
 
-/* A hog between the runs: latency moved with the machine's noise, not the code's. */
+/* A hog between the runs: latency and on-CPU per op moved with the machine's noise, not
+ * the code's (an op that spins before it sleeps spins as long as its partner runs). */
 START_TEST(noise_changed_cannot_judge)
 {
+	static const double on_a[] = { 20500, 20700, 20400, 20600, 20550 };
 	struct synth a, b;
 	struct cmp_opts o;
 	struct cmp_result res;
 
 	base_synth(&a);
 	a.runnable = 0.1;
+	memcpy(a.on, on_a, sizeof(on_a));
 	b = a;
 	b.runnable = 1.1;
-	for (int i = 0; i < b.n; i++)
+	for (int i = 0; i < b.n; i++) {
 		b.p99[i] = a.p99[i] * 2;
+		b.on[i] = a.on[i] * 1.3;
+	}
 	cmp_opts_init(&o);
 	run_cmp(&a, &b, &o, &res);
 	ck_assert(res.noise_changed);
@@ -105,14 +110,16 @@ START_TEST(noise_changed_cannot_judge)
 			     "tasks not ours runnable: 0.1 in the baseline, 1.1 now"),
 		      "%s", res.noise_why);
 	ck_assert_int_eq(row(&res, "pool.call/p99_ns")->verdict, CMP_ENVIRONMENT);
+	ck_assert_int_eq(row(&res, "pool.call/on_ns")->verdict, CMP_ENVIRONMENT);
 	ck_assert_int_eq(res.regressions, 0);
 	ck_assert_int_eq(res.outcome, CMP_OUT_UNJUDGED);
 	ck_assert_int_eq(cmp_exit_status(&res, &o), CMP_EXIT_UNJUDGED);
 	cmp_result_free(&res);
-	/* the same noise both times: a regression */
+	/* the same noise both times: a regression, on-CPU per op among it */
 	a.runnable = 1.1;
 	run_cmp(&a, &b, &o, &res);
 	ck_assert(!res.noise_changed);
+	ck_assert_int_eq(row(&res, "pool.call/on_ns")->verdict, CMP_REGRESSION);
 	ck_assert_int_eq(cmp_exit_status(&res, &o), 1);
 	cmp_result_free(&res);
 }
