@@ -221,38 +221,15 @@ static __always_inline bool ustack_budget(struct ustack_buf *b)
 	return bucket_take(&b->tokens_ts, ustack_rate);
 }
 
-/*
- * Copy the current thread's user registers and live stack into the ring; returns the
- * copy's id for the counts to name, 0 when lost (past the copy rate: the frame-pointer
- * walk's interned id). The stack is read page by page, so a stack whose top is unknown
- * and lies below OPS_USTACK_MAX still yields what is mapped.
- */
-static __noinline __u64 ustack_copy(void)
+/* Fill buffer b (ustack_scratch[idx]) with the current thread's user registers and live
+ * stack and send it to the ring; returns the copy's id, 0 when lost. */
+static __always_inline __u64 ustack_fill(struct task_struct *t, struct ustack_buf *b,
+					 __u32 idx)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
 	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(t);
-	__u32 idx = 2 * bpf_get_smp_processor_id(), len = 0, want = OPS_USTACK_MAX;
-	struct ustack_buf *home = bpf_map_lookup_elem(&ustack_scratch, &idx), *b = home;
-	__u64 sp, top, id;
+	__u32 len = 0, want = OPS_USTACK_MAX;
+	__u64 sp = r->sp, top;
 
-	if (!b || (t->flags & PF_KTHREAD))
-		return 0;
-	if (__sync_val_compare_and_swap(&b->busy, 0, 1) != 0) {
-		/* a copy interrupted on this CPU (an on-CPU sample inside a fault's copy, a
-		 * fault after a preemption of the task work): the CPU's second buffer */
-		idx++;
-		b = bpf_map_lookup_elem(&ustack_scratch, &idx);
-		if (!b || __sync_val_compare_and_swap(&b->busy, 0, 1) != 0) {
-			stat_inc(OPS_STAT_USTACK_THROTTLED);
-			return ustack_walk(t);
-		}
-	}
-	if (!ustack_budget(home)) {
-		b->busy = 0;
-		stat_inc(OPS_STAT_USTACK_THROTTLED);
-		return ustack_walk(t);
-	}
-	sp = r->sp;
 	b->h.regs[0] = r->ax;
 	b->h.regs[1] = r->dx;
 	b->h.regs[2] = r->cx;
@@ -293,18 +270,47 @@ static __noinline __u64 ustack_copy(void)
 	b->h.tid = t->pid;
 	b->h.id = OPS_USTACK_COPY | (__u64)idx << 48 |
 		  (++b->seq & ((1ull << 48) - 1));
-	if (len > OPS_USTACK_MAX) {
-		b->busy = 0;
+	if (len > OPS_USTACK_MAX)
 		return 0;
-	}
-	id = b->h.id;
 	if (bpf_ringbuf_output(&ustack_ring, b, sizeof(b->h) + len, BPF_RB_NO_WAKEUP)) {
-		b->busy = 0;
 		stat_inc(OPS_STAT_USTACK_LOST);
 		return 0;
 	}
-	b->busy = 0;
 	stat_add(OPS_STAT_USTACK_BYTES, len);
+	return b->h.id;
+}
+
+/*
+ * Copy the current thread's user registers and live stack into the ring; returns the
+ * copy's id for the counts to name, 0 when lost (past the copy rate: the frame-pointer
+ * walk's interned id). The stack is read page by page, so a stack whose top is unknown
+ * and lies below OPS_USTACK_MAX still yields what is mapped.
+ */
+static __noinline __u64 ustack_copy(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 idx = 2 * bpf_get_smp_processor_id();
+	struct ustack_buf *home = bpf_map_lookup_elem(&ustack_scratch, &idx), *b = home;
+	__u64 id;
+
+	if (!b || (t->flags & PF_KTHREAD))
+		return 0;
+	if (!ustack_budget(home)) {
+		stat_inc(OPS_STAT_USTACK_THROTTLED);
+		return ustack_walk(t);
+	}
+	if (__sync_val_compare_and_swap(&b->busy, 0, 1) != 0) {
+		/* a copy interrupted on this CPU (an on-CPU sample inside a fault's copy, a
+		 * fault after a preemption of the task work): the CPU's second buffer */
+		idx++;
+		b = bpf_map_lookup_elem(&ustack_scratch, &idx);
+		if (!b || __sync_val_compare_and_swap(&b->busy, 0, 1) != 0) {
+			stat_inc(OPS_STAT_USTACK_THROTTLED);
+			return ustack_walk(t);
+		}
+	}
+	id = ustack_fill(t, b, idx);
+	b->busy = 0;
 	return id;
 }
 #endif
