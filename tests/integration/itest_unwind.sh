@@ -109,7 +109,8 @@ EOF
 # 3 s: record reads the stacks every second, so the mappings of the modules python loads
 # after its start are read while it lives
 out=$tmp/py
-"$opscope" record -s ${UNWIND_RECORD_FLAGS:-} -o "$out" -- "$py" "$tmp/blocker.py" 3 >"$tmp/py.txt" 2>&1
+"$opscope" record -s ${UNWIND_RECORD_FLAGS:-} -o "$out" -- "$py" "$tmp/blocker.py" 3 \
+	>"$tmp/py.txt" 2>&1
 f=$out/stacks/record/none.offcpu.folded
 if [ ! -s "$f" ]; then
 	bad "record -s wrote no off-CPU stacks for $py"

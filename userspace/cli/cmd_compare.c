@@ -34,11 +34,6 @@ static int hist_values(const void *ctx, const char *scenario, const char *metric
 			      out);
 }
 
-static bool report_noisy(const struct cmp_report *r)
-{
-	return json_bool(json_get(json_get(r->root, "noise"), "noisy"));
-}
-
 static void compare_usage(FILE *f)
 {
 	fprintf(f,
@@ -185,7 +180,7 @@ static int load_history(const struct cmp_cli *cli, const struct cmp_report *base
 	hc->host = json_get_str(json_get(cur->root, "environment"), "hostname", NULL);
 	hc->skip[0] = json_get_str(base->root, "created", NULL);
 	hc->skip[1] = json_get_str(cur->root, "created", NULL);
-	hc->quiet = !report_noisy(base) && !report_noisy(cur);
+	hc->quiet = !cmp_report_noisy(base) && !cmp_report_noisy(cur);
 	hist->nruns = history_runs(hc->h);
 	hist->values = hist_values;
 	hist->ctx = hc;

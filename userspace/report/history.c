@@ -190,8 +190,7 @@ int history_append(const char *file, const struct cmp_report *r, const char *lab
 	}
 	fputs(", \"online_cpus\": ", m);
 	put_num(m, json_get_num(env, "online_cpus", NAN));
-	fprintf(m, "}, \"noisy\": %s, \"scenarios\": {",
-		json_bool(json_get(json_get(r->root, "noise"), "noisy")) ? "true" : "false");
+	fprintf(m, "}, \"noisy\": %s, \"scenarios\": {", cmp_report_noisy(r) ? "true" : "false");
 	for (size_t i = 0; i < json_len(sc); i++) {
 		const struct json_value *s = json_at(sc, i), *ms = json_get(s, "metrics");
 		bool first = true;

@@ -309,6 +309,11 @@ int cmp_report_check(const struct json_value *root, const char *path, char *err,
 	return 0;
 }
 
+bool cmp_report_noisy(const struct cmp_report *r)
+{
+	return json_bool(json_get(json_get(r->root, "noise"), "noisy"));
+}
+
 int cmp_report_load(struct cmp_report *r, const char *path, char *err, size_t errlen)
 {
 	struct json_err je;

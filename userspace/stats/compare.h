@@ -150,6 +150,8 @@ int cmp_report_load(struct cmp_report *r, const char *path, char *err, size_t er
 /* Same checks on an already parsed document (path only names it in messages). */
 int cmp_report_check(const struct json_value *root, const char *path, char *err, size_t errlen);
 void cmp_report_free(struct cmp_report *r);
+/* Whether the run said its machine was noisy (report.json's noise.noisy). */
+bool cmp_report_noisy(const struct cmp_report *r);
 
 struct cmp_row {
 	char scenario[160];
